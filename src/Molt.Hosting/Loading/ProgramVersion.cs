@@ -1,0 +1,187 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+
+namespace Molt.Hosting.Loading;
+
+/// <summary>One loaded version of a program: its context, its main assembly and how to start it.</summary>
+internal sealed class ProgramVersion
+{
+    private VersionLoadContext? _context;
+
+    private ProgramVersion(VersionLoadContext context, Assembly main, ProgramVersionInfo info)
+    {
+        _context = context;
+        MainAssembly = main;
+        Info = info;
+    }
+
+    public Assembly MainAssembly { get; private set; }
+
+    public ProgramVersionInfo Info { get; }
+
+    private VersionLoadContext Context => _context ?? throw new InvalidOperationException($"Version {Info} is unloaded.");
+
+    /// <summary>Loads a program's main assembly into a new collectible context.</summary>
+    /// <exception cref="UpdateFailedException">The file is missing or is not a .NET program that references Molt.</exception>
+    public static ProgramVersion Load(string assemblyPath, int generation, TimeProvider time)
+    {
+        var path = Path.GetFullPath(assemblyPath);
+        if (!File.Exists(path))
+        {
+            throw new UpdateFailedException(UpdatePhase.Prepare, $"The program '{path}' does not exist.");
+        }
+        var context = new VersionLoadContext(path, generation);
+        try
+        {
+            var main = context.LoadFromAssemblyPath(path);
+            if (main.EntryPoint is null)
+            {
+                throw new UpdateFailedException(UpdatePhase.Prepare, $"'{path}' has no entry point (Main): it is not a program.");
+            }
+            var name = main.GetName();
+            var version = main.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+                ?? name.Version?.ToString() ?? "0.0.0";
+            var hash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+            var info = new ProgramVersionInfo(path, name.Name ?? Path.GetFileNameWithoutExtension(path), version, hash, generation, time.GetUtcNow());
+            return new ProgramVersion(context, main, info);
+        }
+        catch (UpdateFailedException)
+        {
+            context.Unload();
+            throw;
+        }
+        catch (BadImageFormatException e)
+        {
+            context.Unload();
+            throw new UpdateFailedException(UpdatePhase.Prepare, $"'{path}' is not a .NET assembly: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Whether a type (not a generic instantiation over it) belongs to this version.</summary>
+    public bool Owns(Assembly assembly) => _context is not null && System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(assembly) == _context;
+
+    /// <summary>A type of this version by full name, looked up first in the assembly of the given name.</summary>
+    public Type? FindType(string fullName, string? assemblyName = null)
+    {
+        if (assemblyName is not null && assemblyName != MainAssembly.GetName().Name)
+        {
+            try
+            {
+                var assembly = Context.LoadFromAssemblyName(new AssemblyName(assemblyName));
+                if (Owns(assembly) && assembly.GetType(fullName) is { } type)
+                {
+                    return type;
+                }
+            }
+            catch (FileNotFoundException)
+            {
+                // The new version does not ship that library any more: fall back to its other assemblies.
+            }
+        }
+        return MainAssembly.GetType(fullName)
+            ?? Context.Assemblies.Select(a => a.GetType(fullName)).FirstOrDefault(t => t is not null);
+    }
+
+    /// <summary>The program's own types (main assembly), compiler-generated ones included.</summary>
+    public Type[] ProgramTypes()
+    {
+        try
+        {
+            return MainAssembly.GetTypes();
+        }
+        catch (ReflectionTypeLoadException e)
+        {
+            return [.. e.Types.Where(t => t is not null)!];
+        }
+    }
+
+    /// <summary>
+    /// JIT-compiles the program's methods while the old version still serves, so that the first requests
+    /// after the update do not pay for it (collectible contexts get no ReadyToRun code). Does not run
+    /// static constructors: migrated statics are written before the new version's code runs.
+    /// </summary>
+    /// <returns>How many methods were compiled.</returns>
+    public int PrepareCode()
+    {
+        var count = 0;
+        foreach (var type in ProgramTypes())
+        {
+            if (type.ContainsGenericParameters)
+            {
+                continue;
+            }
+            const BindingFlags all = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+            foreach (var method in type.GetMethods(all).Cast<MethodBase>().Concat(type.GetConstructors(all)))
+            {
+                if (method.IsAbstract || method.ContainsGenericParameters || method.IsStatic && method.IsConstructor)
+                {
+                    continue;
+                }
+                try
+                {
+                    RuntimeHelpers.PrepareMethod(method.MethodHandle);
+                    count++;
+                }
+                catch (Exception e) when (e is ArgumentException or BadImageFormatException or MissingMethodException or TypeLoadException)
+                {
+                    // Some methods (P/Invoke stubs, runtime-implemented) cannot be prepared; they compile on first call.
+                }
+            }
+        }
+        return count;
+    }
+
+    /// <summary>Runs the program's entry point (Main) in the given session, as a fresh start or as an update's start-up.</summary>
+    public async Task RunEntryPointAsync(ProgramSession session, string[] args, bool isUpdating)
+    {
+        var entry = FindEntryPoint();
+        var scope = new LiveScope(session, unit: null, isStartingUpdate: isUpdating);
+        await Task.Run(async () =>
+        {
+            Live.CurrentScope.Value = scope;
+            object? returned;
+            try
+            {
+                returned = entry.Invoke(null, entry.GetParameters().Length == 1 ? [args] : []);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+                throw;
+            }
+            if (returned is Task task)
+            {
+                await task.ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
+    }
+
+    private MethodInfo FindEntryPoint()
+    {
+        var entry = MainAssembly.EntryPoint!;
+        if (entry.Name.StartsWith('<'))
+        {
+            // An async Main: the compiler's synchronous wrapper would block; call the real one.
+            var real = entry.DeclaringType?
+                .GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
+                .FirstOrDefault(m => m.Name == "Main" && typeof(Task).IsAssignableFrom(m.ReturnType));
+            if (real is not null)
+            {
+                return real;
+            }
+        }
+        return entry;
+    }
+
+    /// <summary>Starts unloading this version's context and forgets it; the weak reference tells when it is collected.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public WeakReference Unload()
+    {
+        var context = Context;
+        _context = null;
+        MainAssembly = null!;
+        context.Unload();
+        return new WeakReference(context);
+    }
+}

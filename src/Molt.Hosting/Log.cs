@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Molt.Hosting;
+
+/// <summary>Every log event of the host, with its id, in one place.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Started {Version} from {Path}")]
+    public static partial void Started(ILogger logger, ProgramVersionInfo version, string path);
+
+    [LoggerMessage(2, LogLevel.Information, "Updating {From} to {Path}")]
+    public static partial void UpdateRequested(ILogger logger, ProgramVersionInfo from, string path);
+
+    [LoggerMessage(3, LogLevel.Information, "Update phase {Phase} done in {Milliseconds:0.0} ms")]
+    public static partial void PhaseDone(ILogger logger, UpdatePhase phase, double milliseconds);
+
+    [LoggerMessage(4, LogLevel.Information, "Update committed: {Result}")]
+    public static partial void Committed(ILogger logger, UpdateResult result);
+
+    [LoggerMessage(5, LogLevel.Warning, "Update not applied, the old version goes on: {Result}")]
+    public static partial void NotCommitted(ILogger logger, UpdateResult result);
+
+    [LoggerMessage(6, LogLevel.Error, "Unit '{Unit}' failed")]
+    public static partial void UnitFaulted(ILogger logger, string unit, Exception error);
+
+    [LoggerMessage(7, LogLevel.Warning, "{Warning}")]
+    public static partial void UpdateWarning(ILogger logger, string warning);
+
+    [LoggerMessage(8, LogLevel.Information, "Stopping {Version}")]
+    public static partial void Stopping(ILogger logger, ProgramVersionInfo version);
+
+    [LoggerMessage(9, LogLevel.Warning, "Units did not end within {Timeout}; they are abandoned")]
+    public static partial void StopTimedOut(ILogger logger, TimeSpan timeout);
+}

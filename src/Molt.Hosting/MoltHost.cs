@@ -1,0 +1,172 @@
+using Microsoft.Extensions.Logging;
+using Molt.Hosting.Loading;
+using Molt.Hosting.Updating;
+
+namespace Molt.Hosting;
+
+/// <summary>
+/// Runs an updatable program and updates it live. Each version is loaded into its own collectible
+/// context; an update is a transaction (prepare, quiesce, transfer, state check, restart, then commit or
+/// roll back) after which the old version is unloaded and its collection verified.
+/// </summary>
+/// <remarks>
+/// Lifecycle: <see cref="StartAsync"/> → any number of <see cref="UpdateAsync"/> (one at a time) →
+/// <see cref="StopAsync"/>. Several hosts can run in one process, each with its own program.
+/// </remarks>
+public sealed class MoltHost : IAsyncDisposable
+{
+    private readonly ProgramSession _session = new(isHosted: true);
+    private readonly SemaphoreSlim _oneUpdate = new(1, 1);
+    private readonly List<UpdateResult> _history = [];
+    private readonly MoltHostOptions _options;
+    private readonly ILogger _logger;
+    private readonly string[] _args;
+    private ProgramVersion? _current;
+
+    private MoltHost(ProgramVersion version, string[] args, MoltHostOptions options)
+    {
+        _current = version;
+        _args = args;
+        _options = options;
+        _logger = options.LoggerFactory.CreateLogger<MoltHost>();
+        StartedAt = options.TimeProvider.GetUtcNow();
+        _session.UnitFaulted = (unit, error) => Log.UnitFaulted(_logger, unit, error);
+    }
+
+    /// <summary>The running version.</summary>
+    public ProgramVersionInfo Version => Current.Info;
+
+    /// <summary>When the host started the program.</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>The running version's units: where each is, and where each resumed from.</summary>
+    public IReadOnlyList<RunningUnit> Units =>
+        [.. _session.DescribeUnits().Select(u => new RunningUnit(u.Name, u.Kind, u.Status, u.LastSeenAt, u.ResumedFrom))];
+
+    /// <summary>Every update attempted, oldest first.</summary>
+    public IReadOnlyList<UpdateResult> History
+    {
+        get { lock (_history) { return [.. _history]; } }
+    }
+
+    private ProgramVersion Current => _current ?? throw new InvalidOperationException("The program is stopped.");
+
+    /// <summary>Loads a program and runs its entry point (Main) under Molt.</summary>
+    /// <param name="programPath">The program's main assembly (its .dll).</param>
+    /// <param name="args">The arguments for Main; an update's start-up gets the same.</param>
+    /// <param name="options">Deadlines, logging, clock.</param>
+    /// <param name="cancellationToken">Cancels waiting for Main.</param>
+    /// <exception cref="UpdateFailedException">The program cannot be loaded (phase Prepare).</exception>
+    public static async Task<MoltHost> StartAsync(string programPath, string[]? args = null, MoltHostOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(programPath);
+        options ??= new MoltHostOptions();
+        options.Validate();
+        var version = ProgramVersion.Load(programPath, generation: 0, options.TimeProvider);
+        var host = new MoltHost(version, args ?? [], options);
+        try
+        {
+            await version.RunEntryPointAsync(host._session, host._args, isUpdating: false).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        Log.Started(host._logger, version.Info, version.Info.AssemblyPath);
+        return host;
+    }
+
+    /// <summary>
+    /// Updates the running program to another version (newer or older: an update to an older version is
+    /// just another update). Never throws for a failed update: the result says what happened, and a failed
+    /// update leaves the old version running with its state intact.
+    /// </summary>
+    /// <param name="newProgramPath">The new version's main assembly.</param>
+    /// <param name="cancellationToken">Cancels waiting; an update cancelled during its pause rolls back.</param>
+    /// <exception cref="InvalidOperationException">Another update of this program is in progress, or the program is stopped.</exception>
+    public async Task<UpdateResult> UpdateAsync(string newProgramPath, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(newProgramPath);
+        if (!await _oneUpdate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException("An update of this program is already in progress; try again when it has finished.");
+        }
+        try
+        {
+            Log.UpdateRequested(_logger, Current.Info, newProgramPath);
+            var outcome = await new UpdateTransaction(_session, Current, newProgramPath, _args, _options, _logger)
+                .ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            var result = outcome.Result;
+            if (outcome.Committed is { } committed)
+            {
+                var retired = _current!;
+                _current = committed;
+                await RetireAsync(retired.Unload(), outcome.RetiredThreads, retired.Info.Generation, result).ConfigureAwait(false);
+                Log.Committed(_logger, result);
+            }
+            else
+            {
+                Log.NotCommitted(_logger, result);
+            }
+            lock (_history)
+            {
+                _history.Add(result);
+            }
+            return result;
+        }
+        finally
+        {
+            _oneUpdate.Release();
+        }
+    }
+
+    private async Task RetireAsync(WeakReference context, List<(string, WeakReference<Thread>)> threads, int generation, UpdateResult result)
+    {
+        if (!_options.VerifyUnload)
+        {
+            return;
+        }
+        var start = _options.TimeProvider.GetTimestamp();
+        var (unloaded, warnings) = await UnloadVerifier.VerifyAsync(context, threads, generation, _options.TimeProvider).ConfigureAwait(false);
+        result.UnloadTime = _options.TimeProvider.GetElapsedTime(start);
+        result.OldVersionUnloaded = unloaded;
+        result.Warnings = [.. result.Warnings, .. warnings];
+        foreach (var warning in warnings)
+        {
+            Log.UpdateWarning(_logger, warning);
+        }
+    }
+
+    /// <summary>Stops the program: each unit leaves its next update point by exception (its finally blocks run), then the version is unloaded.</summary>
+    /// <param name="cancellationToken">Not waited on beyond <see cref="MoltHostOptions.StopTimeout"/> anyway.</param>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_current is null)
+        {
+            return;
+        }
+        await _oneUpdate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_current is not { } current)
+            {
+                return;
+            }
+            Log.Stopping(_logger, current.Info);
+            if (!await _session.StopAsync(_options.StopTimeout, _options.TimeProvider).ConfigureAwait(false))
+            {
+                Log.StopTimedOut(_logger, _options.StopTimeout);
+            }
+            _current = null;
+            current.Unload();
+        }
+        finally
+        {
+            _oneUpdate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+}

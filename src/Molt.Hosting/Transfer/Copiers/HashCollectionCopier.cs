@@ -1,0 +1,105 @@
+using System.Collections;
+using System.Reflection;
+
+namespace Molt.Hosting.Transfer.Copiers;
+
+/// <summary>
+/// Rebuilds a framework dictionary or set over the program's types by inserting every element again:
+/// hash codes and orderings may differ in the new version (identity hash codes always do), so the
+/// buckets of the old collection cannot be copied. Insertion waits until the keys are filled in.
+/// </summary>
+/// <remarks>
+/// Reads the old collection and writes the new one through non-generic interfaces and compiled calls,
+/// never through a generic instantiation over both versions' types: such an instantiation makes the new
+/// version's loader depend on the old one's, and the old version could then never be unloaded.
+/// </remarks>
+internal sealed class HashCollectionCopier : ReferenceCopier
+{
+    private readonly Type _newType;
+    private readonly bool _isDictionary;
+    private readonly PropertyInfo? _comparerProperty;
+    private readonly object? _defaultComparer;
+    private readonly ConstructorInfo? _withComparer;
+    private readonly Func<object, object?, object?, object?> _add;
+
+    private HashCollectionCopier(Type oldType, Type newType, Type oldKey, Type newKey, bool isDictionary, MethodInfo add)
+    {
+        _newType = newType;
+        _isDictionary = isDictionary;
+        _add = CopierEmitter.CallInstance(add);
+        _comparerProperty = oldType.GetProperty("Comparer", BindingFlags.Instance | BindingFlags.Public);
+        if (_comparerProperty is not null)
+        {
+            var comparerInterface = _comparerProperty.PropertyType.IsGenericType ? _comparerProperty.PropertyType.GetGenericTypeDefinition() : null;
+            if (comparerInterface == typeof(IEqualityComparer<>) || comparerInterface == typeof(IComparer<>))
+            {
+                var defaults = comparerInterface == typeof(IEqualityComparer<>) ? typeof(EqualityComparer<>) : typeof(Comparer<>);
+                _defaultComparer = defaults.MakeGenericType(oldKey).GetProperty("Default")!.GetValue(null);
+                _withComparer = newType.GetConstructor([comparerInterface.MakeGenericType(newKey)]);
+            }
+        }
+    }
+
+    /// <summary>A copier for a framework dictionary or set type, or null when the type is neither.</summary>
+    public static HashCollectionCopier? TryCreate(Type oldType, Type newType)
+    {
+        if (Find(oldType, typeof(IDictionary<,>)) is { } oldDictionary && Find(newType, typeof(IDictionary<,>)) is { } newDictionary
+            && typeof(IDictionary).IsAssignableFrom(oldType))
+        {
+            var add = newDictionary.GetMethod("Add", newDictionary.GetGenericArguments())!;
+            return new HashCollectionCopier(oldType, newType, oldDictionary.GetGenericArguments()[0], newDictionary.GetGenericArguments()[0], isDictionary: true, add);
+        }
+        if (Find(oldType, typeof(ISet<>)) is { } oldSet && Find(newType, typeof(ISet<>)) is { } newSet)
+        {
+            var add = newSet.GetMethod("Add", newSet.GetGenericArguments())!;
+            return new HashCollectionCopier(oldType, newType, oldSet.GetGenericArguments()[0], newSet.GetGenericArguments()[0], isDictionary: false, add);
+        }
+        return null;
+    }
+
+    private static Type? Find(Type type, Type genericInterface) =>
+        type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == genericInterface);
+
+    protected override object Allocate(object old, StateTransfer transfer)
+    {
+        var comparer = _comparerProperty?.GetValue(old);
+        if (comparer is not null && !ReferenceEquals(comparer, _defaultComparer) && _withComparer is not null)
+        {
+            // A custom comparer: the same object if it is the framework's (StringComparer.OrdinalIgnoreCase), rebuilt if it is the program's.
+            return _withComparer.Invoke([transfer.TransferObject(comparer)]);
+        }
+        return Activator.CreateInstance(_newType)!;
+    }
+
+    public override void Fill(object old, object created, StateTransfer transfer)
+    {
+        var keys = new List<object?>();
+        var values = _isDictionary ? new List<object?>() : null;
+        if (_isDictionary)
+        {
+            var entries = ((IDictionary)old).GetEnumerator();
+            while (entries.MoveNext())
+            {
+                keys.Add(transfer.TransferObject(entries.Key));
+                values!.Add(transfer.TransferObject(entries.Value));
+            }
+        }
+        else
+        {
+            foreach (var item in (IEnumerable)old)
+            {
+                keys.Add(transfer.TransferObject(item));
+            }
+        }
+        transfer.Defer(old, () =>
+        {
+            for (var i = 0; i < keys.Count; i++)
+            {
+                if (_add(created, keys[i], values?[i]) is false)
+                {
+                    throw new StateTransferException("two of its elements are equal in the new version (their Equals or GetHashCode changed)", old);
+                }
+            }
+        });
+    }
+}

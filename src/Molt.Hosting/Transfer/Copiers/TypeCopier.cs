@@ -1,0 +1,61 @@
+namespace Molt.Hosting.Transfer.Copiers;
+
+/// <summary>What the transfer does with every object of one old runtime type.</summary>
+internal abstract class TypeCopier
+{
+    /// <summary>The new object (or value) for an old one: the same object, a rebuilt one, or an error.</summary>
+    public abstract object Transfer(object old, StateTransfer transfer);
+
+    /// <summary>Fills a new object allocated by <see cref="Transfer"/> (called later, from the transfer's work list).</summary>
+    public virtual void Fill(object old, object created, StateTransfer transfer)
+    {
+    }
+}
+
+/// <summary>Objects that rebuild into a new object with an identity: allocate now, register, fill later (no recursion, cycles work).</summary>
+internal abstract class ReferenceCopier : TypeCopier
+{
+    public sealed override object Transfer(object old, StateTransfer transfer) =>
+        transfer.TryGetNew(old, out var known) ? known : transfer.Register(old, Allocate(old, transfer), this);
+
+    protected abstract object Allocate(object old, StateTransfer transfer);
+}
+
+/// <summary>Framework objects that hold nothing of the program: the new version gets the same object.</summary>
+internal sealed class ByReferenceCopier : TypeCopier
+{
+    public static readonly ByReferenceCopier Instance = new();
+
+    public override object Transfer(object old, StateTransfer transfer)
+    {
+        transfer.ReferencesPassed++;
+        return old;
+    }
+}
+
+/// <summary>State that cannot cross an update (a lambda, an async state machine, a thread...).</summary>
+internal sealed class CannotCrossCopier(string reason) : TypeCopier
+{
+    public override object Transfer(object old, StateTransfer transfer) => throw new StateTransferException($"it is {reason}", old);
+}
+
+/// <summary>Delegates of framework types: they cross only when they call no code of the old version.</summary>
+internal sealed class DelegateCopier : TypeCopier
+{
+    public static readonly DelegateCopier Instance = new();
+
+    public override object Transfer(object old, StateTransfer transfer)
+    {
+        foreach (var d in ((Delegate)old).GetInvocationList())
+        {
+            if (transfer.Map.InvolvesOld(d.Method.DeclaringType ?? typeof(object)) || d.Target is { } target && transfer.Map.InvolvesOld(target.GetType()))
+            {
+                throw new StateTransferException(
+                    $"it is a delegate to the old version's code ({d.Method.DeclaringType?.Name}.{d.Method.Name}): " +
+                    "the new version must create its own (mark the static [NotMigrated], or compute the field with a transformer)", old);
+            }
+        }
+        transfer.ReferencesPassed++;
+        return old;
+    }
+}

@@ -1,0 +1,144 @@
+using System.Reflection;
+
+namespace Molt.Hosting.Transfer;
+
+/// <summary>How one field's value moves from the old object to the new one.</summary>
+internal enum Conversion
+{
+    /// <summary>Copy the value as it is: a plain value, a string, an array of plain values, an identical enum.</summary>
+    Direct,
+    /// <summary>A widening numeric conversion (int to long, float to double...).</summary>
+    Widen,
+    /// <summary>Through the transfer: passed by reference or rebuilt, according to the value's runtime type.</summary>
+    Transfer,
+    /// <summary>Through the transfer, then wrapped: T became T?.</summary>
+    WrapNullable,
+}
+
+/// <summary>One field copied by the default mapping.</summary>
+internal sealed record FieldCopy(FieldInfo Old, FieldInfo New, Conversion Kind);
+
+/// <summary>How the fields of one old type (instance or static) map onto the fields of its new type.</summary>
+internal sealed class FieldPlan
+{
+    public required Type OldType { get; init; }
+
+    public required Type NewType { get; init; }
+
+    public List<FieldCopy> Copies { get; } = [];
+
+    /// <summary>New fields computed by a field transformer.</summary>
+    public List<(FieldInfo Field, MethodInfo Transformer)> Computed { get; } = [];
+
+    /// <summary>New fields with no counterpart in the old type: they keep their initial value.</summary>
+    public List<FieldInfo> Added { get; } = [];
+
+    /// <summary>Old fields that the new type does not have (logical names).</summary>
+    public List<string> Dropped { get; } = [];
+
+    /// <summary>Changes that nothing covers: the update cannot go ahead.</summary>
+    public List<string> Problems { get; } = [];
+
+    public static FieldPlan Create(Type oldType, Type newType, TypeMap map, bool statics, bool filledByTransformer)
+    {
+        var plan = new FieldPlan { OldType = oldType, NewType = newType };
+        var oldFields = statics ? TypeFacts.StaticFields(oldType).ToList() : TypeFacts.InstanceFields(oldType);
+        var newFields = statics ? TypeFacts.StaticFields(newType).ToList() : TypeFacts.InstanceFields(newType);
+        if (statics)
+        {
+            oldFields.RemoveAll(f => f.IsDefined(typeof(ThreadStaticAttribute), false));
+            newFields.RemoveAll(f => f.IsDefined(typeof(ThreadStaticAttribute), false));
+        }
+        var oldByName = oldFields.ToLookup(TypeFacts.LogicalName, StringComparer.Ordinal);
+        var used = new HashSet<FieldInfo>();
+        foreach (var newField in newFields)
+        {
+            if (!statics && map.Transformers.ByNewField.TryGetValue(newField, out var transformer))
+            {
+                plan.Computed.Add((newField, transformer));
+                foreach (var old in oldByName[TypeFacts.LogicalName(newField)])
+                {
+                    used.Add(old);
+                }
+                continue;
+            }
+            var candidates = oldByName[TypeFacts.OldNameOf(newField)].ToList();
+            var oldField = candidates.FirstOrDefault(f => f.DeclaringType?.Name == newField.DeclaringType?.Name) ?? candidates.FirstOrDefault();
+            if (oldField is null)
+            {
+                plan.Added.Add(newField);
+                continue;
+            }
+            used.Add(oldField);
+            if (statics && (TypeFacts.IsNotMigrated(newField) || TypeFacts.IsNotMigrated(oldField)))
+            {
+                continue;
+            }
+            if (Classify(oldField.FieldType, newField.FieldType, map) is { } kind)
+            {
+                plan.Copies.Add(new FieldCopy(oldField, newField, kind));
+            }
+            else if (!filledByTransformer)
+            {
+                plan.Problems.Add(
+                    $"{(statics ? "static " : "")}{TypeFacts.Describe(newType)}.{TypeFacts.LogicalName(newField)} changed from " +
+                    $"{TypeFacts.Describe(oldField.FieldType)} to {TypeFacts.Describe(newField.FieldType)}, and no transformer covers it " +
+                    "(add a [TransformField] or [TransformType] method to the new version)");
+            }
+        }
+        plan.Dropped.AddRange(oldFields.Where(f => !used.Contains(f)).Select(TypeFacts.LogicalName));
+        return plan;
+    }
+
+    /// <summary>How a value of the old field type becomes a value of the new field type, or null when it cannot by default.</summary>
+    public static Conversion? Classify(Type oldType, Type newType, TypeMap map)
+    {
+        var mapped = map.Map(oldType);
+        if (mapped == newType)
+        {
+            if (!map.InvolvesOld(oldType))
+            {
+                if (oldType.IsValueType)
+                {
+                    return TypeFacts.IsPlainValue(oldType) || !TypeFacts.MayHoldProgramObjects(oldType) ? Conversion.Direct : Conversion.Transfer;
+                }
+                return TypeFacts.IsPlainReference(oldType) ? Conversion.Direct : Conversion.Transfer;
+            }
+            return oldType.IsEnum && EnumsMatch(oldType, newType) ? Conversion.Direct : Conversion.Transfer;
+        }
+        if (mapped is null)
+        {
+            return null;
+        }
+        if (Widening.CanWiden(oldType, newType))
+        {
+            return Conversion.Widen;
+        }
+        if (Nullable.GetUnderlyingType(newType) == mapped)
+        {
+            return Conversion.WrapNullable;
+        }
+        if (newType.IsAssignableFrom(mapped))
+        {
+            return Conversion.Transfer;
+        }
+        return null;
+    }
+
+    /// <summary>Two enums with the same underlying type and the same names for the same values: copy the bits.</summary>
+    public static bool EnumsMatch(Type oldEnum, Type newEnum)
+    {
+        if (!newEnum.IsEnum || Enum.GetUnderlyingType(oldEnum) != Enum.GetUnderlyingType(newEnum))
+        {
+            return false;
+        }
+        var oldNames = Enum.GetNames(oldEnum);
+        var newNames = Enum.GetNames(newEnum);
+        if (!oldNames.SequenceEqual(newNames))
+        {
+            return false;
+        }
+        return oldNames.All(n => Convert.ToInt64(Enum.Parse(oldEnum, n), System.Globalization.CultureInfo.InvariantCulture)
+            == Convert.ToInt64(Enum.Parse(newEnum, n), System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,147 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Molt.Hosting.Transfer.Copiers;
+
+namespace Molt.Hosting.Transfer;
+
+/// <summary>
+/// One transfer of a program's state into a new version: an identity map (an old object reached twice is
+/// rebuilt once, and cycles close), a work list of objects allocated but not yet filled (so that deep
+/// structures never recurse), and deferred insertions into rebuilt hash collections. It only reads the
+/// old objects: on a rollback the old version goes on with them untouched.
+/// </summary>
+internal sealed class StateTransfer(TransferPlan plan) : IOldState
+{
+    private readonly Dictionary<object, object> _newOf = new(ReferenceEqualityComparer.Instance);
+    private readonly Stack<(ReferenceCopier Copier, object Old, object New)> _work = new();
+    private readonly Queue<(object Owner, Action Insert)> _deferred = new();
+    private readonly Dictionary<(Type, string), FieldInfo?> _fields = [];
+    private Type? _lastType;
+    private TypeCopier? _lastCopier;
+
+    public TypeMap Map => plan.Map;
+
+    /// <summary>Objects rebuilt as the new version's types.</summary>
+    public long ObjectsRebuilt { get; set; }
+
+    /// <summary>References to framework objects passed to the new version as they are.</summary>
+    public long ReferencesPassed { get; set; }
+
+    /// <summary>
+    /// The new version's object for an old one. Called by compiled copiers for every field that is not a
+    /// plain value, so it is the inner loop of the transfer: a type check against the last type seen first.
+    /// </summary>
+    public object? TransferObject(object? old)
+    {
+        if (old is null)
+        {
+            return null;
+        }
+        var type = old.GetType();
+        TypeCopier copier;
+        if (ReferenceEquals(type, _lastType))
+        {
+            copier = _lastCopier!;
+        }
+        else
+        {
+            copier = plan.CopierFor(type);
+            _lastType = type;
+            _lastCopier = copier;
+        }
+        return copier.Transfer(old, this);
+    }
+
+    /// <summary>Transfers everything still waiting: objects to fill, then hash collections to fill, until both are done.</summary>
+    public void Drain()
+    {
+        while (true)
+        {
+            while (_work.TryPop(out var item))
+            {
+                try
+                {
+                    item.Copier.Fill(item.Old, item.New, this);
+                }
+                catch (Exception e) when (e is not StateTransferException)
+                {
+                    throw new StateTransferException($"copying it failed: {e.Message}", item.Old, e);
+                }
+            }
+            if (!_deferred.TryDequeue(out var deferred))
+            {
+                return;
+            }
+            try
+            {
+                deferred.Insert();
+            }
+            catch (Exception e) when (e is not StateTransferException)
+            {
+                throw new StateTransferException($"rebuilding the collection failed: {e.Message}", deferred.Owner, e);
+            }
+        }
+    }
+
+    internal bool TryGetNew(object old, out object created) => _newOf.TryGetValue(old, out created!);
+
+    /// <summary>Records a new object that still has to be filled.</summary>
+    internal object Register(object old, object created, ReferenceCopier copier)
+    {
+        _newOf.Add(old, created);
+        ObjectsRebuilt++;
+        _work.Push((copier, old, created));
+        return created;
+    }
+
+    /// <summary>Records a new object built whole (by a factory transformer).</summary>
+    internal object RegisterBuilt(object old, object created)
+    {
+        _newOf.TryAdd(old, created);
+        ObjectsRebuilt++;
+        return _newOf[old];
+    }
+
+    /// <summary>Runs an insertion once every object allocated so far is filled (hash codes need filled keys).</summary>
+    internal void Defer(object owner, Action insert) => _deferred.Enqueue((owner, insert));
+
+    internal OldObject View(object old) => new(this, old.GetType(), old);
+
+    /// <summary>Runs one of the new version's transformers, naming it when it throws.</summary>
+    internal void RunTransformer(MethodInfo transformer, object old, Action run)
+    {
+        try
+        {
+            run();
+        }
+        catch (Exception e) when (e is not StateTransferException)
+        {
+            throw new StateTransferException(
+                $"transformer {transformer.DeclaringType?.Name}.{transformer.Name} threw {e.GetType().Name}: {e.Message}", old, e);
+        }
+    }
+
+    // ---- IOldState: what transformers read ----------------------------------------------------
+
+    IReadOnlyList<string> IOldState.FieldNames(Type oldType, bool statics) =>
+        [.. (statics ? TypeFacts.StaticFields(oldType) : TypeFacts.InstanceFields(oldType)).Select(TypeFacts.LogicalName).Distinct()];
+
+    object? IOldState.Read(Type oldType, object? instance, string field)
+    {
+        if (!_fields.TryGetValue((oldType, field), out var info))
+        {
+            var fields = instance is null ? TypeFacts.StaticFields(oldType) : TypeFacts.InstanceFields(oldType);
+            info = fields.LastOrDefault(f => TypeFacts.LogicalName(f) == field);
+            _fields[(oldType, field)] = info;
+        }
+        if (info is null)
+        {
+            throw new KeyNotFoundException($"The old version's {TypeFacts.Describe(oldType)} has no {(instance is null ? "static " : "")}field or auto-property '{field}'.");
+        }
+        return info.GetValue(instance);
+    }
+
+    Type? IOldState.FindOldType(string fullName) => Map.Old.FindType(fullName);
+
+    object? IOldState.NewOf(object? old) => TransferObject(old);
+}

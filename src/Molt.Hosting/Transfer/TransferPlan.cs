@@ -1,0 +1,143 @@
+using Molt.Hosting.Loading;
+using Molt.Hosting.Transfer.Copiers;
+
+namespace Molt.Hosting.Transfer;
+
+/// <summary>
+/// Everything known before the pause about moving state from one version to the next: the type map, a
+/// compiled copier per type, the static fields to migrate, the fields dropped, and the changes that
+/// nothing covers (which refuse the update while the old version still serves).
+/// </summary>
+internal sealed class TransferPlan
+{
+    private readonly Dictionary<Type, TypeCopier> _copiers = [];
+    private readonly List<string> _problems = [];
+
+    private TransferPlan(TypeMap map)
+    {
+        Map = map;
+    }
+
+    public TypeMap Map { get; }
+
+    /// <summary>Old fields that the new version does not have: <c>Type.field</c> and <c>static Type.field</c>.</summary>
+    public List<string> DroppedFields { get; } = [];
+
+    /// <summary>Per old type with statics to migrate: its name, the compiled copy, and how many fields.</summary>
+    public List<(string TypeName, Action<StateTransfer> Copy, int Count)> Statics { get; } = [];
+
+    /// <summary>Plans the transfer and compiles its copiers.</summary>
+    /// <exception cref="UpdateFailedException">A transformer has the wrong shape, or a change is covered by nothing.</exception>
+    public static TransferPlan Create(ProgramVersion oldVersion, ProgramVersion newVersion)
+    {
+        var plan = new TransferPlan(new TypeMap(oldVersion, newVersion, TransformerSet.Discover(newVersion)));
+        foreach (var type in oldVersion.ProgramTypes())
+        {
+            if (type.ContainsGenericParameters || TypeFacts.IsCompilerGeneratedCode(type))
+            {
+                continue;
+            }
+            plan.CopierFor(type);
+            plan.PlanStatics(type);
+        }
+        if (plan._problems.Count > 0)
+        {
+            throw new UpdateFailedException(UpdatePhase.Prepare,
+                "The new version changes state in ways that nothing covers:" + string.Concat(plan._problems.Distinct().Select(p => "\n  - " + p)));
+        }
+        return plan;
+    }
+
+    /// <summary>The copier for every object of an old runtime type (built and compiled on first use).</summary>
+    public TypeCopier CopierFor(Type type)
+    {
+        if (!_copiers.TryGetValue(type, out var copier))
+        {
+            copier = Build(type);
+            _copiers[type] = copier;
+        }
+        return copier;
+    }
+
+    private TypeCopier Build(Type type)
+    {
+        if (!Map.InvolvesOld(type))
+        {
+            if (typeof(Delegate).IsAssignableFrom(type))
+            {
+                return DelegateCopier.Instance;
+            }
+            if (TypeFacts.WhyCannotCross(type) is { } why)
+            {
+                return new CannotCrossCopier(why);
+            }
+            // A framework container whose elements may be the program's objects is rebuilt as the same type.
+            return TypeFacts.MayHoldProgramObjects(type) ? Rebuild(type, type) : ByReferenceCopier.Instance;
+        }
+        if (TypeFacts.IsCompilerGeneratedCode(type) || typeof(Delegate).IsAssignableFrom(type))
+        {
+            return new CannotCrossCopier($"a {(typeof(Delegate).IsAssignableFrom(type) ? "delegate" : "lambda closure, async state machine or iterator")} " +
+                $"of the old version ({TypeFacts.Describe(type)}): the new version must create its own");
+        }
+        if (type.FullName is { } name && Map.Transformers.ByOldType.TryGetValue(name, out var transformer) && transformer.IsFactory)
+        {
+            return new FactoryCopier(transformer.Method, type);
+        }
+        if (Map.Map(type) is not { } newType)
+        {
+            return new CannotCrossCopier($"an object of type {TypeFacts.Describe(type)}, which the new version no longer has " +
+                $"(add [RenamedFrom(\"{type.FullName}\")] to its successor, or a [TransformType(\"{type.FullName}\")] method)");
+        }
+        return Rebuild(type, newType);
+    }
+
+    private TypeCopier Rebuild(Type oldType, Type newType)
+    {
+        if (oldType.IsEnum)
+        {
+            return new EnumCopier(newType);
+        }
+        if (oldType.IsArray)
+        {
+            return new ArrayCopier(newType);
+        }
+        var isProgramType = Map.Old.Owns(oldType.Assembly);
+        if (!isProgramType && HashCollectionCopier.TryCreate(oldType, newType) is { } collection)
+        {
+            return collection;
+        }
+        var fill = oldType.FullName is { } name && Map.Transformers.ByOldType.TryGetValue(name, out var t) && !t.IsFactory ? t : null;
+        var plan = FieldPlan.Create(oldType, newType, Map, statics: false, filledByTransformer: fill is not null);
+        if (isProgramType)
+        {
+            DroppedFields.AddRange(plan.Dropped.Select(f => $"{TypeFacts.Describe(oldType)}.{f}"));
+        }
+        if (plan.Problems.Count > 0)
+        {
+            _problems.AddRange(plan.Problems);
+            return new CannotCrossCopier($"an object whose type changed in ways that nothing covers: {string.Join("; ", plan.Problems)}");
+        }
+        return oldType.IsValueType ? new StructCopier(plan) : new ClassCopier(plan, fill);
+    }
+
+    private void PlanStatics(Type oldType)
+    {
+        if (!TypeFacts.StaticFields(oldType).Any())
+        {
+            return;
+        }
+        var newType = Map.Map(oldType);
+        if (newType is null)
+        {
+            DroppedFields.AddRange(TypeFacts.StaticFields(oldType).Select(f => $"static {TypeFacts.Describe(oldType)}.{TypeFacts.LogicalName(f)}"));
+            return;
+        }
+        var plan = FieldPlan.Create(oldType, newType, Map, statics: true, filledByTransformer: false);
+        _problems.AddRange(plan.Problems);
+        DroppedFields.AddRange(plan.Dropped.Select(f => $"static {TypeFacts.Describe(oldType)}.{f}"));
+        if (plan.Copies.Count > 0 && plan.Problems.Count == 0)
+        {
+            Statics.Add((TypeFacts.Describe(oldType), CopierEmitter.StaticsCopy(plan), plan.Copies.Count));
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using Molt.Hosting.Loading;
+
+namespace Molt.Hosting.Transfer;
+
+/// <summary>
+/// Which type of the new version each type of the old version becomes. Framework types stay what they
+/// are; the program's types map by full name (or by a rename or a type transformer); generic
+/// instantiations and arrays map through their arguments. Independent of how objects are produced, so
+/// the same map can drive an in-process copy or, later, a stream.
+/// </summary>
+internal sealed class TypeMap(ProgramVersion oldVersion, ProgramVersion newVersion, TransformerSet transformers)
+{
+    private readonly Dictionary<Type, bool> _involvesOld = [];
+    private readonly Dictionary<Type, Type?> _mapped = [];
+
+    public ProgramVersion Old { get; } = oldVersion;
+
+    public ProgramVersion New { get; } = newVersion;
+
+    public TransformerSet Transformers { get; } = transformers;
+
+    /// <summary>Whether a type is, or is built from, one of the old version's types.</summary>
+    public bool InvolvesOld(Type type)
+    {
+        if (_involvesOld.TryGetValue(type, out var known))
+        {
+            return known;
+        }
+        bool involves;
+        if (type.HasElementType)
+        {
+            involves = InvolvesOld(type.GetElementType()!);
+        }
+        else if (type.IsGenericType && !type.IsGenericTypeDefinition)
+        {
+            involves = Old.Owns(type.Assembly) || type.GetGenericArguments().Any(InvolvesOld);
+        }
+        else
+        {
+            involves = Old.Owns(type.Assembly);
+        }
+        _involvesOld[type] = involves;
+        return involves;
+    }
+
+    /// <summary>The new version's type for an old type, or null when the new version has none.</summary>
+    public Type? Map(Type oldType)
+    {
+        if (!InvolvesOld(oldType))
+        {
+            return oldType;
+        }
+        if (_mapped.TryGetValue(oldType, out var known))
+        {
+            return known;
+        }
+        var mapped = MapUncached(oldType);
+        _mapped[oldType] = mapped;
+        return mapped;
+    }
+
+    private Type? MapUncached(Type oldType)
+    {
+        if (oldType.IsArray)
+        {
+            var element = Map(oldType.GetElementType()!);
+            return element is null ? null : oldType.IsSZArray ? element.MakeArrayType() : element.MakeArrayType(oldType.GetArrayRank());
+        }
+        if (oldType.IsGenericType && !oldType.IsGenericTypeDefinition)
+        {
+            var definition = oldType.GetGenericTypeDefinition();
+            var newDefinition = Old.Owns(definition.Assembly) ? MapNamed(definition) : definition;
+            var arguments = oldType.GetGenericArguments().Select(Map).ToArray();
+            if (newDefinition is null || arguments.Any(a => a is null))
+            {
+                return null;
+            }
+            try
+            {
+                return newDefinition.MakeGenericType(arguments!);
+            }
+            catch (ArgumentException)
+            {
+                return null; // The new version's constraints no longer fit.
+            }
+        }
+        return MapNamed(oldType);
+    }
+
+    private Type? MapNamed(Type oldType)
+    {
+        var name = oldType.FullName!;
+        if (Transformers.Renames.TryGetValue(name, out var renamed))
+        {
+            return renamed;
+        }
+        var candidate = New.FindType(name, oldType.Assembly.GetName().Name);
+        // A type that the new version renamed away from this name is not this type's successor.
+        if (candidate?.GetCustomAttributes(typeof(RenamedFromAttribute), false) is [RenamedFromAttribute r] && r.OldName != name)
+        {
+            return null;
+        }
+        return candidate is not null && candidate.IsGenericTypeDefinition == oldType.IsGenericTypeDefinition ? candidate : null;
+    }
+}

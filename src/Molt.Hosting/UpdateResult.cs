@@ -1,0 +1,103 @@
+using System.Text;
+
+namespace Molt.Hosting;
+
+/// <summary>What an update did: versions, outcome, the time of each phase, what was transferred, and what to look at.</summary>
+public sealed class UpdateResult
+{
+    internal UpdateResult(ProgramVersionInfo from, ProgramVersionInfo to)
+    {
+        From = from;
+        To = to;
+    }
+
+    /// <summary>The version that ran before the update.</summary>
+    public ProgramVersionInfo From { get; }
+
+    /// <summary>The version the update was to (running now if <see cref="Outcome"/> is <see cref="UpdateOutcome.Committed"/>).</summary>
+    public ProgramVersionInfo To { get; }
+
+    /// <summary>How the update ended.</summary>
+    public UpdateOutcome Outcome { get; internal set; }
+
+    /// <summary>Why it failed (phase, cause, path to the offending state); null when it committed.</summary>
+    public UpdateFailedException? Failure { get; internal set; }
+
+    /// <summary>Loading, planning and JIT-compiling the new version, before the pause.</summary>
+    public TimeSpan PrepareTime { get; internal set; }
+
+    /// <summary>From the update request until every unit was parked.</summary>
+    public TimeSpan QuiesceTime { get; internal set; }
+
+    /// <summary>Transferring and transforming the state, and the state checks.</summary>
+    public TimeSpan TransferTime { get; internal set; }
+
+    /// <summary>The new version's start-up until its units reached their first update point.</summary>
+    public TimeSpan RestartTime { get; internal set; }
+
+    /// <summary>The pause the program's clients saw: from the update request until the units went on (in either version).</summary>
+    public TimeSpan PauseTime { get; internal set; }
+
+    /// <summary>Unloading the old version (after the pause), until it was collected or given up on.</summary>
+    public TimeSpan UnloadTime { get; internal set; }
+
+    /// <summary>Objects rebuilt as the new version's types (program types, and framework generics over them).</summary>
+    public long ObjectsRebuilt { get; internal set; }
+
+    /// <summary>References to framework objects (strings, arrays, sockets...) passed to the new version without a copy.</summary>
+    public long ReferencesPassed { get; internal set; }
+
+    /// <summary>Static fields migrated into the new version.</summary>
+    public int StaticsMigrated { get; internal set; }
+
+    /// <summary>Fields of the old version that the new one does not have (<c>Type.field</c>, <c>static Type.field</c>).</summary>
+    public IReadOnlyList<string> DroppedFields { get; internal set; } = [];
+
+    /// <summary>Units resumed in the new version, with the update point each resumed from.</summary>
+    public IReadOnlyList<string> ResumedUnits { get; internal set; } = [];
+
+    /// <summary>Units of the old version that the new version has no entry for: they were dropped.</summary>
+    public IReadOnlyList<string> DroppedUnits { get; internal set; } = [];
+
+    /// <summary>Whether the old version's context was collected after the commit; null when not checked.</summary>
+    public bool? OldVersionUnloaded { get; internal set; }
+
+    /// <summary>Things the operator should know that did not fail the update (e.g. the old version was not collected).</summary>
+    public IReadOnlyList<string> Warnings { get; internal set; } = [];
+
+    /// <summary>Throws the <see cref="Failure"/> unless the update committed.</summary>
+    /// <exception cref="UpdateFailedException">The update did not commit.</exception>
+    public UpdateResult EnsureCommitted() => Outcome == UpdateOutcome.Committed ? this : throw Failure!;
+
+    /// <inheritdoc/>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.Append($"{Outcome}: {From} -> {To}");
+        if (Failure is not null)
+        {
+            text.Append($"; {Failure.Phase} failed: {Failure.Message}");
+            if (Failure.StatePath is not null)
+            {
+                text.Append($" (at {Failure.StatePath})");
+            }
+        }
+        text.Append($"; prepare {Ms(PrepareTime)}, quiesce {Ms(QuiesceTime)}, transfer {Ms(TransferTime)}, restart {Ms(RestartTime)}, pause {Ms(PauseTime)}, unload {Ms(UnloadTime)}");
+        text.Append($"; {ObjectsRebuilt} objects rebuilt, {ReferencesPassed} references passed, {StaticsMigrated} statics");
+        if (DroppedFields.Count > 0)
+        {
+            text.Append($"; dropped fields: {string.Join(", ", DroppedFields)}");
+        }
+        if (DroppedUnits.Count > 0)
+        {
+            text.Append($"; dropped units: {string.Join(", ", DroppedUnits)}");
+        }
+        foreach (var warning in Warnings)
+        {
+            text.Append($"; warning: {warning}");
+        }
+        return text.ToString();
+
+        static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:0.0} ms";
+    }
+}

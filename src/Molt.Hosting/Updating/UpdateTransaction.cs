@@ -1,0 +1,320 @@
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+using Molt.Hosting.Loading;
+using Molt.Hosting.Transfer;
+
+namespace Molt.Hosting.Updating;
+
+/// <summary>
+/// One update, as a transaction. The order of its phases:
+/// <list type="number">
+/// <item>Prepare: load the new version, plan and compile the transfer, JIT its code. The old version serves on; a failure refuses the update.</item>
+/// <item>Quiesce: every unit parks at an update point, within a deadline. The pause begins.</item>
+/// <item>Transfer: statics and units' states become the new version's objects; after-transfer steps run.</item>
+/// <item>State check: the new version's invariants over the migrated state.</item>
+/// <item>Restart: the new version's Main runs with <see cref="Live.IsUpdating"/>, its units start and run to their first update point.</item>
+/// <item>Commit: the old units retire, the new ones go on; the pause ends. Any failure in 2-5 rolls back instead: the new
+/// version's units retire, the old ones go on with their state untouched.</item>
+/// </list>
+/// Unloading the old version happens after, in the host (<see cref="UnloadVerifier"/>).
+/// </summary>
+internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion current, string newPath, string[] args, MoltHostOptions options, ILogger logger)
+{
+    private readonly TimeProvider _time = options.TimeProvider;
+
+    public async Task<UpdateOutcomeData> ExecuteAsync(CancellationToken cancellationToken)
+    {
+        var result = new UpdateResult(current.Info, PlaceholderInfo());
+        var phaseStart = _time.GetTimestamp();
+
+        // 1. Prepare, while the old version serves.
+        ProgramVersion incoming;
+        TransferPlan plan;
+        try
+        {
+            incoming = ProgramVersion.Load(newPath, current.Info.Generation + 1, _time);
+        }
+        catch (UpdateFailedException e)
+        {
+            return Refused(result, e, phaseStart);
+        }
+        result = new UpdateResult(current.Info, incoming.Info);
+        try
+        {
+            plan = TransferPlan.Create(current, incoming);
+            result.DroppedFields = [.. plan.DroppedFields.Distinct()];
+            if (options.PrepareCode)
+            {
+                incoming.PrepareCode();
+            }
+        }
+        catch (Exception e)
+        {
+            incoming.Unload();
+            return Refused(result, e as UpdateFailedException
+                ?? new UpdateFailedException(UpdatePhase.Prepare, $"Preparing the new version failed: {Describe(e)}", Detach(e)), phaseStart);
+        }
+        result.PrepareTime = Phase(UpdatePhase.Prepare, ref phaseStart);
+
+        // 2. Quiesce: the pause begins.
+        var pauseStart = phaseStart;
+        var arrived = session.RequestQuiescence();
+        if (!await ArrivesAsync(arrived, options.QuiesceTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            var late = session.UnitsNotArrived(incoming: false);
+            return RollBack(result, incoming, pauseStart, new UpdateFailedException(UpdatePhase.Quiesce,
+                $"The update was cancelled: {Units(late)} did not reach an update point within {options.QuiesceTimeout.TotalSeconds:0.###} s. " +
+                $"{string.Join("; ", late.Select(DescribeLate))}. Each unit should pass Live.UpdateRequested to its blocking waits."));
+        }
+        result.QuiesceTime = Phase(UpdatePhase.Quiesce, ref phaseStart);
+
+        // 3. Transfer and 4. state checks.
+        var parked = session.ParkedUnits();
+        List<MigratingUnit> migrating;
+        var transfer = new StateTransfer(plan);
+        try
+        {
+            migrating = TransferState(plan, transfer, parked, result);
+        }
+        catch (UpdateFailedException e)
+        {
+            return RollBack(result, incoming, pauseStart, e);
+        }
+        finally
+        {
+            result.ObjectsRebuilt = transfer.ObjectsRebuilt;
+            result.ReferencesPassed = transfer.ReferencesPassed;
+        }
+        try
+        {
+            RunStateChecks(plan.Map.Transformers);
+        }
+        catch (UpdateFailedException e)
+        {
+            return RollBack(result, incoming, pauseStart, e);
+        }
+        result.TransferTime = Phase(UpdatePhase.Transfer, ref phaseStart);
+
+        // 5. Restart the units in the new version, up to their first update point.
+        try
+        {
+            await RestartAsync(incoming, migrating, result, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UpdateFailedException e)
+        {
+            return RollBack(result, incoming, pauseStart, e);
+        }
+        result.RestartTime = Phase(UpdatePhase.Restart, ref phaseStart);
+
+        // 6. Commit.
+        var retiredThreads = session.Commit();
+        result.PauseTime = _time.GetElapsedTime(pauseStart);
+        result.Outcome = UpdateOutcome.Committed;
+        result.ResumedUnits = [.. session.DescribeUnits().Where(u => u.ResumedFrom is not null).Select(u => $"{u.Name} (from '{u.ResumedFrom}')")];
+        return new UpdateOutcomeData(result, incoming, retiredThreads);
+    }
+
+    private List<MigratingUnit> TransferState(TransferPlan plan, StateTransfer transfer, IReadOnlyList<(string Name, object State, string ParkedAt, UnitEntry Entry)> parked, UpdateResult result)
+    {
+        try
+        {
+            foreach (var statics in plan.Statics)
+            {
+                statics.Copy(transfer);
+                result.StaticsMigrated += statics.Count;
+            }
+            var migrating = parked
+                .Select(u => new MigratingUnit(u.Name, transfer.TransferObject(u.State)!, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread))
+                .ToList();
+            transfer.Drain();
+            foreach (var step in plan.Map.Transformers.AfterTransfer)
+            {
+                try
+                {
+                    step.Invoke(null, [new OldVersion(transfer)]);
+                }
+                catch (TargetInvocationException e) when (e.InnerException is { } inner and not StateTransferException)
+                {
+                    throw new UpdateFailedException(UpdatePhase.Transfer,
+                        $"The new version's after-transfer step {step.DeclaringType?.Name}.{step.Name} threw {Describe(inner)}", Detach(inner));
+                }
+                transfer.Drain();
+            }
+            return migrating;
+        }
+        catch (Exception e) when (Unwrap(e) is StateTransferException failure)
+        {
+            var path = failure.Offender is null ? null : StatePathFinder.Find(Roots(plan, parked), failure.Offender, plan.Map);
+            var what = failure.Offender is null ? "Some state" : $"A {TypeFacts.Describe(failure.Offender.GetType())}";
+            throw new UpdateFailedException(UpdatePhase.Transfer,
+                $"{what} cannot cross to the new version{(path is null ? "" : $" (at {path})")}: {failure.Message}.",
+                failure.InnerException is { } inner ? Detach(inner) : null, path);
+        }
+    }
+
+    private static void RunStateChecks(TransformerSet transformers)
+    {
+        foreach (var (method, description) in transformers.StateChecks)
+        {
+            object? passed;
+            try
+            {
+                passed = method.Invoke(null, null);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is { } inner)
+            {
+                throw new UpdateFailedException(UpdatePhase.StateCheck, $"State check '{description}' failed: {Describe(inner)}", Detach(inner));
+            }
+            if (passed is false)
+            {
+                throw new UpdateFailedException(UpdatePhase.StateCheck, $"State check '{description}' returned false.");
+            }
+        }
+    }
+
+    private async Task RestartAsync(ProgramVersion incoming, List<MigratingUnit> migrating, UpdateResult result, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetTimestamp();
+        session.BeginRestart(migrating);
+        try
+        {
+            await incoming.RunEntryPointAsync(session, args, isUpdating: true)
+                .WaitAsync(options.RestartTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new UpdateFailedException(UpdatePhase.Restart,
+                $"The new version's start-up (its Main) did not return within {options.RestartTimeout.TotalSeconds:0.###} s.");
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new UpdateFailedException(UpdatePhase.Restart, $"The new version's start-up (its Main) threw {Describe(e)}", Detach(e));
+        }
+        var dropped = new List<string>();
+        foreach (var unit in session.TakeUnclaimedMigratingUnits())
+        {
+            UnitEntry? entry;
+            try
+            {
+                entry = UnitEntry.Resolve(unit.EntryTypeName, unit.EntryMethodName, unit.OnThread, name => incoming.FindType(name));
+            }
+            catch (ArgumentException e)
+            {
+                throw new UpdateFailedException(UpdatePhase.Restart, $"Unit '{unit.Name}' cannot resume in the new version: {e.Message}");
+            }
+            if (entry is null)
+            {
+                dropped.Add(unit.Name);
+                continue;
+            }
+            try
+            {
+                session.ResumeUnit(unit, entry);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UpdateFailedException(UpdatePhase.Restart, $"Unit '{unit.Name}' cannot resume in the new version: {e.Message}");
+            }
+        }
+        result.DroppedUnits = dropped;
+        var left = options.RestartTimeout - _time.GetElapsedTime(deadline);
+        var arrived = left > TimeSpan.Zero && await ArrivesAsync(session.AwaitRestartArrival(), left, cancellationToken).ConfigureAwait(false);
+        if (session.RestartFault is { } fault)
+        {
+            throw new UpdateFailedException(UpdatePhase.Restart,
+                $"Unit '{fault.Unit}' of the new version threw {Describe(fault.Error)} before reaching its first update point", Detach(fault.Error));
+        }
+        if (!arrived)
+        {
+            var late = session.UnitsNotArrived(incoming: true);
+            throw new UpdateFailedException(UpdatePhase.Restart,
+                $"{Units(late)} of the new version did not reach an update point within {options.RestartTimeout.TotalSeconds:0.###} s: " +
+                string.Join(", ", late.Select(u => $"'{u.Name}'")) + ".");
+        }
+    }
+
+    private async Task<bool> ArrivesAsync(Task arrival, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await arrival.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private UpdateOutcomeData RollBack(UpdateResult result, ProgramVersion incoming, long pauseStart, UpdateFailedException failure)
+    {
+        session.Rollback();
+        result.PauseTime = _time.GetElapsedTime(pauseStart);
+        result.Outcome = UpdateOutcome.RolledBack;
+        result.Failure = failure;
+        incoming.Unload();
+        return new UpdateOutcomeData(result, null, []);
+    }
+
+    private UpdateOutcomeData Refused(UpdateResult result, UpdateFailedException failure, long phaseStart)
+    {
+        result.PrepareTime = _time.GetElapsedTime(phaseStart);
+        result.Outcome = UpdateOutcome.Refused;
+        result.Failure = failure;
+        return new UpdateOutcomeData(result, null, []);
+    }
+
+    private TimeSpan Phase(UpdatePhase phase, ref long start)
+    {
+        var now = _time.GetTimestamp();
+        var elapsed = _time.GetElapsedTime(start, now);
+        start = now;
+        Log.PhaseDone(logger, phase, elapsed.TotalMilliseconds);
+        return elapsed;
+    }
+
+    private ProgramVersionInfo PlaceholderInfo() =>
+        new(Path.GetFullPath(newPath), Path.GetFileNameWithoutExtension(newPath), "?", new string('0', 64), current.Info.Generation + 1, _time.GetUtcNow());
+
+    private static IEnumerable<(string, object?)> Roots(TransferPlan plan, IReadOnlyList<(string Name, object State, string ParkedAt, UnitEntry Entry)> parked)
+    {
+        foreach (var type in plan.Map.Old.ProgramTypes())
+        {
+            if (type.ContainsGenericParameters || TypeFacts.IsCompilerGeneratedCode(type))
+            {
+                continue;
+            }
+            foreach (var field in TypeFacts.StaticFields(type))
+            {
+                yield return ($"static {TypeFacts.Describe(type)}.{TypeFacts.LogicalName(field)}", field.GetValue(null));
+            }
+        }
+        foreach (var unit in parked)
+        {
+            yield return ($"unit '{unit.Name}' state", unit.State);
+        }
+    }
+
+    private string DescribeLate(UnitInfo unit)
+    {
+        var ago = (_time.GetUtcNow() - unit.LastSeenTime).TotalSeconds;
+        return unit.LastSeenAt is null
+            ? $"unit '{unit.Name}' has not reached an update point since it started {ago:0.0} s ago"
+            : $"unit '{unit.Name}' was last seen at update point '{unit.LastSeenAt}' {ago:0.0} s ago";
+    }
+
+    private static string Units(IReadOnlyList<UnitInfo> units) => units.Count == 1 ? "1 unit" : $"{units.Count} units";
+
+    private static Exception Unwrap(Exception e) => e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+
+    private static string Describe(Exception e) => $"{Unwrap(e).GetType().Name}: {Unwrap(e).Message}";
+
+    /// <summary>
+    /// A copy of an exception that holds no reference to the code that threw it: an exception's stack trace
+    /// keeps a collectible version's code alive, and a rolled-back version must be collected.
+    /// </summary>
+    private static Exception Detach(Exception e) => new ProgramException(Unwrap(e));
+}
+
+/// <summary>What a transaction hands back to the host.</summary>
+internal sealed record UpdateOutcomeData(UpdateResult Result, ProgramVersion? Committed, List<(string Name, WeakReference<Thread> Thread)> RetiredThreads);

@@ -1,0 +1,9 @@
+namespace Molt;
+
+/// <summary>The program, unit and start-up mode that a flow of execution runs in (carried by an AsyncLocal).</summary>
+internal sealed class LiveScope(ProgramSession session, Unit? unit, bool isStartingUpdate)
+{
+    public ProgramSession Session { get; } = session;
+    public Unit? Unit { get; } = unit;
+    public bool IsStartingUpdate { get; } = isStartingUpdate;
+}
