@@ -37,7 +37,11 @@ internal sealed class TransferPlan
             {
                 continue;
             }
-            plan.CopierFor(type);
+            if (!type.IsAbstract && !type.IsInterface)
+            {
+                // Compiled now, before the pause; generic instantiations are compiled when first reached.
+                plan.CopierFor(type);
+            }
             plan.PlanStatics(type);
         }
         if (plan._problems.Count > 0)
