@@ -73,6 +73,7 @@ public sealed class MoltHost : IAsyncDisposable
             await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
             throw;
         }
+        MoltMetrics.Register(host);
         Log.Started(host._logger, version.Info, version.Info.AssemblyPath);
         return host;
     }
@@ -113,6 +114,7 @@ public sealed class MoltHost : IAsyncDisposable
             {
                 _history.Add(result);
             }
+            MoltMetrics.Record(result);
             return result;
         }
         finally
@@ -159,6 +161,7 @@ public sealed class MoltHost : IAsyncDisposable
                 Log.StopTimedOut(_logger, _options.StopTimeout);
             }
             _current = null;
+            MoltMetrics.Unregister(this);
             current.Unload();
         }
         finally
