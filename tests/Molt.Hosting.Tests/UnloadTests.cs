@@ -91,4 +91,37 @@ public class UnloadTests
         var result = await host.UpdateAsync(v2);
         Assert.True(result.OldVersionUnloaded, result.ToString());
     }
+
+    private const string ProcessExitHandler = TestPrograms.Usings + """
+        public static class Program
+        {
+            public static async Task Main(string[] args)
+            {
+                if (!Live.IsUpdating)
+                {
+                    AppDomain.CurrentDomain.ProcessExit += OnExit;
+                    AppContext.SetData("leaky.settings", new Settings());
+                }
+                await Live.RunAsync();
+            }
+            static void OnExit(object sender, EventArgs e) { }
+        }
+        public class Settings { }
+        """;
+
+    [Fact]
+    public async Task Update_OldVersionHeldByProcessWideState_WarnsNamingWhatHoldsIt()
+    {
+        // This test leaks its v1 on purpose, for the life of the test process: that is what it shows.
+        var v1 = TestPrograms.Build("Leaky", "v1", ProcessExitHandler);
+        var v2 = TestPrograms.Build("Leaky", "v2", ProcessExitHandler + "\n// v2");
+        await using var host = await MoltHost.StartAsync(v1);
+
+        var result = await host.UpdateAsync(v2);
+
+        Assert.Equal(UpdateOutcome.Committed, result.Outcome);
+        Assert.False(result.OldVersionUnloaded);
+        Assert.Contains(result.Warnings, w => w.Contains("ProcessExit", StringComparison.Ordinal) && w.Contains("Program.OnExit", StringComparison.Ordinal));
+        Assert.Contains(result.Warnings, w => w.Contains("AppContext.SetData(\"leaky.settings\")", StringComparison.Ordinal) && w.Contains("Settings", StringComparison.Ordinal));
+    }
 }
