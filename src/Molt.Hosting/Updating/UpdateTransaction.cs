@@ -61,6 +61,10 @@ internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion c
         var arrived = session.RequestQuiescence();
         if (!await ArrivesAsync(arrived, options.QuiesceTimeout, cancellationToken).ConfigureAwait(false))
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return RollBack(result, incoming, pauseStart, Cancelled(UpdatePhase.Quiesce));
+            }
             var late = session.UnitsNotArrived(incoming: false);
             return RollBack(result, incoming, pauseStart, new UpdateFailedException(UpdatePhase.Quiesce,
                 $"The update was cancelled: {Units(late)} did not reach an update point within {options.QuiesceTimeout.TotalSeconds:0.###} s. " +
@@ -186,7 +190,11 @@ internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion c
             throw new UpdateFailedException(UpdatePhase.Restart,
                 $"The new version's start-up (its Main) did not return within {options.RestartTimeout.TotalSeconds:0.###} s.");
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw Cancelled(UpdatePhase.Restart);
+        }
+        catch (Exception e)
         {
             throw new UpdateFailedException(UpdatePhase.Restart, $"The new version's start-up (its Main) threw {Describe(e)}", Detach(e));
         }
@@ -224,6 +232,10 @@ internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion c
             throw new UpdateFailedException(UpdatePhase.Restart,
                 $"Unit '{fault.Unit}' of the new version threw {Describe(fault.Error)} before reaching its first update point", Detach(fault.Error));
         }
+        if (!arrived && cancellationToken.IsCancellationRequested)
+        {
+            throw Cancelled(UpdatePhase.Restart);
+        }
         if (!arrived)
         {
             var late = session.UnitsNotArrived(incoming: true);
@@ -244,7 +256,14 @@ internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion c
         {
             return false;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
+
+    private static UpdateFailedException Cancelled(UpdatePhase phase) =>
+        new(phase, "The update was cancelled by its caller; the old version goes on.");
 
     private UpdateOutcomeData RollBack(UpdateResult result, ProgramVersion incoming, long pauseStart, UpdateFailedException failure)
     {
