@@ -68,11 +68,29 @@ internal static class CopierEmitter
         return method.CreateDelegate<Action<StateTransfer>>();
     }
 
-    /// <summary><c>() → new object</c> through a parameterless constructor, so that field initializers run.</summary>
+    /// <summary>
+    /// <c>() → new object</c> through a constructor, with default values for its parameters (a record's
+    /// primary constructor), so that the field initializers of the new version run.
+    /// </summary>
     public static Func<object> Construct(ConstructorInfo constructor)
     {
         var method = New($"new {constructor.DeclaringType!.Name}", typeof(object), []);
         var il = method.GetILGenerator();
+        foreach (var parameter in constructor.GetParameters())
+        {
+            var type = parameter.ParameterType;
+            if (!type.IsValueType)
+            {
+                il.Emit(OpCodes.Ldnull);
+            }
+            else
+            {
+                var local = il.DeclareLocal(type);
+                il.Emit(OpCodes.Ldloca, local);
+                il.Emit(OpCodes.Initobj, type);
+                il.Emit(OpCodes.Ldloc, local);
+            }
+        }
         il.Emit(OpCodes.Newobj, constructor);
         il.Emit(OpCodes.Ret);
         return method.CreateDelegate<Func<object>>();

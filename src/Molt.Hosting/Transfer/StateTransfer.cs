@@ -21,6 +21,9 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
 
     public TypeMap Map => plan.Map;
 
+    /// <summary>What the operator should know about this transfer that did not fail it.</summary>
+    public List<string> Warnings { get; } = [];
+
     /// <summary>Objects rebuilt as the new version's types.</summary>
     public long ObjectsRebuilt { get; set; }
 
@@ -82,6 +85,8 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
             }
         }
     }
+
+    internal void Warn(string warning) => Warnings.Add(warning);
 
     internal bool TryGetNew(object old, out object created) => _newOf.TryGetValue(old, out created!);
 

@@ -88,6 +88,7 @@ internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion c
         {
             result.ObjectsRebuilt = transfer.ObjectsRebuilt;
             result.ReferencesPassed = transfer.ReferencesPassed;
+            result.Warnings = [.. transfer.Warnings];
         }
         try
         {

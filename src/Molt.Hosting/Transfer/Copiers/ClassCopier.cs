@@ -10,7 +10,7 @@ namespace Molt.Hosting.Transfer.Copiers;
 internal sealed class ClassCopier : ReferenceCopier
 {
     private readonly Type _newType;
-    private readonly Func<object>? _construct;
+    private Func<object>? _construct;
     private readonly Action<object, object, StateTransfer> _fill;
     private readonly (Action<OldObject, object> Compute, MethodInfo Transformer)[] _computed;
     private readonly (Action<OldObject, object> Fill, MethodInfo Transformer)? _transformer;
@@ -19,9 +19,13 @@ internal sealed class ClassCopier : ReferenceCopier
     {
         Plan = plan;
         _newType = plan.NewType;
-        // Fields the new version added get their initializers only from a constructor: run the parameterless one when there is one.
-        if (plan.Added.Count > 0 && plan.NewType.GetConstructor(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic, Type.EmptyTypes) is { } constructor
-            && !plan.NewType.IsAbstract)
+        // Fields the new version added get their initializers only from a constructor: run the one with the fewest
+        // parameters (given default values) before the mapped fields are copied over what it set.
+        if (plan.Added.Count > 0 && !plan.NewType.IsAbstract
+            && plan.NewType.GetConstructors(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+                .Where(c => c.GetParameters().All(p => !p.ParameterType.IsByRef && !p.ParameterType.IsPointer)
+                    && !(c.GetParameters() is [{ } only] && only.ParameterType == plan.NewType)) // not a record's copy constructor
+                .MinBy(c => c.GetParameters().Length) is { } constructor)
         {
             _construct = CopierEmitter.Construct(constructor);
         }
@@ -41,7 +45,22 @@ internal sealed class ClassCopier : ReferenceCopier
         {
             throw new StateTransferException($"the new version made {TypeFacts.Describe(_newType)} abstract; add a [TransformType] factory for {TypeFacts.Describe(Plan.OldType)}", old);
         }
-        return _construct is not null ? _construct() : RuntimeHelpers.GetUninitializedObject(_newType);
+        if (_construct is { } construct)
+        {
+            try
+            {
+                return construct();
+            }
+            catch (Exception e)
+            {
+                // The constructor rejects default arguments (it validates them): added fields get default values instead.
+                _construct = null;
+                transfer.Warn($"{TypeFacts.Describe(_newType)}'s constructor threw {e.GetType().Name} when given default arguments, " +
+                    $"so the fields the new version added ({string.Join(", ", Plan.Added.Select(TypeFacts.LogicalName))}) have default values, " +
+                    "not their initializers; compute them with [TransformField] if that matters.");
+            }
+        }
+        return RuntimeHelpers.GetUninitializedObject(_newType);
     }
 
     public override void Fill(object old, object created, StateTransfer transfer)
