@@ -67,6 +67,10 @@ internal sealed class TransferPlan
             {
                 return DelegateCopier.Instance;
             }
+            if (typeof(Type).IsAssignableFrom(type))
+            {
+                return TypeObjectCopier.Instance;
+            }
             if (TypeFacts.WhyCannotCross(type) is { } why)
             {
                 return new CannotCrossCopier(why);
