@@ -124,13 +124,13 @@ internal static class CopierEmitter
         return method.CreateDelegate<Action<OldObject, object>>();
     }
 
-    /// <summary><c>(old view, new object)</c>: computes one field with a field transformer and stores it.</summary>
+    /// <summary><c>(old view, new object)</c>: computes one field with a field transformer and stores it (into the box, for a struct).</summary>
     public static Action<OldObject, object> ComputeField(FieldInfo field, MethodInfo transformer)
     {
         var method = New($"field {field.Name}", null, [typeof(OldObject), typeof(object)]);
         var il = method.GetILGenerator();
         il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Castclass, field.DeclaringType!);
+        il.Emit(field.DeclaringType!.IsValueType ? OpCodes.Unbox : OpCodes.Castclass, field.DeclaringType!);
         il.Emit(OpCodes.Ldarg_0);
         il.Emit(OpCodes.Call, transformer);
         if (transformer.ReturnType.IsValueType && !field.FieldType.IsValueType)

@@ -42,17 +42,25 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
         }
         var type = old.GetType();
         TypeCopier copier;
-        if (ReferenceEquals(type, _lastType))
+        try
         {
-            copier = _lastCopier!;
+            if (ReferenceEquals(type, _lastType))
+            {
+                copier = _lastCopier!;
+            }
+            else
+            {
+                copier = plan.CopierFor(type);
+                _lastType = type;
+                _lastCopier = copier;
+            }
+            return copier.Transfer(old, this);
         }
-        else
+        catch (Exception e) when (e is not StateTransferException)
         {
-            copier = plan.CopierFor(type);
-            _lastType = type;
-            _lastCopier = copier;
+            // Planning or allocating failed (a type the copiers cannot construct, say): name the object, so the update rolls back with its path.
+            throw new StateTransferException($"copying it failed: {e.GetType().Name}: {e.Message}", old, e);
         }
-        return copier.Transfer(old, this);
     }
 
     /// <summary>Transfers everything still waiting: objects to fill, then hash collections to fill, until both are done.</summary>

@@ -71,6 +71,10 @@ internal sealed class TransferPlan
             {
                 return DelegateCopier.Instance;
             }
+            if (typeof(Type).IsAssignableFrom(type))
+            {
+                return TypeObjectCopier.Instance;
+            }
             if (TypeFacts.WhyCannotCross(type) is { } why)
             {
                 return new CannotCrossCopier(why);
@@ -110,6 +114,14 @@ internal sealed class TransferPlan
         {
             return collection;
         }
+        if (!isProgramType && HashCollectionCopier.KeyType(oldType) is { } key && Map.InvolvesOld(key)
+            && oldType.Namespace != "System.Collections.ObjectModel")
+        {
+            // Immutable sets and dictionaries keep hash codes (or orderings) in their structure, and cannot be built empty and
+            // filled: copying their fields would break their lookups in silence. Read-only wrappers hold a collection that is rebuilt.
+            return new CannotCrossCopier($"a {TypeFacts.Describe(oldType)}, whose keys' hash codes change in the new version and which " +
+                "cannot be rebuilt by inserting them again (hold a Dictionary or HashSet instead, or rebuild it in an [AfterTransfer] step)");
+        }
         var fill = oldType.FullName is { } name && Map.Transformers.ByOldType.TryGetValue(name, out var t) && !t.IsFactory ? t : null;
         var plan = FieldPlan.Create(oldType, newType, Map, statics: false, filledByTransformer: fill is not null);
         if (isProgramType)
@@ -121,7 +133,32 @@ internal sealed class TransferPlan
             _problems.AddRange(plan.Problems);
             return new CannotCrossCopier($"an object whose type changed in ways that nothing covers: {string.Join("; ", plan.Problems)}");
         }
+        if (isProgramType && fill is null && plan.Computed.Count == 0 && FrameworkBase(oldType) is { } frameworkBase
+            && HashCollectionCopier.KeyType(frameworkBase) is not null
+            && HashCollectionCopier.TryCreate(oldType, newType, () => OwnFields(plan)) is { } derived)
+        {
+            // A program type derived from a framework dictionary or set: its buckets hold the old hash codes, so its elements are inserted again.
+            return derived;
+        }
         return oldType.IsValueType ? new StructCopier(plan) : new ClassCopier(plan, fill);
+    }
+
+    /// <summary>The first base type of a program type that is not the program's, unless it is object.</summary>
+    private Type? FrameworkBase(Type programType)
+    {
+        var type = programType.BaseType;
+        while (type is not null && Map.Old.Owns(type.Assembly))
+        {
+            type = type.BaseType;
+        }
+        return type == typeof(object) || type == typeof(ValueType) ? null : type;
+    }
+
+    /// <summary>A plan reduced to the fields that the program's own classes declare.</summary>
+    private FieldPlan OwnFields(FieldPlan plan)
+    {
+        plan.Copies.RemoveAll(c => !Map.Old.Owns(c.Old.DeclaringType!.Assembly));
+        return plan;
     }
 
     private void PlanStatics(Type oldType)

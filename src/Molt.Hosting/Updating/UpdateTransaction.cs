@@ -155,6 +155,11 @@ internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion c
                 $"{what} cannot cross to the new version{(path is null ? "" : $" (at {path})")}: {failure.Message}.",
                 failure.InnerException is { } inner ? Detach(inner) : null, path);
         }
+        catch (Exception e) when (e is not UpdateFailedException)
+        {
+            // Anything else must still roll back: an exception that escaped here would leave the old version paused.
+            throw new UpdateFailedException(UpdatePhase.Transfer, $"Transferring the state failed: {Describe(e)}", Detach(e));
+        }
     }
 
     private static void RunStateChecks(TransformerSet transformers)

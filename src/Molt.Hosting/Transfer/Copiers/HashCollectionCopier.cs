@@ -6,7 +6,8 @@ namespace Molt.Hosting.Transfer.Copiers;
 /// <summary>
 /// Rebuilds a framework dictionary or set over the program's types by inserting every element again:
 /// hash codes and orderings may differ in the new version (identity hash codes always do), so the
-/// buckets of the old collection cannot be copied. Insertion waits until the keys are filled in.
+/// buckets of the old collection cannot be copied. Insertion waits until the keys are filled in. A program type
+/// derived from such a collection is rebuilt the same way, its own fields copied by its plan.
 /// </summary>
 /// <remarks>
 /// Reads the old collection and writes the new one through non-generic interfaces and compiled calls,
@@ -15,16 +16,18 @@ namespace Molt.Hosting.Transfer.Copiers;
 /// </remarks>
 internal sealed class HashCollectionCopier : ReferenceCopier
 {
-    private readonly Type _newType;
+    private readonly Func<object> _construct;
+    private readonly Action<object, object, StateTransfer>? _fillOwnFields;
     private readonly bool _isDictionary;
     private readonly PropertyInfo? _comparerProperty;
     private readonly object? _defaultComparer;
     private readonly ConstructorInfo? _withComparer;
     private readonly Func<object, object?, object?, object?> _add;
 
-    private HashCollectionCopier(Type oldType, Type newType, Type oldKey, Type newKey, bool isDictionary, MethodInfo add)
+    private HashCollectionCopier(Type oldType, Type newType, Type oldKey, Type newKey, bool isDictionary, MethodInfo add, ConstructorInfo constructor, FieldPlan? ownFields)
     {
-        _newType = newType;
+        _construct = CopierEmitter.Construct(constructor);
+        _fillOwnFields = ownFields is { Copies.Count: > 0 } ? CopierEmitter.ClassFill(ownFields) : null;
         _isDictionary = isDictionary;
         _add = CopierEmitter.CallInstance(add);
         _comparerProperty = oldType.GetProperty("Comparer", BindingFlags.Instance | BindingFlags.Public);
@@ -40,22 +43,36 @@ internal sealed class HashCollectionCopier : ReferenceCopier
         }
     }
 
-    /// <summary>A copier for a framework dictionary or set type, or null when the type is neither.</summary>
-    public static HashCollectionCopier? TryCreate(Type oldType, Type newType)
+    /// <summary>
+    /// A copier for a dictionary or set type, or null when the type is neither or cannot be built empty and filled
+    /// (no parameterless constructor: read-only wrappers, immutable collections).
+    /// </summary>
+    /// <param name="oldType">The old collection type.</param>
+    /// <param name="newType">The new collection type.</param>
+    /// <param name="ownFields">For a program type derived from a framework collection, its plan; called only when the copier is made.</param>
+    public static HashCollectionCopier? TryCreate(Type oldType, Type newType, Func<FieldPlan>? ownFields = null)
     {
+        if (newType.IsAbstract || newType.GetConstructor(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic, Type.EmptyTypes) is not { } constructor)
+        {
+            return null;
+        }
         if (Find(oldType, typeof(IDictionary<,>)) is { } oldDictionary && Find(newType, typeof(IDictionary<,>)) is { } newDictionary
             && typeof(IDictionary).IsAssignableFrom(oldType))
         {
             var add = newDictionary.GetMethod("Add", newDictionary.GetGenericArguments())!;
-            return new HashCollectionCopier(oldType, newType, oldDictionary.GetGenericArguments()[0], newDictionary.GetGenericArguments()[0], isDictionary: true, add);
+            return new HashCollectionCopier(oldType, newType, oldDictionary.GetGenericArguments()[0], newDictionary.GetGenericArguments()[0], isDictionary: true, add, constructor, ownFields?.Invoke());
         }
         if (Find(oldType, typeof(ISet<>)) is { } oldSet && Find(newType, typeof(ISet<>)) is { } newSet)
         {
             var add = newSet.GetMethod("Add", newSet.GetGenericArguments())!;
-            return new HashCollectionCopier(oldType, newType, oldSet.GetGenericArguments()[0], newSet.GetGenericArguments()[0], isDictionary: false, add);
+            return new HashCollectionCopier(oldType, newType, oldSet.GetGenericArguments()[0], newSet.GetGenericArguments()[0], isDictionary: false, add, constructor, ownFields?.Invoke());
         }
         return null;
     }
+
+    /// <summary>The key (or element) type of a dictionary or set type, or null when the type is neither.</summary>
+    public static Type? KeyType(Type type) =>
+        (Find(type, typeof(IDictionary<,>)) ?? Find(type, typeof(ISet<>)))?.GetGenericArguments()[0];
 
     private static Type? Find(Type type, Type genericInterface) =>
         type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == genericInterface);
@@ -68,11 +85,12 @@ internal sealed class HashCollectionCopier : ReferenceCopier
             // A custom comparer: the same object if it is the framework's (StringComparer.OrdinalIgnoreCase), rebuilt if it is the program's.
             return _withComparer.Invoke([transfer.TransferObject(comparer)]);
         }
-        return Activator.CreateInstance(_newType)!;
+        return _construct();
     }
 
     public override void Fill(object old, object created, StateTransfer transfer)
     {
+        _fillOwnFields?.Invoke(old, created, transfer);
         var keys = new List<object?>();
         var values = _isDictionary ? new List<object?>() : null;
         if (_isDictionary)

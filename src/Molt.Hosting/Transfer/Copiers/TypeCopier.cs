@@ -33,6 +33,28 @@ internal sealed class ByReferenceCopier : TypeCopier
     }
 }
 
+/// <summary>
+/// <see cref="Type"/> objects (in a <c>Dictionary&lt;Type, ...&gt;</c>, say): a framework type passes as it is; a type of the
+/// old version becomes the new version's type, or the old version would be referenced for ever and typeof checks would fail.
+/// </summary>
+internal sealed class TypeObjectCopier : TypeCopier
+{
+    public static readonly TypeObjectCopier Instance = new();
+
+    public override object Transfer(object old, StateTransfer transfer)
+    {
+        var type = (Type)old;
+        if (!transfer.Map.InvolvesOld(type))
+        {
+            transfer.ReferencesPassed++;
+            return old;
+        }
+        transfer.ObjectsRebuilt++;
+        return transfer.Map.Map(type)
+            ?? throw new StateTransferException($"it is the Type object of {TypeFacts.Describe(type)}, which the new version no longer has", old);
+    }
+}
+
 /// <summary>State that cannot cross an update (a lambda, an async state machine, a thread...).</summary>
 internal sealed class CannotCrossCopier(string reason) : TypeCopier
 {

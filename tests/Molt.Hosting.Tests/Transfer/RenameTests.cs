@@ -1,0 +1,135 @@
+using static Molt.Hosting.Tests.Transfer.TransferTestKit;
+
+namespace Molt.Hosting.Tests.Transfer;
+
+/// <summary>[RenamedFrom] carries state across a rename of a field, an auto-property, a static or a type.</summary>
+public class RenameTests
+{
+    [Fact]
+    public async Task Update_RenamedField_KeepsValue()
+    {
+        var v1 = Program("""
+            public class Entry { public string Name; public int Cnt; }
+            public static partial class Program
+            {
+                public static Entry E;
+                static void Init() => E = new Entry { Name = "a", Cnt = 4 };
+            }
+            """);
+        var v2 = Program("""
+            public class Entry { public string Name; [RenamedFrom("Cnt")] public int Count; }
+            public static partial class Program
+            {
+                public static Entry E;
+                static void Init() { }
+                public static string Report() => $"{E.Name} {E.Count}";
+            }
+            """);
+        var (host, result) = await StartAndUpdate("RN_Field", v1, v2);
+        await using var _ = host;
+        AssertCommitted(result);
+        Assert.Equal("a 4", Report(host));
+        Assert.Empty(result.DroppedFields);
+    }
+
+    [Fact]
+    public async Task Update_RenamedAutoProperty_KeepsValue()
+    {
+        var v1 = Program("""
+            public class Entry { public string Title { get; set; } public int Hits { get; private set; } public void Hit() => Hits++; }
+            public static partial class Program
+            {
+                public static Entry E;
+                static void Init() { E = new Entry { Title = "t" }; E.Hit(); E.Hit(); }
+            }
+            """);
+        var v2 = Program("""
+            public class Entry { [RenamedFrom("Title")] public string Heading { get; set; } [RenamedFrom("Hits")] public long Views { get; private set; } }
+            public static partial class Program
+            {
+                public static Entry E;
+                static void Init() { }
+                public static string Report() => $"{E.Heading} {E.Views}";
+            }
+            """);
+        var (host, result) = await StartAndUpdate("RN_Prop", v1, v2);
+        await using var _ = host;
+        AssertCommitted(result);
+        Assert.Equal("t 2", Report(host));
+        Assert.Empty(result.DroppedFields);
+    }
+
+    [Fact]
+    public async Task Update_RenamedStaticField_KeepsValue()
+    {
+        var v1 = Program("""
+            public static partial class Program
+            {
+                public static int requests;
+                public static string Motd { get; set; }
+                static void Init() { requests = 17; Motd = "hi"; }
+            }
+            """);
+        var v2 = Program("""
+            public static partial class Program
+            {
+                [RenamedFrom("requests")] public static int RequestCount;
+                [RenamedFrom("Motd")] public static string Banner { get; set; }
+                static void Init() { }
+                public static string Report() => $"{RequestCount} {Banner}";
+            }
+            """);
+        var (host, result) = await StartAndUpdate("RN_Static", v1, v2);
+        await using var _ = host;
+        AssertCommitted(result);
+        Assert.Equal("17 hi", Report(host));
+        Assert.Empty(result.DroppedFields);
+    }
+
+    [Fact]
+    public async Task Update_RenamedClass_KeepsObjectsAndStatics()
+    {
+        var v1 = Program("""
+            namespace Shop
+            {
+                public class Customer { public string Name; public Customer Referrer; public static int Created; }
+                public class Outer { public class Inner { public int N; } }
+            }
+            public static partial class Program
+            {
+                public static List<Shop.Customer> Customers = new();
+                public static Shop.Customer Vip;
+                public static Shop.Outer.Inner In;
+                static void Init()
+                {
+                    Customers.Add(new Shop.Customer { Name = "ann" });
+                    Customers.Add(new Shop.Customer { Name = "bob", Referrer = Customers[0] });
+                    Vip = Customers[1];
+                    Shop.Customer.Created = 2;
+                    In = new Shop.Outer.Inner { N = 3 };
+                }
+            }
+            """);
+        var v2 = Program("""
+            namespace Shop
+            {
+                [RenamedFrom("Shop.Customer")] public class Client { public string Name; public Client Referrer; public static int Created; }
+                public class Outer { [RenamedFrom("Shop.Outer+Inner")] public class Nested { public int N; } }
+            }
+            public static partial class Program
+            {
+                public static List<Shop.Client> Customers = new();
+                public static Shop.Client Vip;
+                public static Shop.Outer.Nested In;
+                static void Init() { }
+                public static string Report() =>
+                    $"{string.Join(",", Customers.Select(c => c.Name))} {ReferenceEquals(Vip, Customers[1])} {ReferenceEquals(Vip.Referrer, Customers[0])} {Shop.Client.Created} {In.N}";
+            }
+            """);
+        var (host, result) = await StartAndUpdate("RN_Class", v1, v2);
+        await using var _ = host;
+        AssertCommitted(result);
+        Assert.Equal("ann,bob True True 2 3", Report(host));
+        Assert.Empty(result.DroppedFields);
+    }
+}
