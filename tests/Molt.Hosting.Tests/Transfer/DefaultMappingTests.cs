@@ -34,7 +34,7 @@ public class DefaultMappingTests
     }
 
     [Fact]
-    public async Task Update_AddedFieldWithoutParameterlessConstructor_GetsDefault()
+    public async Task Update_AddedFieldWithOnlyParameterizedConstructor_GetsTheInitializerValue()
     {
         var v1 = Program("""
             public class Entry { public string Name; public Entry(string name) { Name = name; } }
@@ -56,7 +56,9 @@ public class DefaultMappingTests
         var (host, result) = await StartAndUpdate("DM_AddedNoCtor", v1, v2);
         await using var _ = host;
         AssertCommitted(result);
-        Assert.Equal("a 0", Report(host));
+        // The constructor ran with a default argument (null) for the initializer; the old Name was copied over after.
+        Assert.Equal("a 10", Report(host));
+        Assert.Empty(result.Warnings);
     }
 
     [Fact]
@@ -259,5 +261,34 @@ public class DefaultMappingTests
         await using var _ = host;
         AssertCommitted(result);
         Assert.Equal("e o l List`1", Report(host));
+    }
+
+    [Fact]
+    public async Task Update_NewConstructorThrows_CommitsWithDefaultsAndWarns()
+    {
+        // Added fields make the transfer run a constructor of the new type for their initializers; when it throws,
+        // the added fields get default values and the result says so: the mapped state itself is complete.
+        var v1 = Program("""
+            public class Entry { public string Name; }
+            public static partial class Program
+            {
+                public static Entry Current;
+                static void Init() => Current = new Entry { Name = "a" };
+            }
+            """);
+        var v2 = Program("""
+            public class Entry { public string Name; public int Added = 1; public Entry() => throw new InvalidOperationException("entries need a name"); }
+            public static partial class Program
+            {
+                public static Entry Current;
+                static void Init() { }
+                public static string Report() => $"v2 {Current.Name} {Current.Added}";
+            }
+            """);
+        var (host, result) = await StartAndUpdate("DM_CtorThrows", v1, v2);
+        await using var _ = host;
+        AssertCommitted(result);
+        Assert.Equal("v2 a 0", Report(host));
+        Assert.Contains(result.Warnings, w => w.Contains("InvalidOperationException", StringComparison.Ordinal) && w.Contains("Added", StringComparison.Ordinal));
     }
 }
