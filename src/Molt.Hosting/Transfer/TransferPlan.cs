@@ -75,6 +75,15 @@ internal sealed class TransferPlan
             {
                 return TypeObjectCopier.Instance;
             }
+            if (typeof(System.Reflection.MemberInfo).IsAssignableFrom(type))
+            {
+                return MemberObjectCopier.Instance;
+            }
+            if (typeof(Exception).IsAssignableFrom(type))
+            {
+                // An exception's stack trace keeps the code that threw it loaded: it is copied, with its stack trace as text.
+                return Rebuild(type, type);
+            }
             if (TypeFacts.WhyCannotCross(type) is { } why)
             {
                 return new CannotCrossCopier(why);

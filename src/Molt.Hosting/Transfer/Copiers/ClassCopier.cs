@@ -66,6 +66,10 @@ internal sealed class ClassCopier : ReferenceCopier
     public override void Fill(object old, object created, StateTransfer transfer)
     {
         _fill(old, created, transfer);
+        if (created is Exception exception)
+        {
+            ExceptionStackTrace.Detach((Exception)old, exception);
+        }
         if (_computed.Length == 0 && _transformer is null)
         {
             return;

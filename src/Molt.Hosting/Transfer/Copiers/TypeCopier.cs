@@ -55,6 +55,24 @@ internal sealed class TypeObjectCopier : TypeCopier
     }
 }
 
+/// <summary>Reflection objects (methods, fields, properties): they cross only when they belong to no type of the old version.</summary>
+internal sealed class MemberObjectCopier : TypeCopier
+{
+    public static readonly MemberObjectCopier Instance = new();
+
+    public override object Transfer(object old, StateTransfer transfer)
+    {
+        var member = (System.Reflection.MemberInfo)old;
+        if (member.DeclaringType is { } declaring && transfer.Map.InvolvesOld(declaring) || member.Module.Assembly is { } assembly && transfer.Map.Old.Owns(assembly))
+        {
+            throw new StateTransferException(
+                $"a reflection object of the old version's code ({member.DeclaringType?.Name}.{member.Name}): the new version must look it up again", old);
+        }
+        transfer.ReferencesPassed++;
+        return old;
+    }
+}
+
 /// <summary>State that cannot cross an update (a lambda, an async state machine, a thread...).</summary>
 internal sealed class CannotCrossCopier(string reason) : TypeCopier
 {
