@@ -71,7 +71,19 @@ public sealed class ChatScenario(ChatScenarioOptions options)
             port, $"c{i:00}", $"room-{(i - 1) % options.Rooms + 1}", options.ReplyTimeout, cancellationToken))).ConfigureAwait(false);
         await using var observer = await ChatClient.ConnectAsync(port, "observer", room: null, options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
         Log($"{_clients.Length} clients connected in {options.Rooms} rooms; each says a line every {options.LineInterval.TotalMilliseconds:0} ms and waits for it to come back");
+        try
+        {
+            await TalkAndUpdateAsync(report, host, observer, releases, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await Task.WhenAll(_clients.Select(c => c.DisposeAsync().AsTask())).ConfigureAwait(false);
+        }
+        await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+    }
 
+    private async Task TalkAndUpdateAsync(ChatReport report, MoltHost host, ChatClient observer, List<(string Name, string Path)> releases, CancellationToken cancellationToken)
+    {
         using var stopTalking = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var talking = _clients.Select(c => Task.Run(() => c.RunAsync(options.MaxLinesPerClient, options.LineInterval, stopTalking.Token))).ToArray();
         try
@@ -79,7 +91,9 @@ public sealed class ChatScenario(ChatScenarioOptions options)
             await EveryoneSaysMoreAsync(cancellationToken).ConfigureAwait(false);
             var versions = await ProbeVersionsAsync(cancellationToken).ConfigureAwait(false);
             var history = await CheckHistoryAsync(observer, exact: false).ConfigureAwait(false);
-            Log($"{releases[0].Name}: {versions.Count(v => v == "1")} of {_clients.Length} clients answer VERSION 1; history {history}");
+            var first = releases[0].Name.TrimStart('v');
+            Log($"{releases[0].Name}: {versions.Count(v => v == first)} of {_clients.Length} clients answer VERSION {first}; history {history}");
+            Require(report, versions.All(v => v == first), $"before the first update, {versions.Count(v => v == first)} of {_clients.Length} clients answer VERSION {first}");
             Require(report, history.Ok, $"history before the first update: {history}");
 
             for (var i = 1; i < releases.Count; i++)
@@ -102,11 +116,6 @@ public sealed class ChatScenario(ChatScenarioOptions options)
         Log($"clients stopped: {_clients.Sum(c => c.Sent)} lines said, {_clients.Sum(c => c.Acknowledged)} acknowledged; final history {report.FinalHistory}");
         Require(report, report.FinalHistory.Ok, $"final history: {report.FinalHistory}");
         Require(report, _clients.All(c => c.Sent == c.Acknowledged), "every line said was acknowledged");
-        foreach (var client in _clients)
-        {
-            await client.DisposeAsync().ConfigureAwait(false);
-        }
-        await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task<UpdateReport> UpdateAsync(ChatReport report, MoltHost host, ChatClient observer, string from, (string Name, string Path) to, CancellationToken cancellationToken)
