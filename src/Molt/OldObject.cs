@@ -36,7 +36,8 @@ public sealed class OldObject
     /// byte[], a socket...) as it is; an object of the program's types as the new object it becomes.
     /// Numbers convert to a wider <typeparamref name="T"/>.
     /// </summary>
-    /// <remarks>An object returned here may not be filled in yet; read old fields through <see cref="GetOld"/> instead.</remarks>
+    /// <remarks>In a type or field transformer, an object returned here may not be filled in yet: read old fields through
+    /// <see cref="GetOld"/> instead. In an after-transfer step (through <see cref="OldVersion.Statics"/>) it is complete.</remarks>
     /// <exception cref="KeyNotFoundException">The old type has no such field.</exception>
     public T Get<T>(string field)
     {

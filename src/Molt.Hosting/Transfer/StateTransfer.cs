@@ -18,6 +18,7 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
     private readonly Dictionary<(Type, string), FieldInfo?> _fields = [];
     private Type? _lastType;
     private TypeCopier? _lastCopier;
+    private bool _draining;
 
     public TypeMap Map => plan.Map;
 
@@ -29,6 +30,13 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
 
     /// <summary>References to framework objects passed to the new version as they are.</summary>
     public long ReferencesPassed { get; set; }
+
+    /// <summary>
+    /// Set while the after-transfer steps run: what a step reads from the old version is then completed (filled in,
+    /// hash collections rebuilt) before the step sees it. A step that iterated a dictionary it just read would
+    /// otherwise find it empty. Transformers that run during a drain still get objects that may not be filled in.
+    /// </summary>
+    public bool CompleteReads { get; set; }
 
     /// <summary>
     /// The new version's object for an old one. Called by compiled copiers for every field that is not a
@@ -65,6 +73,19 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
 
     /// <summary>Transfers everything still waiting: objects to fill, then hash collections to fill, until both are done.</summary>
     public void Drain()
+    {
+        _draining = true;
+        try
+        {
+            DrainWork();
+        }
+        finally
+        {
+            _draining = false;
+        }
+    }
+
+    private void DrainWork()
     {
         while (true)
         {
@@ -156,5 +177,13 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
 
     Type? IOldState.FindOldType(string fullName) => Map.Old.FindType(fullName);
 
-    object? IOldState.NewOf(object? old) => TransferObject(old);
+    object? IOldState.NewOf(object? old)
+    {
+        var created = TransferObject(old);
+        if (CompleteReads && !_draining)
+        {
+            Drain();
+        }
+        return created;
+    }
 }

@@ -132,6 +132,7 @@ internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion c
                 .Select(u => new MigratingUnit(u.Name, transfer.TransferObject(u.State)!, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread))
                 .ToList();
             transfer.Drain();
+            transfer.CompleteReads = true;
             foreach (var step in plan.Map.Transformers.AfterTransfer)
             {
                 try
