@@ -102,10 +102,21 @@ internal sealed class ProgramVersion
     /// static constructors: migrated statics are written before the new version's code runs.
     /// </summary>
     /// <returns>How many methods were compiled.</returns>
-    public int PrepareCode()
+    public int PrepareCode() => Prepare(ProgramTypes());
+
+    /// <summary>
+    /// JIT-compiles Molt's own code (the runtime and the host) once per process, so that the first update's
+    /// pause does not pay for compiling the transfer engine. Runs in the prepare phase, outside the pause.
+    /// </summary>
+    public static void PrepareMoltCode() => MoltCodePrepared.Value.ToString();
+
+    private static readonly Lazy<int> MoltCodePrepared = new(() =>
+        Prepare(typeof(ProgramVersion).Assembly.GetTypes().Concat(typeof(Live).Assembly.GetTypes())));
+
+    private static int Prepare(IEnumerable<Type> types)
     {
         var count = 0;
-        foreach (var type in ProgramTypes())
+        foreach (var type in types)
         {
             if (type.ContainsGenericParameters)
             {

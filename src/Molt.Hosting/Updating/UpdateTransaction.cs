@@ -46,6 +46,7 @@ internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion c
             if (options.PrepareCode)
             {
                 incoming.PrepareCode();
+                ProgramVersion.PrepareMoltCode();
             }
         }
         catch (Exception e)
