@@ -165,4 +165,30 @@ public class HostLifecycleTests
         Assert.True(result.StaticsMigrated > 0, result.ToString());
         Assert.True(result.ObjectsRebuilt > 0, result.ToString());
     }
+
+    [Fact]
+    public async Task UpdateCancelledDuringQuiescence_RollsBack_AndTheProgramGoesOn()
+    {
+        var v1 = TestPrograms.Build("LifecycleCancel", "v1", SocketUnitTests.EchoV1);
+        var v2 = TestPrograms.Build("LifecycleCancel", "v2", SocketUnitTests.EchoV2);
+        await using var host = await StartAsync(v1);
+        using var client = await LineClient.ConnectAsync(Call<int>(host, "Port"));
+        Assert.Equal("v1:a", await client.AskAsync("a"));
+        Call(host, "HoldNextUpdate");
+        using var cancel = new CancellationTokenSource();
+        var updating = Task.Run(() => host.UpdateAsync(v2, cancel.Token));
+        await Eventually(() => Unit(host, "conn-1").Status == "Parked" && Unit(host, "clock").Status == "Parked", "the update is quiescing");
+
+        await cancel.CancelAsync();
+        var result = await updating;
+
+        AssertRolledBack(result, UpdatePhase.Quiesce);
+        Assert.Contains("cancelled by its caller", result.Failure!.Message);
+        Call(host, "ReleaseUpdate");
+        Assert.Equal("v1:b", await client.AskAsync("b"));
+        var ticks = Call<long>(host, "Ticks");
+        await Eventually(() => Call<long>(host, "Ticks") > ticks + 5, "the clock ticks on in v1");
+        AssertCommitted(await host.UpdateAsync(v2));
+        Assert.Equal("v2:C", await client.AskAsync("c"));
+    }
 }

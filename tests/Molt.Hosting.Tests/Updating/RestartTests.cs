@@ -82,6 +82,89 @@ public class RestartTests
             Assert.Contains("1 unit of the new version did not reach an update point within 2 s: 'counter'", message));
     }
 
+    // A start-up that outlives its update: it says it started (file "main-started" in args[0]), waits for the
+    // test's "go", then tries to start a unit and writes what happened to "main-done".
+    private const string SlowMain = """
+        if (Live.IsUpdating)
+        {
+            var dir = args[0];
+            System.IO.File.WriteAllText(System.IO.Path.Combine(dir, "main-started"), "");
+            for (var i = 0; i < 3000 && !System.IO.File.Exists(System.IO.Path.Combine(dir, "go")); i++) { await Task.Delay(10); }
+            string outcome;
+            try { Live.StartUnit("late", new Tally(), CountAsync); outcome = "started"; }
+            catch (InvalidOperationException e) { outcome = "refused: " + e.Message; }
+            System.IO.File.WriteAllText(System.IO.Path.Combine(dir, "main-done"), outcome);
+            return;
+        }
+        """;
+
+    [Fact]
+    public async Task NewMainOutlivingTheRestartDeadline_RollsBack_AndCannotStartUnitsInTheOldVersion()
+    {
+        var dir = Directory.CreateTempSubdirectory("molt-slow-main-").FullName;
+        try
+        {
+            var v1 = TestPrograms.Build("RestartSlowMain", "v1", Source("v1"));
+            var bad = TestPrograms.Build("RestartSlowMain", "bad", Source("bad", mainPrologue: SlowMain));
+            var v2 = TestPrograms.Build("RestartSlowMain", "v2", Source("v2"));
+            await using var host = await StartAsync(v1, Options(o => o.RestartTimeout = TimeSpan.FromSeconds(1)), args: [dir]);
+
+            var failed = await host.UpdateAsync(bad);
+
+            Assert.Contains("start-up (its Main) did not return within 1 s", AssertRolledBack(failed, UpdatePhase.Restart));
+            await AssertLateStartUpIsRefused(host, dir);
+            AssertCommitted(await host.UpdateAsync(v2));
+            Assert.Equal("v2", Call<string>(host, "Version"));
+            Assert.Equal(["counter", "thread-counter"], host.Units.Select(u => u.Name));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task UpdateCancelledDuringTheRestart_RollsBack_AndTheOldVersionGoesOn()
+    {
+        var dir = Directory.CreateTempSubdirectory("molt-cancel-restart-").FullName;
+        try
+        {
+            var v1 = TestPrograms.Build("RestartCancelled", "v1", Source("v1"));
+            var bad = TestPrograms.Build("RestartCancelled", "bad", Source("bad", mainPrologue: SlowMain));
+            var v2 = TestPrograms.Build("RestartCancelled", "v2", Source("v2"));
+            await using var host = await StartAsync(v1, args: [dir]);
+            using var cancel = new CancellationTokenSource();
+            var updating = Task.Run(() => host.UpdateAsync(bad, cancel.Token));
+            await Eventually(() => File.Exists(Path.Combine(dir, "main-started")), "the new Main runs");
+
+            await cancel.CancelAsync();
+            var failed = await updating;
+
+            Assert.Contains("cancelled by its caller", AssertRolledBack(failed, UpdatePhase.Restart));
+            await AssertLateStartUpIsRefused(host, dir);
+            AssertCommitted(await host.UpdateAsync(v2));
+            Assert.Equal("v2", Call<string>(host, "Version"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>The rolled-back start-up, let go on, cannot add a unit to the running version; the old units go on.</summary>
+    private static async Task AssertLateStartUpIsRefused(MoltHost host, string dir)
+    {
+        var counts = Call<long[]>(host, "Counts");
+        File.WriteAllText(Path.Combine(dir, "go"), "");
+        await Eventually(() => File.Exists(Path.Combine(dir, "main-done")), "the rolled-back start-up finishes");
+        Assert.StartsWith("refused", File.ReadAllText(Path.Combine(dir, "main-done")), StringComparison.Ordinal);
+        Assert.Equal(["counter", "thread-counter"], host.Units.Select(u => u.Name));
+        Assert.Equal("v1", Call<string>(host, "Version"));
+        await Eventually(() => Call<long[]>(host, "Counts") is var c && c[0] > counts[0] + 5 && c[1] > counts[1] + 5, "the old units go on");
+        File.Delete(Path.Combine(dir, "go"));
+        File.Delete(Path.Combine(dir, "main-done"));
+    }
+
     /// <summary>
     /// The update to <paramref name="bad"/> rolls back in the restart: v1 serves on with its counters intact; then
     /// the update to <paramref name="good"/> commits.
