@@ -260,6 +260,7 @@ internal sealed class ProgramSession
             if (_current.Count == 0 && _incoming is null)
             {
                 _allEnded?.TrySetResult();
+                UpdateCountLocked(); // A stopped program whose units have all ended no longer needs the slow path.
             }
         }
         if (fault is not null)
@@ -432,7 +433,10 @@ internal sealed class ProgramSession
     /// <summary>Keeps the global pending count in step with whether this session needs the slow path.</summary>
     private void UpdateCountLocked()
     {
-        var needed = _pending != Pending.None || _retiring.Count > 0;
+        // Stopping needs the slow path only while some unit may still reach an update point.
+        var needed = _pending == Pending.Update
+            || _retiring.Count > 0
+            || (_pending == Pending.Stop && (_current.Count > 0 || _incoming is not null));
         if (needed && !_countedPending)
         {
             Interlocked.Increment(ref PendingSessions);
