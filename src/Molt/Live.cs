@@ -86,7 +86,7 @@ public static class Live
         where TState : class
     {
         ArgumentNullException.ThrowIfNull(entry);
-        Session.StartUnit(name, state, UnitEntry.ForTask(entry.Method));
+        Session.StartUnit(name, state, UnitEntry.ForTask(entry.Method), CurrentScope.Value);
     }
 
     /// <summary>
@@ -101,7 +101,7 @@ public static class Live
         where TState : class
     {
         ArgumentNullException.ThrowIfNull(entry);
-        Session.StartUnit(name, state, UnitEntry.ForThread(entry.Method));
+        Session.StartUnit(name, state, UnitEntry.ForThread(entry.Method), CurrentScope.Value);
     }
 
     /// <summary>

@@ -55,6 +55,17 @@ internal sealed class ProgramSession
 
     private int _generation;
 
+    /// <summary>
+    /// Epochs tell apart the starts of the program's code: the first start is epoch 0, each restart gets a new one.
+    /// Code of a restart that was rolled back, or of a version that was replaced, may still run (a start-up that
+    /// outlived its deadline, a unit late to retire): it must not start units in the running version.
+    /// </summary>
+    private int _lastEpoch;
+
+    private int _currentEpoch;
+
+    private int _incomingEpoch = -1;
+
     private (Unit Unit, Exception Error)? _restartFault;
 
     private TaskCompletionSource? _allEnded;
@@ -90,7 +101,11 @@ internal sealed class ProgramSession
 
     // ---- Units -------------------------------------------------------------------------------
 
-    public void StartUnit(string name, object state, UnitEntry entry)
+    /// <param name="name">The unit's name.</param>
+    /// <param name="state">Its state.</param>
+    /// <param name="entry">Its entry.</param>
+    /// <param name="caller">The scope of the code that starts the unit: its epoch says which version's units it may start.</param>
+    public void StartUnit(string name, object state, UnitEntry entry, LiveScope? caller = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(state);
@@ -101,9 +116,19 @@ internal sealed class ProgramSession
             {
                 throw new InvalidOperationException($"Cannot start unit '{name}': the program is stopping.");
             }
-            var units = _incoming ?? _current;
+            var toIncoming = _incoming is not null;
+            if (caller is not null)
+            {
+                toIncoming = _incoming is not null && caller.Epoch == _incomingEpoch;
+                if (!toIncoming && caller.Epoch != _currentEpoch)
+                {
+                    throw new InvalidOperationException(
+                        $"Cannot start unit '{name}': the code that starts it belongs to a version that was rolled back or replaced.");
+                }
+            }
+            var units = toIncoming ? _incoming! : _current;
             string? resumedFrom = null;
-            if (_incoming is not null && _migrating is not null && _migrating.Remove(name, out var migrating))
+            if (toIncoming && _migrating is not null && _migrating.Remove(name, out var migrating))
             {
                 // The new version's start-up names a unit that the old version had: it resumes with the migrated state.
                 state = migrating.State;
@@ -118,7 +143,10 @@ internal sealed class ProgramSession
                 throw new ArgumentException(
                     $"Unit '{name}': its state is a {state.GetType().FullName}, but its entry {entry} takes a {entry.StateType.FullName}.");
             }
-            unit = new Unit(this, name, state, entry, _incoming is null ? _generation : _generation + 1, resumedFrom);
+            unit = new Unit(this, name, state, entry, toIncoming ? _generation + 1 : _generation, resumedFrom)
+            {
+                Epoch = toIncoming ? _incomingEpoch : _currentEpoch,
+            };
             units.Add(name, unit);
         }
         Launch(unit);
@@ -144,7 +172,7 @@ internal sealed class ProgramSession
             {
                 throw new InvalidOperationException("Units are resumed only during a restart.");
             }
-            unit = new Unit(this, migrating.Name, migrating.State, entry, _generation + 1, migrating.ParkedAt);
+            unit = new Unit(this, migrating.Name, migrating.State, entry, _generation + 1, migrating.ParkedAt) { Epoch = _incomingEpoch };
             _incoming.Add(migrating.Name, unit);
         }
         Launch(unit);
@@ -152,7 +180,7 @@ internal sealed class ProgramSession
 
     private void Launch(Unit unit)
     {
-        var scope = new LiveScope(this, unit, isStartingUpdate: false);
+        var scope = new LiveScope(this, unit, isStartingUpdate: false, unit.Epoch);
         if (unit.Entry.OnThread)
         {
             var thread = new Thread(() => RunOnThread(unit, scope))
@@ -232,6 +260,7 @@ internal sealed class ProgramSession
             if (_current.Count == 0 && _incoming is null)
             {
                 _allEnded?.TrySetResult();
+                UpdateCountLocked(); // A stopped program whose units have all ended no longer needs the slow path.
             }
         }
         if (fault is not null)
@@ -404,7 +433,10 @@ internal sealed class ProgramSession
     /// <summary>Keeps the global pending count in step with whether this session needs the slow path.</summary>
     private void UpdateCountLocked()
     {
-        var needed = _pending != Pending.None || _retiring.Count > 0;
+        // Stopping needs the slow path only while some unit may still reach an update point.
+        var needed = _pending == Pending.Update
+            || _retiring.Count > 0
+            || (_pending == Pending.Stop && (_current.Count > 0 || _incoming is not null));
         if (needed && !_countedPending)
         {
             Interlocked.Increment(ref PendingSessions);
@@ -463,11 +495,25 @@ internal sealed class ProgramSession
         }
     }
 
-    /// <summary>Starts the restart: units started from now on belong to the incoming version.</summary>
+    /// <summary>The scope the program's entry point runs in: the first start, or the start-up of the restart under way.</summary>
+    public LiveScope StartUpScope(bool isUpdating)
+    {
+        lock (_lock)
+        {
+            if (isUpdating && _incoming is null)
+            {
+                throw new InvalidOperationException("An update's start-up runs only during a restart.");
+            }
+            return new LiveScope(this, unit: null, isStartingUpdate: isUpdating, isUpdating ? _incomingEpoch : _currentEpoch);
+        }
+    }
+
+    /// <summary>Starts the restart: units that the new version's code starts from now on belong to the incoming version.</summary>
     public void BeginRestart(IEnumerable<MigratingUnit> migrating)
     {
         lock (_lock)
         {
+            _incomingEpoch = ++_lastEpoch;
             _incoming = new Dictionary<string, Unit>(StringComparer.Ordinal);
             _migrating = migrating.ToDictionary(m => m.Name, StringComparer.Ordinal);
             _restartFault = null;
@@ -532,6 +578,7 @@ internal sealed class ProgramSession
             _incoming = null;
             _migrating = null;
             _generation++;
+            _currentEpoch = _incomingEpoch;
             FinishUpdateLocked();
             return retiredThreads;
         }

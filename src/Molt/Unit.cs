@@ -37,6 +37,9 @@ internal sealed class Unit(ProgramSession session, string name, object state, Un
     /// <summary>The version generation the unit belongs to (0 for the first version).</summary>
     public int Generation { get; } = generation;
 
+    /// <summary>The start of the program's code this unit belongs to (see <see cref="LiveScope.Epoch"/>).</summary>
+    public int Epoch { get; init; }
+
     /// <summary>The update point the old version's unit was parked at, when this unit was resumed by an update.</summary>
     public string? ResumedFrom { get; } = resumedFrom;
 

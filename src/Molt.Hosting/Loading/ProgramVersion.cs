@@ -147,7 +147,7 @@ internal sealed class ProgramVersion
     public async Task RunEntryPointAsync(ProgramSession session, string[] args, bool isUpdating)
     {
         var entry = FindEntryPoint();
-        var scope = new LiveScope(session, unit: null, isStartingUpdate: isUpdating);
+        var scope = session.StartUpScope(isUpdating);
         await Task.Run(async () =>
         {
             Live.CurrentScope.Value = scope;
