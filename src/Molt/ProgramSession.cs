@@ -302,9 +302,9 @@ internal sealed class ProgramSession
         switch (unit.Decision)
         {
             case ParkDecision.Retire:
-                throw new UnitRetiredException(unit.Name, "the program was updated and the unit runs in the new version");
+                throw new UnitRetiredException(unit.Name, stopping: false);
             case ParkDecision.Stop:
-                throw new UnitRetiredException(unit.Name, "the program is stopping");
+                throw new UnitRetiredException(unit.Name, stopping: true);
         }
     }
 
@@ -336,7 +336,7 @@ internal sealed class ProgramSession
         if (_pending == Pending.Stop)
         {
             unit.Status = UnitStatus.Ended;
-            throw new UnitRetiredException(unit.Name, "the program is stopping");
+            throw new UnitRetiredException(unit.Name, stopping: true);
         }
         return _pending == Pending.Update || _retiring.Contains(unit);
     }
@@ -412,7 +412,7 @@ internal sealed class ProgramSession
                     task.TrySetResult();
                     break;
                 case ParkDecision.Stop:
-                    task.TrySetException(new UnitRetiredException(unit.Name, "the program is stopping"));
+                    task.TrySetException(new UnitRetiredException(unit.Name, stopping: true));
                     break;
                 case ParkDecision.Retire:
                     // Abandon the old version's async unit: nothing completes its task, so its state machine
