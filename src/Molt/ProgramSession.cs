@@ -682,7 +682,11 @@ internal sealed class ProgramSession
         Task ended;
         lock (_lock)
         {
-            _allEnded ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_allEnded is null || _allEnded.Task.IsCompleted && _current.Count > 0)
+            {
+                // A new wait when units were started again after the last one ended.
+                _allEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
             if (_current.Count == 0)
             {
                 _allEnded.TrySetResult();
