@@ -10,10 +10,16 @@ var all = new (string Name, string What, Func<Task> Run)[]
     ("transfer-bytes", "transfer of byte arrays (passed by reference)", TransferBenchmarks.TransferBytesAsync),
     ("pause", "pause of an update by the number of program-typed objects", TransferBenchmarks.PauseAsync),
 };
+var repeats = Array.IndexOf(args, "--repeats");
+if (repeats >= 0 && repeats + 1 < args.Length && int.TryParse(args[repeats + 1], System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0)
+{
+    TransferBenchmarks.Repeats = n;
+    args = [.. args.Where((_, i) => i != repeats && i != repeats + 1)];
+}
 var unknown = args.Where(a => !all.Any(b => b.Name == a)).ToList();
 if (unknown.Count > 0)
 {
-    Console.Error.WriteLine($"Unknown benchmark(s): {string.Join(", ", unknown)}. Choose from:");
+    Console.Error.WriteLine($"Unknown benchmark(s): {string.Join(", ", unknown)}. Usage: [--repeats N] [name...]; names:");
     foreach (var b in all)
     {
         Console.Error.WriteLine($"  {b.Name,-18} {b.What}");

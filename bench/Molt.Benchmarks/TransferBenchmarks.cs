@@ -12,7 +12,8 @@ namespace Molt.Benchmarks;
 /// </summary>
 internal static class TransferBenchmarks
 {
-    private const int Repeats = 3;
+    /// <summary>Updates measured per row (the median is printed); <c>--repeats N</c> changes it.</summary>
+    public static int Repeats { get; set; } = 3;
     private const string Run = "dotnet run --project bench/Molt.Benchmarks -c Release --";
 
     private static readonly Lazy<(string V1, string V2)> Versions = new(() =>

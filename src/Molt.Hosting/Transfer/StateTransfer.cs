@@ -31,6 +31,11 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
     /// The new version's object for an old one. Called by compiled copiers for every field that is not a
     /// plain value, so it is the inner loop of the transfer: a type check against the last type seen first.
     /// </summary>
+    /// <remarks>
+    /// The transfer's loops run once per update, for too short a time for tiered compilation to replace
+    /// their first, unoptimized code: they and the methods they call are compiled optimized at once.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public object? TransferObject(object? old)
     {
         if (old is null)
@@ -53,6 +58,7 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
     }
 
     /// <summary>Transfers everything still waiting: objects to fill, then hash collections to fill, until both are done.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Drain()
     {
         while (true)
@@ -83,9 +89,11 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool TryGetNew(object old, out object created) => _newOf.TryGetValue(old, out created!);
 
     /// <summary>Records a new object that still has to be filled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal object Register(object old, object created, ReferenceCopier copier)
     {
         _newOf.Add(old, created);

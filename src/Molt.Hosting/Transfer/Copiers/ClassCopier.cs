@@ -35,6 +35,7 @@ internal sealed class ClassCopier : ReferenceCopier
 
     public FieldPlan Plan { get; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override object Allocate(object old, StateTransfer transfer)
     {
         if (_newType.IsAbstract)
@@ -44,6 +45,7 @@ internal sealed class ClassCopier : ReferenceCopier
         return _construct is not null ? _construct() : RuntimeHelpers.GetUninitializedObject(_newType);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Fill(object old, object created, StateTransfer transfer)
     {
         _fill(old, created, transfer);

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 
 namespace Molt.Hosting.Transfer.Copiers;
 
@@ -71,6 +72,7 @@ internal sealed class HashCollectionCopier : ReferenceCopier
         return Activator.CreateInstance(_newType)!;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Fill(object old, object created, StateTransfer transfer)
     {
         var keys = new List<object?>();
@@ -91,7 +93,7 @@ internal sealed class HashCollectionCopier : ReferenceCopier
                 keys.Add(transfer.TransferObject(item));
             }
         }
-        transfer.Defer(old, () =>
+        transfer.Defer(old, [MethodImpl(MethodImplOptions.AggressiveOptimization)] () =>
         {
             for (var i = 0; i < keys.Count; i++)
             {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Molt.Hosting.Transfer.Copiers;
 
 /// <summary>Rebuilds a boxed struct (the program's, or a framework struct over the program's types) as the new version's struct.</summary>
@@ -7,6 +9,7 @@ internal sealed class StructCopier(FieldPlan plan) : TypeCopier
 
     public FieldPlan Plan { get; } = plan;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override object Transfer(object old, StateTransfer transfer)
     {
         transfer.ObjectsRebuilt++;

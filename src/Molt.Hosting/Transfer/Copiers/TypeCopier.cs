@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Molt.Hosting.Transfer.Copiers;
 
 /// <summary>What the transfer does with every object of one old runtime type.</summary>
@@ -15,6 +17,7 @@ internal abstract class TypeCopier
 /// <summary>Objects that rebuild into a new object with an identity: allocate now, register, fill later (no recursion, cycles work).</summary>
 internal abstract class ReferenceCopier : TypeCopier
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public sealed override object Transfer(object old, StateTransfer transfer) =>
         transfer.TryGetNew(old, out var known) ? known : transfer.Register(old, Allocate(old, transfer), this);
 
@@ -26,6 +29,7 @@ internal sealed class ByReferenceCopier : TypeCopier
 {
     public static readonly ByReferenceCopier Instance = new();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override object Transfer(object old, StateTransfer transfer)
     {
         transfer.ReferencesPassed++;
