@@ -57,6 +57,33 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
         return copier.Transfer(old, this);
     }
 
+    /// <summary>
+    /// <see cref="TransferObject(object?)"/> with a copier cache of the caller's own: a collection's keys
+    /// and values alternate between types, and would miss the transfer's cache of the last type every time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public object? TransferObject(object? old, ref CopierCache cache)
+    {
+        if (old is null)
+        {
+            return null;
+        }
+        var type = old.GetType();
+        if (!ReferenceEquals(type, cache.Type))
+        {
+            cache.Copier = plan.CopierFor(type);
+            cache.Type = type;
+        }
+        return cache.Copier!.Transfer(old, this);
+    }
+
+    /// <summary>Makes room for about <paramref name="count"/> more objects (a collection's elements) at once, instead of growing step by step.</summary>
+    public void Expect(int count)
+    {
+        _newOf.EnsureCapacity(_newOf.Count + count);
+        _work.EnsureCapacity(_work.Count + count);
+    }
+
     /// <summary>Transfers everything still waiting: objects to fill, then hash collections to fill, until both are done.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Drain()
@@ -152,4 +179,11 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
     Type? IOldState.FindOldType(string fullName) => Map.Old.FindType(fullName);
 
     object? IOldState.NewOf(object? old) => TransferObject(old);
+}
+
+/// <summary>The copier for the last type seen at one place that transfers objects.</summary>
+internal struct CopierCache
+{
+    public Type? Type;
+    public TypeCopier? Copier;
 }
