@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Molt.Hosting.Transfer.Copiers;
 
 namespace Molt.Hosting.Transfer;
@@ -124,6 +125,22 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
     internal object Register(object old, object created, ReferenceCopier copier)
     {
         _newOf.Add(old, created);
+        ObjectsRebuilt++;
+        _work.Push((copier, old, created));
+        return created;
+    }
+
+    /// <summary>The identity map's slot for an old object, added empty when it has none (then fill it, then call <see cref="Registered"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal ref object? SlotFor(object old, out bool exists) => ref CollectionsMarshal.GetValueRefOrAddDefault(_newOf, old, out exists);
+
+    /// <summary>Removes the slot of an old object whose new object could not be allocated.</summary>
+    internal void Forget(object old) => _newOf.Remove(old);
+
+    /// <summary>Records a new object, already in its slot, that still has to be filled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal object Registered(object old, object created, ReferenceCopier copier)
+    {
         ObjectsRebuilt++;
         _work.Push((copier, old, created));
         return created;

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Molt.Hosting.Transfer.Copiers;
 
 /// <summary>Rebuilds an array of the program's types (or of framework types that may hold them) element by element.</summary>
-internal sealed class ArrayCopier(Type newArray) : ReferenceCopier
+internal sealed class ArrayCopier(Type newArray) : ReferenceCopier(allocatesAlone: true)
 {
     private readonly Type _newElement = newArray.GetElementType()!;
 

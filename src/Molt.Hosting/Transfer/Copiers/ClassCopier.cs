@@ -16,6 +16,7 @@ internal sealed class ClassCopier : ReferenceCopier
     private readonly (Action<OldObject, object> Fill, MethodInfo Transformer)? _transformer;
 
     public ClassCopier(FieldPlan plan, TypeTransformer? fillTransformer)
+        : base(allocatesAlone: true)
     {
         Plan = plan;
         _newType = plan.NewType;

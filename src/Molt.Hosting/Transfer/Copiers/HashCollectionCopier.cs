@@ -27,6 +27,7 @@ internal sealed class HashCollectionCopier : ReferenceCopier
     private readonly Func<object, object?, object?, object?> _add;
 
     private HashCollectionCopier(Type oldType, Type newType, Type oldKey, Type newKey, bool isDictionary, MethodInfo add)
+        : base(allocatesAlone: false) // A custom comparer is transferred first.
     {
         _newType = newType;
         _isDictionary = isDictionary;
