@@ -14,6 +14,9 @@ internal static class TransferBenchmarks
 {
     /// <summary>Updates measured per row (the median is printed); <c>--repeats N</c> changes it.</summary>
     public static int Repeats { get; set; } = 3;
+
+    /// <summary>Whether to print every update's result, not only the medians (<c>--verbose</c>).</summary>
+    public static bool Verbose { get; set; }
     private const string Run = "dotnet run --project bench/Molt.Benchmarks -c Release --";
 
     private static readonly Lazy<(string V1, string V2)> Versions = new(() =>
@@ -105,6 +108,10 @@ internal static class TransferBenchmarks
         Collect();
         var result = await host.UpdateAsync(v2);
         result.EnsureCommitted();
+        if (Verbose)
+        {
+            Console.WriteLine($"  {kind} {count}: {(baseline ? $"build {Table.Ms(build)}, copy {Table.Ms(copy)}; " : "")}{result}");
+        }
         var state = (string)ProgramState.Call(host, "Program", "Describe")!;
         var expected = kind == "objects" ? $"v2 {count} entries ({count} with Version 2), 0 blobs (0 bytes)" : $"v2 0 entries (0 with Version 2), {count} blobs ({count * (1L << 20)} bytes)";
         if (state != expected)
