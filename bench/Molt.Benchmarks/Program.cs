@@ -5,7 +5,12 @@ using Molt.Benchmarks;
 // Molt's benchmarks: each is selected by name; with no name, all run. They measure and print; they assert nothing.
 var all = new (string Name, string What, Func<Task> Run)[]
 {
-    ("update-point", "cost of an update point when no update is pending (BenchmarkDotNet)", () => { BenchmarkRunner.Run<UpdatePointBenchmarks>(UpdatePointBenchmarks.Config()); return Task.CompletedTask; }),
+    ("update-point", "cost of an update point when no update is pending (BenchmarkDotNet)", () =>
+    {
+        Console.WriteLine("$ dotnet run --project bench/Molt.Benchmarks -c Release -- update-point");
+        BenchmarkRunner.Run<UpdatePointBenchmarks>(UpdatePointBenchmarks.Config());
+        return Task.CompletedTask;
+    }),
     ("transfer-objects", "transfer of program-typed objects against building them from scratch", TransferBenchmarks.TransferObjectsAsync),
     ("transfer-bytes", "transfer of byte arrays (passed by reference)", TransferBenchmarks.TransferBytesAsync),
     ("pause", "pause of an update by the number of program-typed objects", TransferBenchmarks.PauseAsync),

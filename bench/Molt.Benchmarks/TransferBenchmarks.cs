@@ -49,7 +49,8 @@ internal static class TransferBenchmarks
         table.Print(
             "build from scratch: v1's Program.Build(n), in the running v1: new keys, entries, names and arrays, inserted into a new dictionary.",
             "copy by hand: v1's Program.Copy(): a new dictionary of new entries sharing the keys, names and arrays (what the transfer does).",
-            "transfer: UpdateResult.TransferTime (statics and unit states rebuilt as v2's objects); pause: UpdateResult.PauseTime.");
+            "transfer: UpdateResult.TransferTime (statics and unit states rebuilt as v2's objects); pause: UpdateResult.PauseTime.",
+            "objects rebuilt: the entries, their dictionary and the unit's state; references passed: the keys and the (empty) dictionary of arrays.");
     }
 
     /// <summary>Byte arrays pass by reference: the transfer does not grow with their size.</summary>
@@ -68,7 +69,7 @@ internal static class TransferBenchmarks
             table.Add(mebibytes >= 1024 ? $"{mebibytes / 1024} GiB" : $"{mebibytes} MiB", Median(runs.Select(r => r.Result.TransferTime)),
                 Median(runs.Select(r => r.Result.PauseTime)), runs[0].Result.ObjectsRebuilt, runs[0].Result.ReferencesPassed);
         }
-        table.Print("objects rebuilt: the unit's state (a Ticker); the dictionary of arrays is one reference passed.");
+        table.Print("objects rebuilt: the (empty) dictionary of entries and the unit's state; the dictionary of arrays is the one reference passed.");
     }
 
     /// <summary>The pause of an update, phase by phase, by the number of program-typed objects the program holds.</summary>
