@@ -10,7 +10,7 @@ namespace Molt.Hosting.Transfer;
 /// </summary>
 internal static class CopierEmitter
 {
-    private static readonly MethodInfo TransferObject = typeof(StateTransfer).GetMethod(nameof(StateTransfer.TransferObject))!;
+    private static readonly MethodInfo TransferObject = typeof(StateTransfer).GetMethod(nameof(StateTransfer.TransferObject), [typeof(object)])!;
 
     /// <summary><c>(old, new, transfer)</c>: copies every planned field of a class.</summary>
     public static Action<object, object, StateTransfer> ClassFill(FieldPlan plan)

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Molt.Hosting.Transfer.Copiers;
 
 namespace Molt.Hosting.Transfer;
@@ -42,6 +43,11 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
     /// The new version's object for an old one. Called by compiled copiers for every field that is not a
     /// plain value, so it is the inner loop of the transfer: a type check against the last type seen first.
     /// </summary>
+    /// <remarks>
+    /// The transfer's loops run once per update, for too short a time for tiered compilation to replace
+    /// their first, unoptimized code: they and the methods they call are compiled optimized at once.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public object? TransferObject(object? old)
     {
         if (old is null)
@@ -71,7 +77,35 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
         }
     }
 
+    /// <summary>
+    /// <see cref="TransferObject(object?)"/> with a copier cache of the caller's own: a collection's keys
+    /// and values alternate between types, and would miss the transfer's cache of the last type every time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public object? TransferObject(object? old, ref CopierCache cache)
+    {
+        if (old is null)
+        {
+            return null;
+        }
+        var type = old.GetType();
+        if (!ReferenceEquals(type, cache.Type))
+        {
+            cache.Copier = plan.CopierFor(type);
+            cache.Type = type;
+        }
+        return cache.Copier!.Transfer(old, this);
+    }
+
+    /// <summary>Makes room for about <paramref name="count"/> more objects (a collection's elements) at once, instead of growing step by step.</summary>
+    public void Expect(int count)
+    {
+        _newOf.EnsureCapacity(_newOf.Count + count);
+        _work.EnsureCapacity(_work.Count + count);
+    }
+
     /// <summary>Transfers everything still waiting: objects to fill, then hash collections to fill, until both are done.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Drain()
     {
         _draining = true;
@@ -117,12 +151,30 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
 
     internal void Warn(string warning) => Warnings.Add(warning);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool TryGetNew(object old, out object created) => _newOf.TryGetValue(old, out created!);
 
     /// <summary>Records a new object that still has to be filled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal object Register(object old, object created, ReferenceCopier copier)
     {
         _newOf.Add(old, created);
+        ObjectsRebuilt++;
+        _work.Push((copier, old, created));
+        return created;
+    }
+
+    /// <summary>The identity map's slot for an old object, added empty when it has none (then fill it, then call <see cref="Registered"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal ref object? SlotFor(object old, out bool exists) => ref CollectionsMarshal.GetValueRefOrAddDefault(_newOf, old, out exists);
+
+    /// <summary>Removes the slot of an old object whose new object could not be allocated.</summary>
+    internal void Forget(object old) => _newOf.Remove(old);
+
+    /// <summary>Records a new object, already in its slot, that still has to be filled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal object Registered(object old, object created, ReferenceCopier copier)
+    {
         ObjectsRebuilt++;
         _work.Push((copier, old, created));
         return created;
@@ -186,4 +238,11 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
         }
         return created;
     }
+}
+
+/// <summary>The copier for the last type seen at one place that transfers objects.</summary>
+internal struct CopierCache
+{
+    public Type? Type;
+    public TypeCopier? Copier;
 }

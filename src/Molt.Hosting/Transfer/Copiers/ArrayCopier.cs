@@ -1,7 +1,9 @@
+using System.Runtime.CompilerServices;
+
 namespace Molt.Hosting.Transfer.Copiers;
 
 /// <summary>Rebuilds an array of the program's types (or of framework types that may hold them) element by element.</summary>
-internal sealed class ArrayCopier(Type newArray) : ReferenceCopier
+internal sealed class ArrayCopier(Type newArray) : ReferenceCopier(allocatesAlone: true)
 {
     private readonly Type _newElement = newArray.GetElementType()!;
 
@@ -16,6 +18,7 @@ internal sealed class ArrayCopier(Type newArray) : ReferenceCopier
         return Array.CreateInstance(_newElement, lengths);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Fill(object old, object created, StateTransfer transfer)
     {
         if (old is object?[] sourceReferences && created is object?[] targetReferences)

@@ -16,6 +16,7 @@ internal sealed class ClassCopier : ReferenceCopier
     private readonly (Action<OldObject, object> Fill, MethodInfo Transformer)? _transformer;
 
     public ClassCopier(FieldPlan plan, TypeTransformer? fillTransformer)
+        : base(allocatesAlone: true)
     {
         Plan = plan;
         _newType = plan.NewType;
@@ -39,6 +40,7 @@ internal sealed class ClassCopier : ReferenceCopier
 
     public FieldPlan Plan { get; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override object Allocate(object old, StateTransfer transfer)
     {
         if (_newType.IsAbstract)
@@ -63,6 +65,7 @@ internal sealed class ClassCopier : ReferenceCopier
         return RuntimeHelpers.GetUninitializedObject(_newType);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Fill(object old, object created, StateTransfer transfer)
     {
         _fill(old, created, transfer);

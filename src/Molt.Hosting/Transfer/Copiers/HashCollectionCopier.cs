@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 
 namespace Molt.Hosting.Transfer.Copiers;
 
@@ -22,14 +23,20 @@ internal sealed class HashCollectionCopier : ReferenceCopier
     private readonly PropertyInfo? _comparerProperty;
     private readonly object? _defaultComparer;
     private readonly ConstructorInfo? _withComparer;
+    private readonly ConstructorInfo? _withCapacity;
+    private readonly ConstructorInfo? _withCapacityAndComparer;
+    private readonly PropertyInfo? _count;
     private readonly Func<object, object?, object?, object?> _add;
 
     private HashCollectionCopier(Type oldType, Type newType, Type oldKey, Type newKey, bool isDictionary, MethodInfo add, ConstructorInfo constructor, FieldPlan? ownFields)
+        : base(allocatesAlone: false) // A custom comparer is transferred first.
     {
         _construct = CopierEmitter.Construct(constructor);
         _fillOwnFields = ownFields is { Copies.Count: > 0 } ? CopierEmitter.ClassFill(ownFields) : null;
         _isDictionary = isDictionary;
         _add = CopierEmitter.CallInstance(add);
+        _count = oldType.GetProperty("Count", BindingFlags.Instance | BindingFlags.Public, null, typeof(int), Type.EmptyTypes, null);
+        _withCapacity = CapacityConstructor(newType);
         _comparerProperty = oldType.GetProperty("Comparer", BindingFlags.Instance | BindingFlags.Public);
         if (_comparerProperty is not null)
         {
@@ -39,6 +46,7 @@ internal sealed class HashCollectionCopier : ReferenceCopier
                 var defaults = comparerInterface == typeof(IEqualityComparer<>) ? typeof(EqualityComparer<>) : typeof(Comparer<>);
                 _defaultComparer = defaults.MakeGenericType(oldKey).GetProperty("Default")!.GetValue(null);
                 _withComparer = newType.GetConstructor([comparerInterface.MakeGenericType(newKey)]);
+                _withCapacityAndComparer = CapacityConstructor(newType, comparerInterface.MakeGenericType(newKey));
             }
         }
     }
@@ -74,6 +82,12 @@ internal sealed class HashCollectionCopier : ReferenceCopier
     public static Type? KeyType(Type type) =>
         (Find(type, typeof(IDictionary<,>)) ?? Find(type, typeof(ISet<>)))?.GetGenericArguments()[0];
 
+    /// <summary>A constructor whose first parameter is the capacity: the new collection is sized once, not grown element by element.</summary>
+    private static ConstructorInfo? CapacityConstructor(Type type, params Type[] rest) =>
+        type.GetConstructor([typeof(int), .. rest]) is { } constructor && constructor.GetParameters()[0].Name == "capacity" ? constructor : null;
+
+    private int CountOf(object collection) => collection is ICollection c ? c.Count : _count?.GetValue(collection) as int? ?? 0;
+
     private static Type? Find(Type type, Type genericInterface) =>
         type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == genericInterface);
 
@@ -83,35 +97,54 @@ internal sealed class HashCollectionCopier : ReferenceCopier
         if (comparer is not null && !ReferenceEquals(comparer, _defaultComparer) && _withComparer is not null)
         {
             // A custom comparer: the same object if it is the framework's (StringComparer.OrdinalIgnoreCase), rebuilt if it is the program's.
-            return _withComparer.Invoke([transfer.TransferObject(comparer)]);
+            var newComparer = transfer.TransferObject(comparer);
+            return _withCapacityAndComparer?.Invoke([CountOf(old), newComparer]) ?? _withComparer.Invoke([newComparer]);
         }
-        return _construct();
+        return _withCapacity?.Invoke([CountOf(old)]) ?? _construct();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Fill(object old, object created, StateTransfer transfer)
     {
         _fillOwnFields?.Invoke(old, created, transfer);
-        var keys = new List<object?>();
-        var values = _isDictionary ? new List<object?>() : null;
+        // Sized from the count (the old collection does not change during the transfer); a copier cache for
+        // the keys and one for the values, since the transfer's own cache would miss on every element.
+        var count = CountOf(old);
+        transfer.Expect(count);
+        var keys = new object?[count];
+        var values = _isDictionary ? new object?[count] : null;
+        var length = 0;
+        var keyCopier = default(CopierCache);
+        var valueCopier = default(CopierCache);
         if (_isDictionary)
         {
             var entries = ((IDictionary)old).GetEnumerator();
             while (entries.MoveNext())
             {
-                keys.Add(transfer.TransferObject(entries.Key));
-                values!.Add(transfer.TransferObject(entries.Value));
+                if (length == keys.Length)
+                {
+                    Array.Resize(ref keys, (length * 2) + 4);
+                    Array.Resize(ref values, keys.Length);
+                }
+                keys[length] = transfer.TransferObject(entries.Key, ref keyCopier);
+                values![length] = transfer.TransferObject(entries.Value, ref valueCopier);
+                length++;
             }
         }
         else
         {
             foreach (var item in (IEnumerable)old)
             {
-                keys.Add(transfer.TransferObject(item));
+                if (length == keys.Length)
+                {
+                    Array.Resize(ref keys, (length * 2) + 4);
+                }
+                keys[length++] = transfer.TransferObject(item, ref keyCopier);
             }
         }
-        transfer.Defer(old, () =>
+        transfer.Defer(old, [MethodImpl(MethodImplOptions.AggressiveOptimization)] () =>
         {
-            for (var i = 0; i < keys.Count; i++)
+            for (var i = 0; i < length; i++)
             {
                 if (_add(created, keys[i], values?[i]) is false)
                 {

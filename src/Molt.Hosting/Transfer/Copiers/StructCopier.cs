@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
 
 namespace Molt.Hosting.Transfer.Copiers;
 
@@ -11,6 +12,7 @@ internal sealed class StructCopier(FieldPlan plan) : TypeCopier
 
     public FieldPlan Plan { get; } = plan;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override object Transfer(object old, StateTransfer transfer)
     {
         transfer.ObjectsRebuilt++;

@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Molt.Testing;
+
+/// <summary>
+/// Compiles the versions of a program into real assemblies on disk, each in its own folder and all with
+/// the same assembly name, the way successive builds of one program are. The program references Molt and
+/// the framework assemblies of the running process.
+/// </summary>
+public sealed class ProgramCompiler
+{
+    private static readonly Lazy<MetadataReference[]> References = new(() =>
+    [
+        .. ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
+            .Select(p => MetadataReference.CreateFromFile(p)),
+        MetadataReference.CreateFromFile(typeof(Live).Assembly.Location),
+    ]);
+
+    private readonly ConcurrentDictionary<string, string> _built = new();
+
+    /// <summary>The usings every program compiled here can start with.</summary>
+    public const string Usings = """
+        using System;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Net;
+        using System.Net.Sockets;
+        using System.Text;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Molt;
+
+        """;
+
+    /// <summary>A compiler that writes under <c>{temp}/{purpose}/{process id}</c>.</summary>
+    /// <param name="purpose">A folder name that says who compiled (e.g. "molt-tests").</param>
+    public ProgramCompiler(string purpose)
+    {
+        Root = Path.Combine(Path.GetTempPath(), purpose, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The folder under which every version is written.</summary>
+    public string Root { get; }
+
+    /// <summary>Compiles one version (once per distinct source); returns the path of its main assembly.</summary>
+    /// <param name="program">The assembly name, the same for every version of a program.</param>
+    /// <param name="version">A label for the version (its folder).</param>
+    /// <param name="source">The program's C# source.</param>
+    /// <exception cref="InvalidOperationException">The source does not compile.</exception>
+    public string Build(string program, string version, string source)
+    {
+        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(program + "\0" + version + "\0" + source)))[..16];
+        return _built.GetOrAdd(key, _ =>
+        {
+            var folder = Path.Combine(Root, program, $"{version}-{key}");
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, program + ".dll");
+            var compilation = CSharpCompilation.Create(
+                program,
+                [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest))],
+                References.Value,
+                new CSharpCompilationOptions(OutputKind.ConsoleApplication, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable));
+            using (var output = File.Create(path))
+            {
+                var emitted = compilation.Emit(output);
+                if (!emitted.Success)
+                {
+                    throw new InvalidOperationException($"Program {program} {version} does not compile:\n" +
+                        string.Join("\n", emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+                }
+            }
+            return path;
+        });
+    }
+}
