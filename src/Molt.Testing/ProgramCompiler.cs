@@ -53,29 +53,51 @@ public sealed class ProgramCompiler
     /// <param name="version">A label for the version (its folder).</param>
     /// <param name="source">The program's C# source.</param>
     /// <exception cref="InvalidOperationException">The source does not compile.</exception>
-    public string Build(string program, string version, string source)
+    public string Build(string program, string version, string source) => Build(program, version, source, []);
+
+    /// <summary>
+    /// Compiles one version with libraries of its own, shipped beside it (each compiled first, into the same
+    /// folder, and referenced by the program); returns the path of its main assembly.
+    /// </summary>
+    /// <param name="program">The assembly name, the same for every version of a program.</param>
+    /// <param name="version">A label for the version (its folder).</param>
+    /// <param name="source">The program's C# source.</param>
+    /// <param name="libraries">Each library's assembly name and C# source.</param>
+    /// <exception cref="InvalidOperationException">A source does not compile.</exception>
+    public string Build(string program, string version, string source, IReadOnlyList<(string Name, string Source)> libraries)
     {
-        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(program + "\0" + version + "\0" + source)))[..16];
+        var text = string.Concat(libraries.Select(l => l.Name + "\0" + l.Source + "\0"));
+        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(program + "\0" + version + "\0" + source + "\0" + text)))[..16];
         return _built.GetOrAdd(key, _ =>
         {
             var folder = Path.Combine(Root, program, $"{version}-{key}");
             Directory.CreateDirectory(folder);
-            var path = Path.Combine(folder, program + ".dll");
-            var compilation = CSharpCompilation.Create(
-                program,
-                [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest))],
-                References.Value,
-                new CSharpCompilationOptions(OutputKind.ConsoleApplication, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable));
-            using (var output = File.Create(path))
+            var references = References.Value.ToList();
+            foreach (var (name, librarySource) in libraries)
             {
-                var emitted = compilation.Emit(output);
-                if (!emitted.Success)
-                {
-                    throw new InvalidOperationException($"Program {program} {version} does not compile:\n" +
-                        string.Join("\n", emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
-                }
+                var library = Path.Combine(folder, name + ".dll");
+                Compile(name, librarySource, OutputKind.DynamicallyLinkedLibrary, references, library, $"Library {name} of {program} {version}");
+                references.Add(MetadataReference.CreateFromFile(library));
             }
+            var path = Path.Combine(folder, program + ".dll");
+            Compile(program, source, OutputKind.ConsoleApplication, references, path, $"Program {program} {version}");
             return path;
         });
+    }
+
+    private static void Compile(string name, string source, OutputKind kind, IEnumerable<MetadataReference> references, string path, string what)
+    {
+        var compilation = CSharpCompilation.Create(
+            name,
+            [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest))],
+            references,
+            new CSharpCompilationOptions(kind, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable));
+        using var output = File.Create(path);
+        var emitted = compilation.Emit(output);
+        if (!emitted.Success)
+        {
+            throw new InvalidOperationException($"{what} does not compile:\n" +
+                string.Join("\n", emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+        }
     }
 }

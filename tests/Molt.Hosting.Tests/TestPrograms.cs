@@ -16,6 +16,10 @@ internal static class TestPrograms
     /// <param name="source">The program's C# source.</param>
     public static string Build(string program, string version, string source) => Compiler.Build(program, version, source);
 
+    /// <summary>Compiles one version with libraries shipped beside it; returns the path of its main assembly.</summary>
+    public static string Build(string program, string version, string source, params (string Name, string Source)[] libraries) =>
+        Compiler.Build(program, version, source, libraries);
+
     /// <summary>The usings every test program starts with.</summary>
     public const string Usings = ProgramCompiler.Usings;
 }
