@@ -31,4 +31,10 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Warning, "Units did not end within {Timeout}; they are abandoned")]
     public static partial void StopTimedOut(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(10, LogLevel.Warning, "Control endpoint '{Name}': refused a connection from user {UserId} (process {ProcessId}): only the same user or root may control a program")]
+    public static partial void ControlRefused(ILogger logger, string name, uint userId, int processId);
+
+    [LoggerMessage(11, LogLevel.Warning, "Control endpoint '{Name}': malformed request from process {ProcessId}: {Problem}")]
+    public static partial void ControlBadFrame(ILogger logger, string name, int processId, string problem);
 }

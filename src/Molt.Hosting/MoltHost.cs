@@ -10,7 +10,7 @@ namespace Molt.Hosting;
 /// roll back) after which the old version is unloaded and its collection verified.
 /// </summary>
 /// <remarks>
-/// Lifecycle: <see cref="StartAsync"/> → any number of <see cref="UpdateAsync"/> (one at a time) →
+/// Lifecycle: <see cref="StartAsync"/> → any number of <see cref="UpdateAsync(string, CancellationToken)"/> (one at a time) →
 /// <see cref="StopAsync"/>. Several hosts can run in one process, each with its own program.
 /// </remarks>
 public sealed class MoltHost : IAsyncDisposable
@@ -86,9 +86,18 @@ public sealed class MoltHost : IAsyncDisposable
     /// <param name="newProgramPath">The new version's main assembly.</param>
     /// <param name="cancellationToken">Cancels waiting; an update cancelled during its pause rolls back.</param>
     /// <exception cref="InvalidOperationException">Another update of this program is in progress, or the program is stopped.</exception>
-    public async Task<UpdateResult> UpdateAsync(string newProgramPath, CancellationToken cancellationToken = default)
+    public Task<UpdateResult> UpdateAsync(string newProgramPath, CancellationToken cancellationToken = default) =>
+        UpdateAsync(newProgramPath, new UpdateOptions(), cancellationToken);
+
+    /// <summary>Updates the running program to another version, with settings for this update.</summary>
+    /// <param name="newProgramPath">The new version's main assembly.</param>
+    /// <param name="options">This update's deadline and progress reporting.</param>
+    /// <param name="cancellationToken">Cancels waiting; an update cancelled during its pause rolls back.</param>
+    /// <exception cref="InvalidOperationException">Another update of this program is in progress, or the program is stopped.</exception>
+    public async Task<UpdateResult> UpdateAsync(string newProgramPath, UpdateOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(newProgramPath);
+        ArgumentNullException.ThrowIfNull(options);
         if (!await _oneUpdate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
         {
             throw new InvalidOperationException("An update of this program is already in progress; try again when it has finished.");
@@ -96,7 +105,7 @@ public sealed class MoltHost : IAsyncDisposable
         try
         {
             Log.UpdateRequested(_logger, Current.Info, newProgramPath);
-            var outcome = await new UpdateTransaction(_session, Current, newProgramPath, _args, _options, _logger)
+            var outcome = await new UpdateTransaction(_session, Current, newProgramPath, _args, _options, options, _logger)
                 .ExecuteAsync(cancellationToken).ConfigureAwait(false);
             var result = outcome.Result;
             if (outcome.Committed is { } committed)
@@ -104,6 +113,7 @@ public sealed class MoltHost : IAsyncDisposable
                 var retired = _current!;
                 _current = committed;
                 await RetireAsync(retired.Unload(), outcome.RetiredThreads, retired.Info.Generation, result).ConfigureAwait(false);
+                options.Progress?.Report(new UpdateProgress(UpdatePhase.Unload, result.UnloadTime));
                 Log.Committed(_logger, result);
             }
             else
@@ -122,6 +132,36 @@ public sealed class MoltHost : IAsyncDisposable
             _oneUpdate.Release();
         }
     }
+
+    /// <summary>
+    /// Updates the program back to the version it ran before the last committed update, with the default
+    /// mapping and whatever transformers that version declares.
+    /// </summary>
+    /// <param name="options">This update's deadline and progress reporting.</param>
+    /// <param name="cancellationToken">Cancels waiting; an update cancelled during its pause rolls back.</param>
+    /// <exception cref="InvalidOperationException">No update has committed yet, or another update is in progress.</exception>
+    public Task<UpdateResult> RollbackAsync(UpdateOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var previous = History.LastOrDefault(r => r.Outcome == UpdateOutcome.Committed && r.To.Sha256 == Version.Sha256 && r.To.Generation == Version.Generation)
+            ?? throw new InvalidOperationException("There is no previous version to roll back to: no update has committed.");
+        return UpdateAsync(previous.From.AssemblyPath, options ?? new UpdateOptions(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Checks a new version against the running one without applying anything: whether the update would
+    /// go ahead, and what it would drop.
+    /// </summary>
+    /// <param name="newProgramPath">The new version's main assembly.</param>
+    /// <param name="cancellationToken">Not used yet: the check does not wait.</param>
+    public Task<Control.CheckSummary> CheckAsync(string newProgramPath, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(newProgramPath);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(CompatibilityCheck.Run(Current, newProgramPath, _options.TimeProvider));
+    }
+
+    /// <summary>Old versions that were not collected after their update (they leak until the process ends).</summary>
+    public IReadOnlyList<ProgramVersionInfo> OldVersionsNotUnloaded => [.. History.Where(r => r.OldVersionUnloaded == false).Select(r => r.From)];
 
     private async Task RetireAsync(WeakReference context, List<(string, WeakReference<Thread>)> threads, int generation, UpdateResult result)
     {

@@ -18,9 +18,11 @@ namespace Molt.Hosting.Updating;
 /// </list>
 /// Unloading the old version happens after, in the host (<see cref="UnloadVerifier"/>).
 /// </summary>
-internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion current, string newPath, string[] args, MoltHostOptions options, ILogger logger)
+internal sealed class UpdateTransaction(
+    ProgramSession session, ProgramVersion current, string newPath, string[] args, MoltHostOptions options, UpdateOptions update, ILogger logger)
 {
     private readonly TimeProvider _time = options.TimeProvider;
+    private readonly TimeSpan _quiesceTimeout = update.QuiesceTimeout ?? options.QuiesceTimeout;
 
     public async Task<UpdateOutcomeData> ExecuteAsync(CancellationToken cancellationToken)
     {
@@ -60,7 +62,7 @@ internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion c
         // 2. Quiesce: the pause begins.
         var pauseStart = phaseStart;
         var arrived = session.RequestQuiescence();
-        if (!await ArrivesAsync(arrived, options.QuiesceTimeout, cancellationToken).ConfigureAwait(false))
+        if (!await ArrivesAsync(arrived, _quiesceTimeout, cancellationToken).ConfigureAwait(false))
         {
             if (cancellationToken.IsCancellationRequested)
             {
@@ -68,7 +70,7 @@ internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion c
             }
             var late = session.UnitsNotArrived(incoming: false);
             return RollBack(result, incoming, pauseStart, new UpdateFailedException(UpdatePhase.Quiesce,
-                $"The update was cancelled: {Units(late)} did not reach an update point within {options.QuiesceTimeout.TotalSeconds:0.###} s. " +
+                $"The update was cancelled: {Units(late)} did not reach an update point within {_quiesceTimeout.TotalSeconds:0.###} s. " +
                 $"{string.Join("; ", late.Select(DescribeLate))}. Each unit should pass Live.UpdateRequested to its blocking waits."));
         }
         result.QuiesceTime = Phase(UpdatePhase.Quiesce, ref phaseStart);
@@ -297,6 +299,7 @@ internal sealed class UpdateTransaction(ProgramSession session, ProgramVersion c
         var elapsed = _time.GetElapsedTime(start, now);
         start = now;
         Log.PhaseDone(logger, phase, elapsed.TotalMilliseconds);
+        update.Progress?.Report(new UpdateProgress(phase, elapsed));
         return elapsed;
     }
 

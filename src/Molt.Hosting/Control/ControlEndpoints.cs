@@ -1,0 +1,109 @@
+using System.Text.Json;
+
+namespace Molt.Hosting.Control;
+
+/// <summary>
+/// Where the control endpoints of this user's programs live: one Unix domain socket per program, and beside
+/// it a small JSON file that describes the program, in <c>$XDG_RUNTIME_DIR/molt</c> or, when that is unset, a
+/// private directory <c>/tmp/molt-{uid}</c>. The directory is 0700 and each socket 0600.
+/// </summary>
+public static class ControlEndpoints
+{
+    /// <summary>The directory of this user's endpoints (created 0700 when missing).</summary>
+    public static string Directory
+    {
+        get
+        {
+            var runtime = Environment.GetEnvironmentVariable("MOLT_RUNTIME_DIR") is { Length: > 0 } overridden
+                ? overridden
+                : Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg
+                    ? Path.Combine(xdg, "molt")
+                    : Path.Combine(Path.GetTempPath(), $"molt-{PeerCredentials.CurrentUserId}");
+            if (!System.IO.Directory.Exists(runtime) && !OperatingSystem.IsWindows())
+            {
+                System.IO.Directory.CreateDirectory(runtime, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            return runtime;
+        }
+    }
+
+    /// <summary>The socket path of a program's endpoint.</summary>
+    /// <exception cref="ArgumentException">The name is not a plain name (letters, digits, '-', '_', '.').</exception>
+    public static string SocketPath(string name) => Path.Combine(Directory, ValidName(name) + ".sock");
+
+    /// <summary>The description file beside a program's socket.</summary>
+    public static string InfoPath(string name) => Path.Combine(Directory, ValidName(name) + ".json");
+
+    /// <summary>
+    /// The programs with an endpoint here. An endpoint whose process is gone (it died without cleaning up) is
+    /// removed on the way.
+    /// </summary>
+    public static IReadOnlyList<EndpointInfo> List()
+    {
+        var found = new List<EndpointInfo>();
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
+        {
+            EndpointInfo? info;
+            try
+            {
+                info = JsonSerializer.Deserialize(File.ReadAllText(file), ControlJson.Default.EndpointInfo);
+            }
+            catch (Exception e) when (e is JsonException or IOException)
+            {
+                info = null;
+            }
+            var name = Path.GetFileNameWithoutExtension(file);
+            if (info is null || !IsAlive(info.ProcessId))
+            {
+                TryDelete(file);
+                TryDelete(Path.ChangeExtension(file, ".sock"));
+                continue;
+            }
+            found.Add(info with { Name = name });
+        }
+        return [.. found.OrderBy(i => i.Name, StringComparer.Ordinal)];
+    }
+
+    internal static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static bool IsAlive(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static string ValidName(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || name.StartsWith('.'))
+        {
+            throw new ArgumentException($"'{name}' is not a valid program name: use letters, digits, '-', '_' and '.', at most 64.", nameof(name));
+        }
+        return name;
+    }
+}
+
+/// <summary>A running program with a control endpoint.</summary>
+/// <param name="Name">The program's name (its endpoint).</param>
+/// <param name="ProcessId">The host process.</param>
+/// <param name="ProgramPath">The main assembly the program started from.</param>
+/// <param name="StartedAt">When it started.</param>
+public sealed record EndpointInfo(string Name, int ProcessId, string ProgramPath, DateTimeOffset StartedAt);

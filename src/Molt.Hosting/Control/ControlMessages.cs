@@ -1,0 +1,96 @@
+using System.Text.Json.Serialization;
+
+namespace Molt.Hosting.Control;
+
+/// <summary>
+/// A request on the control channel. Version 1 of the protocol: each message is a frame of a 4-byte
+/// big-endian length and that many bytes of UTF-8 JSON; a request gets zero or more progress frames, then
+/// one reply frame.
+/// </summary>
+/// <param name="Version">The protocol version the client speaks (<see cref="ControlProtocol.Version"/>).</param>
+/// <param name="Command"><c>status</c>, <c>update</c>, <c>check</c> or <c>rollback</c>.</param>
+/// <param name="Path">The new version's main assembly, for <c>update</c> and <c>check</c>.</param>
+/// <param name="QuiesceTimeoutSeconds">For <c>update</c> and <c>rollback</c>: overrides the host's quiescence deadline.</param>
+public sealed record ControlRequest(int Version, string Command, string? Path = null, double? QuiesceTimeoutSeconds = null);
+
+/// <summary>A frame sent back for a request: a progress event (<see cref="Phase"/> set) or the reply.</summary>
+/// <param name="Kind"><c>progress</c> or <c>reply</c>.</param>
+/// <param name="Ok">For a reply: whether the request was carried out (an update that rolled back is carried out: see its result).</param>
+/// <param name="Error">For a refused or malformed request: why, in words.</param>
+/// <param name="Phase">For progress: the phase that completed.</param>
+/// <param name="Milliseconds">For progress: how long it took.</param>
+/// <param name="Status">For <c>status</c>.</param>
+/// <param name="Update">For <c>update</c> and <c>rollback</c>.</param>
+/// <param name="Check">For <c>check</c>.</param>
+public sealed record ControlReply(
+    string Kind,
+    bool Ok = true,
+    string? Error = null,
+    string? Phase = null,
+    double? Milliseconds = null,
+    ProgramStatus? Status = null,
+    UpdateSummary? Update = null,
+    CheckSummary? Check = null);
+
+/// <summary>A program's status, as <c>molt status</c> shows it.</summary>
+public sealed record ProgramStatus(
+    string Name,
+    int ProcessId,
+    ProgramVersionInfo Version,
+    DateTimeOffset StartedAt,
+    IReadOnlyList<RunningUnit> Units,
+    IReadOnlyList<UpdateSummary> History,
+    long ManagedMemoryBytes,
+    IReadOnlyList<string> OldVersionsNotUnloaded);
+
+/// <summary>An update's result, as text-friendly values (see <see cref="UpdateResult"/>).</summary>
+public sealed record UpdateSummary(
+    string From,
+    string To,
+    string Outcome,
+    string? FailedPhase,
+    string? Failure,
+    string? StatePath,
+    double PrepareMilliseconds,
+    double QuiesceMilliseconds,
+    double TransferMilliseconds,
+    double RestartMilliseconds,
+    double PauseMilliseconds,
+    double UnloadMilliseconds,
+    long ObjectsRebuilt,
+    long ReferencesPassed,
+    IReadOnlyList<string> DroppedFields,
+    IReadOnlyList<string> DroppedUnits,
+    IReadOnlyList<string> Warnings,
+    bool? OldVersionUnloaded,
+    DateTimeOffset At)
+{
+    internal static UpdateSummary Of(UpdateResult r, DateTimeOffset at) => new(
+        r.From.ToString(), r.To.ToString(), r.Outcome.ToString(), r.Failure?.Phase.ToString(), r.Failure?.Message, r.Failure?.StatePath,
+        r.PrepareTime.TotalMilliseconds, r.QuiesceTime.TotalMilliseconds, r.TransferTime.TotalMilliseconds, r.RestartTime.TotalMilliseconds,
+        r.PauseTime.TotalMilliseconds, r.UnloadTime.TotalMilliseconds, r.ObjectsRebuilt, r.ReferencesPassed,
+        r.DroppedFields, r.DroppedUnits, r.Warnings, r.OldVersionUnloaded, at);
+}
+
+/// <summary>The compatibility report of a new version against the running one (see <c>molt check</c>).</summary>
+/// <param name="Compatible">Whether the update would go ahead.</param>
+/// <param name="Lines">The report, one finding a line.</param>
+public sealed record CheckSummary(bool Compatible, IReadOnlyList<string> Lines);
+
+/// <summary>Constants of the control protocol.</summary>
+public static class ControlProtocol
+{
+    /// <summary>The protocol version this build speaks.</summary>
+    public const int Version = 1;
+
+    /// <summary>The largest frame accepted, in bytes: a larger one closes the connection.</summary>
+    public const int MaxFrameBytes = 1 << 20;
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(ControlRequest))]
+[JsonSerializable(typeof(ControlReply))]
+[JsonSerializable(typeof(EndpointInfo))]
+[JsonSerializable(typeof(ProgramStatus))]
+internal sealed partial class ControlJson : JsonSerializerContext;

@@ -1,0 +1,16 @@
+namespace Molt.Hosting;
+
+/// <summary>Settings of one update, over the host's <see cref="MoltHostOptions"/>.</summary>
+public sealed class UpdateOptions
+{
+    /// <summary>This update's quiescence deadline, instead of <see cref="MoltHostOptions.QuiesceTimeout"/>.</summary>
+    public TimeSpan? QuiesceTimeout { get; init; }
+
+    /// <summary>Told of each phase as it completes (prepare, quiesce, transfer, restart, unload).</summary>
+    public IProgress<UpdateProgress>? Progress { get; init; }
+}
+
+/// <summary>A phase of an update that has completed, and how long it took.</summary>
+/// <param name="Phase">The phase.</param>
+/// <param name="Elapsed">Its duration.</param>
+public readonly record struct UpdateProgress(UpdatePhase Phase, TimeSpan Elapsed);

@@ -1,0 +1,65 @@
+using Molt.Hosting.Control;
+
+namespace Molt.Hosting.Tests.Control;
+
+public class ControlChannelTests
+{
+    private const string Source = TestPrograms.Usings + """
+        public class Ticker { public long Ticks; }
+        public static class Program
+        {
+            public static Ticker State = new();
+            public static async Task Main(string[] args) { if (!Live.IsUpdating) Live.StartUnit("ticker", State, Tick); await Live.RunAsync(); }
+            public static async Task Tick(Ticker t)
+            {
+                while (true)
+                {
+                    await Live.UpdatePointAsync("tick");
+                    t.Ticks++;
+                    try { await Task.Delay(5, Live.UpdateRequested); } catch (OperationCanceledException) { }
+                }
+            }
+        }
+        """;
+
+    [Fact]
+    public async Task Client_StatusCheckUpdateRollback_OverTheEndpoint()
+    {
+        var v1 = TestPrograms.Build("Controlled", "v1", Source);
+        var v2 = TestPrograms.Build("Controlled", "v2", Source + "\n// v2");
+        var name = $"controlled-{Guid.NewGuid():N}"[..24];
+        await using var host = await MoltHost.StartAsync(v1);
+        await using var server = MoltControlServer.Start(host, name);
+        Assert.Contains(ControlEndpoints.List(), e => e.Name == name && e.ProcessId == Environment.ProcessId);
+
+        await using var client = await MoltControlClient.ConnectAsync(name);
+        var status = await client.StatusAsync();
+        Assert.Equal(name, status.Name);
+        Assert.Equal(0, status.Version.Generation);
+        Assert.Contains(status.Units, u => u.Name == "ticker");
+
+        var check = await client.CheckAsync(v2);
+        Assert.True(check.Compatible, string.Join("\n", check.Lines));
+
+        var phases = new List<UpdatePhase>();
+        var update = await client.UpdateAsync(v2, progress: new SynchronousProgress(p => phases.Add(p.Phase)));
+        Assert.Equal("Committed", update.Outcome);
+        Assert.Equal([UpdatePhase.Prepare, UpdatePhase.Quiesce, UpdatePhase.Transfer, UpdatePhase.Restart, UpdatePhase.Unload], phases);
+
+        var rollback = await client.RollbackAsync();
+        Assert.Equal("Committed", rollback.Outcome);
+        Assert.Equal(v1, host.Version.AssemblyPath);
+        Assert.Equal(2, (await client.StatusAsync()).History.Count);
+    }
+
+    [Fact]
+    public async Task Client_UnknownProgram_IsUnreachable()
+    {
+        await Assert.ThrowsAsync<ProgramUnreachableException>(() => MoltControlClient.ConnectAsync("no-such-program-here"));
+    }
+
+    private sealed class SynchronousProgress(Action<UpdateProgress> report) : IProgress<UpdateProgress>
+    {
+        public void Report(UpdateProgress value) => report(value);
+    }
+}
