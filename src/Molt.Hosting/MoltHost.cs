@@ -148,17 +148,33 @@ public sealed class MoltHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Checks a new version against the running one without applying anything: whether the update would
-    /// go ahead, and what it would drop.
+    /// Checks a new version against the running one without applying anything: the types and fields that
+    /// changed and what covers each change, the state that cannot cross, the units the new version would
+    /// drop or resume elsewhere, and the verdict, which is what <see cref="UpdateAsync(string, CancellationToken)"/>
+    /// decides in its prepare phase. The program runs on untouched; the checked version is unloaded after.
     /// </summary>
     /// <param name="newProgramPath">The new version's main assembly.</param>
-    /// <param name="cancellationToken">Not used yet: the check does not wait.</param>
-    public Task<Control.CheckSummary> CheckAsync(string newProgramPath, CancellationToken cancellationToken = default)
+    /// <param name="cancellationToken">Cancels waiting for an update in progress to finish (a check waits for it).</param>
+    /// <exception cref="InvalidOperationException">The program is stopped.</exception>
+    public async Task<Control.CheckSummary> CheckAsync(string newProgramPath, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(newProgramPath);
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(CompatibilityCheck.Run(Current, newProgramPath, _options.TimeProvider));
+        // The running version must not be replaced (and unloaded) under the check.
+        await _oneUpdate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var summary = CompatibilityCheck.Run(_session, Current, newProgramPath, _options.TimeProvider, out var checkedContext);
+            LastCheckedContext = checkedContext;
+            return summary;
+        }
+        finally
+        {
+            _oneUpdate.Release();
+        }
     }
+
+    /// <summary>The context of the version last checked, weakly held: tests prove it is collected.</summary>
+    internal WeakReference? LastCheckedContext { get; private set; }
 
     /// <summary>Old versions that were not collected after their update (they leak until the process ends).</summary>
     public IReadOnlyList<ProgramVersionInfo> OldVersionsNotUnloaded => [.. History.Where(r => r.OldVersionUnloaded == false).Select(r => r.From)];

@@ -484,6 +484,16 @@ internal sealed class ProgramSession
         }
     }
 
+    /// <summary>The running version's units with their state, their entries and the update point each was last at, for a compatibility check.</summary>
+    public IReadOnlyList<(string Name, object State, UnitEntry Entry, string? LastSeenAt)> UnitEntries()
+    {
+        lock (_lock)
+        {
+            return [.. _current.Values.Where(u => u.Status != UnitStatus.Ended)
+                .Select(u => (u.Name, u.State, u.Entry, u.LastSeenAt)).OrderBy(u => u.Name, StringComparer.Ordinal)];
+        }
+    }
+
     /// <summary>The parked units of the running version, with their state objects, for the transfer.</summary>
     public IReadOnlyList<(string Name, object State, string ParkedAt, UnitEntry Entry)> ParkedUnits()
     {

@@ -75,7 +75,11 @@ public sealed record UpdateSummary(
 /// <summary>The compatibility report of a new version against the running one (see <c>molt check</c>).</summary>
 /// <param name="Compatible">Whether the update would go ahead.</param>
 /// <param name="Lines">The report, one finding a line.</param>
-public sealed record CheckSummary(bool Compatible, IReadOnlyList<string> Lines);
+public sealed record CheckSummary(bool Compatible, IReadOnlyList<string> Lines)
+{
+    /// <summary>The report's findings as data, in the order of <see cref="Lines"/> (empty from a program that sends none).</summary>
+    public IReadOnlyList<CheckFinding> Findings { get; init; } = [];
+}
 
 /// <summary>Constants of the control protocol.</summary>
 public static class ControlProtocol

@@ -36,6 +36,9 @@ internal sealed class FieldPlan
     /// <summary>Old fields that the new type does not have (logical names).</summary>
     public List<string> Dropped { get; } = [];
 
+    /// <summary>Fields whose type changed in a way the default mapping cannot convert (covered only by a type transformer, if any).</summary>
+    public List<(FieldInfo Old, FieldInfo New)> Unconverted { get; } = [];
+
     /// <summary>Changes that nothing covers: the update cannot go ahead.</summary>
     public List<string> Problems { get; } = [];
 
@@ -77,8 +80,10 @@ internal sealed class FieldPlan
             if (Classify(oldField.FieldType, newField.FieldType, map) is { } kind)
             {
                 plan.Copies.Add(new FieldCopy(oldField, newField, kind));
+                continue;
             }
-            else if (!filledByTransformer)
+            plan.Unconverted.Add((oldField, newField));
+            if (!filledByTransformer)
             {
                 plan.Problems.Add(
                     $"{(statics ? "static " : "")}{TypeFacts.Describe(newType)}.{TypeFacts.LogicalName(newField)} changed from " +

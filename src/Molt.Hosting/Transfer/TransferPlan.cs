@@ -26,9 +26,28 @@ internal sealed class TransferPlan
     /// <summary>Per old type with statics to migrate: its name, the compiled copy, and how many fields.</summary>
     public List<(string TypeName, Action<StateTransfer> Copy, int Count)> Statics { get; } = [];
 
+    /// <summary>The changes that nothing covers, one a line: when there is any, the update cannot go ahead.</summary>
+    public IReadOnlyList<string> Problems => [.. _problems.Distinct()];
+
     /// <summary>Plans the transfer and compiles its copiers.</summary>
     /// <exception cref="UpdateFailedException">A transformer has the wrong shape, or a change is covered by nothing.</exception>
     public static TransferPlan Create(ProgramVersion oldVersion, ProgramVersion newVersion)
+    {
+        var plan = Plan(oldVersion, newVersion);
+        if (plan._problems.Count > 0)
+        {
+            throw new UpdateFailedException(UpdatePhase.Prepare, plan.RefusalMessage);
+        }
+        return plan;
+    }
+
+    /// <summary>Why the update cannot go ahead, when <see cref="Problems"/> has any.</summary>
+    public string RefusalMessage =>
+        "The new version changes state in ways that nothing covers:" + string.Concat(Problems.Select(p => "\n  - " + p));
+
+    /// <summary>Plans the transfer and compiles its copiers, keeping the changes that nothing covers in <see cref="Problems"/>.</summary>
+    /// <exception cref="UpdateFailedException">A transformer has the wrong shape.</exception>
+    public static TransferPlan Plan(ProgramVersion oldVersion, ProgramVersion newVersion)
     {
         var plan = new TransferPlan(new TypeMap(oldVersion, newVersion, TransformerSet.Discover(newVersion)));
         foreach (var type in oldVersion.ProgramTypes())
@@ -43,11 +62,6 @@ internal sealed class TransferPlan
                 plan.CopierFor(type);
             }
             plan.PlanStatics(type);
-        }
-        if (plan._problems.Count > 0)
-        {
-            throw new UpdateFailedException(UpdatePhase.Prepare,
-                "The new version changes state in ways that nothing covers:" + string.Concat(plan._problems.Distinct().Select(p => "\n  - " + p)));
         }
         return plan;
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Molt.Hosting.Control;
 using Molt.Hosting.Loading;
 using Molt.Hosting.Transfer;
@@ -6,13 +7,19 @@ namespace Molt.Hosting.Updating;
 
 /// <summary>
 /// Checks a new version against the running one without applying anything: loads it into a context of its
-/// own, plans the transfer (which finds every change that nothing covers), and unloads it again.
+/// own, plans the transfer as an update's prepare phase does, reports (<see cref="CompatibilityReport"/>),
+/// and unloads it again. The program runs on untouched: no unit is asked to park.
 /// </summary>
 internal static class CompatibilityCheck
 {
-    public static CheckSummary Run(ProgramVersion current, string newPath, TimeProvider time)
+    public static CheckSummary Run(ProgramSession session, ProgramVersion current, string newPath, TimeProvider time) =>
+        Run(session, current, newPath, time, out _);
+
+    /// <summary>Runs the check; <paramref name="checkedContext"/> tells when the checked version's context is collected.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static CheckSummary Run(ProgramSession session, ProgramVersion current, string newPath, TimeProvider time, out WeakReference? checkedContext)
     {
-        var lines = new List<string>();
+        checkedContext = null;
         ProgramVersion incoming;
         try
         {
@@ -20,24 +27,28 @@ internal static class CompatibilityCheck
         }
         catch (UpdateFailedException e)
         {
-            return new CheckSummary(false, [e.Message]);
+            return Refused(e.Message);
         }
         try
         {
-            lines.Add($"{current.Info} -> {incoming.Info}");
-            var plan = TransferPlan.Create(current, incoming);
-            lines.AddRange(plan.DroppedFields.Distinct().Select(f => $"dropped: {f} (the new version has no place for it)"));
-            lines.Add("compatible: every change is covered by the default mapping or a transformer");
-            return new CheckSummary(true, lines);
+            var plan = TransferPlan.Plan(current, incoming);
+            return CompatibilityReport.Create(plan, session.UnitEntries()).ToSummary(current.Info, incoming.Info);
         }
         catch (UpdateFailedException e)
         {
-            lines.Add(e.Message);
-            return new CheckSummary(false, lines);
+            return Refused(e.Message, $"{current.Info} -> {incoming.Info}");
         }
         finally
         {
-            incoming.Unload();
+            checkedContext = incoming.Unload();
         }
+    }
+
+    private static CheckSummary Refused(string why, string? header = null)
+    {
+        var finding = new CheckFinding(CheckFindingKind.Refusal, "version", CheckCoverage.Nothing, CheckSeverity.Incompatible, why);
+        const string verdict = "verdict: NOT compatible: the new version cannot be loaded or planned (see above)";
+        string[] lines = header is null ? [why, verdict] : [header, why, verdict];
+        return new CheckSummary(false, lines) { Findings = [finding] };
     }
 }

@@ -43,8 +43,14 @@ internal sealed class UpdateTransaction(
         result = new UpdateResult(current.Info, incoming.Info);
         try
         {
-            plan = TransferPlan.Create(current, incoming);
+            plan = TransferPlan.Plan(current, incoming);
             result.DroppedFields = [.. plan.DroppedFields.Distinct()];
+            // The same check as `molt check`, on the same plan: an incompatible version is refused before the pause.
+            var report = CompatibilityReport.Create(plan, session.UnitEntries());
+            if (!report.Compatible)
+            {
+                throw new UpdateFailedException(UpdatePhase.Prepare, report.RefusalMessage);
+            }
             if (options.PrepareCode)
             {
                 incoming.PrepareCode();

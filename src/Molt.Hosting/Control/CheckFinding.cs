@@ -1,0 +1,73 @@
+namespace Molt.Hosting.Control;
+
+/// <summary>One finding of a compatibility check (see <see cref="CheckSummary"/>).</summary>
+/// <param name="Kind">What changed, or what was found.</param>
+/// <param name="Subject">What it is about: a type (<c>Ns.Type</c>), a field (<c>Ns.Type.field</c>, <c>static Ns.Type.field</c>),
+/// a unit (<c>unit 'name'</c>), or the version.</param>
+/// <param name="Coverage">What carries the change across an update.</param>
+/// <param name="Severity">Whether it stops the update, may fail it or lose something, or is for information.</param>
+/// <param name="Detail">The finding in words, as the report's line says it.</param>
+public sealed record CheckFinding(CheckFindingKind Kind, string Subject, CheckCoverage Coverage, CheckSeverity Severity, string Detail);
+
+/// <summary>The kinds of findings of a compatibility check.</summary>
+public enum CheckFindingKind
+{
+    /// <summary>The new version has a type that the running one does not.</summary>
+    TypeAdded,
+    /// <summary>The new version no longer has a type: its objects cannot cross.</summary>
+    TypeRemoved,
+    /// <summary>A type was renamed ([RenamedFrom], or a [TransformType] that fills a type of another name).</summary>
+    TypeRenamed,
+    /// <summary>A type's objects are built by a [TransformType] factory.</summary>
+    TypeTransformed,
+    /// <summary>A type's fields (or an enum's members) changed; its fields' findings follow.</summary>
+    TypeChanged,
+    /// <summary>A field the running version does not have.</summary>
+    FieldAdded,
+    /// <summary>A field the new version does not have: its value is dropped.</summary>
+    FieldRemoved,
+    /// <summary>A field whose type changed.</summary>
+    FieldRetyped,
+    /// <summary>A field renamed with [RenamedFrom].</summary>
+    FieldRenamed,
+    /// <summary>A field computed by a [TransformField] method.</summary>
+    FieldComputed,
+    /// <summary>A migrated field whose declared type cannot cross an update (delegates, tasks, threads, timers, compiler-generated types, reflection objects).</summary>
+    CannotCross,
+    /// <summary>A migrated static field of an open type (object, an interface, an abstract class): its value is checked only at update time.</summary>
+    OpenType,
+    /// <summary>A unit whose entry method the new version lacks: it would be dropped.</summary>
+    UnitDropped,
+    /// <summary>A unit whose entry method the new version has in a shape that cannot resume it.</summary>
+    UnitCannotResume,
+    /// <summary>A unit whose state object cannot cross (its type is gone, or it is a delegate or a task): the update would fail.</summary>
+    UnitStateCannotCross,
+    /// <summary>An update point where a unit is now that the new version lacks.</summary>
+    UpdatePointMissing,
+    /// <summary>The new version cannot be loaded or planned at all (not a program, a transformer of the wrong shape...).</summary>
+    Refusal,
+}
+
+/// <summary>What carries a change across an update.</summary>
+public enum CheckCoverage
+{
+    /// <summary>Nothing needs to carry it (an added type, a unit, a note).</summary>
+    NotNeeded,
+    /// <summary>The default mapping: same type, a widening, T to T?, a base type, a rename, a dropped or added field.</summary>
+    DefaultMapping,
+    /// <summary>A transformer of the new version: [TransformField], or a [TransformType] fill or factory.</summary>
+    Transformer,
+    /// <summary>Nothing covers it.</summary>
+    Nothing,
+}
+
+/// <summary>How much a finding matters to the update.</summary>
+public enum CheckSeverity
+{
+    /// <summary>For information.</summary>
+    Info,
+    /// <summary>The update goes ahead, but may lose something (a dropped field or unit) or fail at transfer time if the state holds such a value.</summary>
+    Warning,
+    /// <summary>The update cannot go ahead: it would be refused.</summary>
+    Incompatible,
+}

@@ -1,0 +1,452 @@
+using System.Reflection;
+using Molt.Hosting.Control;
+using Molt.Hosting.Loading;
+using Molt.Hosting.Transfer;
+
+namespace Molt.Hosting.Updating;
+
+/// <summary>
+/// The compatibility report of a new version against the running one, built from the transfer plan that the
+/// prepare phase makes anyway: the types and fields that changed and what covers each change, the state that
+/// cannot cross, and the units that the new version would drop or resume elsewhere. The verdict is the plan's:
+/// the update goes ahead exactly when no change is left that nothing covers.
+/// </summary>
+internal sealed class CompatibilityReport
+{
+    private readonly List<CheckFinding> _findings = [];
+
+    private CompatibilityReport(TransferPlan plan)
+    {
+        Plan = plan;
+    }
+
+    public TransferPlan Plan { get; }
+
+    public IReadOnlyList<CheckFinding> Findings => _findings;
+
+    /// <summary>Whether the update would go ahead.</summary>
+    public bool Compatible => _findings.TrueForAll(f => f.Severity != CheckSeverity.Incompatible);
+
+    private TypeMap Map => Plan.Map;
+
+    /// <summary>Builds the report of a plan, for the running version's units.</summary>
+    public static CompatibilityReport Create(TransferPlan plan, IReadOnlyList<(string Name, object State, UnitEntry Entry, string? LastSeenAt)> units)
+    {
+        var report = new CompatibilityReport(plan);
+        report.CompareTypes();
+        report.CheckUnits(units);
+        // The plan is the authority on what nothing covers: anything it refuses that the comparison did not name is listed as it says it.
+        if (plan.Problems.Count > 0 && report.Compatible)
+        {
+            report._findings.AddRange(plan.Problems.Select(p => new CheckFinding(
+                CheckFindingKind.Refusal, "state", CheckCoverage.Nothing, CheckSeverity.Incompatible, p)));
+        }
+        return report;
+    }
+
+    /// <summary>The report as the CLI prints it and as the control channel sends it.</summary>
+    public CheckSummary ToSummary(ProgramVersionInfo from, ProgramVersionInfo to)
+    {
+        var lines = new List<string> { $"{from} -> {to}" };
+        var counts = string.Join(", ", new[]
+        {
+            (CheckFindingKind.TypeAdded, "added"), (CheckFindingKind.TypeRemoved, "removed"), (CheckFindingKind.TypeRenamed, "renamed"),
+            (CheckFindingKind.TypeTransformed, "built by a transformer"), (CheckFindingKind.TypeChanged, "changed"),
+        }.Select(k => $"{_findings.Count(f => f.Kind == k.Item1)} {k.Item2}"));
+        lines.Add($"types: {counts}");
+        lines.AddRange(_findings.Select(Line));
+        if (_findings.Exists(f => f.Kind == CheckFindingKind.OpenType))
+        {
+            lines.Add("note: values held in fields of open types (object, interfaces, abstract classes) are only checked at update time");
+        }
+        lines.Add(Verdict);
+        return new CheckSummary(Compatible, lines) { Findings = [.. _findings] };
+    }
+
+    /// <summary>The verdict line: compatible or not, and why.</summary>
+    public string Verdict
+    {
+        get
+        {
+            var warnings = _findings.Count(f => f.Severity == CheckSeverity.Warning);
+            var also = warnings == 0 ? "" : $" ({warnings} warning{(warnings == 1 ? "" : "s")} above)";
+            if (Compatible)
+            {
+                return $"verdict: compatible: every change is covered by the default mapping or a transformer{also}";
+            }
+            var reasons = _findings.Where(f => f.Severity == CheckSeverity.Incompatible).ToList();
+            return $"verdict: NOT compatible: {reasons.Count} change{(reasons.Count == 1 ? "" : "s")} that nothing covers " +
+                $"({string.Join("; ", reasons.Select(r => r.Subject))}){also}";
+        }
+    }
+
+    /// <summary>Why the update is refused: the plan's own message, so that a refusal reads the same whether checked or updated.</summary>
+    public string RefusalMessage => Plan.Problems.Count > 0
+        ? Plan.RefusalMessage
+        : "The new version changes state in ways that nothing covers:" +
+          string.Concat(_findings.Where(f => f.Severity == CheckSeverity.Incompatible).Select(f => "\n  - " + f.Detail));
+
+    private static string Line(CheckFinding f)
+    {
+        var mark = f.Severity switch { CheckSeverity.Incompatible => "INCOMPATIBLE", CheckSeverity.Warning => "warning", _ => "" };
+        var covered = f.Coverage switch
+        {
+            CheckCoverage.DefaultMapping => "default mapping",
+            CheckCoverage.Transformer => "transformer",
+            CheckCoverage.Nothing => "nothing covers it",
+            _ => "",
+        };
+        var tags = string.Join(", ", new[] { mark, covered }.Where(t => t.Length > 0));
+        var indent = f.Kind is >= CheckFindingKind.FieldAdded and <= CheckFindingKind.FieldComputed ? "    " : "  ";
+        return $"{indent}{f.Detail}{(tags.Length == 0 ? "" : $" [{tags}]")}";
+    }
+
+    private void Add(CheckFindingKind kind, string subject, CheckCoverage coverage, CheckSeverity severity, string detail) =>
+        _findings.Add(new CheckFinding(kind, subject, coverage, severity, detail));
+
+    // ---- Types and fields ----
+
+    private void CompareTypes()
+    {
+        var oldTypes = Map.Old.ProgramTypes().Where(t => !TypeFacts.IsCompilerGeneratedCode(t)).OrderBy(t => t.FullName, StringComparer.Ordinal).ToList();
+        var images = new HashSet<Type>();
+        var typeFindings = new List<CheckFinding>();
+        var fieldFindings = new Dictionary<Type, Dictionary<string, CheckFinding>>();
+        foreach (var oldType in oldTypes)
+        {
+            var name = oldType.FullName!;
+            var factory = Map.Transformers.ByOldType.TryGetValue(name, out var t) && t.IsFactory ? t : null;
+            var fill = t is { IsFactory: false } ? t : null;
+            var newType = Map.Map(oldType);
+            if (newType is not null)
+            {
+                images.Add(newType);
+            }
+            if (factory is not null)
+            {
+                typeFindings.Add(new CheckFinding(CheckFindingKind.TypeTransformed, name, CheckCoverage.Transformer, CheckSeverity.Info,
+                    $"~ type {name}: its objects are built by the factory {Describe(factory.Method)}"));
+            }
+            else if (newType is null && (oldType.IsInterface || oldType.IsAbstract && oldType.IsSealed))
+            {
+                typeFindings.Add(new CheckFinding(CheckFindingKind.TypeRemoved, name, CheckCoverage.NotNeeded, CheckSeverity.Info,
+                    $"- {(oldType.IsInterface ? "interface" : "static class")} {name} removed"));
+                continue;
+            }
+            else if (newType is null)
+            {
+                typeFindings.Add(new CheckFinding(CheckFindingKind.TypeRemoved, name, CheckCoverage.Nothing, CheckSeverity.Warning,
+                    $"- type {name} removed: its objects cannot cross, and an update fails at transfer if one is reachable from the state " +
+                    $"(add [RenamedFrom(\"{name}\")] to its successor, or a [TransformType(\"{name}\")] method)"));
+                continue;
+            }
+            else if (newType.FullName != name)
+            {
+                var how = fill is not null ? $"filled by {Describe(fill.Method)}" : "[RenamedFrom]";
+                typeFindings.Add(new CheckFinding(CheckFindingKind.TypeRenamed, name, fill is not null ? CheckCoverage.Transformer : CheckCoverage.DefaultMapping,
+                    CheckSeverity.Info, $"~ type {name} renamed to {newType.FullName} ({how})"));
+            }
+            if (oldType.IsEnum)
+            {
+                if (newType is not null && newType.IsEnum && !FieldPlan.EnumsMatch(oldType, newType))
+                {
+                    typeFindings.Add(new CheckFinding(CheckFindingKind.TypeChanged, name, CheckCoverage.DefaultMapping, CheckSeverity.Info,
+                        $"~ enum {name} changed: values map by member name, else by number"));
+                }
+                continue;
+            }
+            if (oldType.ContainsGenericParameters || newType is null || newType.ContainsGenericParameters != oldType.ContainsGenericParameters)
+            {
+                continue; // Generic definitions: their instantiations are planned when the transfer reaches them.
+            }
+            var concrete = !oldType.IsAbstract && !oldType.IsInterface && !typeof(Delegate).IsAssignableFrom(oldType);
+            if (concrete)
+            {
+                var instance = FieldPlan.Create(oldType, newType, Map, statics: false, filledByTransformer: factory is not null || fill is not null);
+                Collect(fieldFindings, instance, statics: false, factory ?? fill);
+            }
+            if (TypeFacts.StaticFields(oldType).Any())
+            {
+                Collect(fieldFindings, FieldPlan.Create(oldType, newType, Map, statics: true, filledByTransformer: false), statics: true, transformer: null);
+            }
+        }
+        // Statics of removed types are dropped with them.
+        foreach (var oldType in oldTypes.Where(t => !t.ContainsGenericParameters && Map.Map(t) is null))
+        {
+            foreach (var field in TypeFacts.StaticFields(oldType))
+            {
+                Put(fieldFindings, oldType, new CheckFinding(CheckFindingKind.FieldRemoved, $"static {oldType.FullName}.{TypeFacts.LogicalName(field)}",
+                    CheckCoverage.DefaultMapping, CheckSeverity.Warning,
+                    $"- static {oldType.FullName}.{TypeFacts.LogicalName(field)} dropped with its type: its value is lost"));
+            }
+        }
+        foreach (var added in Map.New.ProgramTypes()
+            .Where(t => !TypeFacts.IsCompilerGeneratedCode(t) && !images.Contains(t))
+            .OrderBy(t => t.FullName, StringComparer.Ordinal))
+        {
+            typeFindings.Add(new CheckFinding(CheckFindingKind.TypeAdded, added.FullName!, CheckCoverage.NotNeeded, CheckSeverity.Info, $"+ type {added.FullName} added"));
+        }
+
+        // Types first, each changed type followed by its fields; then the fields of types whose only news is in its fields.
+        foreach (var finding in typeFindings)
+        {
+            _findings.Add(finding);
+        }
+        foreach (var (type, fields) in fieldFindings.OrderBy(f => f.Key.FullName, StringComparer.Ordinal))
+        {
+            if (fields.Count == 0)
+            {
+                continue;
+            }
+            var worst = fields.Values.MaxBy(f => (f.Severity, f.Coverage))!;
+            var index = _findings.FindLastIndex(f => f.Subject == type.FullName) + 1;
+            // The header is a summary: its coverage is its worst field's, and only the fields count toward the verdict.
+            var header = new CheckFinding(CheckFindingKind.TypeChanged, type.FullName!, worst.Coverage == CheckCoverage.NotNeeded ? CheckCoverage.DefaultMapping : worst.Coverage,
+                CheckSeverity.Info, $"~ type {type.FullName} changed");
+            var ordered = fields.Values.OrderBy(f => f.Subject.StartsWith("static ", StringComparison.Ordinal)).ThenBy(f => f.Subject, StringComparer.Ordinal);
+            if (index == 0)
+            {
+                _findings.Add(header);
+                _findings.AddRange(ordered);
+            }
+            else
+            {
+                _findings.Insert(index, header);
+                _findings.InsertRange(index + 1, ordered);
+            }
+        }
+        foreach (var note in _crossing)
+        {
+            _findings.Add(note);
+        }
+    }
+
+    private readonly List<CheckFinding> _crossing = [];
+    private readonly HashSet<FieldInfo> _crossingSeen = [];
+
+    /// <summary>The findings of one field plan, keyed by the type that declares each field (a base class's field is reported once, at its class).</summary>
+    private void Collect(Dictionary<Type, Dictionary<string, CheckFinding>> findings, FieldPlan plan, bool statics, TypeTransformer? transformer)
+    {
+        var prefix = statics ? "static " : "";
+        var byTransformer = transformer is null ? null : $"{(transformer.IsFactory ? "the factory" : "filled by")} {Describe(transformer.Method)}";
+        string Subject(FieldInfo f) => $"{prefix}{Name(f.DeclaringType!)}.{TypeFacts.LogicalName(f)}";
+        void PutAt(FieldInfo declaredBy, CheckFinding finding)
+        {
+            // Only the program's own fields: a framework base class does not change between versions.
+            if (Map.Old.Owns(declaredBy.DeclaringType!.Assembly) || Map.New.Owns(declaredBy.DeclaringType!.Assembly))
+            {
+                Put(findings, OldTypeOf(declaredBy.DeclaringType!), finding);
+            }
+        }
+
+        foreach (var copy in plan.Copies)
+        {
+            var renamed = TypeFacts.LogicalName(copy.Old) != TypeFacts.LogicalName(copy.New);
+            var retyped = TypeFacts.Describe(copy.Old.FieldType) != TypeFacts.Describe(copy.New.FieldType);
+            if (transformer?.IsFactory != true)
+            {
+                CheckCrossing(copy.Old, prefix);
+            }
+            if (!renamed && !retyped)
+            {
+                continue;
+            }
+            var coverage = transformer is not null ? CheckCoverage.Transformer : CheckCoverage.DefaultMapping;
+            var how = copy.Kind switch
+            {
+                Conversion.Widen => "a widening conversion",
+                Conversion.WrapNullable => "T to T?",
+                _ when retyped && copy.Old.FieldType != copy.New.FieldType && copy.New.FieldType.IsAssignableFrom(Map.Map(copy.Old.FieldType)) && Map.Map(copy.Old.FieldType) != copy.New.FieldType
+                    => "the new type is a base type of the old one",
+                _ when Map.Map(copy.Old.FieldType) == copy.New.FieldType => "its type was renamed",
+                _ => "the default mapping carries it",
+            };
+            var change = retyped ? $" from {TypeFacts.Describe(copy.Old.FieldType)} to {TypeFacts.Describe(copy.New.FieldType)} ({how})" : "";
+            var detail = renamed
+                ? $"~ {prefix}{Name(copy.New.DeclaringType!)}.{TypeFacts.LogicalName(copy.New)} renamed from '{TypeFacts.LogicalName(copy.Old)}' ([RenamedFrom]){(retyped ? "," + change[1..] : "")}"
+                : $"~ {Subject(copy.New)} changed{change}";
+            PutAt(copy.New, new CheckFinding(renamed ? CheckFindingKind.FieldRenamed : CheckFindingKind.FieldRetyped, Subject(copy.New), coverage, CheckSeverity.Info,
+                detail + (byTransformer is null ? "" : $"; {byTransformer}")));
+        }
+        foreach (var (oldField, newField) in plan.Unconverted)
+        {
+            var change = $"from {TypeFacts.Describe(oldField.FieldType)} to {TypeFacts.Describe(newField.FieldType)}";
+            PutAt(newField, byTransformer is not null
+                ? new CheckFinding(CheckFindingKind.FieldRetyped, Subject(newField), CheckCoverage.Transformer, CheckSeverity.Info,
+                    $"~ {Subject(newField)} changed {change}; {byTransformer}")
+                : new CheckFinding(CheckFindingKind.FieldRetyped, Subject(newField), CheckCoverage.Nothing, CheckSeverity.Incompatible,
+                    $"~ {Subject(newField)} changed {change}, which the default mapping cannot convert and no transformer covers " +
+                    "(add a [TransformField] or [TransformType] method to the new version)"));
+        }
+        foreach (var (field, method) in plan.Computed)
+        {
+            PutAt(field, new CheckFinding(CheckFindingKind.FieldComputed, Subject(field), CheckCoverage.Transformer, CheckSeverity.Info,
+                $"~ {Subject(field)} computed by {Describe(method)}"));
+        }
+        foreach (var field in plan.Added)
+        {
+            var how = transformer is not null ? byTransformer!
+                : statics ? "keeps the new version's initializer"
+                : plan.NewType.GetConstructor(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic, Type.EmptyTypes) is not null
+                    ? "gets its initializer" : "gets its default value (the type has no parameterless constructor)";
+            PutAt(field, new CheckFinding(CheckFindingKind.FieldAdded, Subject(field), transformer is not null ? CheckCoverage.Transformer : CheckCoverage.DefaultMapping,
+                CheckSeverity.Info, $"+ {Subject(field)} added ({TypeFacts.Describe(field.FieldType)}): {how}"));
+        }
+        var oldFields = statics ? TypeFacts.StaticFields(plan.OldType).ToList() : TypeFacts.InstanceFields(plan.OldType);
+        foreach (var dropped in plan.Dropped)
+        {
+            var field = oldFields.First(f => TypeFacts.LogicalName(f) == dropped);
+            var subject = $"{prefix}{Name(field.DeclaringType!)}.{dropped}";
+            PutAt(field, new CheckFinding(CheckFindingKind.FieldRemoved, subject, transformer is not null ? CheckCoverage.Transformer : CheckCoverage.DefaultMapping,
+                transformer is not null ? CheckSeverity.Info : CheckSeverity.Warning,
+                $"- {subject} removed ({TypeFacts.Describe(field.FieldType)}): {(transformer is not null ? $"readable by {Describe(transformer.Method)}" : "its value is dropped")}"));
+        }
+    }
+
+    /// <summary>The old type a field finding belongs to: the declaring type of an old field, or the old type a new declaring type comes from.</summary>
+    private Type OldTypeOf(Type declaring)
+    {
+        if (Map.Old.Owns(declaring.Assembly))
+        {
+            return declaring;
+        }
+        return Map.Old.ProgramTypes().FirstOrDefault(t => Map.Map(t) == declaring) ?? declaring;
+    }
+
+    private string Name(Type declaring) => OldTypeOf(declaring).FullName ?? declaring.Name;
+
+    private static void Put(Dictionary<Type, Dictionary<string, CheckFinding>> findings, Type type, CheckFinding finding)
+    {
+        if (!findings.TryGetValue(type, out var byField))
+        {
+            findings[type] = byField = new Dictionary<string, CheckFinding>(StringComparer.Ordinal);
+        }
+        // Seen through several concrete types: the worst case stands (one without a transformer is not covered by another's).
+        if (!byField.TryGetValue(finding.Subject, out var known) || (finding.Severity, finding.Coverage).CompareTo((known.Severity, known.Coverage)) > 0)
+        {
+            byField[finding.Subject] = finding;
+        }
+    }
+
+    // ---- State that cannot cross ----
+
+    /// <summary>A migrated field whose declared type cannot cross, or is open (checked only at update time).</summary>
+    private void CheckCrossing(FieldInfo oldField, string prefix)
+    {
+        if (!_crossingSeen.Add(oldField))
+        {
+            return;
+        }
+        var subject = $"{prefix}{oldField.DeclaringType!.FullName}.{TypeFacts.LogicalName(oldField)}";
+        if (WhyCannotCross(oldField.FieldType) is { } why)
+        {
+            _crossing.Add(new CheckFinding(CheckFindingKind.CannotCross, subject, CheckCoverage.Nothing, CheckSeverity.Warning,
+                $"! {subject} ({TypeFacts.Describe(oldField.FieldType)}) holds {why}: the update fails at transfer unless it is null " +
+                "or empty then (mark it [NotMigrated], drop it, or compute it with a transformer)"));
+        }
+        else if (prefix.Length > 0 && IsOpen(oldField.FieldType))
+        {
+            _crossing.Add(new CheckFinding(CheckFindingKind.OpenType, subject, CheckCoverage.DefaultMapping, CheckSeverity.Info,
+                $"? {subject} ({TypeFacts.Describe(oldField.FieldType)}) is of an open type: what it holds is checked at update time"));
+        }
+    }
+
+    private string? WhyCannotCross(Type type)
+    {
+        if (type.HasElementType)
+        {
+            return WhyCannotCross(type.GetElementType()!);
+        }
+        if (typeof(Delegate).IsAssignableFrom(type))
+        {
+            return "a delegate (it calls the old version's code)";
+        }
+        if (TypeFacts.WhyCannotCross(type) is { } why)
+        {
+            return why;
+        }
+        if (Map.InvolvesOld(type) && TypeFacts.IsCompilerGeneratedCode(type.IsGenericType ? type.GetGenericTypeDefinition() : type))
+        {
+            return "an object of a compiler-generated type (a lambda closure, an async state machine or an iterator)";
+        }
+        if (typeof(MemberInfo).IsAssignableFrom(type) && !typeof(Type).IsAssignableFrom(type))
+        {
+            return "a reflection object (one of the program's methods, fields or properties cannot cross: the new version must look it up again)";
+        }
+        if (type.IsGenericType)
+        {
+            return type.GetGenericArguments().Select(WhyCannotCross).FirstOrDefault(w => w is not null);
+        }
+        return null;
+    }
+
+    private static bool IsOpen(Type type) =>
+        type == typeof(object) || type.IsInterface || (type.IsAbstract && !type.IsSealed && !typeof(MemberInfo).IsAssignableFrom(type));
+
+    // ---- Units and update points ----
+
+    private void CheckUnits(IReadOnlyList<(string Name, object State, UnitEntry Entry, string? LastSeenAt)> units)
+    {
+        if (units.Count == 0)
+        {
+            return;
+        }
+        var points = UpdatePointScanner.Scan(Map.New.ProgramTypes());
+        foreach (var (name, state, entry, at) in units)
+        {
+            var subject = $"unit '{name}'";
+            if (state is not null && WhyStateCannotCross(state.GetType()) is { } why)
+            {
+                // A unit's state is always transferred: this one is certain to fail the update.
+                Add(CheckFindingKind.UnitStateCannotCross, subject, CheckCoverage.Nothing, CheckSeverity.Incompatible,
+                    $"! {subject}: its state is {why}");
+            }
+            var method = $"{entry.DeclaringTypeName}.{entry.Method.Name}";
+            UnitEntry? resolved;
+            try
+            {
+                resolved = UnitEntry.Resolve(entry.DeclaringTypeName, entry.Method.Name, entry.OnThread, n => Map.New.FindType(n));
+            }
+            catch (ArgumentException e)
+            {
+                Add(CheckFindingKind.UnitCannotResume, subject, CheckCoverage.Nothing, CheckSeverity.Warning,
+                    $"! {subject}: the new version's {method} cannot resume it ({e.Message}); the update fails at restart unless the new Main starts a unit named '{name}'");
+                continue;
+            }
+            if (resolved is null)
+            {
+                Add(CheckFindingKind.UnitDropped, subject, CheckCoverage.Nothing, CheckSeverity.Warning,
+                    $"! {subject}: the new version has no entry {method}(state): the unit would be dropped, unless the new Main starts a unit named '{name}'");
+                continue;
+            }
+            if (at is not null && !points.Contains(at))
+            {
+                Add(CheckFindingKind.UpdatePointMissing, subject, CheckCoverage.NotNeeded, CheckSeverity.Warning,
+                    $"! {subject} is at update point '{at}' now, which the new version does not have: it would resume from the start of {method} " +
+                    $"(with Live.ResumedFrom = \"{at}\")");
+            }
+        }
+    }
+
+    /// <summary>Why a unit's state object (by its runtime type) cannot cross, or null when the transfer can carry it.</summary>
+    private string? WhyStateCannotCross(Type type)
+    {
+        if (!Map.InvolvesOld(type))
+        {
+            return TypeFacts.WhyCannotCross(type) ?? (typeof(Delegate).IsAssignableFrom(type) ? "a delegate, which cannot cross" : null);
+        }
+        if (TypeFacts.IsCompilerGeneratedCode(type) || typeof(Delegate).IsAssignableFrom(type))
+        {
+            return $"of a compiler-generated or delegate type ({TypeFacts.Describe(type)}), which cannot cross";
+        }
+        if (type.FullName is { } name && Map.Transformers.ByOldType.TryGetValue(name, out var t) && t.IsFactory)
+        {
+            return null;
+        }
+        return Map.Map(type) is null
+            ? $"a {TypeFacts.Describe(type)}, which the new version no longer has (add [RenamedFrom(\"{type.FullName}\")] to its successor, or a [TransformType(\"{type.FullName}\")] method)"
+            : null;
+    }
+
+    private static string Describe(MethodInfo method) => $"{method.DeclaringType?.FullName}.{method.Name}";
+}
