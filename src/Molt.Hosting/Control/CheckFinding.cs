@@ -44,6 +44,10 @@ public enum CheckFindingKind
     UnitStateCannotCross,
     /// <summary>An update point where a unit is now that the new version lacks.</summary>
     UpdatePointMissing,
+    /// <summary>An [AfterTransfer] step of the new version, which runs once after the transfer.</summary>
+    AfterTransferStep,
+    /// <summary>A [StateCheck] of the new version, which runs on the migrated state (a failure rolls the update back).</summary>
+    StateCheck,
     /// <summary>The new version cannot be loaded or planned at all (not a program, a transformer of the wrong shape...).</summary>
     Refusal,
 }

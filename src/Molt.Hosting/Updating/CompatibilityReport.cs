@@ -177,7 +177,7 @@ internal sealed class CompatibilityReport
             {
                 Put(fieldFindings, oldType, new CheckFinding(CheckFindingKind.FieldRemoved, $"static {oldType.FullName}.{TypeFacts.LogicalName(field)}",
                     CheckCoverage.DefaultMapping, CheckSeverity.Warning,
-                    $"- static {oldType.FullName}.{TypeFacts.LogicalName(field)} dropped with its type: its value is lost"));
+                    $"- static {oldType.FullName}.{TypeFacts.LogicalName(field)} removed with its type: {DroppedHow}"));
             }
         }
         foreach (var added in Map.New.ProgramTypes()
@@ -218,6 +218,16 @@ internal sealed class CompatibilityReport
         foreach (var note in _crossing)
         {
             _findings.Add(note);
+        }
+        foreach (var step in Map.Transformers.AfterTransfer)
+        {
+            Add(CheckFindingKind.AfterTransferStep, Describe(step), CheckCoverage.Transformer, CheckSeverity.Info,
+                $"* after the transfer, {Describe(step)} runs once (it may read the old version's state, dropped fields included)");
+        }
+        foreach (var (method, description) in Map.Transformers.StateChecks)
+        {
+            Add(CheckFindingKind.StateCheck, Describe(method), CheckCoverage.NotNeeded, CheckSeverity.Info,
+                $"* state check '{description}' runs on the migrated state: if it fails, the update rolls back");
         }
     }
 
@@ -299,7 +309,7 @@ internal sealed class CompatibilityReport
             var subject = $"{prefix}{Name(field.DeclaringType!)}.{dropped}";
             PutAt(field, new CheckFinding(CheckFindingKind.FieldRemoved, subject, transformer is not null ? CheckCoverage.Transformer : CheckCoverage.DefaultMapping,
                 transformer is not null ? CheckSeverity.Info : CheckSeverity.Warning,
-                $"- {subject} removed ({TypeFacts.Describe(field.FieldType)}): {(transformer is not null ? $"readable by {Describe(transformer.Method)}" : "its value is dropped")}"));
+                $"- {subject} removed ({TypeFacts.Describe(field.FieldType)}): {(transformer is not null ? $"readable by {Describe(transformer.Method)}" : DroppedHow)}"));
         }
     }
 
@@ -310,8 +320,20 @@ internal sealed class CompatibilityReport
         {
             return declaring;
         }
-        return Map.Old.ProgramTypes().FirstOrDefault(t => Map.Map(t) == declaring) ?? declaring;
+        _oldOf ??= Map.Old.ProgramTypes()
+            .Where(t => !TypeFacts.IsCompilerGeneratedCode(t))
+            .Select(t => (Old: t, New: Map.Map(t)))
+            .Where(p => p.New is not null)
+            .GroupBy(p => p.New!)
+            .ToDictionary(g => g.Key, g => g.First().Old);
+        return _oldOf.GetValueOrDefault(declaring) ?? declaring;
     }
+
+    private Dictionary<Type, Type>? _oldOf;
+
+    private string DroppedHow => Map.Transformers.AfterTransfer.Count == 0
+        ? "its value is dropped"
+        : $"its value is dropped, unless the after-transfer step {string.Join(" or ", Map.Transformers.AfterTransfer.Select(Describe))} reads it";
 
     private string Name(Type declaring) => OldTypeOf(declaring).FullName ?? declaring.Name;
 

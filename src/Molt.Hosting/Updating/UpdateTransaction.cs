@@ -47,6 +47,10 @@ internal sealed class UpdateTransaction(
             result.DroppedFields = [.. plan.DroppedFields.Distinct()];
             // The same check as `molt check`, on the same plan: an incompatible version is refused before the pause.
             var report = CompatibilityReport.Create(plan, session.UnitEntries());
+            foreach (var warning in report.Findings.Where(f => f.Severity == Control.CheckSeverity.Warning))
+            {
+                Log.CheckWarning(logger, warning.Detail);
+            }
             if (!report.Compatible)
             {
                 throw new UpdateFailedException(UpdatePhase.Prepare, report.RefusalMessage);

@@ -75,8 +75,10 @@ public class CompatibilityCheckTests
         var v1 = Program("""
             public class Animal { public string Name = ""; }
             public class Dog : Animal { public int Barks; }
+            public enum Color { Red, Green }
             public class Entry
             {
+                public Color Shade;
                 public int Count;
                 public int Small;
                 public string Title = "";
@@ -93,8 +95,10 @@ public class CompatibilityCheckTests
         var v2 = Program("""
             public class Animal { public string Name = ""; }
             public class Dog : Animal { public int Barks; }
+            public enum Color { Red, Blue, Green }
             public class Entry
             {
+                public Color Shade;
                 public long Count;
                 public int? Small;
                 [RenamedFrom("Title")] public string Caption = "";
@@ -125,6 +129,8 @@ public class CompatibilityCheckTests
         Assert.Equal(CheckSeverity.Warning, removed.Severity);
         Assert.Contains("dropped", removed.Detail, StringComparison.Ordinal);
         Assert.Equal(CheckCoverage.DefaultMapping, Finding(check, CheckFindingKind.FieldRetyped, "static Program.Total").Coverage);
+        Assert.Contains("by member name", Finding(check, CheckFindingKind.TypeChanged, "Color").Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(check.Findings, f => f.Subject == "Entry.Shade");
         // Unchanged types and fields are not listed.
         Assert.DoesNotContain(check.Findings, f => f.Subject is "Dog" or "Animal" or "Dog.Barks" or "Animal.Name");
         // Each field's line follows its type's line.
@@ -158,6 +164,10 @@ public class CompatibilityCheckTests
                 public static void FillMoney(OldObject old, Money target) => target.Value = decimal.Parse(old.Get<string>("Text"), System.Globalization.CultureInfo.InvariantCulture);
                 [TransformType("Point")]
                 public static Point MakePoint(OldObject old) => new Point { XY = new[] { old.Get<int>("X"), old.Get<int>("Y") } };
+                [AfterTransfer]
+                public static void Done(OldVersion old) { }
+                [StateCheck(Description = "points have two coordinates")]
+                public static bool PointsOk() => Program.Q is null || Program.Q.XY.Length == 2;
             }
             public static partial class Program
             {
@@ -178,6 +188,8 @@ public class CompatibilityCheckTests
         Assert.Equal(CheckCoverage.Transformer, factory.Coverage);
         Assert.Contains("Transformers.MakePoint", factory.Detail, StringComparison.Ordinal);
         Assert.Equal(CheckCoverage.Transformer, Finding(check, CheckFindingKind.FieldAdded, "Point.XY").Coverage);
+        Finding(check, CheckFindingKind.AfterTransferStep, "Transformers.Done");
+        Assert.Contains("points have two coordinates", Finding(check, CheckFindingKind.StateCheck, "Transformers.PointsOk").Detail, StringComparison.Ordinal);
 
         AssertCommitted(await host.UpdateAsync(v2Path));
     }
@@ -421,5 +433,39 @@ public class CompatibilityCheckTests
         Assert.Equal(CheckCoverage.Nothing, retyped.Coverage);
         Assert.Equal(CheckSeverity.Incompatible, retyped.Severity);
         Assert.Equal(check.Lines.Count, (await host.CheckAsync(v2)).Lines.Count);
+    }
+
+    [Fact]
+    public void UpdatePointScanner_FindsTheNamesOfSyncAndAsyncUpdatePoints_NotComputedOnes()
+    {
+        var path = TestPrograms.Build("CK_Scanner", "v1", TestPrograms.Usings + """
+            public static class Program
+            {
+                const string Named = "const-point";
+                public static async Task Main(string[] args) { await Live.RunAsync(); }
+                public static async Task Async(int x)
+                {
+                    switch (x) { case 0: await Live.UpdatePointAsync("async-0"); break; case 1: await Live.UpdatePointAsync("async-1"); break; default: break; }
+                    long big = 1L << 40; double d = 2.5; if (big > d) await Live.UpdatePointAsync(Named);
+                }
+                public static void Sync(int n)
+                {
+                    Action a = () => Live.UpdatePoint("in-lambda");
+                    for (var i = 0; i < n; i++) { Live.UpdatePoint("sync"); }
+                    Live.UpdatePoint("computed-" + n);
+                    Console.WriteLine("not-a-point");
+                }
+            }
+            """);
+        var version = Molt.Hosting.Loading.ProgramVersion.Load(path, 0, TimeProvider.System);
+        try
+        {
+            var names = Molt.Hosting.Updating.UpdatePointScanner.Scan(version.ProgramTypes());
+            Assert.Equal(["async-0", "async-1", "const-point", "in-lambda", "sync"], names.Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            version.Unload();
+        }
     }
 }
