@@ -81,7 +81,8 @@ public sealed class MoltHost : IAsyncDisposable
     /// <summary>
     /// Updates the running program to another version (newer or older: an update to an older version is
     /// just another update). Never throws for a failed update: the result says what happened, and a failed
-    /// update leaves the old version running with its state intact.
+    /// update leaves the old version running with its state intact. It first runs the check of <see cref="CheckAsync"/>
+    /// on the plan it prepares: a version that check finds incompatible is refused (phase Prepare) before any pause.
     /// </summary>
     /// <param name="newProgramPath">The new version's main assembly.</param>
     /// <param name="cancellationToken">Cancels waiting; an update cancelled during its pause rolls back.</param>
@@ -93,14 +94,14 @@ public sealed class MoltHost : IAsyncDisposable
     /// <param name="newProgramPath">The new version's main assembly.</param>
     /// <param name="options">This update's deadline and progress reporting.</param>
     /// <param name="cancellationToken">Cancels waiting; an update cancelled during its pause rolls back.</param>
-    /// <exception cref="InvalidOperationException">Another update of this program is in progress, or the program is stopped.</exception>
+    /// <exception cref="InvalidOperationException">Another update (or a check) of this program is in progress, or the program is stopped.</exception>
     public async Task<UpdateResult> UpdateAsync(string newProgramPath, UpdateOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(newProgramPath);
         ArgumentNullException.ThrowIfNull(options);
         if (!await _oneUpdate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
         {
-            throw new InvalidOperationException("An update of this program is already in progress; try again when it has finished.");
+            throw new InvalidOperationException("An update (or a check) of this program is already in progress; try again when it has finished.");
         }
         try
         {
@@ -154,7 +155,8 @@ public sealed class MoltHost : IAsyncDisposable
     /// decides in its prepare phase. The program runs on untouched; the checked version is unloaded after.
     /// </summary>
     /// <param name="newProgramPath">The new version's main assembly.</param>
-    /// <param name="cancellationToken">Cancels waiting for an update in progress to finish (a check waits for it).</param>
+    /// <param name="cancellationToken">Cancels waiting for an update in progress to finish (a check waits for it; an update
+    /// requested while a check runs is refused as during another update).</param>
     /// <exception cref="InvalidOperationException">The program is stopped.</exception>
     public async Task<Control.CheckSummary> CheckAsync(string newProgramPath, CancellationToken cancellationToken = default)
     {

@@ -187,7 +187,7 @@ internal sealed class CompatibilityReport
             typeFindings.Add(new CheckFinding(CheckFindingKind.TypeAdded, added.FullName!, CheckCoverage.NotNeeded, CheckSeverity.Info, $"+ type {added.FullName} added"));
         }
 
-        // Types first, each changed type followed by its fields; then the fields of types whose only news is in its fields.
+        // Types first (added, removed, renamed, transformed), then each changed type followed by its fields, after its own line if it has one.
         foreach (var finding in typeFindings)
         {
             _findings.Add(finding);
@@ -200,10 +200,15 @@ internal sealed class CompatibilityReport
             }
             var worst = fields.Values.MaxBy(f => (f.Severity, f.Coverage))!;
             var index = _findings.FindLastIndex(f => f.Subject == type.FullName) + 1;
+            var ordered = fields.Values.OrderBy(f => f.Subject.StartsWith("static ", StringComparison.Ordinal)).ThenBy(f => f.Subject, StringComparer.Ordinal);
+            if (index > 0 && _findings[index - 1].Kind == CheckFindingKind.TypeRemoved)
+            {
+                _findings.InsertRange(index, ordered); // The statics a removed type takes with it.
+                continue;
+            }
             // The header is a summary: its coverage is its worst field's, and only the fields count toward the verdict.
             var header = new CheckFinding(CheckFindingKind.TypeChanged, type.FullName!, worst.Coverage == CheckCoverage.NotNeeded ? CheckCoverage.DefaultMapping : worst.Coverage,
                 CheckSeverity.Info, $"~ type {type.FullName} changed");
-            var ordered = fields.Values.OrderBy(f => f.Subject.StartsWith("static ", StringComparison.Ordinal)).ThenBy(f => f.Subject, StringComparer.Ordinal);
             if (index == 0)
             {
                 _findings.Add(header);

@@ -8,7 +8,8 @@ namespace Molt.Hosting.Updating;
 /// <summary>
 /// One update, as a transaction. The order of its phases:
 /// <list type="number">
-/// <item>Prepare: load the new version, plan and compile the transfer, JIT its code. The old version serves on; a failure refuses the update.</item>
+/// <item>Prepare: load the new version, plan and compile the transfer, check compatibility on that plan (<see cref="CompatibilityReport"/>,
+/// the report of <c>molt check</c>), JIT its code. The old version serves on; a failure or an incompatibility refuses the update.</item>
 /// <item>Quiesce: every unit parks at an update point, within a deadline. The pause begins.</item>
 /// <item>Transfer: statics and units' states become the new version's objects; after-transfer steps run.</item>
 /// <item>State check: the new version's invariants over the migrated state.</item>

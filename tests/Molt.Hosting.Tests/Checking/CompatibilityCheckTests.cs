@@ -36,7 +36,7 @@ public class CompatibilityCheckTests
     {
         var v1 = Program("""
             public class Client { public string Name = ""; }
-            public class Legacy { public int X; }
+            public class Legacy { public int X; public static int Created; }
             public static class OldHelpers { public static int Twice(int x) => 2 * x; }
             public static partial class Program
             {
@@ -67,6 +67,11 @@ public class CompatibilityCheckTests
         Assert.Contains("renamed to Customer", renamed.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain(check.Findings, f => f.Kind == CheckFindingKind.TypeAdded && f.Subject == "Customer");
         Assert.Contains("types: 1 added, 2 removed, 1 renamed", Text(check), StringComparison.Ordinal);
+        // A removed type's statics go with it, listed under its line.
+        Assert.Equal(CheckSeverity.Warning, Finding(check, CheckFindingKind.FieldRemoved, "static Legacy.Created").Severity);
+        Assert.DoesNotContain(check.Findings, f => f.Kind == CheckFindingKind.TypeChanged && f.Subject == "Legacy");
+        var at = check.Findings.ToList().FindIndex(f => f.Kind == CheckFindingKind.TypeRemoved && f.Subject == "Legacy");
+        Assert.Equal("static Legacy.Created", check.Findings[at + 1].Subject);
     }
 
     [Fact]
@@ -433,6 +438,29 @@ public class CompatibilityCheckTests
         Assert.Equal(CheckCoverage.Nothing, retyped.Coverage);
         Assert.Equal(CheckSeverity.Incompatible, retyped.Severity);
         Assert.Equal(check.Lines.Count, (await host.CheckAsync(v2)).Lines.Count);
+    }
+
+    [Fact]
+    public async Task Check_TransformerOfTheWrongShape_IsIncompatibleWithTheReason_AndTheUpdateIsRefused()
+    {
+        var v1 = Program("""public class Entry { public string Name = ""; } public static partial class Program { public static Entry E; static void Init() => E = new Entry(); }""");
+        var v2 = Program("""
+            public class Entry { public string Name = ""; }
+            public static class Transformers { [TransformType("Entry")] public static void Wrong(Entry target) { } }
+            public static partial class Program { public static Entry E; static void Init() { } }
+            """);
+        var (host, check, v2Path) = await StartAndCheck("CK_WrongShape", v1, v2);
+        await using var _ = host;
+
+        Assert.False(check.Compatible, Text(check));
+        var refusal = Assert.Single(check.Findings);
+        Assert.Equal(CheckFindingKind.Refusal, refusal.Kind);
+        Assert.Contains("Transformers.Wrong", refusal.Detail, StringComparison.Ordinal);
+
+        var result = await host.UpdateAsync(v2Path);
+
+        Assert.True(result.Outcome == UpdateOutcome.Refused, result.ToString());
+        Assert.Equal(refusal.Detail, result.Failure!.Message);
     }
 
     [Fact]
