@@ -155,9 +155,15 @@ internal sealed class CompatibilityReport
                 }
                 continue;
             }
-            if (oldType.ContainsGenericParameters || newType is null || newType.ContainsGenericParameters != oldType.ContainsGenericParameters)
+            if (newType is null)
             {
-                continue; // Generic definitions: their instantiations are planned when the transfer reaches them.
+                continue; // Built by a factory as an abstract type: nothing to compare field by field.
+            }
+            if (oldType.ContainsGenericParameters || newType.ContainsGenericParameters)
+            {
+                // Generic definitions: their instantiations are planned when the transfer reaches them; here, their fields by name.
+                CompareGenericDefinition(fieldFindings, oldType, newType);
+                continue;
             }
             var concrete = !oldType.IsAbstract && !oldType.IsInterface && !typeof(Delegate).IsAssignableFrom(oldType);
             if (concrete)
@@ -315,6 +321,45 @@ internal sealed class CompatibilityReport
             PutAt(field, new CheckFinding(CheckFindingKind.FieldRemoved, subject, transformer is not null ? CheckCoverage.Transformer : CheckCoverage.DefaultMapping,
                 transformer is not null ? CheckSeverity.Info : CheckSeverity.Warning,
                 $"- {subject} removed ({TypeFacts.Describe(field.FieldType)}): {(transformer is not null ? $"readable by {Describe(transformer.Method)}" : DroppedHow)}"));
+        }
+    }
+
+    /// <summary>
+    /// The declared fields of a generic definition, compared by name and declared type (as written): instantiations are
+    /// planned only when the transfer reaches them, so a changed type is a warning here, not a verdict.
+    /// </summary>
+    private void CompareGenericDefinition(Dictionary<Type, Dictionary<string, CheckFinding>> findings, Type oldType, Type newType)
+    {
+        var oldFields = oldType.GetFields(TypeFacts.DeclaredInstance).ToDictionary(TypeFacts.LogicalName, StringComparer.Ordinal);
+        var newFields = newType.GetFields(TypeFacts.DeclaredInstance);
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        var name = oldType.FullName!;
+        foreach (var field in newFields)
+        {
+            var subject = $"{name}.{TypeFacts.LogicalName(field)}";
+            if (!oldFields.TryGetValue(TypeFacts.OldNameOf(field), out var old))
+            {
+                Put(findings, oldType, new CheckFinding(CheckFindingKind.FieldAdded, subject, CheckCoverage.DefaultMapping, CheckSeverity.Info,
+                    $"+ {subject} added ({TypeFacts.Describe(field.FieldType)})"));
+                continue;
+            }
+            used.Add(TypeFacts.LogicalName(old));
+            if (TypeFacts.Describe(old.FieldType) != TypeFacts.Describe(field.FieldType))
+            {
+                Put(findings, oldType, new CheckFinding(CheckFindingKind.FieldRetyped, subject, CheckCoverage.DefaultMapping, CheckSeverity.Warning,
+                    $"~ {subject} changed from {TypeFacts.Describe(old.FieldType)} to {TypeFacts.Describe(field.FieldType)}: a generic type's " +
+                    "instantiations are checked when the transfer reaches them, and the update fails then if nothing covers the change"));
+            }
+            else if (TypeFacts.LogicalName(old) != TypeFacts.LogicalName(field))
+            {
+                Put(findings, oldType, new CheckFinding(CheckFindingKind.FieldRenamed, subject, CheckCoverage.DefaultMapping, CheckSeverity.Info,
+                    $"~ {subject} renamed from '{TypeFacts.LogicalName(old)}' ([RenamedFrom])"));
+            }
+        }
+        foreach (var (logical, old) in oldFields.Where(f => !used.Contains(f.Key)))
+        {
+            Put(findings, oldType, new CheckFinding(CheckFindingKind.FieldRemoved, $"{name}.{logical}", CheckCoverage.DefaultMapping, CheckSeverity.Warning,
+                $"- {name}.{logical} removed ({TypeFacts.Describe(old.FieldType)}): {DroppedHow}"));
         }
     }
 

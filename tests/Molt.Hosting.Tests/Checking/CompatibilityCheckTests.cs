@@ -199,6 +199,28 @@ public class CompatibilityCheckTests
         AssertCommitted(await host.UpdateAsync(v2Path));
     }
 
+    [Fact]
+    public async Task Check_GenericTypeDefinitionsFields_ComparedByName_RetypeWarnedNotRefused()
+    {
+        var v1 = Program("""
+            public class Box<T> { public T Value; public int Count; public string Gone = ""; }
+            public static partial class Program { public static Box<string> B; static void Init() => B = new Box<string> { Value = "x" }; }
+            """);
+        var v2 = Program("""
+            public class Box<T> { public T Value; public string Count = ""; public int Added; }
+            public static partial class Program { public static Box<string> B; static void Init() { } }
+            """);
+        var (host, check, _) = await StartAndCheck("CK_Generic", v1, v2);
+        await using var _ = host;
+
+        Finding(check, CheckFindingKind.TypeChanged, "Box`1");
+        Assert.Equal(CheckSeverity.Warning, Finding(check, CheckFindingKind.FieldRetyped, "Box`1.Count").Severity);
+        Finding(check, CheckFindingKind.FieldAdded, "Box`1.Added");
+        Finding(check, CheckFindingKind.FieldRemoved, "Box`1.Gone");
+        Assert.DoesNotContain(check.Findings, f => f.Subject == "Box`1.Value");
+        Assert.True(check.Compatible, Text(check));
+    }
+
     private const string UncoveredV1 = """
         public class Entry { public string Name = ""; public string Price = ""; }
         public static partial class Program
