@@ -10,38 +10,45 @@ namespace Molt.Hosting.Control;
 public static class ControlEndpoints
 {
     /// <summary>The directory of this user's endpoints (created 0700 when missing).</summary>
-    public static string Directory
+    public static string Directory =>
+        Prepare(Environment.GetEnvironmentVariable("MOLT_RUNTIME_DIR") is { Length: > 0 } overridden
+            ? overridden
+            : Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg
+                ? Path.Combine(xdg, "molt")
+                : Path.Combine(Path.GetTempPath(), $"molt-{PeerCredentials.CurrentUserId}"));
+
+    /// <summary>Creates an endpoint directory 0700 when missing.</summary>
+    internal static string Prepare(string directory)
     {
-        get
+        if (!System.IO.Directory.Exists(directory) && !OperatingSystem.IsWindows())
         {
-            var runtime = Environment.GetEnvironmentVariable("MOLT_RUNTIME_DIR") is { Length: > 0 } overridden
-                ? overridden
-                : Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg
-                    ? Path.Combine(xdg, "molt")
-                    : Path.Combine(Path.GetTempPath(), $"molt-{PeerCredentials.CurrentUserId}");
-            if (!System.IO.Directory.Exists(runtime) && !OperatingSystem.IsWindows())
-            {
-                System.IO.Directory.CreateDirectory(runtime, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-            return runtime;
+            System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
+        return directory;
     }
 
     /// <summary>The socket path of a program's endpoint.</summary>
     /// <exception cref="ArgumentException">The name is not a plain name (letters, digits, '-', '_', '.').</exception>
-    public static string SocketPath(string name) => Path.Combine(Directory, ValidName(name) + ".sock");
+    public static string SocketPath(string name) => SocketPath(name, Directory);
+
+    internal static string SocketPath(string name, string directory) => Path.Combine(directory, ValidName(name) + ".sock");
 
     /// <summary>The description file beside a program's socket.</summary>
-    public static string InfoPath(string name) => Path.Combine(Directory, ValidName(name) + ".json");
+    public static string InfoPath(string name) => InfoPath(name, Directory);
+
+    internal static string InfoPath(string name, string directory) => Path.Combine(directory, ValidName(name) + ".json");
 
     /// <summary>
     /// The programs with an endpoint here. An endpoint whose process is gone (it died without cleaning up) is
     /// removed on the way.
     /// </summary>
-    public static IReadOnlyList<EndpointInfo> List()
+    public static IReadOnlyList<EndpointInfo> List() => List(Directory);
+
+    /// <summary>The programs with an endpoint in the given directory (stale ones removed).</summary>
+    internal static IReadOnlyList<EndpointInfo> List(string directory)
     {
         var found = new List<EndpointInfo>();
-        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
+        foreach (var file in System.IO.Directory.EnumerateFiles(Prepare(directory), "*.json"))
         {
             EndpointInfo? info;
             try

@@ -19,11 +19,13 @@ public sealed class MoltControlServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _accepting;
     private readonly uint _owner = PeerCredentials.CurrentUserId;
+    private readonly string _directory;
 
-    private MoltControlServer(MoltHost host, string name, Socket listener, ILogger logger)
+    private MoltControlServer(MoltHost host, string name, string directory, Socket listener, ILogger logger)
     {
         _host = host;
         Name = name;
+        _directory = directory;
         _listener = listener;
         _logger = logger;
         _accepting = Task.Run(AcceptAsync);
@@ -33,18 +35,26 @@ public sealed class MoltControlServer : IAsyncDisposable
     public string Name { get; }
 
     /// <summary>The endpoint's socket path.</summary>
-    public string SocketPath => ControlEndpoints.SocketPath(Name);
+    public string SocketPath => ControlEndpoints.SocketPath(Name, _directory);
+
+    /// <summary>Reads a connection's peer credentials (tests replace it to see a failure handled).</summary>
+    internal Func<Socket, PeerCredentials> ReadPeer { get; set; } = PeerCredentials.Of;
 
     /// <summary>Opens the control endpoint of a hosted program.</summary>
     /// <param name="host">The program.</param>
     /// <param name="name">Its name, unique among this user's running programs.</param>
     /// <param name="loggerFactory">Where refusals and protocol errors are logged.</param>
     /// <exception cref="InvalidOperationException">A program of that name is running already.</exception>
-    public static MoltControlServer Start(MoltHost host, string name, ILoggerFactory? loggerFactory = null)
+    public static MoltControlServer Start(MoltHost host, string name, ILoggerFactory? loggerFactory = null) =>
+        Start(host, name, loggerFactory, ControlEndpoints.Directory);
+
+    /// <summary>Opens the control endpoint in the given endpoint directory (tests use private ones).</summary>
+    internal static MoltControlServer Start(MoltHost host, string name, ILoggerFactory? loggerFactory, string directory)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var path = ControlEndpoints.SocketPath(name);
-        if (ControlEndpoints.List().FirstOrDefault(e => e.Name == name) is { } running)
+        ControlEndpoints.Prepare(directory);
+        var path = ControlEndpoints.SocketPath(name, directory);
+        if (ControlEndpoints.List(directory).FirstOrDefault(e => e.Name == name) is { } running)
         {
             throw new InvalidOperationException($"A program named '{name}' is running already (process {running.ProcessId}).");
         }
@@ -65,13 +75,13 @@ public sealed class MoltControlServer : IAsyncDisposable
             throw;
         }
         var info = new EndpointInfo(name, Environment.ProcessId, host.Version.AssemblyPath, host.StartedAt);
-        var infoPath = ControlEndpoints.InfoPath(name);
+        var infoPath = ControlEndpoints.InfoPath(name, directory);
         File.WriteAllText(infoPath, JsonSerializer.Serialize(info, ControlJson.Default.EndpointInfo));
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(infoPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
-        return new MoltControlServer(host, name, listener, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MoltControlServer>());
+        return new MoltControlServer(host, name, directory, listener, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MoltControlServer>());
     }
 
     private async Task AcceptAsync()
@@ -97,7 +107,7 @@ public sealed class MoltControlServer : IAsyncDisposable
     private async Task ServeAsync(Socket client)
     {
         using var _ = client;
-        var peer = PeerCredentials.Of(client);
+        var peer = ReadPeer(client);
         if (!peer.MayControl(_owner))
         {
             Log.ControlRefused(_logger, Name, peer.UserId, peer.ProcessId);
@@ -203,7 +213,7 @@ public sealed class MoltControlServer : IAsyncDisposable
         _listener.Dispose();
         await _accepting.ConfigureAwait(false);
         ControlEndpoints.TryDelete(SocketPath);
-        ControlEndpoints.TryDelete(ControlEndpoints.InfoPath(Name));
+        ControlEndpoints.TryDelete(ControlEndpoints.InfoPath(Name, _directory));
         _stopping.Dispose();
     }
 
