@@ -68,30 +68,65 @@ public sealed class MoltControlServer : IAsyncDisposable
         {
             throw new InvalidOperationException($"A program named '{name}' is running already (process {running.ProcessId}).");
         }
-        ControlEndpoints.TryDelete(path); // Left by a process that died.
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            listener.Bind(new UnixDomainSocketEndPoint(path));
+            Bind(listener, path, name);
             if (!OperatingSystem.IsWindows())
             {
                 File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
             listener.Listen(16);
+            WriteInfo(new EndpointInfo(name, Environment.ProcessId, host.Version.AssemblyPath, host.StartedAt), ControlEndpoints.InfoPath(name, directory));
         }
         catch
         {
             listener.Dispose();
             throw;
         }
-        var info = new EndpointInfo(name, Environment.ProcessId, host.Version.AssemblyPath, host.StartedAt);
-        var infoPath = ControlEndpoints.InfoPath(name, directory);
-        File.WriteAllText(infoPath, JsonSerializer.Serialize(info, ControlJson.Default.EndpointInfo));
+        return new MoltControlServer(host, name, directory, listener, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MoltControlServer>());
+    }
+
+    /// <summary>
+    /// Binds the endpoint's socket. A socket file already there is taken over only when nobody answers on it
+    /// (its process died): a live program's endpoint is never unlinked, even when its description is missing.
+    /// </summary>
+    private static void Bind(Socket listener, string path, string name)
+    {
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            return;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+        }
+        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            try
+            {
+                probe.Connect(new UnixDomainSocketEndPoint(path));
+                throw new InvalidOperationException($"A program named '{name}' is running already (its endpoint {path} answers).");
+            }
+            catch (SocketException)
+            {
+                // Nobody listens: left by a process that died.
+            }
+        }
+        ControlEndpoints.TryDelete(path);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+    }
+
+    /// <summary>Writes the description whole, by renaming: <c>molt list</c> never reads half of it (and removes it as garbled).</summary>
+    private static void WriteInfo(EndpointInfo info, string infoPath)
+    {
+        var temporary = Path.Combine(Path.GetDirectoryName(infoPath)!, $".{Path.GetFileName(infoPath)}.{Environment.ProcessId}.tmp");
+        File.WriteAllText(temporary, JsonSerializer.Serialize(info, ControlJson.Default.EndpointInfo));
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(infoPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
-        return new MoltControlServer(host, name, directory, listener, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MoltControlServer>());
+        File.Move(temporary, infoPath, overwrite: true);
     }
 
     private async Task AcceptAsync()
