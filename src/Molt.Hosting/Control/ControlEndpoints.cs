@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Molt.Hosting.Control;
@@ -17,15 +18,45 @@ public static class ControlEndpoints
                 ? Path.Combine(xdg, "molt")
                 : Path.Combine(Path.GetTempPath(), $"molt-{PeerCredentials.CurrentUserId}"));
 
-    /// <summary>Creates an endpoint directory 0700 when missing.</summary>
+    /// <summary>
+    /// Makes sure an endpoint directory is this user's own and private: created 0700 when missing; one found
+    /// wider is set back to 0700. One that is a symbolic link, or belongs to another user (who could swap the
+    /// sockets in it: think of <c>/tmp/molt-{uid}</c> made in advance by someone else), is refused.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The directory is a symbolic link or another user's.</exception>
     internal static string Prepare(string directory)
     {
-        if (!System.IO.Directory.Exists(directory) && !OperatingSystem.IsWindows())
+        if (OperatingSystem.IsWindows())
         {
-            System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            return directory;
+        }
+        const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        if (!System.IO.Directory.Exists(directory))
+        {
+            System.IO.Directory.CreateDirectory(directory, Private);
+        }
+        if (new DirectoryInfo(directory).LinkTarget is not null)
+        {
+            throw new InvalidOperationException($"The endpoint directory {directory} is a symbolic link: Molt uses only a directory of its own.");
+        }
+        // Only the owner may chmod (root may anything, so root first makes the directory its own).
+        if (PeerCredentials.CurrentUserId == 0 && lchown(directory, 0, 0) != 0)
+        {
+            throw new InvalidOperationException($"The endpoint directory {directory} cannot be made root's (errno {Marshal.GetLastPInvokeError()}).");
+        }
+        try
+        {
+            File.SetUnixFileMode(directory, Private);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new InvalidOperationException($"The endpoint directory {directory} belongs to another user: Molt uses only a directory of its own.", e);
         }
         return directory;
     }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int lchown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group);
 
     /// <summary>The socket path of a program's endpoint.</summary>
     /// <exception cref="ArgumentException">The name is not a plain name (letters, digits, '-', '_', '.').</exception>
