@@ -45,6 +45,40 @@ public sealed class PeerCredentialTests(EndpointDirectoryFixture fixture) : ICla
     }
 
     [Fact]
+    public void EndpointDirectory_FoundWide_IsMadePrivate_ASymbolicLinkIsRefused()
+    {
+        var wide = Path.Combine(fixture.Root, "wide");
+        Directory.CreateDirectory(wide);
+        File.SetUnixFileMode(wide, Private | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute);
+
+        Assert.Empty(ControlEndpoints.List(wide));
+        Assert.Equal(Private, File.GetUnixFileMode(wide));
+
+        var link = Path.Combine(fixture.Root, "link");
+        Directory.CreateSymbolicLink(link, wide);
+        Assert.Contains("symbolic link", Assert.Throws<InvalidOperationException>(() => ControlEndpoints.List(link)).Message, StringComparison.Ordinal);
+    }
+
+    [RootFact]
+    public async Task EndpointDirectory_MadeInAdvanceByAnotherUser_IsTakenBack_BeforeUse()
+    {
+        var peerUid = EnsurePeerUser();
+        var planted = Path.Combine(fixture.Root, "planted");
+        Directory.CreateDirectory(planted);
+        Assert.Equal(0, Run("chown", PeerUser, planted).ExitCode);
+        File.SetUnixFileMode(planted, Private | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute);
+        Assert.Equal($"{peerUid}", Run("stat", "-c", "%u", planted).Output.Trim());
+
+        var program = TestPrograms.Build("PeerTicker", "v1", TickerSource);
+        await using var host = await MoltHost.StartAsync(program);
+        await using var server = MoltControlServer.Start(host, UniqueName("planted"), null, planted);
+
+        Assert.Equal("0", Run("stat", "-c", "%u", planted).Output.Trim());
+        Assert.Equal(Private, File.GetUnixFileMode(planted));
+    }
+
+    [Fact]
     public async Task PeerCredentials_OfAConnectedPair_AreOurOwn()
     {
         var path = Path.Combine(fixture.Root, "pair.sock");
