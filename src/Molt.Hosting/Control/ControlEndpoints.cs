@@ -91,7 +91,8 @@ public static class ControlEndpoints
                 info = null;
             }
             var name = Path.GetFileNameWithoutExtension(file);
-            if (info is null || !IsAlive(info.ProcessId))
+            // The process id alone could have been reused by another process since: the socket must answer too.
+            if (info is null || !IsAlive(info.ProcessId) || !Answers(Path.ChangeExtension(file, ".sock")))
             {
                 TryDelete(file);
                 TryDelete(Path.ChangeExtension(file, ".sock"));
@@ -113,6 +114,33 @@ public static class ControlEndpoints
         }
         catch (UnauthorizedAccessException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Whether someone listens on a socket file: false only when it is missing or the connection is refused
+    /// (nobody listens); a busy endpoint (no answer within a second) counts as alive.
+    /// </summary>
+    internal static bool Answers(string socketPath)
+    {
+        if (!File.Exists(socketPath))
+        {
+            return false;
+        }
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try
+        {
+            probe.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath), timeout.Token).AsTask().GetAwaiter().GetResult();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode is System.Net.Sockets.SocketError.ConnectionRefused)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            return true;
         }
     }
 

@@ -101,19 +101,11 @@ public sealed class MoltControlServer : IAsyncDisposable
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
         }
-        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        if (ControlEndpoints.Answers(path))
         {
-            try
-            {
-                probe.Connect(new UnixDomainSocketEndPoint(path));
-                throw new InvalidOperationException($"A program named '{name}' is running already (its endpoint {path} answers).");
-            }
-            catch (SocketException)
-            {
-                // Nobody listens: left by a process that died.
-            }
+            throw new InvalidOperationException($"A program named '{name}' is running already (its endpoint {path} answers).");
         }
-        ControlEndpoints.TryDelete(path);
+        ControlEndpoints.TryDelete(path); // Nobody listens: left by a process that died.
         listener.Bind(new UnixDomainSocketEndPoint(path));
     }
 
