@@ -64,6 +64,22 @@ public sealed class EndpointLifecycleTests : IClassFixture<EndpointDirectoryFixt
     }
 
     [Fact]
+    public async Task List_RemovesAnEndpointWhoseProcessIdWasReused_NobodyAnswersOnItsSocket()
+    {
+        var program = TestPrograms.Build("LifecycleTicker", "v1", TickerSource);
+        var name = UniqueName("reused");
+        var socketPath = ControlEndpoints.SocketPath(name, fixture.Endpoints);
+        // A live process id (ours), as when the dead program's id went to another process; its socket is dead.
+        await File.WriteAllTextAsync(ControlEndpoints.InfoPath(name, fixture.Endpoints),
+            JsonSerializer.Serialize(new EndpointInfo(name, Environment.ProcessId, program, DateTimeOffset.UtcNow), ControlJson.Default.EndpointInfo));
+        OrphanSocket(socketPath);
+
+        Assert.DoesNotContain(ControlEndpoints.List(fixture.Endpoints), e => e.Name == name);
+        Assert.False(File.Exists(socketPath));
+        Assert.False(File.Exists(ControlEndpoints.InfoPath(name, fixture.Endpoints)));
+    }
+
+    [Fact]
     public async Task Start_WithTheNameOfALiveProgram_IsRefused_TheLiveOneStillServes()
     {
         var program = TestPrograms.Build("LifecycleTicker", "v1", TickerSource);
