@@ -10,7 +10,8 @@ namespace Molt.Hosting.Control;
 /// </summary>
 public static class ControlEndpoints
 {
-    /// <summary>The directory of this user's endpoints (created 0700 when missing).</summary>
+    /// <summary>The directory of this user's endpoints: created 0700 when missing, set back to 0700 when found wider.</summary>
+    /// <exception cref="InvalidOperationException">The directory is a symbolic link or another user's: it is not used.</exception>
     public static string Directory =>
         Prepare(Environment.GetEnvironmentVariable("MOLT_RUNTIME_DIR") is { Length: > 0 } overridden
             ? overridden
