@@ -40,4 +40,19 @@ internal static partial class Log
 
     [LoggerMessage(11, LogLevel.Warning, "Control endpoint '{Name}': malformed request from process {ProcessId}: {Problem}")]
     public static partial void ControlBadFrame(ILogger logger, string name, int processId, string problem);
+
+    [LoggerMessage(40, LogLevel.Warning, "Control endpoint '{Name}': refused a connection whose peer credentials could not be read")]
+    public static partial void ControlPeerUnreadable(ILogger logger, string name, Exception error);
+
+    [LoggerMessage(41, LogLevel.Error, "Control endpoint '{Name}': the '{Command}' request failed")]
+    public static partial void ControlRequestFailed(ILogger logger, string name, string? command, Exception error);
+
+    [LoggerMessage(42, LogLevel.Warning, "Control endpoint '{Name}': a connection failed")]
+    public static partial void ControlConnectionFailed(ILogger logger, string name, Exception error);
+
+    [LoggerMessage(43, LogLevel.Information, "Control endpoint '{Name}': closed a connection from process {ProcessId} that sent no complete request within {Timeout}")]
+    public static partial void ControlIdle(ILogger logger, string name, int processId, TimeSpan timeout);
+
+    [LoggerMessage(44, LogLevel.Warning, "Control endpoint '{Name}': accepting a connection failed")]
+    public static partial void ControlAcceptFailed(ILogger logger, string name, Exception error);
 }

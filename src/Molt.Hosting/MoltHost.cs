@@ -95,10 +95,16 @@ public sealed class MoltHost : IAsyncDisposable
     /// <param name="options">This update's deadline and progress reporting.</param>
     /// <param name="cancellationToken">Cancels waiting; an update cancelled during its pause rolls back.</param>
     /// <exception cref="InvalidOperationException">Another update (or a check) of this program is in progress, or the program is stopped.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The quiescence deadline is not positive, or longer than the timers reach (about 49 days).</exception>
     public async Task<UpdateResult> UpdateAsync(string newProgramPath, UpdateOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(newProgramPath);
         ArgumentNullException.ThrowIfNull(options);
+        // Checked before the pause: a deadline the timers refuse would throw once units are already parking, and leave them parked.
+        if (options.QuiesceTimeout is { } quiesce && (quiesce <= TimeSpan.Zero || quiesce.TotalMilliseconds > uint.MaxValue - 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), quiesce, "The quiescence deadline must be positive and at most about 49 days.");
+        }
         if (!await _oneUpdate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
         {
             throw new InvalidOperationException("An update (or a check) of this program is already in progress; try again when it has finished.");

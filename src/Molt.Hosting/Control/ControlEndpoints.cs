@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Molt.Hosting.Control;
@@ -9,39 +10,77 @@ namespace Molt.Hosting.Control;
 /// </summary>
 public static class ControlEndpoints
 {
-    /// <summary>The directory of this user's endpoints (created 0700 when missing).</summary>
-    public static string Directory
+    /// <summary>The directory of this user's endpoints: created 0700 when missing, set back to 0700 when found wider.</summary>
+    /// <exception cref="InvalidOperationException">The directory is a symbolic link or another user's: it is not used.</exception>
+    public static string Directory =>
+        Prepare(Environment.GetEnvironmentVariable("MOLT_RUNTIME_DIR") is { Length: > 0 } overridden
+            ? overridden
+            : Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg
+                ? Path.Combine(xdg, "molt")
+                : Path.Combine(Path.GetTempPath(), $"molt-{PeerCredentials.CurrentUserId}"));
+
+    /// <summary>
+    /// Makes sure an endpoint directory is this user's own and private: created 0700 when missing; one found
+    /// wider is set back to 0700. One that is a symbolic link, or belongs to another user (who could swap the
+    /// sockets in it: think of <c>/tmp/molt-{uid}</c> made in advance by someone else), is refused.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The directory is a symbolic link or another user's.</exception>
+    internal static string Prepare(string directory)
     {
-        get
+        if (OperatingSystem.IsWindows())
         {
-            var runtime = Environment.GetEnvironmentVariable("MOLT_RUNTIME_DIR") is { Length: > 0 } overridden
-                ? overridden
-                : Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg
-                    ? Path.Combine(xdg, "molt")
-                    : Path.Combine(Path.GetTempPath(), $"molt-{PeerCredentials.CurrentUserId}");
-            if (!System.IO.Directory.Exists(runtime) && !OperatingSystem.IsWindows())
-            {
-                System.IO.Directory.CreateDirectory(runtime, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-            return runtime;
+            return directory;
         }
+        const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        if (!System.IO.Directory.Exists(directory))
+        {
+            System.IO.Directory.CreateDirectory(directory, Private);
+        }
+        if (new DirectoryInfo(directory).LinkTarget is not null)
+        {
+            throw new InvalidOperationException($"The endpoint directory {directory} is a symbolic link: Molt uses only a directory of its own.");
+        }
+        // Only the owner may chmod (root may anything, so root first makes the directory its own).
+        if (PeerCredentials.CurrentUserId == 0 && lchown(directory, 0, 0) != 0)
+        {
+            throw new InvalidOperationException($"The endpoint directory {directory} cannot be made root's (errno {Marshal.GetLastPInvokeError()}).");
+        }
+        try
+        {
+            File.SetUnixFileMode(directory, Private);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new InvalidOperationException($"The endpoint directory {directory} belongs to another user: Molt uses only a directory of its own.", e);
+        }
+        return directory;
     }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int lchown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group);
 
     /// <summary>The socket path of a program's endpoint.</summary>
     /// <exception cref="ArgumentException">The name is not a plain name (letters, digits, '-', '_', '.').</exception>
-    public static string SocketPath(string name) => Path.Combine(Directory, ValidName(name) + ".sock");
+    public static string SocketPath(string name) => SocketPath(name, Directory);
+
+    internal static string SocketPath(string name, string directory) => Path.Combine(directory, ValidName(name) + ".sock");
 
     /// <summary>The description file beside a program's socket.</summary>
-    public static string InfoPath(string name) => Path.Combine(Directory, ValidName(name) + ".json");
+    public static string InfoPath(string name) => InfoPath(name, Directory);
+
+    internal static string InfoPath(string name, string directory) => Path.Combine(directory, ValidName(name) + ".json");
 
     /// <summary>
     /// The programs with an endpoint here. An endpoint whose process is gone (it died without cleaning up) is
     /// removed on the way.
     /// </summary>
-    public static IReadOnlyList<EndpointInfo> List()
+    public static IReadOnlyList<EndpointInfo> List() => List(Directory);
+
+    /// <summary>The programs with an endpoint in the given directory (stale ones removed).</summary>
+    internal static IReadOnlyList<EndpointInfo> List(string directory)
     {
         var found = new List<EndpointInfo>();
-        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
+        foreach (var file in System.IO.Directory.EnumerateFiles(Prepare(directory), "*.json"))
         {
             EndpointInfo? info;
             try
@@ -53,7 +92,8 @@ public static class ControlEndpoints
                 info = null;
             }
             var name = Path.GetFileNameWithoutExtension(file);
-            if (info is null || !IsAlive(info.ProcessId))
+            // The process id alone could have been reused by another process since: the socket must answer too.
+            if (info is null || !IsAlive(info.ProcessId) || !Answers(Path.ChangeExtension(file, ".sock")))
             {
                 TryDelete(file);
                 TryDelete(Path.ChangeExtension(file, ".sock"));
@@ -75,6 +115,33 @@ public static class ControlEndpoints
         }
         catch (UnauthorizedAccessException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Whether someone listens on a socket file: false only when it is missing or the connection is refused
+    /// (nobody listens); a busy endpoint (no answer within a second) counts as alive.
+    /// </summary>
+    internal static bool Answers(string socketPath)
+    {
+        if (!File.Exists(socketPath))
+        {
+            return false;
+        }
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try
+        {
+            probe.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath), timeout.Token).AsTask().GetAwaiter().GetResult();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode is System.Net.Sockets.SocketError.ConnectionRefused)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            return true;
         }
     }
 

@@ -19,9 +19,13 @@ public sealed class MoltControlClient : IAsyncDisposable
 
     /// <summary>Connects to the endpoint of the program of the given name.</summary>
     /// <exception cref="ProgramUnreachableException">No program of that name is running, or its endpoint does not answer.</exception>
-    public static async Task<MoltControlClient> ConnectAsync(string name, CancellationToken cancellationToken = default)
+    public static Task<MoltControlClient> ConnectAsync(string name, CancellationToken cancellationToken = default) =>
+        ConnectAsync(name, ControlEndpoints.Directory, cancellationToken);
+
+    /// <summary>Connects to a program's endpoint in the given endpoint directory (tests use private ones).</summary>
+    internal static async Task<MoltControlClient> ConnectAsync(string name, string directory, CancellationToken cancellationToken = default)
     {
-        var path = ControlEndpoints.SocketPath(name);
+        var path = ControlEndpoints.SocketPath(name, directory);
         if (!File.Exists(path))
         {
             throw new ProgramUnreachableException($"No program named '{name}' is running (no endpoint at {path}).");

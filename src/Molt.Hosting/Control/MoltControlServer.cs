@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -13,17 +14,25 @@ namespace Molt.Hosting.Control;
 /// </summary>
 public sealed class MoltControlServer : IAsyncDisposable
 {
+    /// <summary>The longest quiescence deadline a request may ask for (the host's timers reach about 49 days).</summary>
+    private const double MaxQuiesceTimeoutSeconds = 24 * 60 * 60;
+
     private readonly MoltHost _host;
     private readonly Socket _listener;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _accepting;
     private readonly uint _owner = PeerCredentials.CurrentUserId;
+    private readonly string _directory;
+    private readonly Lock _connectionsLock = new();
+    private readonly HashSet<Task> _connections = [];
+    private int _disposed;
 
-    private MoltControlServer(MoltHost host, string name, Socket listener, ILogger logger)
+    private MoltControlServer(MoltHost host, string name, string directory, Socket listener, ILogger logger)
     {
         _host = host;
         Name = name;
+        _directory = directory;
         _listener = listener;
         _logger = logger;
         _accepting = Task.Run(AcceptAsync);
@@ -33,50 +42,87 @@ public sealed class MoltControlServer : IAsyncDisposable
     public string Name { get; }
 
     /// <summary>The endpoint's socket path.</summary>
-    public string SocketPath => ControlEndpoints.SocketPath(Name);
+    public string SocketPath => ControlEndpoints.SocketPath(Name, _directory);
+
+    /// <summary>Reads a connection's peer credentials (tests replace it to see a failure handled).</summary>
+    internal Func<Socket, PeerCredentials> ReadPeer { get; set; } = PeerCredentials.Of;
+
+    /// <summary>How long a connection may take to send its next complete request before it is closed.</summary>
+    internal TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Opens the control endpoint of a hosted program.</summary>
     /// <param name="host">The program.</param>
     /// <param name="name">Its name, unique among this user's running programs.</param>
     /// <param name="loggerFactory">Where refusals and protocol errors are logged.</param>
     /// <exception cref="InvalidOperationException">A program of that name is running already.</exception>
-    public static MoltControlServer Start(MoltHost host, string name, ILoggerFactory? loggerFactory = null)
+    public static MoltControlServer Start(MoltHost host, string name, ILoggerFactory? loggerFactory = null) =>
+        Start(host, name, loggerFactory, ControlEndpoints.Directory);
+
+    /// <summary>Opens the control endpoint in the given endpoint directory (tests use private ones).</summary>
+    internal static MoltControlServer Start(MoltHost host, string name, ILoggerFactory? loggerFactory, string directory)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var path = ControlEndpoints.SocketPath(name);
-        if (ControlEndpoints.List().FirstOrDefault(e => e.Name == name) is { } running)
+        ControlEndpoints.Prepare(directory);
+        var path = ControlEndpoints.SocketPath(name, directory);
+        if (ControlEndpoints.List(directory).FirstOrDefault(e => e.Name == name) is { } running)
         {
             throw new InvalidOperationException($"A program named '{name}' is running already (process {running.ProcessId}).");
         }
-        ControlEndpoints.TryDelete(path); // Left by a process that died.
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            listener.Bind(new UnixDomainSocketEndPoint(path));
+            Bind(listener, path, name);
             if (!OperatingSystem.IsWindows())
             {
                 File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
             listener.Listen(16);
+            WriteInfo(new EndpointInfo(name, Environment.ProcessId, host.Version.AssemblyPath, host.StartedAt), ControlEndpoints.InfoPath(name, directory));
         }
         catch
         {
             listener.Dispose();
             throw;
         }
-        var info = new EndpointInfo(name, Environment.ProcessId, host.Version.AssemblyPath, host.StartedAt);
-        var infoPath = ControlEndpoints.InfoPath(name);
-        File.WriteAllText(infoPath, JsonSerializer.Serialize(info, ControlJson.Default.EndpointInfo));
+        return new MoltControlServer(host, name, directory, listener, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MoltControlServer>());
+    }
+
+    /// <summary>
+    /// Binds the endpoint's socket. A socket file already there is taken over only when nobody answers on it
+    /// (its process died): a live program's endpoint is never unlinked, even when its description is missing.
+    /// </summary>
+    private static void Bind(Socket listener, string path, string name)
+    {
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            return;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+        }
+        if (ControlEndpoints.Answers(path))
+        {
+            throw new InvalidOperationException($"A program named '{name}' is running already (its endpoint {path} answers).");
+        }
+        ControlEndpoints.TryDelete(path); // Nobody listens: left by a process that died.
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+    }
+
+    /// <summary>Writes the description whole, by renaming: <c>molt list</c> never reads half of it (and removes it as garbled).</summary>
+    private static void WriteInfo(EndpointInfo info, string infoPath)
+    {
+        var temporary = Path.Combine(Path.GetDirectoryName(infoPath)!, $".{Path.GetFileName(infoPath)}.{Environment.ProcessId}.tmp");
+        File.WriteAllText(temporary, JsonSerializer.Serialize(info, ControlJson.Default.EndpointInfo));
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(infoPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
-        return new MoltControlServer(host, name, listener, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MoltControlServer>());
+        File.Move(temporary, infoPath, overwrite: true);
     }
 
     private async Task AcceptAsync()
     {
-        var connections = new List<Task>();
         while (!_stopping.IsCancellationRequested)
         {
             Socket client;
@@ -84,20 +130,82 @@ public sealed class MoltControlServer : IAsyncDisposable
             {
                 client = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
                 break;
             }
-            connections.RemoveAll(t => t.IsCompleted);
-            connections.Add(Task.Run(() => ServeAsync(client)));
+            catch (SocketException e)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    break;
+                }
+                // E.g. out of file descriptors: the endpoint must not close for good over it.
+                Log.ControlAcceptFailed(_logger, Name, e);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), _stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                continue;
+            }
+            var connection = Task.Run(() => ServeSafelyAsync(client));
+            lock (_connectionsLock)
+            {
+                _connections.Add(connection);
+            }
+            _ = connection.ContinueWith(Forget, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-        await Task.WhenAll(connections).ConfigureAwait(false);
+        Task[] remaining;
+        lock (_connectionsLock)
+        {
+            remaining = [.. _connections];
+        }
+        await Task.WhenAll(remaining).ConfigureAwait(false);
+    }
+
+    private static void Forget(Task connection, object? server)
+    {
+        var self = (MoltControlServer)server!;
+        lock (self._connectionsLock)
+        {
+            self._connections.Remove(connection);
+        }
+    }
+
+    /// <summary>Serves one connection; nothing it meets escapes (a faulted connection task would go unobserved).</summary>
+    private async Task ServeSafelyAsync(Socket client)
+    {
+        try
+        {
+            await ServeAsync(client).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.ControlConnectionFailed(_logger, Name, e);
+        }
+        finally
+        {
+            client.Dispose();
+        }
     }
 
     private async Task ServeAsync(Socket client)
     {
-        using var _ = client;
-        var peer = PeerCredentials.Of(client);
+        PeerCredentials peer;
+        try
+        {
+            peer = ReadPeer(client);
+        }
+        catch (Exception e)
+        {
+            // Who is there is unknown: refuse, as for a stranger.
+            Log.ControlPeerUnreadable(_logger, Name, e);
+            return;
+        }
         if (!peer.MayControl(_owner))
         {
             Log.ControlRefused(_logger, Name, peer.UserId, peer.ProcessId);
@@ -107,19 +215,29 @@ public sealed class MoltControlServer : IAsyncDisposable
         while (!_stopping.IsCancellationRequested)
         {
             ControlRequest? request;
-            try
+            var idleTimeout = IdleTimeout;
+            using (var idle = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
             {
-                request = await ControlFrames.ReadAsync(stream, ControlJson.Default.ControlRequest, _stopping.Token).ConfigureAwait(false);
-            }
-            catch (InvalidDataException e)
-            {
-                Log.ControlBadFrame(_logger, Name, peer.ProcessId, e.Message);
-                await TryReplyAsync(stream, new ControlReply("reply", Ok: false, Error: $"Malformed request: {e.Message}")).ConfigureAwait(false);
-                return; // After a bad frame the stream's framing cannot be trusted.
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
-            {
-                return;
+                idle.CancelAfter(idleTimeout);
+                try
+                {
+                    request = await ControlFrames.ReadAsync(stream, ControlJson.Default.ControlRequest, idle.Token).ConfigureAwait(false);
+                }
+                catch (InvalidDataException e)
+                {
+                    Log.ControlBadFrame(_logger, Name, peer.ProcessId, e.Message);
+                    await TryReplyAsync(stream, new ControlReply("reply", Ok: false, Error: $"Malformed request: {e.Message}")).ConfigureAwait(false);
+                    return; // After a bad frame the stream's framing cannot be trusted.
+                }
+                catch (OperationCanceledException) when (idle.IsCancellationRequested && !_stopping.IsCancellationRequested)
+                {
+                    Log.ControlIdle(_logger, Name, peer.ProcessId, idleTimeout);
+                    return;
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
             }
             if (request is null)
             {
@@ -133,11 +251,15 @@ public sealed class MoltControlServer : IAsyncDisposable
         }
     }
 
-    private async Task<ControlReply> HandleAsync(ControlRequest request, NetworkStream stream)
+    private async Task<ControlReply> HandleAsync(ControlRequest request, Stream stream)
     {
         if (request.Version != ControlProtocol.Version)
         {
             return Refuse($"Protocol version {request.Version} is not spoken here (this host speaks {ControlProtocol.Version}).");
+        }
+        if (request.QuiesceTimeoutSeconds is { } seconds && !(seconds > 0 && seconds <= MaxQuiesceTimeoutSeconds))
+        {
+            return Refuse($"A quiescence timeout of {seconds} s is outside (0, {MaxQuiesceTimeoutSeconds}] s.");
         }
         try
         {
@@ -146,15 +268,17 @@ public sealed class MoltControlServer : IAsyncDisposable
                 case "status":
                     return new ControlReply("reply", Status: Status());
                 case "update" when request.Path is { Length: > 0 } path:
-                    return new ControlReply("reply", Update: UpdateSummary.Of(
-                        await _host.UpdateAsync(path, Options(request, stream), _stopping.Token).ConfigureAwait(false), _host.Version.LoadedAt));
+                    return await WithProgressAsync(stream, async progress => new ControlReply("reply", Update: UpdateSummary.Of(
+                        await _host.UpdateAsync(path, Options(request, progress), _stopping.Token).ConfigureAwait(false), _host.Version.LoadedAt))).ConfigureAwait(false);
                 case "rollback":
-                    return new ControlReply("reply", Update: UpdateSummary.Of(
-                        await _host.RollbackAsync(Options(request, stream), _stopping.Token).ConfigureAwait(false), _host.Version.LoadedAt));
+                    return await WithProgressAsync(stream, async progress => new ControlReply("reply", Update: UpdateSummary.Of(
+                        await _host.RollbackAsync(Options(request, progress), _stopping.Token).ConfigureAwait(false), _host.Version.LoadedAt))).ConfigureAwait(false);
                 case "check" when request.Path is { Length: > 0 } path:
                     return new ControlReply("reply", Check: await _host.CheckAsync(path, _stopping.Token).ConfigureAwait(false));
                 case "update" or "check":
                     return Refuse($"'{request.Command}' needs the path of the new version's main assembly.");
+                case null:
+                    return Refuse("The request names no command.");
                 default:
                     return Refuse($"Unknown command '{request.Command}'.");
             }
@@ -163,12 +287,41 @@ public sealed class MoltControlServer : IAsyncDisposable
         {
             return Refuse(e.Message);
         }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            return Refuse("The program's endpoint is closing.");
+        }
+        catch (Exception e)
+        {
+            // E.g. a path the file system rejects: the client hears why; the program goes on.
+            Log.ControlRequestFailed(_logger, Name, request.Command, e);
+            return Refuse($"'{request.Command}' failed: {e.Message}");
+        }
     }
 
-    private UpdateOptions Options(ControlRequest request, NetworkStream stream) => new()
+    /// <summary>
+    /// Runs an update with its progress sent as frames by a pump of their own: the update only queues them, so
+    /// it never waits on (nor hears of) a client that reads slowly or went away. The reply follows the last one.
+    /// </summary>
+    private async Task<ControlReply> WithProgressAsync(Stream stream, Func<IProgress<UpdateProgress>, Task<ControlReply>> run)
     {
-        QuiesceTimeout = request.QuiesceTimeoutSeconds is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : null,
-        Progress = new FrameProgress(stream),
+        var progress = new FrameProgress();
+        var pump = progress.PumpAsync(stream, _stopping.Token);
+        try
+        {
+            return await run(progress).ConfigureAwait(false);
+        }
+        finally
+        {
+            progress.Complete();
+            await pump.ConfigureAwait(false);
+        }
+    }
+
+    private static UpdateOptions Options(ControlRequest request, IProgress<UpdateProgress> progress) => new()
+    {
+        QuiesceTimeout = request.QuiesceTimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+        Progress = progress,
     };
 
     private ProgramStatus Status() => new(
@@ -190,37 +343,61 @@ public sealed class MoltControlServer : IAsyncDisposable
             await ControlFrames.WriteAsync(stream, reply, ControlJson.Default.ControlReply, _stopping.Token).ConfigureAwait(false);
             return true;
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
         {
             return false;
         }
     }
 
-    /// <inheritdoc/>
+    /// <summary>Closes the endpoint: stops accepting, ends every connection (an update in progress is cancelled) and removes the endpoint's files.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
-        await _accepting.ConfigureAwait(false);
-        ControlEndpoints.TryDelete(SocketPath);
-        ControlEndpoints.TryDelete(ControlEndpoints.InfoPath(Name));
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        try
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+            _listener.Dispose();
+            await _accepting.ConfigureAwait(false);
+        }
+        finally
+        {
+            ControlEndpoints.TryDelete(SocketPath);
+            ControlEndpoints.TryDelete(ControlEndpoints.InfoPath(Name, _directory));
+        }
         _stopping.Dispose();
     }
 
-    /// <summary>Sends each completed phase to the client as a progress frame, as it happens.</summary>
-    private sealed class FrameProgress(Stream stream) : IProgress<UpdateProgress>
+    /// <summary>Queues each completed phase as a progress frame; never blocks nor throws into the update.</summary>
+    private sealed class FrameProgress : IProgress<UpdateProgress>
     {
-        public void Report(UpdateProgress value)
+        private readonly Channel<ControlReply> _frames = Channel.CreateUnbounded<ControlReply>(new UnboundedChannelOptions { SingleReader = true });
+
+        public void Report(UpdateProgress value) =>
+            _frames.Writer.TryWrite(new ControlReply("progress", Phase: value.Phase.ToString(), Milliseconds: value.Elapsed.TotalMilliseconds));
+
+        public void Complete() => _frames.Writer.TryComplete();
+
+        /// <summary>Writes the frames in order until the update is done; stops writing (not reading) when the client is gone.</summary>
+        public async Task PumpAsync(Stream stream, CancellationToken cancellationToken)
         {
-            try
+            var writing = true;
+            await foreach (var frame in _frames.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
-                // Small frames, written in order from the update's own flow: a blocking write keeps them in order.
-                ControlFrames.WriteAsync(stream, new ControlReply("progress", Phase: value.Phase.ToString(), Milliseconds: value.Elapsed.TotalMilliseconds),
-                    ControlJson.Default.ControlReply, CancellationToken.None).GetAwaiter().GetResult();
-            }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-            {
-                // The client went away; the update goes on regardless.
+                if (!writing)
+                {
+                    continue;
+                }
+                try
+                {
+                    await ControlFrames.WriteAsync(stream, frame, ControlJson.Default.ControlReply, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+                {
+                    writing = false; // The client went away; the update goes on regardless.
+                }
             }
         }
     }
