@@ -66,6 +66,25 @@ public sealed class CliEndToEndTests : IAsyncLifetime
         }
         """;
 
+    /// <summary>A program whose unit reaches its update point only once a file exists: an update waits for it.</summary>
+    private const string Gated = ProgramCompiler.Usings + """
+        using System.IO;
+        public class Gate { public string Path; }
+        public static class Program
+        {
+            public static async Task Main(string[] args) { if (!Live.IsUpdating) Live.StartUnit("gated", new Gate { Path = args[0] }, Run); await Live.RunAsync(); }
+            public static async Task Run(Gate g)
+            {
+                while (true)
+                {
+                    await Live.UpdatePointAsync("gate");
+                    while (!File.Exists(g.Path)) await Task.Delay(20);
+                    await Task.Delay(20);
+                }
+            }
+        }
+        """;
+
     private static readonly ProgramCompiler Compiler = new("molt-cli-tests");
     private readonly MoltCli _molt = new(Path.Combine(Path.GetTempPath(), $"molt-cli-tests-{Guid.NewGuid():N}"));
     private readonly List<HostProcess> _hosts = [];
@@ -258,6 +277,45 @@ public sealed class CliEndToEndTests : IAsyncLifetime
         Assert.Equal(1, (await _molt.RunAsync("run", "/no/such/program.dll")).ExitCode);
         Assert.Equal(1, (await _molt.RunAsync("status", "not a valid name")).ExitCode);
         Assert.Equal(1, (await _molt.RunAsync("update", "x", Build("v2", TickerV2), "--timeout", "soon")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Update_WhileAnotherRuns_IsRefusedWithThree_AndTheFirstCommits()
+    {
+        var name = UniqueName();
+        var gate = Path.Combine(Path.GetTempPath(), $"molt-cli-gate-{Guid.NewGuid():N}");
+        await StartAsync(Build("gated-v1", Gated), name, gate);
+        try
+        {
+            var v2 = Build("gated-v2", Gated + "\n// v2");
+            var first = _molt.Start("update", name, v2, "--timeout", "50s");
+            _hosts.Add(first);
+            await first.WaitForStdoutAsync("Updating " + name); // Its check is done; its update request is on its way.
+
+            var second = await _molt.RunAsync("update", name, v2);
+            Assert.True(second.ExitCode == 3, second.ToString());
+            Assert.Contains("already in progress", second.Stderr, StringComparison.Ordinal);
+
+            await File.WriteAllTextAsync(gate, "open");
+            Assert.Equal(0, await first.WaitForExitAsync());
+            Assert.Contains("outcome: Committed", first.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(gate);
+        }
+    }
+
+    [Fact]
+    public async Task Run_NameInUse_IsRefusedBeforeTheProgramStarts_ExitsOne()
+    {
+        var name = UniqueName();
+        await StartAsync(Build("v1", Ticker), name);
+
+        var second = await _molt.RunAsync("run", Build("v1", Ticker), "--name", name);
+        Assert.True(second.ExitCode == 1, second.ToString());
+        Assert.Contains("running already", second.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("ticker started", second.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

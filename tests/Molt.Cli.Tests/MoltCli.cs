@@ -36,6 +36,9 @@ internal sealed class MoltCli(string runtimeDirectory)
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Starts a command and returns at once, with its output readable as it comes.</summary>
+    public HostProcess Start(params string[] arguments) => new(Process.Start(StartInfo(arguments))!);
+
     /// <summary>Starts <c>molt run</c> and waits until the program's endpoint is open.</summary>
     public async Task<HostProcess> StartHostAsync(string programDll, string name, params string[] programArgs)
     {
@@ -122,13 +125,13 @@ internal sealed class HostProcess : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"molt run did not exit within {MoltCli.Deadline.TotalSeconds} s:\n{Stderr}");
+            throw new TimeoutException($"molt did not exit within {MoltCli.Deadline.TotalSeconds} s:\n{Stderr}");
         }
         Process.WaitForExit(); // Drains the redirected output.
         return Process.ExitCode;
     }
 
-    /// <summary>Waits until the program's stdout holds <paramref name="text"/>.</summary>
+    /// <summary>Waits until stdout holds <paramref name="text"/>.</summary>
     public async Task WaitForStdoutAsync(string text)
     {
         var until = DateTime.UtcNow + MoltCli.Deadline;
@@ -136,7 +139,7 @@ internal sealed class HostProcess : IAsyncDisposable
         {
             if (DateTime.UtcNow > until || Process.HasExited)
             {
-                throw new TimeoutException($"The program did not print '{text}':\n{Stdout}\n{Stderr}");
+                throw new TimeoutException($"The process did not print '{text}':\n{Stdout}\n{Stderr}");
             }
             await Task.Delay(50);
         }

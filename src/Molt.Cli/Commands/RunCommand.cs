@@ -39,7 +39,12 @@ internal static class RunCommand
 
         var path = await ProgramResolver.ResolveAsync(program, stop.Token).ConfigureAwait(false);
         name ??= Path.GetFileNameWithoutExtension(path);
-        ControlEndpoints.SocketPath(name); // A bad name is a usage error before anything starts.
+        // A bad or taken name is a usage error before the program starts (its Main may bind ports, open files).
+        ControlEndpoints.SocketPath(name);
+        if (ControlEndpoints.List().FirstOrDefault(e => e.Name == name) is { } running)
+        {
+            throw new UsageException($"A program named '{name}' is running already (process {running.ProcessId}); choose another --name.");
+        }
 
         using var loggerFactory = LoggerFactory.Create(logging => logging
             .SetMinimumLevel(LogLevel.Information)

@@ -102,17 +102,17 @@ internal static class Render
                 AnsiConsole.MarkupLine("[grey]no updates yet[/]");
                 return;
             }
-            var history = new Table().Title("update history").AddColumns("#", "at", "outcome", "from → to", "prepare", "quiesce", "transfer", "restart", "pause", "unload");
+            // One entry a line, not a table: the versions are long, a table of them breaks on an 80-column terminal.
+            AnsiConsole.MarkupLine("[bold]update history[/]");
             for (var i = 0; i < s.History.Count; i++)
             {
                 var h = s.History[i];
-                history.AddRow((i + 1).ToString(Invariant), Time(h.At), OutcomeMarkup(h.Outcome), Esc($"{h.From} → {h.To}"),
-                    Ms(h.PrepareMilliseconds), Ms(h.QuiesceMilliseconds), Ms(h.TransferMilliseconds), Ms(h.RestartMilliseconds), Ms(h.PauseMilliseconds), Ms(h.UnloadMilliseconds));
-            }
-            AnsiConsole.Write(history);
-            foreach (var h in s.History.Where(h => h.Failure is not null))
-            {
-                AnsiConsole.MarkupLine($"[red]{Esc(h.Outcome)} at {Esc(Time(h.At))}, in {Esc(h.FailedPhase ?? "?")}:[/] {Esc(h.Failure!)}");
+                AnsiConsole.MarkupLine($"  {i + 1}. {OutcomeMarkup(h.Outcome)} at {Esc(Time(h.At))}: {Esc(h.From)} → {Esc(h.To)}");
+                AnsiConsole.MarkupLine($"     [grey]{Esc(Timings(h))}[/]");
+                if (h.Failure is not null)
+                {
+                    AnsiConsole.MarkupLine($"     [red]failed in {Esc(h.FailedPhase ?? "?")}:[/] {Esc(h.Failure)}");
+                }
             }
             return;
         }
