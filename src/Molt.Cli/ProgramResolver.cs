@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 
 namespace Molt.Cli;
 
 /// <summary>
 /// Turns what the operator names as a program into its main assembly: a .dll as it is; a project folder or a
-/// project file is built (<c>dotnet build -c Release</c>) and its output assembly used.
+/// project file is built (<c>dotnet build -c Release</c>) and a snapshot of its output used.
 /// </summary>
 internal static class ProgramResolver
 {
@@ -31,8 +32,52 @@ internal static class ProgramResolver
         var (_, targetPath) = await DotnetAsync(["msbuild", project, "-getProperty:TargetPath", "-p:Configuration=Release", "-nologo"], cancellationToken).ConfigureAwait(false);
         var dll = targetPath.Trim();
         return File.Exists(dll)
-            ? dll
+            ? Snapshot(dll)
             : throw new UsageException($"'{project}' built, but its output assembly was not found (TargetPath '{dll}').");
+    }
+
+    /// <summary>
+    /// Copies a build's output folder to a folder of its own, named by the main assembly's hash, and returns the
+    /// copy's main assembly. The host maps a version's files while it runs: the next build of the same project
+    /// must not overwrite them in place (a later <c>molt update</c> of that project would crash the running version).
+    /// </summary>
+    private static string Snapshot(string dll)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(dll)))[..16];
+        var root = Path.Combine(Path.GetTempPath(), $"molt-builds-{Environment.UserName}");
+        if (!Directory.Exists(root) && !OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        var folder = Path.Combine(root, $"{Path.GetFileNameWithoutExtension(dll)}-{hash}");
+        if (!Directory.Exists(folder))
+        {
+            // Copied beside, then moved into place: a folder under its final name is always complete.
+            var partial = $"{folder}.partial-{Guid.NewGuid():N}";
+            CopyFolder(Path.GetDirectoryName(dll)!, partial);
+            try
+            {
+                Directory.Move(partial, folder);
+            }
+            catch (IOException) when (Directory.Exists(folder))
+            {
+                Directory.Delete(partial, recursive: true); // Another molt made the same snapshot first.
+            }
+        }
+        return Path.Combine(folder, Path.GetFileName(dll));
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+        foreach (var folder in Directory.EnumerateDirectories(from))
+        {
+            CopyFolder(folder, Path.Combine(to, Path.GetFileName(folder)));
+        }
     }
 
     private static string? FindProject(string path)

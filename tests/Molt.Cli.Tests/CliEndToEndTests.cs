@@ -319,6 +319,24 @@ public sealed class CliEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunAndUpdate_FromProjectFolders_BuildAndUseSnapshotsOfTheirOutput()
+    {
+        var chat = Path.Combine(RepositoryRoot(), "examples", "Chat");
+        var name = UniqueName();
+        var host = await StartAsync(Path.Combine(chat, "v1"), name);
+        await host.WaitForStdoutAsync("listening on");
+
+        var update = await _molt.RunAsync("update", name, Path.Combine(chat, "v2"));
+        Assert.True(update.ExitCode == 0, update.ToString());
+
+        var version = (await StatusAsync(name)).GetProperty("version");
+        Assert.Equal("Chat", version.GetProperty("assemblyName").GetString());
+        Assert.Equal(1, version.GetProperty("generation").GetInt32());
+        // Not the project's bin/: the next build of the project must not overwrite the running version's files.
+        Assert.Contains("molt-builds-", version.GetProperty("assemblyPath").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_ProgramWhoseUnitsEnd_ExitsZeroByItself()
     {
         var name = UniqueName();
@@ -361,6 +379,18 @@ public sealed class CliEndToEndTests : IAsyncLifetime
     }
 
     private static string Build(string version, string source) => Compiler.Build("Ticker", version, source);
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Molt.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new DirectoryNotFoundException($"No Molt.slnx above {AppContext.BaseDirectory}.");
+    }
 
     private static string UniqueName() => $"t-{Guid.NewGuid():N}"[..20];
 }

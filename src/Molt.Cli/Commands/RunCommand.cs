@@ -57,7 +57,17 @@ internal static class RunCommand
             // Molt's log lines go to stderr: stdout is the program's.
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
 
-        var host = await MoltHost.StartAsync(path, args, new MoltHostOptions { LoggerFactory = loggerFactory }, stop.Token).ConfigureAwait(false);
+        MoltHost host;
+        try
+        {
+            host = await MoltHost.StartAsync(path, args, new MoltHostOptions { LoggerFactory = loggerFactory }, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped while its Main ran: the host has stopped what it started; a stop asked for is a clean exit.
+            Render.Note($"'{name}' stopped while starting");
+            return ExitCodes.Ok;
+        }
         try
         {
             await using var server = MoltControlServer.Start(host, name, loggerFactory);
