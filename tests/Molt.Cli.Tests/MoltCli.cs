@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Molt.Cli.Tests;
+
+/// <summary>
+/// Runs <c>molt</c> as the operator does: a separate process, <c>dotnet Molt.Cli.dll ...</c> (built beside the
+/// tests), with every endpoint in a private runtime directory (MOLT_RUNTIME_DIR) so that tests see only their own.
+/// </summary>
+internal sealed class MoltCli(string runtimeDirectory)
+{
+    /// <summary>How long any one command or wait may take before the test fails (generous: a loaded 2-core machine).</summary>
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    private static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "Molt.Cli.dll");
+
+    /// <summary>The private endpoint directory.</summary>
+    public string RuntimeDirectory { get; } = runtimeDirectory;
+
+    /// <summary>Runs one command to its end; returns its exit code and output.</summary>
+    public async Task<CliResult> RunAsync(params string[] arguments)
+    {
+        using var process = Process.Start(StartInfo(arguments))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(Deadline);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'molt {string.Join(' ', arguments)}' did not finish within {Deadline.TotalSeconds} s.");
+        }
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Starts a command and returns at once, with its output readable as it comes.</summary>
+    public HostProcess Start(params string[] arguments) => new(Process.Start(StartInfo(arguments))!);
+
+    /// <summary>Starts <c>molt run</c> and waits until the program's endpoint is open.</summary>
+    public async Task<HostProcess> StartHostAsync(string programDll, string name, params string[] programArgs)
+    {
+        string[] arguments = ["run", programDll, "--name", name, .. programArgs.Length > 0 ? ["--", .. programArgs] : Array.Empty<string>()];
+        var host = new HostProcess(Process.Start(StartInfo(arguments))!);
+        var socket = Path.Combine(RuntimeDirectory, name + ".sock");
+        var info = Path.Combine(RuntimeDirectory, name + ".json");
+        var until = DateTime.UtcNow + Deadline;
+        while (!(File.Exists(socket) && File.Exists(info)))
+        {
+            if (host.Process.HasExited)
+            {
+                throw new InvalidOperationException($"molt run exited with {host.Process.ExitCode} before its endpoint opened:\n{host.Stderr}");
+            }
+            if (DateTime.UtcNow > until)
+            {
+                await host.DisposeAsync();
+                throw new TimeoutException($"molt run did not open its endpoint within {Deadline.TotalSeconds} s:\n{host.Stderr}");
+            }
+            await Task.Delay(50);
+        }
+        return host;
+    }
+
+    private ProcessStartInfo StartInfo(string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(CliDll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["MOLT_RUNTIME_DIR"] = RuntimeDirectory;
+        return start;
+    }
+}
+
+/// <summary>A finished <c>molt</c> command.</summary>
+internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}
+
+/// <summary>A running <c>molt run</c>: its output as it comes, signals, and a kill when the test is done.</summary>
+internal sealed class HostProcess : IAsyncDisposable
+{
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    public HostProcess(Process process)
+    {
+        Process = process;
+        process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public Process Process { get; }
+
+    public string Stdout => Read(_stdout);
+
+    public string Stderr => Read(_stderr);
+
+    /// <summary>Sends a signal (TERM, KILL) the way an operator or a service manager does.</summary>
+    public void Signal(string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>Waits for the process to exit; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync()
+    {
+        using var deadline = new CancellationTokenSource(MoltCli.Deadline);
+        try
+        {
+            await Process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"molt did not exit within {MoltCli.Deadline.TotalSeconds} s:\n{Stderr}");
+        }
+        Process.WaitForExit(); // Drains the redirected output.
+        return Process.ExitCode;
+    }
+
+    /// <summary>Waits until stdout holds <paramref name="text"/>.</summary>
+    public async Task WaitForStdoutAsync(string text)
+    {
+        var until = DateTime.UtcNow + MoltCli.Deadline;
+        while (!Stdout.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > until || Process.HasExited)
+            {
+                throw new TimeoutException($"The process did not print '{text}':\n{Stdout}\n{Stderr}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        Process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static void Append(StringBuilder to, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (to)
+        {
+            to.AppendLine(line);
+        }
+    }
+
+    private static string Read(StringBuilder from)
+    {
+        lock (from)
+        {
+            return from.ToString();
+        }
+    }
+}
