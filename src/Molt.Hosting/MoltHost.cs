@@ -161,14 +161,16 @@ public sealed class MoltHost : IAsyncDisposable
     /// decides in its prepare phase. The program runs on untouched; the checked version is unloaded after.
     /// </summary>
     /// <param name="newProgramPath">The new version's main assembly.</param>
-    /// <param name="cancellationToken">Cancels waiting for an update in progress to finish (a check waits for it; an update
-    /// requested while a check runs is refused as during another update).</param>
-    /// <exception cref="InvalidOperationException">The program is stopped.</exception>
+    /// <param name="cancellationToken">Cancels the check before it starts.</param>
+    /// <exception cref="InvalidOperationException">An update (or another check) is in progress, or the program is stopped.</exception>
     public async Task<Control.CheckSummary> CheckAsync(string newProgramPath, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(newProgramPath);
-        // The running version must not be replaced (and unloaded) under the check.
-        await _oneUpdate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The running version must not be replaced (and unloaded) under the check; a check during an update is refused, as a second update is.
+        if (!await _oneUpdate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException("An update (or a check) of this program is already in progress; try again when it has finished.");
+        }
         try
         {
             var summary = CompatibilityCheck.Run(_session, Current, newProgramPath, _options.TimeProvider, out var checkedContext);

@@ -290,10 +290,11 @@ public sealed class CliEndToEndTests : IAsyncLifetime
             var v2 = Build("gated-v2", Gated + "\n// v2");
             var first = _molt.Start("update", name, v2, "--timeout", "50s");
             _hosts.Add(first);
-            await first.WaitForStdoutAsync("Updating " + name); // Its check is done; its update request is on its way.
+            // Its prepare phase has completed: the host holds the update, and the unit is held at its gate.
+            await first.WaitForStdoutAsync("phase prepare");
 
             var second = await _molt.RunAsync("update", name, v2);
-            Assert.True(second.ExitCode == 3, second.ToString());
+            Assert.True(second.ExitCode == 3, second + "\n--- first\n" + first.Stdout);
             Assert.Contains("already in progress", second.Stderr, StringComparison.Ordinal);
 
             await File.WriteAllTextAsync(gate, "open");
