@@ -53,6 +53,7 @@ internal sealed class FieldPlan
             newFields.RemoveAll(f => f.IsDefined(typeof(ThreadStaticAttribute), false));
         }
         var oldByName = oldFields.ToLookup(TypeFacts.LogicalName, StringComparer.Ordinal);
+        var newNames = newFields.Select(TypeFacts.LogicalName).ToHashSet(StringComparer.Ordinal);
         var used = new HashSet<FieldInfo>();
         foreach (var newField in newFields)
         {
@@ -65,8 +66,7 @@ internal sealed class FieldPlan
                 }
                 continue;
             }
-            var candidates = oldByName[TypeFacts.OldNameOf(newField)].ToList();
-            var oldField = candidates.FirstOrDefault(f => f.DeclaringType?.Name == newField.DeclaringType?.Name) ?? candidates.FirstOrDefault();
+            var oldField = TypeFacts.OldFieldFor(newField, oldByName, newNames);
             if (oldField is null)
             {
                 plan.Added.Add(newField);

@@ -46,10 +46,28 @@ internal static class TypeFacts
     }
 
     /// <summary>The name the field (or its auto-property) had in the old version, from <see cref="RenamedFromAttribute"/>.</summary>
-    public static string OldNameOf(FieldInfo newField) =>
-        newField.GetCustomAttribute<RenamedFromAttribute>()?.OldName
-        ?? PropertyOf(newField)?.GetCustomAttribute<RenamedFromAttribute>()?.OldName
-        ?? LogicalName(newField);
+    public static string OldNameOf(FieldInfo newField) => RenamedFrom(newField) ?? LogicalName(newField);
+
+    /// <summary>The name a field (or its auto-property) was renamed from, if it says so with <see cref="RenamedFromAttribute"/>.</summary>
+    public static string? RenamedFrom(FieldInfo field) =>
+        field.GetCustomAttribute<RenamedFromAttribute>()?.OldName
+        ?? PropertyOf(field)?.GetCustomAttribute<RenamedFromAttribute>()?.OldName;
+
+    /// <summary>
+    /// The old field that a new field takes its value from: the one of the same (or [RenamedFrom]) name, or else, when
+    /// going back to an earlier version (a rollback), the old field whose [RenamedFrom] names the new field — a
+    /// rename read backwards, so that the earlier version, which cannot know of it, still gets its field's value.
+    /// </summary>
+    public static FieldInfo? OldFieldFor(FieldInfo newField, ILookup<string, FieldInfo> oldByName, IReadOnlySet<string> newNames)
+    {
+        var candidates = oldByName[OldNameOf(newField)].ToList();
+        if (candidates.Count == 0)
+        {
+            var name = LogicalName(newField);
+            candidates = [.. oldByName.SelectMany(g => g).Where(f => RenamedFrom(f) == name && !newNames.Contains(LogicalName(f)))];
+        }
+        return candidates.FirstOrDefault(f => f.DeclaringType?.Name == newField.DeclaringType?.Name) ?? candidates.FirstOrDefault();
+    }
 
     public static bool IsNotMigrated(FieldInfo field) =>
         field.IsDefined(typeof(NotMigratedAttribute), false) || PropertyOf(field)?.IsDefined(typeof(NotMigratedAttribute), false) == true;

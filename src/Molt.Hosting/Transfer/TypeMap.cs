@@ -100,6 +100,11 @@ internal sealed class TypeMap(ProgramVersion oldVersion, ProgramVersion newVersi
         {
             return null;
         }
+        // Going back to an earlier version (a rollback): a type that was renamed maps back to its former name.
+        if (candidate is null && oldType.GetCustomAttributes(typeof(RenamedFromAttribute), false) is [RenamedFromAttribute back])
+        {
+            candidate = New.FindType(back.OldName, oldType.Assembly.GetName().Name);
+        }
         return candidate is not null && candidate.IsGenericTypeDefinition == oldType.IsGenericTypeDefinition ? candidate : null;
     }
 }

@@ -132,4 +132,45 @@ public class RenameTests
         Assert.Equal("ann,bob True True 2 3", Report(host));
         Assert.Empty(result.DroppedFields);
     }
+
+    [Fact]
+    public async Task Rollback_AfterRenames_ReadsTheRenamesBackwards()
+    {
+        // v2 renames a field, an auto-property and a type; v1 cannot know of that. Going back to v1, the values
+        // must land in v1's fields of the former names, not be dropped while v1's fields keep their initial values.
+        var v1 = Program("""
+            public class Entry { public string Name; public long ExpiresAt = -1; public int Hits { get; set; } }
+            public class Box { public int Size; }
+            public static partial class Program
+            {
+                public static Entry E;
+                public static Box B;
+                static void Init() => (E, B) = (new Entry { Name = "a", ExpiresAt = 5, Hits = 3 }, new Box { Size = 8 });
+                public static string Report() => $"{E.Name} {E.ExpiresAt} {E.Hits} {B.Size}";
+            }
+            """);
+        var v2 = Program("""
+            public class Entry { public string Name; [RenamedFrom("ExpiresAt")] public long Deadline = -1; [RenamedFrom("Hits")] public int Count { get; set; } public int Added = 1; }
+            [RenamedFrom("Box")] public class Crate { public int Size; }
+            public static partial class Program
+            {
+                public static Entry E;
+                [RenamedFrom("B")] public static Crate C;
+                static void Init() { }
+                public static void Change() { E.Deadline = 6; E.Count = 4; C.Size = 9; }
+                public static string Report() => $"{E.Name} {E.Deadline} {E.Count} {C.Size}";
+            }
+            """);
+        var (host, result) = await StartAndUpdate("RN_Back", v1, v2);
+        await using var _ = host;
+        AssertCommitted(result);
+        Assert.Equal("a 5 3 8", Report(host));
+        Report(host, "Change");
+
+        var back = await host.RollbackAsync();
+
+        AssertCommitted(back);
+        Assert.Equal("a 6 4 9", Report(host));
+        Assert.Equal(["Entry.Added"], back.DroppedFields);
+    }
 }
