@@ -4,6 +4,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# The Kv example's end-to-end tests talk to it with Debian's redis-cli, redis-benchmark and Python redis client.
+bash scripts/install-test-deps.sh || exit 1
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 dotnet test Molt.slnx -c Release 2>&1 | tee "$log"
