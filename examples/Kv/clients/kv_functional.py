@@ -184,6 +184,31 @@ def check_command_reply_is_array(c):
     eq(kind, "*", "COMMAND reply type")
 
 
+@suite.check()
+def check_inline_commands(c):
+    c.raw.send(b"PING\r\nSET inline value\r\nGET inline\r\n")
+    eq([c.raw.read() for _ in range(3)], [("+", "PONG"), ("+", "OK"), ("$", b"value")], "inline commands (as telnet sends)")
+
+
+@suite.check()
+def check_inline_quoted_arguments(c):
+    c.raw.send(b"SET \"two words\" 'single quoted'\r\nGET \"two words\"\r\n")
+    eq([c.raw.read() for _ in range(2)], [("+", "OK"), ("$", b"single quoted")], "inline arguments in quotes")
+
+
+@suite.check()
+def check_protocol_error_closes_connection(c):
+    raw = c.connect()
+    raw.send(b"*abc\r\n")
+    eq(raw.read(), ("-", "ERR Protocol error: invalid multibulk length"), "a malformed array header")
+    ok(raw.closed_by_peer(), "the server closes the connection after a protocol error")
+    raw = c.connect()
+    raw.send(b"*1\r\n+PING\r\n")
+    eq(raw.read(), ("-", "ERR Protocol error: expected '$', got '+'"), "a simple string inside a command")
+    ok(raw.closed_by_peer(), "closed after the second protocol error too")
+    eq(c.raw.call("PING"), ("+", "PONG"), "other connections unaffected")
+
+
 # ---------------------------------------------------------------- strings
 
 
