@@ -1,0 +1,174 @@
+using System.Diagnostics;
+
+namespace Kv;
+
+/// <summary>A key's value and deadline.</summary>
+internal sealed class Entry
+{
+    /// <summary>The value: bytes (release 1 has strings only).</summary>
+    public byte[] Value = [];
+
+    /// <summary>When the key expires, in Unix milliseconds; 0 when it does not.</summary>
+    public long ExpiresAt;
+}
+
+/// <summary>
+/// The keyspace. Every access goes through <see cref="Gate"/>: commands run one at a time, as in Redis, and
+/// the lock is never held across an await.
+/// </summary>
+internal static class Store
+{
+    /// <summary>Guards the keyspace and the scan cursors.</summary>
+    public static readonly Lock Gate = new();
+
+    private static readonly Dictionary<string, Entry> Keys = [];
+
+    /// <summary>The keys that have a deadline, for active expiry.</summary>
+    private static readonly HashSet<string> WithDeadline = [];
+
+    /// <summary>The keys with a deadline that the expire unit has yet to look at in its current pass.</summary>
+    private static readonly Queue<string> ExpiryWork = new();
+
+    /// <summary>The key lists that SCAN cursors walk, by cursor id (the cursor's high 32 bits).</summary>
+    private static readonly Dictionary<uint, string[]> ScanSnapshots = [];
+
+    private static uint lastScanId;
+
+    /// <summary>How many keys there are (expired ones not yet removed included, as in Redis).</summary>
+    public static int Count => Keys.Count;
+
+    /// <summary>How many keys have a deadline.</summary>
+    public static int ExpiresCount => WithDeadline.Count;
+
+    /// <summary>The entry of a live key; an expired key is removed on the way (lazy expiry).</summary>
+    public static Entry? Find(string key, long now)
+    {
+        if (!Keys.TryGetValue(key, out var entry))
+        {
+            return null;
+        }
+        if (entry.ExpiresAt != 0 && entry.ExpiresAt <= now)
+        {
+            Remove(key);
+            return null;
+        }
+        return entry;
+    }
+
+    /// <summary>Sets a key to an entry, replacing any.</summary>
+    public static void Put(string key, Entry entry)
+    {
+        Keys[key] = entry;
+        if (entry.ExpiresAt != 0)
+        {
+            WithDeadline.Add(key);
+        }
+        else
+        {
+            WithDeadline.Remove(key);
+        }
+    }
+
+    /// <summary>Removes a key; false when there was none.</summary>
+    public static bool Remove(string key)
+    {
+        if (!Keys.Remove(key, out var entry))
+        {
+            return false;
+        }
+        if (entry.ExpiresAt != 0)
+        {
+            WithDeadline.Remove(key);
+        }
+        return true;
+    }
+
+    /// <summary>Sets or clears (0) the deadline of a key's entry.</summary>
+    public static void SetDeadline(string key, Entry entry, long deadline)
+    {
+        entry.ExpiresAt = deadline;
+        if (deadline != 0)
+        {
+            WithDeadline.Add(key);
+        }
+        else
+        {
+            WithDeadline.Remove(key);
+        }
+    }
+
+    /// <summary>Removes every key.</summary>
+    public static void Clear()
+    {
+        Keys.Clear();
+        WithDeadline.Clear();
+        ExpiryWork.Clear();
+    }
+
+    /// <summary>The live keys matching a pattern (KEYS).</summary>
+    public static List<string> Matching(string pattern, long now)
+    {
+        var all = pattern == "*";
+        var keys = new List<string>();
+        foreach (var (key, entry) in Keys)
+        {
+            if ((entry.ExpiresAt == 0 || entry.ExpiresAt > now) && (all || Glob.IsMatch(pattern, key)))
+            {
+                keys.Add(key);
+            }
+        }
+        return keys;
+    }
+
+    /// <summary>
+    /// The keys a SCAN cursor walks. Cursor 0 takes a snapshot of the key names; the cursor is its id and a
+    /// position in it, so that every key present for the whole scan is returned once, whatever changes meanwhile.
+    /// </summary>
+    public static string[]? ScanKeys(ulong cursor, out uint id)
+    {
+        if (cursor == 0)
+        {
+            id = ++lastScanId == 0 ? ++lastScanId : lastScanId;
+            var snapshot = Keys.Keys.ToArray();
+            ScanSnapshots[id] = snapshot;
+            // Scans abandoned half way are forgotten: the 16 most recent are kept.
+            ScanSnapshots.Remove(id - 16);
+            return snapshot;
+        }
+        id = (uint)(cursor >> 32);
+        return ScanSnapshots.GetValueOrDefault(id);
+    }
+
+    /// <summary>Forgets a finished scan.</summary>
+    public static void EndScan(uint id) => ScanSnapshots.Remove(id);
+
+    /// <summary>
+    /// A round of active expiry: looks at the keys with a deadline, a bounded number (about a millisecond's
+    /// work) a round, taking up its pass where the previous round left it.
+    /// </summary>
+    public static int ExpireCycle(long now)
+    {
+        if (ExpiryWork.Count == 0)
+        {
+            foreach (var key in WithDeadline)
+            {
+                ExpiryWork.Enqueue(key);
+            }
+        }
+        var started = Stopwatch.GetTimestamp();
+        var removed = 0;
+        for (var looked = 1; ExpiryWork.TryDequeue(out var key); looked++)
+        {
+            if (Keys.TryGetValue(key, out var entry) && entry.ExpiresAt != 0 && entry.ExpiresAt <= now)
+            {
+                Remove(key);
+                removed++;
+            }
+            if (looked % 256 == 0 && Stopwatch.GetElapsedTime(started).TotalMilliseconds >= 1)
+            {
+                break;
+            }
+        }
+        return removed;
+    }
+}

@@ -1,0 +1,116 @@
+namespace Kv;
+
+/// <summary>
+/// Glob-style patterns as Redis's KEYS, SCAN MATCH and CONFIG GET take them: <c>*</c>, <c>?</c>, <c>[abc]</c>,
+/// <c>[^abc]</c>, ranges <c>[a-c]</c> and <c>\</c> escapes (Redis's <c>stringmatchlen</c>).
+/// </summary>
+internal static class Glob
+{
+    /// <summary>Whether <paramref name="text"/> matches <paramref name="pattern"/>.</summary>
+    public static bool IsMatch(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
+    {
+        var p = 0;
+        var s = 0;
+        while (p < pattern.Length && s < text.Length)
+        {
+            switch (pattern[p])
+            {
+                case '*':
+                    while (p + 1 < pattern.Length && pattern[p + 1] == '*')
+                    {
+                        p++;
+                    }
+                    if (p + 1 == pattern.Length)
+                    {
+                        return true;
+                    }
+                    for (var from = s; from <= text.Length; from++)
+                    {
+                        if (IsMatch(pattern[(p + 1)..], text[from..]))
+                        {
+                            return true;
+                        }
+                    }
+                    return false;
+                case '?':
+                    s++;
+                    break;
+                case '[':
+                {
+                    p++;
+                    var negate = p < pattern.Length && pattern[p] == '^';
+                    if (negate)
+                    {
+                        p++;
+                    }
+                    var matched = false;
+                    while (true)
+                    {
+                        if (p >= pattern.Length)
+                        {
+                            p--; // An unclosed class ends the pattern, as in Redis.
+                            break;
+                        }
+                        if (pattern[p] == '\\' && p + 1 < pattern.Length)
+                        {
+                            p++;
+                            matched |= pattern[p] == text[s];
+                        }
+                        else if (pattern[p] == ']')
+                        {
+                            break;
+                        }
+                        else if (p + 2 < pattern.Length && pattern[p + 1] == '-')
+                        {
+                            // A range; reversed bounds are swapped, as Redis does.
+                            var low = pattern[p];
+                            var high = pattern[p + 2];
+                            if (low > high)
+                            {
+                                (low, high) = (high, low);
+                            }
+                            matched |= text[s] >= low && text[s] <= high;
+                            p += 2;
+                        }
+                        else
+                        {
+                            matched |= pattern[p] == text[s];
+                        }
+                        p++;
+                    }
+                    if (matched == negate)
+                    {
+                        return false;
+                    }
+                    s++;
+                    break;
+                }
+                case '\\' when p + 1 < pattern.Length:
+                    p++;
+                    if (pattern[p] != text[s])
+                    {
+                        return false;
+                    }
+                    s++;
+                    break;
+                default:
+                    if (pattern[p] != text[s])
+                    {
+                        return false;
+                    }
+                    s++;
+                    break;
+            }
+            p++;
+            if (s == text.Length)
+            {
+                while (p < pattern.Length && pattern[p] == '*')
+                {
+                    p++;
+                }
+                break;
+            }
+        }
+        return p == pattern.Length && s == text.Length;
+    }
+}
