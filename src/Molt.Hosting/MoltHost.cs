@@ -151,7 +151,8 @@ public sealed class MoltHost : IAsyncDisposable
     {
         var previous = History.LastOrDefault(r => r.Outcome == UpdateOutcome.Committed && r.To.Sha256 == Version.Sha256 && r.To.Generation == Version.Generation)
             ?? throw new InvalidOperationException("There is no previous version to roll back to: no update has committed.");
-        return UpdateAsync(previous.From.AssemblyPath, options ?? new UpdateOptions(), cancellationToken);
+        return UpdateAsync(previous.From.AssemblyPath,
+            new UpdateOptions { QuiesceTimeout = options?.QuiesceTimeout, Progress = options?.Progress, IsRollback = true }, cancellationToken);
     }
 
     /// <summary>

@@ -8,6 +8,12 @@ public sealed class UpdateOptions
 
     /// <summary>Told of each phase as it completes (prepare, quiesce, transfer, restart, unload).</summary>
     public IProgress<UpdateProgress>? Progress { get; init; }
+
+    /// <summary>
+    /// Set by <see cref="MoltHost.RollbackAsync"/>: going back to a version that cannot know the newer one's state, an
+    /// update that would leave state behind fails (and the newer version runs on) instead of warning.
+    /// </summary>
+    internal bool IsRollback { get; init; }
 }
 
 /// <summary>A phase of an update that has completed, and how long it took.</summary>

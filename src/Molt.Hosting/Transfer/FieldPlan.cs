@@ -36,6 +36,9 @@ internal sealed class FieldPlan
     /// <summary>Old fields that the new type does not have (logical names).</summary>
     public List<string> Dropped { get; } = [];
 
+    /// <summary>The old fields behind <see cref="Dropped"/>.</summary>
+    public List<FieldInfo> DroppedFields { get; } = [];
+
     /// <summary>Fields whose type changed in a way the default mapping cannot convert (covered only by a type transformer, if any).</summary>
     public List<(FieldInfo Old, FieldInfo New)> Unconverted { get; } = [];
 
@@ -91,7 +94,8 @@ internal sealed class FieldPlan
                     "(add a [TransformField] or [TransformType] method to the new version)");
             }
         }
-        plan.Dropped.AddRange(oldFields.Where(f => !used.Contains(f)).Select(TypeFacts.LogicalName));
+        plan.DroppedFields.AddRange(oldFields.Where(f => !used.Contains(f)));
+        plan.Dropped.AddRange(plan.DroppedFields.Select(TypeFacts.LogicalName));
         return plan;
     }
 

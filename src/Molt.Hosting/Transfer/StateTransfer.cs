@@ -17,6 +17,9 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
     private readonly Stack<(ReferenceCopier Copier, object Old, object New)> _work = new();
     private readonly Queue<(object Owner, Action Insert)> _deferred = new();
     private readonly Dictionary<(Type, string), FieldInfo?> _fields = [];
+
+    /// <summary>The old static fields that transformers read: their state was taken over by the new version's code.</summary>
+    public HashSet<FieldInfo> StaticsRead { get; } = [];
     private Type? _lastType;
     private TypeCopier? _lastCopier;
     private bool _draining;
@@ -223,6 +226,10 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
         if (info is null)
         {
             throw new KeyNotFoundException($"The old version's {TypeFacts.Describe(oldType)} has no {(instance is null ? "static " : "")}field or auto-property '{field}'.");
+        }
+        if (instance is null)
+        {
+            StaticsRead.Add(info);
         }
         return info.GetValue(instance);
     }

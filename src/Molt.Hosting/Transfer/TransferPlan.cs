@@ -1,3 +1,4 @@
+using System.Reflection;
 using Molt.Hosting.Loading;
 using Molt.Hosting.Transfer.Copiers;
 
@@ -22,6 +23,9 @@ internal sealed class TransferPlan
 
     /// <summary>Old fields that the new version does not have: <c>Type.field</c> and <c>static Type.field</c>.</summary>
     public List<string> DroppedFields { get; } = [];
+
+    /// <summary>The old version's static fields that the new version has no place for: their state stays behind unless a transformer reads it.</summary>
+    public List<FieldInfo> DroppedStatics { get; } = [];
 
     /// <summary>Per old type with statics to migrate: its name, the compiled copy, and how many fields.</summary>
     public List<(string TypeName, Action<StateTransfer> Copy, int Count)> Statics { get; } = [];
@@ -193,11 +197,13 @@ internal sealed class TransferPlan
         var newType = Map.Map(oldType);
         if (newType is null)
         {
+            DroppedStatics.AddRange(TypeFacts.StaticFields(oldType));
             DroppedFields.AddRange(TypeFacts.StaticFields(oldType).Select(f => $"static {TypeFacts.Describe(oldType)}.{TypeFacts.LogicalName(f)}"));
             return;
         }
         var plan = FieldPlan.Create(oldType, newType, Map, statics: true, filledByTransformer: false);
         _problems.AddRange(plan.Problems);
+        DroppedStatics.AddRange(plan.DroppedFields);
         DroppedFields.AddRange(plan.Dropped.Select(f => $"static {TypeFacts.Describe(oldType)}.{f}"));
         if (plan.Copies.Count > 0 && plan.Problems.Count == 0)
         {

@@ -93,6 +93,7 @@ internal sealed class UpdateTransaction(
         try
         {
             migrating = TransferState(plan, transfer, parked, result);
+            CheckStateLeftBehind(plan, transfer, goingBack: update.IsRollback || IsOlder(incoming.Info, current.Info));
         }
         catch (UpdateFailedException e)
         {
@@ -176,6 +177,52 @@ internal sealed class UpdateTransaction(
             throw new UpdateFailedException(UpdatePhase.Transfer, $"Transferring the state failed: {Describe(e)}", Detach(e));
         }
     }
+
+    /// <summary>
+    /// State that stays in the old version: a static the new version has no place for, holding a non-empty collection or
+    /// program objects, that no transformer read. Going forward the new version's author chose to drop it (the check lists
+    /// it), so it is a warning; going back — a rollback, or an update to a lower assembly version — the older version cannot
+    /// know the newer one's state, so nobody chose: the update fails and the newer version runs on, rather than losing, say,
+    /// a restructured keyspace.
+    /// </summary>
+    private static void CheckStateLeftBehind(TransferPlan plan, StateTransfer transfer, bool goingBack)
+    {
+        var behind = plan.DroppedStatics
+            .Where(f => !transfer.StaticsRead.Contains(f))
+            .Select(f => (Field: f, Held: DescribeHeld(f.GetValue(null), plan)))
+            .Where(d => d.Held is not null)
+            .Select(d => $"static {TypeFacts.Describe(d.Field.DeclaringType!)}.{TypeFacts.LogicalName(d.Field)} ({d.Held})")
+            .ToList();
+        if (behind.Count == 0)
+        {
+            return;
+        }
+        if (goingBack)
+        {
+            throw new UpdateFailedException(UpdatePhase.Transfer,
+                $"Going back to an older version would lose state: {string.Join(", ", behind)} {(behind.Count == 1 ? "has" : "have")} no place in the older version " +
+                "and nothing in it reads them (the newer version moved that state where the older one cannot know to look). " +
+                "To go back, update to a build of the older version with an [AfterTransfer] step that reads it.");
+        }
+        foreach (var item in behind)
+        {
+            transfer.Warn($"{item} was dropped and no transformer read it: that state is not in the new version.");
+        }
+    }
+
+    /// <summary>An update to a lower assembly version is a downgrade, whatever path it came by.</summary>
+    private static bool IsOlder(ProgramVersionInfo incoming, ProgramVersionInfo running) =>
+        Version.TryParse(incoming.Version, out var a) && Version.TryParse(running.Version, out var b) && a < b;
+
+    /// <summary>What a dropped static holds, when it is state worth keeping: a non-empty collection, or program objects.</summary>
+    private static string? DescribeHeld(object? value, TransferPlan plan) => value switch
+    {
+        null => null,
+        System.Collections.ICollection { Count: > 0 } collection => $"a {TypeFacts.Describe(value.GetType())} of {collection.Count}",
+        System.Collections.ICollection => null,
+        _ when plan.Map.Old.Owns(value.GetType().Assembly) => $"a {TypeFacts.Describe(value.GetType())}",
+        _ => null,
+    };
 
     private static void RunStateChecks(TransformerSet transformers)
     {
