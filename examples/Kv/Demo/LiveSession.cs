@@ -1,0 +1,101 @@
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace Kv.Demo;
+
+/// <summary>
+/// One connection of Debian's Python redis client kept open from the first version to the last
+/// (<c>clients/kv_data.py session</c>): one <c>redis.Connection</c>, never a pool, so that it cannot reconnect
+/// behind our back. Commands go to its standard input, one per line; each reply comes back as one JSON line.
+/// </summary>
+public sealed class LiveSession : IAsyncDisposable
+{
+    private readonly ExternalTool _tool;
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+    private readonly TimeSpan _timeout;
+
+    private LiveSession(ExternalTool tool, TimeSpan timeout)
+    {
+        _tool = tool;
+        _timeout = timeout;
+        _tool.LineReceived += line => _lines.Writer.TryWrite(line);
+    }
+
+    /// <summary>The client's own port: the same number after every update means the same TCP connection.</summary>
+    public int LocalPort { get; private set; }
+
+    /// <summary>Whether the last reply came over the socket the client opened first (it never reconnects; it says so).</summary>
+    public bool LastReplyOnFirstSocket { get; private set; }
+
+    /// <summary>Opens the connection and waits for the client to say it is ready.</summary>
+    public static async Task<LiveSession> OpenAsync(string clientsFolder, int port, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var tool = ExternalTool.Start(ExternalTool.Python, [Path.Combine(clientsFolder, "kv_data.py"), "session", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], redirectInput: true);
+        var session = new LiveSession(tool, timeout);
+        try
+        {
+            using var ready = await session.NextAsync(cancellationToken).ConfigureAwait(false);
+            session.LocalPort = ready.RootElement.GetProperty("local_port").GetInt32();
+            return session;
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Sends one command (arguments separated by spaces) and returns the client's JSON line for its reply.</summary>
+    /// <exception cref="SessionException">The client reported an error, or went away.</exception>
+    public async Task<JsonElement> SendAsync(string command, CancellationToken cancellationToken)
+    {
+        await _tool.WriteLineAsync(command).ConfigureAwait(false);
+        using var reply = await NextAsync(cancellationToken).ConfigureAwait(false);
+        if (reply.RootElement.TryGetProperty("error", out var error))
+        {
+            throw new SessionException($"'{command}' failed on the live connection: {error}");
+        }
+        LastReplyOnFirstSocket = reply.RootElement.TryGetProperty("same_socket", out var same) && same.ValueKind == JsonValueKind.True
+            && reply.RootElement.TryGetProperty("local_port", out var local) && local.GetInt32() == LocalPort;
+        return reply.RootElement.TryGetProperty("reply", out var value) ? value.Clone() : reply.RootElement.Clone();
+    }
+
+    /// <summary>Sends a command and returns its reply as text (a bulk or simple string, or an integer).</summary>
+    public async Task<string> AskAsync(string command, CancellationToken cancellationToken)
+    {
+        var reply = await SendAsync(command, cancellationToken).ConfigureAwait(false);
+        return reply.ValueKind == JsonValueKind.String ? reply.GetString()! : reply.ToString();
+    }
+
+    private async Task<JsonDocument> NextAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_timeout);
+        while (true)
+        {
+            string line;
+            try
+            {
+                line = await _lines.Reader.ReadAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new SessionException(_tool.HasExited
+                    ? $"the live client ended (exit code {_tool.ExitCode}): {_tool.Errors.Trim()}"
+                    : $"the live client did not answer within {_timeout.TotalSeconds:0} s");
+            }
+            if (line.StartsWith('{'))
+            {
+                return JsonDocument.Parse(line);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _tool.DisposeAsync();
+}
+
+/// <summary>The live connection failed: a client error.</summary>
+public sealed class SessionException(string message) : Exception(message)
+{
+}
