@@ -10,7 +10,7 @@ namespace Kv.Tests;
 /// same load, then v2 -> v3 -> v4 -> v5; one connection opened to v1 kept to the end; after each step every key
 /// read back with its value, type and TTL.
 /// </summary>
-[Collection(LoadCollection.Name)]
+[Collection(KvCollection.Name)]
 public class LiveUpdateUnderLoadTests(ITestOutputHelper output)
 {
     [Fact]
@@ -39,12 +39,4 @@ public class LiveUpdateUnderLoadTests(ITestOutputHelper output)
         Assert.All(report.Steps, s => Assert.All(s.Checks, c => Assert.True(c.Passed, $"{s.Name}: {c.Name}")));
         Assert.All(report.Steps, s => Assert.True(s.Result!.OldVersionUnloaded, string.Join(" ", s.Result.Warnings)));
     }
-}
-
-/// <summary>Tests that put a server under load run one at a time: two at once on 2 cores would starve each other.</summary>
-[CollectionDefinition(Name)]
-public sealed class LoadCollection
-{
-    /// <summary>The collection's name.</summary>
-    public const string Name = "load";
 }

@@ -20,6 +20,8 @@ public sealed class KvScenario(KvScenarioOptions options)
     private const string SessionName = "live-session";
     private const string BenchmarkKeys = "key:*";
     private const int BenchmarkValueSize = 16;
+    private const string GlobPattern = "KEYS glob:[1-3]";
+    private static readonly string[] GlobKeys = ["glob:1", "glob:2", "glob:5"];
 
     private readonly Stopwatch _clock = new();
     private readonly List<Dataset> _datasets = [];
@@ -69,6 +71,10 @@ public sealed class KvScenario(KvScenarioOptions options)
         await using var session = await LiveSession.OpenAsync(options.ClientsFolder, port, options.ToolTimeout, cancellationToken).ConfigureAwait(false);
         await session.AskAsync($"CLIENT SETNAME {SessionName}", cancellationToken).ConfigureAwait(false);
         var sessionId = await session.AskAsync("CLIENT ID", cancellationToken).ConfigureAwait(false);
+        foreach (var key in GlobKeys)
+        {
+            await session.AskAsync($"SET {key} 1", cancellationToken).ConfigureAwait(false);
+        }
         Log($"a Python redis connection is opened (client id {sessionId}, local port {session.LocalPort}) and named '{SessionName}'; it stays open to the end");
 
         report.KeysLoaded = options.Keys;
@@ -200,6 +206,10 @@ public sealed class KvScenario(KvScenarioOptions options)
             step.Checks.Add(($"the connection opened to v1 is the same connection (client id {id}, local port {session.LocalPort})", id == sessionId && session.LastReplyOnFirstSocket));
             step.Checks.Add(($"its name set with CLIENT SETNAME is kept ('{name}')", name == SessionName));
             step.Checks.Add(($"it is served by {release} (INFO: kv_version:{version})", version == Number(release).ToString(CultureInfo.InvariantCulture)));
+            // The bug v5 fixes, seen on the same connection: v1-v4 read the glob class [1-3] as the characters '1', '-', '3'.
+            var matched = string.Join(' ', (await session.SendAsync(GlobPattern, cancellationToken).ConfigureAwait(false)).EnumerateArray().Select(k => k.GetString()).Order(StringComparer.Ordinal));
+            var expected = Number(release) >= 5 ? "glob:1 glob:2" : "glob:1";
+            step.Checks.Add(($"'{GlobPattern}' answers '{matched}' ({(Number(release) >= 5 ? "fixed in v5" : "the range bug of v1-v4")})", matched == expected));
             if (Number(release) >= 3)
             {
                 var frequency = await session.SendAsync("OBJECT FREQ d1:1", cancellationToken).ConfigureAwait(false);
@@ -333,9 +343,9 @@ public sealed class KvScenario(KvScenarioOptions options)
 
     private static string Earlier(string a, string b) => Number(a) <= Number(b) ? a : b;
 
-    /// <summary>The port the running version bound (its static Program.Port), read without keeping any of its types referenced.</summary>
+    /// <summary>The port the running kv version bound (its static Program.Port), read without keeping any of its types referenced.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int ReadPort(MoltHost host)
+    public static int ReadPort(MoltHost host)
     {
         var assembly = AssemblyLoadContext.All.SelectMany(c => c.Assemblies).First(a => !a.IsDynamic && a.Location == host.Version.AssemblyPath);
         var port = assembly.GetType("Kv.Program", throwOnError: true)!.GetProperty("Port", BindingFlags.Public | BindingFlags.Static)!.GetValue(null);

@@ -96,6 +96,10 @@ internal static class Store
         }
         var keys = statics.Get<Dictionary<string, Entry>>("Keys");
         keysBeforeRestructuring = keys.Count;
+        // Release 3's active expiry worked from a set of the keys with a deadline and the part of it a pass had yet to
+        // visit; the deadline index built below replaces both, so they are read only to say they are dealt with.
+        _ = statics.Get<HashSet<string>>("WithDeadline");
+        _ = statics.Get<Queue<string>>("ExpiryWork");
         foreach (var (key, entry) in keys)
         {
             ShardOf(key).Keys.Add(key, entry);

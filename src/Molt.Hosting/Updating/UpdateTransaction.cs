@@ -215,14 +215,22 @@ internal sealed class UpdateTransaction(
         Version.TryParse(incoming.Version, out var a) && Version.TryParse(running.Version, out var b) && a < b;
 
     /// <summary>What a dropped static holds, when it is state worth keeping: a non-empty collection, or program objects.</summary>
-    private static string? DescribeHeld(object? value, TransferPlan plan) => value switch
+    private static string? DescribeHeld(object? value, TransferPlan plan)
     {
-        null => null,
-        System.Collections.ICollection { Count: > 0 } collection => $"a {TypeFacts.Describe(value.GetType())} of {collection.Count}",
-        System.Collections.ICollection => null,
-        _ when plan.Map.Old.Owns(value.GetType().Assembly) => $"a {TypeFacts.Describe(value.GetType())}",
-        _ => null,
-    };
+        switch (value)
+        {
+            case null or string:
+                return null;
+            case System.Collections.IEnumerable items:
+                // Not every collection is a non-generic ICollection (HashSet<T> is not): its Count property, or whether it has any item.
+                var count = value is System.Collections.ICollection collection ? collection.Count
+                    : value.GetType().GetProperty("Count")?.GetValue(value) is int counted ? counted
+                    : items.Cast<object?>().Any() ? -1 : 0;
+                return count == 0 ? null : $"a {TypeFacts.Describe(value.GetType())}{(count > 0 ? $" of {count}" : "")}";
+            default:
+                return plan.Map.Old.Owns(value.GetType().Assembly) ? $"a {TypeFacts.Describe(value.GetType())}" : null;
+        }
+    }
 
     private static void RunStateChecks(TransformerSet transformers)
     {
