@@ -395,6 +395,53 @@ def check_active_expiry(c):
     eq(c.r.get("stays"), b"v", "the key without a TTL is kept")
 
 
+@suite.check()
+def check_active_expiry_spares_keys_whose_ttl_changed(c):
+    c.r.set("persisted", "v", px=100)
+    c.r.persist("persisted")
+    c.r.set("overwritten", "v", px=100)
+    c.r.set("overwritten", "w")
+    c.r.set("extended", "v", px=100)
+    c.r.pexpire("extended", 100_000)
+    c.r.set("recreated", "v", px=100)
+    c.r.delete("recreated")
+    c.r.set("recreated", "v2")
+    c.r.set("shortened", "v", ex=100)
+    c.r.pexpire("shortened", 100)
+    c.r.set("gone", "v", px=100)
+    ok(wait_until(lambda: c.r.dbsize() == 4, timeout=5.0),
+       f"the keys still due to expire leave within 5 s (DBSIZE {c.r.dbsize()}, keys {sorted(c.r.keys('*'))})")
+    time.sleep(0.5)  # a few more rounds of active expiry: none may take a key whose TTL changed
+    eq(c.r.mget(["persisted", "overwritten", "extended", "recreated"]), [b"v", b"w", b"v", b"v2"],
+       "keys made persistent, overwritten, extended or recreated are kept")
+    eq([c.r.ttl(k) for k in ["persisted", "overwritten", "recreated"]], [-1, -1, -1], "their TTLs")
+    ok(c.r.ttl("extended") > 90, f"the extended TTL is kept ({c.r.ttl('extended')})")
+
+
+@suite.check()
+def check_scan_while_keys_are_added(c):
+    with c.r.pipeline(transaction=False) as p:
+        for i in range(300):
+            p.set(f"old:{i}", i)
+        p.execute()
+    seen, cursor, calls, added = set(), 0, 0, 0
+    while True:
+        cursor, keys = c.r.scan(cursor, count=20)
+        seen.update(keys)
+        with c.r.pipeline(transaction=False) as p:
+            for _ in range(30):
+                p.set(f"new:{added}", added)
+                added += 1
+            p.execute()
+        calls += 1
+        if cursor == 0 or calls > 1000:
+            break
+    eq(cursor, 0, "SCAN ends")
+    missed = {f"old:{i}".encode() for i in range(300)} - seen
+    ok(not missed, f"SCAN returns every key present for the whole iteration although {added} keys were added "
+                   f"meanwhile; missed {len(missed)}: {short(sorted(missed))}")
+
+
 # ---------------------------------------------------------------- keys
 
 
