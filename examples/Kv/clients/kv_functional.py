@@ -463,6 +463,29 @@ def check_keys_glob(c):
     eq(keys("nomatch*"), [], "KEYS with no match")
 
 
+@suite.check(since=5)
+def check_keys_glob_ranges(c):
+    for key in ["user:1", "user:2", "user:5", "user:-"]:
+        c.r.set(key, "v")
+
+    def keys(pattern):
+        return sorted(k.decode() for k in c.r.keys(pattern))
+
+    eq(keys("user:[1-3]"), ["user:1", "user:2"], "KEYS user:[1-3] (a range)")
+    eq(keys("user:[^1-3]"), ["user:-", "user:5"], "KEYS user:[^1-3] (a negated range)")
+    eq(keys("user:[3-1]"), ["user:1", "user:2"], "KEYS user:[3-1] (reversed bounds)")
+    eq(sorted(c.r.scan_iter(match="user:[2-9]")), [b"user:2", b"user:5"], "SCAN MATCH user:[2-9]")
+
+
+@suite.check(until=4)
+def check_keys_glob_class_without_ranges_the_bug_v5_fixes(c):
+    # examples/Kv/README.md, "The bug v5 fixes": before v5, [a-c] in a class is the characters a, - and c.
+    for key in ["user:1", "user:2", "user:5", "user:-"]:
+        c.r.set(key, "v")
+    eq(sorted(c.r.keys("user:[1-3]")), [b"user:-", b"user:1"], "KEYS user:[1-3] before v5")
+    eq(sorted(c.r.keys("user:[^1-3]")), [b"user:2", b"user:5"], "KEYS user:[^1-3] before v5")
+
+
 @suite.check()
 def check_scan_full_iteration(c):
     with c.r.pipeline(transaction=False) as p:
