@@ -97,6 +97,17 @@ def check_wrong_number_of_arguments(c):
 
 
 @suite.check()
+def check_subcommand_wrong_number_of_arguments(c):
+    c.error("ERR wrong number of arguments for 'client|setname' command", "CLIENT", "SETNAME")
+    c.error("ERR wrong number of arguments for 'client|getname' command", "CLIENT", "GETNAME", "x")
+    c.error("ERR wrong number of arguments for 'client|id' command", "CLIENT", "ID", "x")
+    c.error("ERR wrong number of arguments for 'config|get' command", "CONFIG", "GET")
+    c.error("ERR wrong number of arguments for 'client' command", "CLIENT")
+    if c.level >= 3:
+        c.error("ERR wrong number of arguments for 'object|freq' command", "OBJECT", "FREQ")
+
+
+@suite.check()
 def check_select(c):
     eq(c.raw.call("SELECT", "0"), ("+", "OK"), "SELECT 0")
     c.error("ERR DB index is out of range", "SELECT", "16")
