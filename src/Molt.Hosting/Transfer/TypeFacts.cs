@@ -45,8 +45,13 @@ internal static class TypeFacts
         return field.DeclaringType?.GetProperty(logical, flags);
     }
 
-    /// <summary>The name the field (or its auto-property) had in the old version, from <see cref="RenamedFromAttribute"/>.</summary>
-    public static string OldNameOf(FieldInfo newField) => RenamedFrom(newField) ?? LogicalName(newField);
+    /// <summary>
+    /// The name the field (or its auto-property) had in the old version: its [RenamedFrom] name when the old version has
+    /// a field of that name, else its own. A [RenamedFrom] left in place in later versions (or met on the way back) names
+    /// a field the old version no longer has, and the field of the same name is the one.
+    /// </summary>
+    public static string OldNameOf(FieldInfo newField, Func<string, bool> oldHas) =>
+        RenamedFrom(newField) is { } renamed && oldHas(renamed) ? renamed : LogicalName(newField);
 
     /// <summary>The name a field (or its auto-property) was renamed from, if it says so with <see cref="RenamedFromAttribute"/>.</summary>
     public static string? RenamedFrom(FieldInfo field) =>
@@ -60,7 +65,7 @@ internal static class TypeFacts
     /// </summary>
     public static FieldInfo? OldFieldFor(FieldInfo newField, ILookup<string, FieldInfo> oldByName, IReadOnlySet<string> newNames)
     {
-        var candidates = oldByName[OldNameOf(newField)].ToList();
+        var candidates = oldByName[OldNameOf(newField, oldByName.Contains)].ToList();
         if (candidates.Count == 0)
         {
             var name = LogicalName(newField);

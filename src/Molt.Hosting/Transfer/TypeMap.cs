@@ -95,8 +95,10 @@ internal sealed class TypeMap(ProgramVersion oldVersion, ProgramVersion newVersi
             return renamed;
         }
         var candidate = New.FindType(name, oldType.Assembly.GetName().Name);
-        // A type that the new version renamed away from this name is not this type's successor.
-        if (candidate?.GetCustomAttributes(typeof(RenamedFromAttribute), false) is [RenamedFromAttribute r] && r.OldName != name)
+        // A type that the new version renamed from another type of the old version is that type's successor, not this one's.
+        // (When the old version has no type of that name, the attribute was left in place from an earlier rename.)
+        if (candidate?.GetCustomAttributes(typeof(RenamedFromAttribute), false) is [RenamedFromAttribute r] && r.OldName != name
+            && Old.FindType(r.OldName, oldType.Assembly.GetName().Name) is not null)
         {
             return null;
         }

@@ -337,7 +337,7 @@ internal sealed class CompatibilityReport
         foreach (var field in newFields)
         {
             var subject = $"{name}.{TypeFacts.LogicalName(field)}";
-            if (!oldFields.TryGetValue(TypeFacts.OldNameOf(field), out var old))
+            if (!oldFields.TryGetValue(TypeFacts.OldNameOf(field, oldFields.ContainsKey), out var old))
             {
                 Put(findings, oldType, new CheckFinding(CheckFindingKind.FieldAdded, subject, CheckCoverage.DefaultMapping, CheckSeverity.Info,
                     $"+ {subject} added ({TypeFacts.Describe(field.FieldType)})"));

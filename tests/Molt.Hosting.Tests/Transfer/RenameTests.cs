@@ -173,4 +173,44 @@ public class RenameTests
         Assert.Equal("a 6 4 9", Report(host));
         Assert.Equal(["Entry.Added"], back.DroppedFields);
     }
+
+    [Fact]
+    public async Task Update_RenamedFromLeftInPlace_InTheNextVersionAndBack_KeepsValues()
+    {
+        // v2 renamed ExpiresAt to Deadline and Box to Crate; v3 keeps the attributes, as code does. From v2 to v3 and
+        // back, the old version has no field ExpiresAt and no type Box: the field and type of the same name are the ones.
+        var v2 = Program("""
+            public class Entry { [RenamedFrom("ExpiresAt")] public long Deadline = -1; }
+            [RenamedFrom("Box")] public class Crate { public int Size; }
+            public static partial class Program
+            {
+                public static Entry E;
+                public static Crate C;
+                static void Init() => (E, C) = (new Entry { Deadline = 7 }, new Crate { Size = 8 });
+                public static string Report() => $"{E.Deadline} {C.Size}";
+            }
+            """);
+        var v3 = Program("""
+            public class Entry { [RenamedFrom("ExpiresAt")] public long Deadline = -1; public int Hits = 1; }
+            [RenamedFrom("Box")] public class Crate { public int Size; }
+            public static partial class Program
+            {
+                public static Entry E;
+                public static Crate C;
+                static void Init() { }
+                public static string Report() => $"{E.Deadline} {C.Size} {E.Hits}";
+            }
+            """);
+        var (host, result) = await StartAndUpdate("RN_Kept", v2, v3);
+        await using var _ = host;
+        AssertCommitted(result);
+        Assert.Equal("7 8 1", Report(host));
+        Assert.Empty(result.DroppedFields);
+
+        var back = await host.RollbackAsync();
+
+        AssertCommitted(back);
+        Assert.Equal("7 8", Report(host));
+        Assert.Equal(["Entry.Hits"], back.DroppedFields);
+    }
 }
