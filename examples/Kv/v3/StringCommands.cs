@@ -3,6 +3,7 @@ namespace Kv;
 /// <summary>The commands of strings: GET, SET, INCR/DECR/INCRBY/DECRBY, MGET, MSET.</summary>
 internal static partial class Commands
 {
+    /// <summary>Redis's error for a command on a key that holds another type.</summary>
     private const string WrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
     private static void Get(Connection c, long now)
