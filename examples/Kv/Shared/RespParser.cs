@@ -141,7 +141,12 @@ internal static class RespParser
         return ParseStatus.Complete;
     }
 
-    /// <summary>An inline command: words separated by spaces, ended by LF (CRLF), as a telnet user types them.</summary>
+    /// <summary>
+    /// An inline command, as a telnet user types it: words separated by spaces, ended by LF (CRLF), split as Redis's
+    /// <c>sdssplitargs</c> does: <c>"..."</c> with the escapes <c>\n \r \t \b \a \\ \"</c> and <c>\xHH</c>,
+    /// <c>'...'</c> with <c>\'</c> only; a closing quote must end the word. An argument with escapes is unescaped in
+    /// place, in the buffer: it never grows, and the line is consumed once executed.
+    /// </summary>
     private static ParseStatus ParseInline(byte[] buffer, int start, int end, ref int[] offsets, ref int[] lengths,
         out int argumentCount, out int next, out string? error)
     {
@@ -161,9 +166,9 @@ internal static class RespParser
         var lineEnd = newline > start && buffer[newline - 1] == (byte)'\r' ? newline - 1 : newline;
         var count = 0;
         var position = start;
-        while (position < lineEnd)
+        while (true)
         {
-            while (position < lineEnd && IsSpace(buffer[position]))
+            while (position < lineEnd && IsBlank(buffer[position]))
             {
                 position++;
             }
@@ -172,9 +177,10 @@ internal static class RespParser
                 break;
             }
             var wordStart = position;
-            while (position < lineEnd && !IsSpace(buffer[position]))
+            if (!ReadWord(buffer, ref position, lineEnd, out var wordLength))
             {
-                position++;
+                error = "ERR Protocol error: unbalanced quotes in request";
+                return ParseStatus.Error;
             }
             if (count == offsets.Length)
             {
@@ -182,7 +188,7 @@ internal static class RespParser
                 Array.Resize(ref lengths, count * 2);
             }
             offsets[count] = wordStart;
-            lengths[count] = position - wordStart;
+            lengths[count] = wordLength;
             count++;
         }
         argumentCount = count;
@@ -190,5 +196,116 @@ internal static class RespParser
         return ParseStatus.Complete;
     }
 
-    private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t';
+    /// <summary>
+    /// Reads one word of an inline command from <paramref name="position"/> (not a blank), writing its bytes, quotes
+    /// removed and escapes decoded, from where it starts; leaves <paramref name="position"/> after it. False for an
+    /// unbalanced quote, or a closing quote followed by something other than a blank.
+    /// </summary>
+    private static bool ReadWord(byte[] buffer, ref int position, int lineEnd, out int length)
+    {
+        var write = position;
+        var wordStart = position;
+        var inDoubleQuotes = false;
+        var inSingleQuotes = false;
+        length = 0;
+        while (true)
+        {
+            var at = position < lineEnd ? buffer[position] : (byte)0;
+            var atEnd = position >= lineEnd;
+            if (inDoubleQuotes)
+            {
+                if (atEnd)
+                {
+                    return false;
+                }
+                if (at == (byte)'\\' && position + 3 < lineEnd && buffer[position + 1] == (byte)'x'
+                    && IsHexDigit(buffer[position + 2]) && IsHexDigit(buffer[position + 3]))
+                {
+                    buffer[write++] = (byte)(HexValue(buffer[position + 2]) * 16 + HexValue(buffer[position + 3]));
+                    position += 4;
+                }
+                else if (at == (byte)'\\' && position + 1 < lineEnd)
+                {
+                    buffer[write++] = buffer[position + 1] switch
+                    {
+                        (byte)'n' => (byte)'\n',
+                        (byte)'r' => (byte)'\r',
+                        (byte)'t' => (byte)'\t',
+                        (byte)'b' => (byte)'\b',
+                        (byte)'a' => (byte)'\a',
+                        var other => other,
+                    };
+                    position += 2;
+                }
+                else if (at == (byte)'"')
+                {
+                    position++;
+                    if (position < lineEnd && !IsBlank(buffer[position]))
+                    {
+                        return false; // A closing quote must be followed by a space or the end.
+                    }
+                    break;
+                }
+                else
+                {
+                    buffer[write++] = at;
+                    position++;
+                }
+            }
+            else if (inSingleQuotes)
+            {
+                if (atEnd)
+                {
+                    return false;
+                }
+                if (at == (byte)'\\' && position + 1 < lineEnd && buffer[position + 1] == (byte)'\'')
+                {
+                    buffer[write++] = (byte)'\'';
+                    position += 2;
+                }
+                else if (at == (byte)'\'')
+                {
+                    position++;
+                    if (position < lineEnd && !IsBlank(buffer[position]))
+                    {
+                        return false;
+                    }
+                    break;
+                }
+                else
+                {
+                    buffer[write++] = at;
+                    position++;
+                }
+            }
+            else if (atEnd || at is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+            {
+                break;
+            }
+            else if (at == (byte)'"')
+            {
+                inDoubleQuotes = true;
+                position++;
+            }
+            else if (at == (byte)'\'')
+            {
+                inSingleQuotes = true;
+                position++;
+            }
+            else
+            {
+                buffer[write++] = at;
+                position++;
+            }
+        }
+        length = write - wordStart;
+        return true;
+    }
+
+    /// <summary>The blanks between inline words (C's <c>isspace</c>).</summary>
+    private static bool IsBlank(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r';
+
+    private static bool IsHexDigit(byte b) => b is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F';
+
+    private static int HexValue(byte b) => b <= (byte)'9' ? b - '0' : (b | 0x20) - 'a' + 10;
 }

@@ -3,6 +3,28 @@ namespace Kv;
 /// <summary>The commands of lists and hashes.</summary>
 internal static partial class Commands
 {
+    /// <summary>Executes a command of lists or hashes; false when the name is none of them.</summary>
+    private static bool ExecuteListOrHashCommand(Connection c, ReadOnlySpan<char> name, long now)
+    {
+        switch (name)
+        {
+            case "LPUSH": if (Arity(c, -3, "lpush")) Push(c, head: true, now); break;
+            case "RPUSH": if (Arity(c, -3, "rpush")) Push(c, head: false, now); break;
+            case "LPOP": if (Arity(c, -2, "lpop")) Pop(c, head: true, "lpop", now); break;
+            case "RPOP": if (Arity(c, -2, "rpop")) Pop(c, head: false, "rpop", now); break;
+            case "LRANGE": if (Arity(c, 4, "lrange")) LRange(c, now); break;
+            case "LLEN": if (Arity(c, 2, "llen")) LLen(c, now); break;
+            case "HSET": HSet(c, now); break;
+            case "HGET": if (Arity(c, 3, "hget")) HGet(c, now); break;
+            case "HDEL": if (Arity(c, -3, "hdel")) HDel(c, now); break;
+            case "HGETALL": if (Arity(c, 2, "hgetall")) HGetAll(c, now); break;
+            case "HLEN": if (Arity(c, 2, "hlen")) HLen(c, now); break;
+            default:
+                return false;
+        }
+        return true;
+    }
+
     /// <summary>The key's value as a <typeparamref name="T"/>; false (with WRONGTYPE answered) when it is another type.</summary>
     private static bool TryFind<T>(Connection c, string key, long now, out T? value)
         where T : Value

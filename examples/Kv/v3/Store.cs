@@ -1,40 +1,12 @@
 using System.Diagnostics;
-using Molt;
 
 namespace Kv;
-
-/// <summary>A key's value, deadline and access statistics.</summary>
-internal sealed class Entry(Value value)
-{
-    /// <summary>The value: a string, a list or a hash.</summary>
-    public Value Value = value;
-
-    /// <summary>When the key expires, in Unix milliseconds; 0 when it does not. (Release 2 called it ExpiresAt.)</summary>
-    [RenamedFrom("ExpiresAt")]
-    public long Deadline;
-
-    /// <summary>
-    /// When the key was last read or written, in Unix milliseconds (OBJECT IDLETIME). A key that comes from an
-    /// earlier release, which kept no such time, counts as accessed at the update.
-    /// </summary>
-    public long LastAccess = Clock.NowMs;
-
-    /// <summary>How many times the key was read or written (OBJECT FREQ); keys from an earlier release start at 0.</summary>
-    public long AccessCount;
-
-    /// <summary>Records an access by a command.</summary>
-    public void Touch(long now)
-    {
-        LastAccess = now;
-        AccessCount++;
-    }
-}
 
 /// <summary>
 /// The keyspace. Every access goes through <see cref="Gate"/>: commands run one at a time, as in Redis, and
 /// the lock is never held across an await.
 /// </summary>
-internal static class Store
+internal static partial class Store
 {
     /// <summary>Guards the keyspace and the scan cursors.</summary>
     public static readonly Lock Gate = new();
@@ -46,11 +18,6 @@ internal static class Store
 
     /// <summary>The keys with a deadline that the expire unit has yet to look at in its current pass.</summary>
     private static readonly Queue<string> ExpiryWork = new();
-
-    /// <summary>The key lists that SCAN cursors walk, by cursor id (the cursor's high 32 bits).</summary>
-    private static readonly Dictionary<uint, string[]> ScanSnapshots = [];
-
-    private static uint lastScanId;
 
     /// <summary>How many keys there are (expired ones not yet removed included, as in Redis).</summary>
     public static int Count => Keys.Count;
@@ -146,27 +113,8 @@ internal static class Store
         return keys;
     }
 
-    /// <summary>
-    /// The keys a SCAN cursor walks. Cursor 0 takes a snapshot of the key names; the cursor is its id and a
-    /// position in it, so that every key present for the whole scan is returned once, whatever changes meanwhile.
-    /// </summary>
-    public static string[]? ScanKeys(ulong cursor, out uint id)
-    {
-        if (cursor == 0)
-        {
-            id = ++lastScanId == 0 ? ++lastScanId : lastScanId;
-            var snapshot = Keys.Keys.ToArray();
-            ScanSnapshots[id] = snapshot;
-            // Scans abandoned half way are forgotten: the 16 most recent are kept.
-            ScanSnapshots.Remove(id - 16);
-            return snapshot;
-        }
-        id = (uint)(cursor >> 32);
-        return ScanSnapshots.GetValueOrDefault(id);
-    }
-
-    /// <summary>Forgets a finished scan.</summary>
-    public static void EndScan(uint id) => ScanSnapshots.Remove(id);
+    /// <summary>The names of every key, for a SCAN snapshot.</summary>
+    private static string[] KeyNames() => Keys.Keys.ToArray();
 
     /// <summary>
     /// A round of active expiry: looks at the keys with a deadline, a bounded number (about a millisecond's

@@ -1,33 +1,6 @@
 using System.Diagnostics;
-using Molt;
 
 namespace Kv;
-
-/// <summary>A key's value, deadline and access statistics.</summary>
-internal sealed class Entry(Value value)
-{
-    /// <summary>The value: a string, a list or a hash.</summary>
-    public Value Value = value;
-
-    /// <summary>When the key expires, in Unix milliseconds; 0 when it does not.</summary>
-    public long Deadline;
-
-    /// <summary>
-    /// When the key was last read or written, in Unix milliseconds (OBJECT IDLETIME). A key that comes from an
-    /// earlier release, which kept no such time, counts as accessed at the update.
-    /// </summary>
-    public long LastAccess = Clock.NowMs;
-
-    /// <summary>How many times the key was read or written (OBJECT FREQ); keys from an earlier release start at 0.</summary>
-    public long AccessCount;
-
-    /// <summary>Records an access by a command.</summary>
-    public void Touch(long now)
-    {
-        LastAccess = now;
-        AccessCount++;
-    }
-}
 
 /// <summary>One part of the keyspace: the keys whose hash falls on it.</summary>
 internal sealed class Shard
@@ -41,7 +14,7 @@ internal sealed class Shard
 /// deadline ordered by deadline, which active expiry takes from the front. Every access goes through
 /// <see cref="Gate"/>: commands run one at a time, as in Redis, and the lock is never held across an await.
 /// </summary>
-internal static class Store
+internal static partial class Store
 {
     /// <summary>How many shards the keyspace has.</summary>
     public const int ShardCount = 16;
@@ -55,15 +28,6 @@ internal static class Store
     private static readonly SortedDictionary<long, HashSet<string>> ExpiryIndex = [];
 
     private static int indexedKeys;
-
-    /// <summary>The key lists that SCAN cursors walk, by cursor id (the cursor's high 32 bits).</summary>
-    private static readonly Dictionary<uint, string[]> ScanSnapshots = [];
-
-    private static uint lastScanId;
-
-    /// <summary>How many keys the release before sharding had, for the state check; -1 when not restructured by this update.</summary>
-    [NotMigrated]
-    private static int keysBeforeRestructuring = -1;
 
     /// <summary>How many keys there are (expired ones not yet removed included, as in Redis).</summary>
     public static int Count
@@ -81,63 +45,6 @@ internal static class Store
 
     /// <summary>How many keys have a deadline.</summary>
     public static int ExpiresCount => indexedKeys;
-
-    /// <summary>
-    /// Release 3 held the whole keyspace in one dictionary and its keys with a deadline in a set: its entries
-    /// (already rebuilt as this release's) are dealt into the shards, and the expiry index is built from their deadlines.
-    /// </summary>
-    [AfterTransfer]
-    private static void Restructure(OldVersion old)
-    {
-        var statics = old.Statics("Kv.Store");
-        if (!statics.Has("Keys"))
-        {
-            return; // Already sharded.
-        }
-        var keys = statics.Get<Dictionary<string, Entry>>("Keys");
-        keysBeforeRestructuring = keys.Count;
-        // Release 3's active expiry worked from a set of the keys with a deadline and the part of it a pass had yet to
-        // visit; the deadline index built below replaces both, so they are read only to say they are dealt with.
-        _ = statics.Get<HashSet<string>>("WithDeadline");
-        _ = statics.Get<Queue<string>>("ExpiryWork");
-        foreach (var (key, entry) in keys)
-        {
-            ShardOf(key).Keys.Add(key, entry);
-            if (entry.Deadline != 0)
-            {
-                Index(key, entry.Deadline);
-            }
-        }
-    }
-
-    [StateCheck(Description = "the shards hold every key of the old keyspace, and every key with a deadline is in the expiry index")]
-    private static void ShardsAndIndexAgree()
-    {
-        if (keysBeforeRestructuring >= 0 && Count != keysBeforeRestructuring)
-        {
-            throw new InvalidOperationException($"The shards hold {Count} keys; the old keyspace had {keysBeforeRestructuring}.");
-        }
-        var withDeadline = 0;
-        foreach (var shard in Shards)
-        {
-            foreach (var (key, entry) in shard.Keys)
-            {
-                if (entry.Deadline == 0)
-                {
-                    continue;
-                }
-                withDeadline++;
-                if (!ExpiryIndex.TryGetValue(entry.Deadline, out var due) || !due.Contains(key))
-                {
-                    throw new InvalidOperationException($"Key '{key}' has a deadline but is not in the expiry index.");
-                }
-            }
-        }
-        if (withDeadline != indexedKeys)
-        {
-            throw new InvalidOperationException($"The expiry index has {indexedKeys} keys; {withDeadline} keys have a deadline.");
-        }
-    }
 
     private static Shard[] NewShards()
     {
@@ -281,33 +188,18 @@ internal static class Store
         return keys;
     }
 
-    /// <summary>
-    /// The keys a SCAN cursor walks. Cursor 0 takes a snapshot of the key names; the cursor is its id and a
-    /// position in it, so that every key present for the whole scan is returned once, whatever changes meanwhile.
-    /// </summary>
-    public static string[]? ScanKeys(ulong cursor, out uint id)
+    /// <summary>The names of every key, for a SCAN snapshot.</summary>
+    private static string[] KeyNames()
     {
-        if (cursor == 0)
+        var names = new string[Count];
+        var at = 0;
+        foreach (var shard in Shards)
         {
-            id = ++lastScanId == 0 ? ++lastScanId : lastScanId;
-            var snapshot = new string[Count];
-            var at = 0;
-            foreach (var shard in Shards)
-            {
-                shard.Keys.Keys.CopyTo(snapshot, at);
-                at += shard.Keys.Count;
-            }
-            ScanSnapshots[id] = snapshot;
-            // Scans abandoned half way are forgotten: the 16 most recent are kept.
-            ScanSnapshots.Remove(id - 16);
-            return snapshot;
+            shard.Keys.Keys.CopyTo(names, at);
+            at += shard.Keys.Count;
         }
-        id = (uint)(cursor >> 32);
-        return ScanSnapshots.GetValueOrDefault(id);
+        return names;
     }
-
-    /// <summary>Forgets a finished scan.</summary>
-    public static void EndScan(uint id) => ScanSnapshots.Remove(id);
 
     /// <summary>
     /// A round of active expiry: removes the keys at the front of the expiry index whose deadline has passed,

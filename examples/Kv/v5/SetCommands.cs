@@ -3,6 +3,22 @@ namespace Kv;
 /// <summary>The commands of sets (new in release 5).</summary>
 internal static partial class Commands
 {
+    /// <summary>Executes a command of sets; false when the name is none of them.</summary>
+    private static bool ExecuteSetCommand(Connection c, ReadOnlySpan<char> name, long now)
+    {
+        switch (name)
+        {
+            case "SADD": if (Arity(c, -3, "sadd")) SAdd(c, now); break;
+            case "SREM": if (Arity(c, -3, "srem")) SRem(c, now); break;
+            case "SMEMBERS": if (Arity(c, 2, "smembers")) SMembers(c, now); break;
+            case "SISMEMBER": if (Arity(c, 3, "sismember")) SIsMember(c, now); break;
+            case "SCARD": if (Arity(c, 2, "scard")) SCard(c, now); break;
+            default:
+                return false;
+        }
+        return true;
+    }
+
     private static void SAdd(Connection c, long now)
     {
         var key = c.Key(1);

@@ -2,9 +2,10 @@ namespace Kv;
 
 /// <summary>
 /// Glob-style patterns as Redis's KEYS, SCAN MATCH and CONFIG GET take them: <c>*</c>, <c>?</c>, <c>[abc]</c>,
-/// <c>[^abc]</c>, ranges <c>[a-c]</c> and <c>\</c> escapes (Redis's <c>stringmatchlen</c>).
+/// <c>[^abc]</c> and <c>\</c> escapes (Redis's <c>stringmatchlen</c>). Each release's <c>GlobClass.cs</c> matches a
+/// character class: release 5 fixes ranges there.
 /// </summary>
-internal static class Glob
+internal static partial class Glob
 {
     /// <summary>Whether <paramref name="text"/> matches <paramref name="pattern"/>.</summary>
     public static bool IsMatch(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
@@ -36,55 +37,13 @@ internal static class Glob
                     s++;
                     break;
                 case '[':
-                {
                     p++;
-                    var negate = p < pattern.Length && pattern[p] == '^';
-                    if (negate)
-                    {
-                        p++;
-                    }
-                    var matched = false;
-                    while (true)
-                    {
-                        if (p >= pattern.Length)
-                        {
-                            p--; // An unclosed class ends the pattern, as in Redis.
-                            break;
-                        }
-                        if (pattern[p] == '\\' && p + 1 < pattern.Length)
-                        {
-                            p++;
-                            matched |= pattern[p] == text[s];
-                        }
-                        else if (pattern[p] == ']')
-                        {
-                            break;
-                        }
-                        else if (p + 2 < pattern.Length && pattern[p + 1] == '-')
-                        {
-                            // A range; reversed bounds are swapped, as Redis does.
-                            var low = pattern[p];
-                            var high = pattern[p + 2];
-                            if (low > high)
-                            {
-                                (low, high) = (high, low);
-                            }
-                            matched |= text[s] >= low && text[s] <= high;
-                            p += 2;
-                        }
-                        else
-                        {
-                            matched |= pattern[p] == text[s];
-                        }
-                        p++;
-                    }
-                    if (matched == negate)
+                    if (!MatchesClass(pattern, ref p, text[s]))
                     {
                         return false;
                     }
                     s++;
                     break;
-                }
                 case '\\' when p + 1 < pattern.Length:
                     p++;
                     if (pattern[p] != text[s])

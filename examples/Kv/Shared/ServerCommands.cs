@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Kv;
+
+/// <summary>The commands about the server, the connection and the keyspace as a whole, the same in every release: KEYS, FLUSHDB/FLUSHALL, PING, SELECT, CLIENT, CONFIG, COMMAND, INFO.</summary>
+internal static partial class Commands
+{
+    private static void Keys(Connection c, long now)
+    {
+        var keys = Store.Matching(c.Key(1), now);
+        c.Output.ArrayHeader(keys.Count);
+        foreach (var key in keys)
+        {
+            c.Output.Bulk(key);
+        }
+    }
+
+    private static void Flush(Connection c)
+    {
+        if (c.ArgCount > 2 || (c.ArgCount == 2 && !c.Is(1, "ASYNC") && !c.Is(1, "SYNC")))
+        {
+            c.Output.Error(SyntaxError);
+            return;
+        }
+        Store.Clear();
+        c.Output.Ok();
+    }
+
+    private static void Ping(Connection c)
+    {
+        switch (c.ArgCount)
+        {
+            case 1:
+                c.Output.Raw("+PONG\r\n"u8);
+                break;
+            case 2:
+                c.Output.Bulk(c.Arg(1));
+                break;
+            default:
+                c.Output.Error("ERR wrong number of arguments for 'ping' command");
+                break;
+        }
+    }
+
+    private static void Select(Connection c)
+    {
+        if (!Number.TryParseInt64(c.Arg(1), out var db))
+        {
+            c.Output.Error(NotInteger);
+        }
+        else if (db != 0)
+        {
+            c.Output.Error("ERR DB index is out of range");
+        }
+        else
+        {
+            c.Db = 0;
+            c.Output.Ok();
+        }
+    }
+
+    /// <summary>CLIENT SETNAME / GETNAME / ID / INFO.</summary>
+    private static void Client(Connection c)
+    {
+        if (c.Is(1, "SETNAME"))
+        {
+            if (!Arity(c, 3, "client|setname"))
+            {
+                return;
+            }
+            foreach (var b in c.Arg(2))
+            {
+                if (b is < (byte)'!' or > (byte)'~')
+                {
+                    c.Output.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+                    return;
+                }
+            }
+            c.Name = c.ArgLengths[2] == 0 ? null : c.Key(2);
+            c.Output.Ok();
+        }
+        else if (c.Is(1, "GETNAME"))
+        {
+            if (!Arity(c, 2, "client|getname"))
+            {
+                return;
+            }
+            if (c.Name is null)
+            {
+                c.Output.Null();
+            }
+            else
+            {
+                c.Output.Bulk(c.Name);
+            }
+        }
+        else if (c.Is(1, "ID"))
+        {
+            if (Arity(c, 2, "client|id"))
+            {
+                c.Output.Integer(c.Id);
+            }
+        }
+        else if (c.Is(1, "INFO"))
+        {
+            if (Arity(c, 2, "client|info"))
+            {
+                c.Output.Bulk($"id={c.Id} addr={c.Socket.RemoteEndPoint} name={c.Name} db={c.Db}\n");
+            }
+        }
+        else
+        {
+            c.Output.Error($"ERR unknown subcommand '{Printable(c.Arg(1))}'. Try CLIENT HELP.");
+        }
+    }
+
+    /// <summary>CONFIG GET answers the few settings clients ask about (redis-benchmark asks for save and appendonly).</summary>
+    private static void Config(Connection c)
+    {
+        if (c.Is(1, "GET"))
+        {
+            if (!Arity(c, -3, "config|get"))
+            {
+                return;
+            }
+            (string Name, string Value)[] settings = [("save", ""), ("appendonly", "no"), ("databases", "1")];
+            var found = new List<(string Name, string Value)>();
+            foreach (var setting in settings)
+            {
+                for (var i = 2; i < c.ArgCount; i++)
+                {
+                    if (Glob.IsMatch(c.Key(i).ToLowerInvariant(), setting.Name))
+                    {
+                        found.Add(setting);
+                        break;
+                    }
+                }
+            }
+            c.Output.ArrayHeader(found.Count * 2);
+            foreach (var (name, value) in found)
+            {
+                c.Output.Bulk(name);
+                c.Output.Bulk(value);
+            }
+        }
+        else if (c.Is(1, "RESETSTAT"))
+        {
+            if (Arity(c, 2, "config|resetstat"))
+            {
+                c.Output.Ok();
+            }
+        }
+        else
+        {
+            c.Output.Error($"ERR unknown subcommand '{Printable(c.Arg(1))}'. Try CONFIG HELP.");
+        }
+    }
+
+    /// <summary>COMMAND: no command table is published; clients such as redis-cli do without it.</summary>
+    private static void Command(Connection c)
+    {
+        if (c.ArgCount >= 2 && c.Is(1, "COUNT"))
+        {
+            c.Output.Integer(0);
+        }
+        else
+        {
+            c.Output.ArrayHeader(0);
+        }
+    }
+
+    /// <summary>INFO [section ...]: the sections Server, Clients and Keyspace.</summary>
+    private static void Info(Connection c)
+    {
+        bool server = c.ArgCount == 1, clients = c.ArgCount == 1, keyspace = c.ArgCount == 1;
+        for (var i = 1; i < c.ArgCount; i++)
+        {
+            var all = c.Is(i, "ALL") || c.Is(i, "DEFAULT") || c.Is(i, "EVERYTHING");
+            server |= all || c.Is(i, "SERVER");
+            clients |= all || c.Is(i, "CLIENTS");
+            keyspace |= all || c.Is(i, "KEYSPACE");
+        }
+        var text = new StringBuilder();
+        if (server)
+        {
+            text.Append("# Server\r\n")
+                .Append("redis_version:7.0.0\r\n")
+                .Append(CultureInfo.InvariantCulture, $"kv_version:{ReleaseNumber}\r\n")
+                .Append("redis_mode:standalone\r\n")
+                .Append(CultureInfo.InvariantCulture, $"process_id:{Environment.ProcessId}\r\n")
+                .Append(CultureInfo.InvariantCulture, $"tcp_port:{Program.Port}\r\n")
+                .Append(CultureInfo.InvariantCulture, $"uptime_in_seconds:{(long)(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds}\r\n")
+                .Append("\r\n");
+        }
+        if (clients)
+        {
+            text.Append("# Clients\r\n")
+                .Append(CultureInfo.InvariantCulture, $"connected_clients:{Server.ConnectedClients}\r\n")
+                .Append("\r\n");
+        }
+        if (keyspace)
+        {
+            text.Append("# Keyspace\r\n");
+            if (Store.Count > 0)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"db0:keys={Store.Count},expires={Store.ExpiresCount},avg_ttl=0\r\n");
+            }
+        }
+        c.Output.Bulk(text.ToString());
+    }
+}

@@ -1,0 +1,18 @@
+namespace Kv;
+
+/// <summary>The command table of release 3: TYPE (which no longer counts as an access), OBJECT, and the commands of lists and hashes.</summary>
+internal static partial class Commands
+{
+    /// <summary>Executes a command that release 3 has and release 1 had not; false when it knows no such command.</summary>
+    private static bool ExecuteAddedCommand(Connection c, ReadOnlySpan<char> name, long now)
+    {
+        switch (name)
+        {
+            case "TYPE": if (Arity(c, 2, "type")) c.Output.Simple(Store.Peek(c.Key(1), now)?.Value.TypeName ?? "none"); break;
+            case "OBJECT": if (Arity(c, -2, "object")) ObjectInfo(c, now); break;
+            default:
+                return ExecuteListOrHashCommand(c, name, now);
+        }
+        return true;
+    }
+}

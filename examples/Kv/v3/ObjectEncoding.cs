@@ -1,0 +1,15 @@
+namespace Kv;
+
+/// <summary>OBJECT ENCODING: the encoding Redis would use for a value.</summary>
+internal static partial class Commands
+{
+    /// <summary>The encoding Redis would report for a value of this size.</summary>
+    private static string EncodingOf(Value value) => value switch
+    {
+        StringValue s when s.Bytes.Length <= 20 && Number.TryParseInt64(s.Bytes, out _) => "int",
+        StringValue s => s.Bytes.Length <= 44 ? "embstr" : "raw",
+        ListValue => "quicklist",
+        HashValue h => h.Fields.Count <= 128 ? "listpack" : "hashtable",
+        _ => "unknown",
+    };
+}
