@@ -1,0 +1,683 @@
+#!/usr/bin/python3
+"""Functional suite of the kv server with Debian's Python redis client (redis-py 4.3.4).
+
+    /usr/bin/python3 kv_functional.py --port P --version N|redis [--only SUBSTRING]
+
+Checks Redis's semantics for the commands version N has (v1 strings, keys, expiry and connection commands; v2 +
+lists, hashes and TYPE; v3 + OBJECT FREQ/IDLETIME; v5 + sets); `--version redis` checks everything against a real
+redis-server, which proves the checks test Redis's behaviour and not kv's. Each check starts with FLUSHDB: the
+suite owns the server. Prints `PASS name` / `FAIL name: why` per check, then `N passed, M failed`; exit 1 if any
+check failed.
+"""
+
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import redis  # noqa: E402
+
+from kvcheck import REDIS, SOCKET_TIMEOUT, CheckFailed, Raw, Suite, encode_command, eq, ok, main_guard, \
+    parse_args, short, values, wait_until  # noqa: E402
+
+suite = Suite("kv_functional")
+
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+NOT_INTEGER = "ERR value is not an integer or out of range"
+SYNTAX = "ERR syntax error"
+
+
+class Context:
+    def __init__(self, args):
+        self.args = args
+        self.level = args.level
+        self.r = redis.Redis(host=args.host, port=args.port, socket_timeout=SOCKET_TIMEOUT,
+                             socket_connect_timeout=SOCKET_TIMEOUT)
+        self._raws = []
+        self.r.flushdb()
+        self.raw = self.connect()
+
+    def connect(self):
+        raw = Raw(self.args.host, self.args.port)
+        self._raws.append(raw)
+        return raw
+
+    def error(self, expected, *command, raw=None):
+        """Sends the command raw and checks that the reply is exactly the error `expected`."""
+        eq((raw or self.raw).call(*command), ("-", expected), " ".join(map(str, command)))
+
+    def close(self):
+        for raw in self._raws:
+            raw.close()
+        self.r.close()
+
+
+def unknown(name, *args):
+    """Redis 7's unknown-command error text (the name as sent; up to 128 chars of the first args, quoted)."""
+    shown = "".join(f"'{a}' " for a in args)
+    return f"ERR unknown command '{name}', with args beginning with: {shown}"
+
+
+# ---------------------------------------------------------------- connection
+
+
+@suite.check()
+def check_ping(c):
+    eq(c.raw.call("PING"), ("+", "PONG"), "PING")
+    eq(c.raw.call("PING", "hello"), ("$", b"hello"), "PING hello")
+    eq(c.r.ping(), True, "redis-py ping")
+
+
+@suite.check()
+def check_echo(c):
+    eq(c.raw.call("ECHO", "a b\r\nc"), ("$", b"a b\r\nc"), "ECHO")
+    eq(c.r.echo(b""), b"", "ECHO empty")
+
+
+@suite.check()
+def check_command_names_case_insensitive(c):
+    eq(c.raw.call("sEt", "k", "v"), ("+", "OK"), "sEt")
+    eq(c.raw.call("get", "k"), ("$", b"v"), "get")
+
+
+@suite.check()
+def check_unknown_command_error(c):
+    c.error(unknown("nosuchcommand", "a", "b"), "nosuchcommand", "a", "b")
+    c.error(unknown("NoSuch"), "NoSuch")
+
+
+@suite.check()
+def check_wrong_number_of_arguments(c):
+    c.error("ERR wrong number of arguments for 'get' command", "GET")
+    c.error("ERR wrong number of arguments for 'set' command", "SET", "k")
+    c.error("ERR wrong number of arguments for 'expire' command", "EXPIRE", "k")
+    c.error("ERR wrong number of arguments for 'mset' command", "MSET", "a", "1", "b")
+
+
+@suite.check()
+def check_select(c):
+    eq(c.raw.call("SELECT", "0"), ("+", "OK"), "SELECT 0")
+    c.error("ERR DB index is out of range", "SELECT", "16")
+    c.error(NOT_INTEGER, "SELECT", "abc")
+
+
+@suite.check(only_kv=True)
+def check_select_other_db_refused(c):
+    c.error("ERR DB index is out of range", "SELECT", "1")
+    eq(c.raw.call("SET", "k", "v"), ("+", "OK"), "the connection still works on db 0")
+
+
+@suite.check()
+def check_client_setname_getname(c):
+    eq(c.raw.call("CLIENT", "GETNAME"), ("$", None), "GETNAME before SETNAME")
+    eq(c.raw.call("CLIENT", "SETNAME", "worker-1"), ("+", "OK"), "SETNAME")
+    eq(c.raw.call("CLIENT", "GETNAME"), ("$", b"worker-1"), "GETNAME")
+    other = c.connect()
+    eq(other.call("CLIENT", "GETNAME"), ("$", None), "another connection's name")
+    c.error("ERR Client names cannot contain spaces, newlines or special characters.", "CLIENT", "SETNAME", "a b")
+    eq(c.raw.call("CLIENT", "GETNAME"), ("$", b"worker-1"), "name kept after a refused SETNAME")
+    eq(c.r.client_setname("py"), True, "redis-py client_setname")
+    eq(c.r.client_getname(), "py", "redis-py client_getname")
+
+
+@suite.check()
+def check_client_id(c):
+    kind, first = c.raw.call("CLIENT", "ID")
+    eq(kind, ":", "CLIENT ID reply type")
+    eq(c.raw.call("CLIENT", "ID"), (":", first), "the same id on the same connection")
+    kind, other = c.connect().call("CLIENT", "ID")
+    ok(kind == ":" and other != first, f"another connection has another id (got {other} and {first})")
+
+
+@suite.check()
+def check_quit(c):
+    raw = c.connect()
+    eq(raw.call("QUIT"), ("+", "OK"), "QUIT")
+    ok(raw.closed_by_peer(), "the server closes the connection after QUIT")
+    eq(c.raw.call("PING"), ("+", "PONG"), "other connections unaffected")
+
+
+@suite.check()
+def check_info(c):
+    kind, text = c.raw.call("INFO")
+    eq(kind, "$", "INFO reply type")
+    text = text.decode()
+    ok("# Server\r\n" in text, "INFO has a '# Server' section (lines ended by CRLF)")
+    ok("redis_version:" in text, "INFO has redis_version")
+    if c.level != REDIS:
+        ok(f"kv_version:{c.level}\r\n" in text, f"INFO server says kv_version:{c.level}: {short(text, 400)}")
+    kind, server = c.raw.call("INFO", "server")
+    ok(kind == "$" and b"redis_version:" in server, "INFO server")
+    info = c.r.info()
+    ok("redis_version" in info and "tcp_port" in info and "process_id" in info,
+       f"redis-py parses INFO with redis_version, tcp_port, process_id: {short(sorted(info), 300)}")
+    eq(int(info["tcp_port"]), c.args.port, "tcp_port")
+    if c.level != REDIS:
+        eq(info.get("kv_version"), c.level, "redis-py reads kv_version")
+
+
+@suite.check()
+def check_info_keyspace(c):
+    c.r.set("a", "1")
+    c.r.set("b", "2")
+    c.r.set("c", "3", ex=1000)
+    text = c.raw.call("INFO")[1].decode()
+    ok("# Keyspace\r\n" in text, "INFO has '# Keyspace'")
+    ok("db0:keys=3,expires=1," in text, f"'db0:keys=3,expires=1,' in INFO: {short(text[text.find('# Keyspace'):], 200)}")
+    eq(c.r.info("keyspace").get("db0", {}).get("keys"), 3, "redis-py keyspace db0 keys")
+
+
+@suite.check()
+def check_config_get(c):
+    kind, items = c.raw.call("CONFIG", "GET", "save")
+    eq(kind, "*", "CONFIG GET reply type")
+    ok(values((kind, items)) in ([], [b"save", b""]), f"CONFIG GET save: {short(items)}")
+    kind, items = c.raw.call("CONFIG", "GET", "appendonly")
+    ok(values((kind, items)) in ([], [b"appendonly", b"no"]), f"CONFIG GET appendonly: {short(items)}")
+
+
+@suite.check()
+def check_command_reply_is_array(c):
+    kind, _ = c.raw.call("COMMAND")
+    eq(kind, "*", "COMMAND reply type")
+
+
+# ---------------------------------------------------------------- strings
+
+
+@suite.check()
+def check_set_get(c):
+    eq(c.raw.call("SET", "k", "v"), ("+", "OK"), "SET")
+    eq(c.raw.call("GET", "k"), ("$", b"v"), "GET")
+    eq(c.raw.call("SET", "k", "w"), ("+", "OK"), "SET again")
+    eq(c.r.get("k"), b"w", "overwritten")
+    eq(c.raw.call("GET", "missing"), ("$", None), "GET missing is a null bulk")
+    eq(c.raw.call("SET", "empty", ""), ("+", "OK"), "SET empty")
+    eq(c.raw.call("GET", "empty"), ("$", b""), "GET empty value")
+
+
+@suite.check()
+def check_set_nx_xx(c):
+    eq(c.raw.call("SET", "k", "1", "NX"), ("+", "OK"), "NX on a missing key")
+    eq(c.raw.call("SET", "k", "2", "NX"), ("$", None), "NX on an existing key is a null bulk")
+    eq(c.r.get("k"), b"1", "NX kept the value")
+    eq(c.raw.call("SET", "other", "1", "XX"), ("$", None), "XX on a missing key")
+    eq(c.r.exists("other"), 0, "XX created nothing")
+    eq(c.raw.call("SET", "k", "3", "xx"), ("+", "OK"), "XX on an existing key (lower case option)")
+    eq(c.r.get("k"), b"3", "XX set the value")
+    eq(c.r.set("k", "4", nx=True), None, "redis-py set nx")
+    c.error(SYNTAX, "SET", "k", "v", "NX", "XX")
+
+
+@suite.check()
+def check_set_ex_px(c):
+    eq(c.raw.call("SET", "k", "v", "EX", "100"), ("+", "OK"), "SET EX")
+    ttl = c.r.ttl("k")
+    ok(98 <= ttl <= 100, f"TTL after EX 100 is {ttl}")
+    eq(c.raw.call("SET", "p", "v", "PX", "100000"), ("+", "OK"), "SET PX")
+    pttl = c.r.pttl("p")
+    ok(90000 < pttl <= 100000, f"PTTL after PX 100000 is {pttl}")
+    eq(c.r.set("n", "v", ex=50, nx=True), True, "redis-py set ex nx")
+    ok(0 < c.r.ttl("n") <= 50, "TTL after ex+nx")
+
+
+@suite.check()
+def check_set_invalid_options(c):
+    c.error("ERR invalid expire time in 'set' command", "SET", "k", "v", "EX", "0")
+    c.error("ERR invalid expire time in 'set' command", "SET", "k", "v", "PX", "-5")
+    c.error(NOT_INTEGER, "SET", "k", "v", "EX", "abc")
+    c.error(SYNTAX, "SET", "k", "v", "EX")
+    c.error(SYNTAX, "SET", "k", "v", "EX", "10", "PX", "100")
+    c.error(SYNTAX, "SET", "k", "v", "BOGUS")
+    eq(c.r.exists("k"), 0, "no refused SET wrote the key")
+
+
+@suite.check()
+def check_set_clears_ttl(c):
+    c.r.set("k", "v", ex=100)
+    c.r.set("k", "w")
+    eq(c.r.ttl("k"), -1, "a plain SET removes the old TTL")
+
+
+@suite.check()
+def check_mset_mget(c):
+    eq(c.raw.call("MSET", "a", "1", "b", "2"), ("+", "OK"), "MSET")
+    eq(values(c.raw.call("MGET", "a", "missing", "b")), [b"1", None, b"2"], "MGET with a missing key")
+    eq(c.r.mget(["a", "b"]), [b"1", b"2"], "redis-py mget")
+
+
+@suite.check()
+def check_incr_decr(c):
+    eq(c.raw.call("INCR", "n"), (":", 1), "INCR on a missing key")
+    eq(c.raw.call("INCRBY", "n", "10"), (":", 11), "INCRBY")
+    eq(c.raw.call("DECR", "n"), (":", 10), "DECR")
+    eq(c.raw.call("DECRBY", "n", "15"), (":", -5), "DECRBY")
+    eq(c.raw.call("INCRBY", "n", "-5"), (":", -10), "INCRBY negative")
+    eq(c.r.get("n"), b"-10", "the value is the decimal text")
+    c.r.set("s", "12")
+    eq(c.r.incr("s"), 13, "INCR on a string that holds an integer")
+
+
+@suite.check()
+def check_incr_errors(c):
+    c.r.set("s", "abc")
+    c.error(NOT_INTEGER, "INCR", "s")
+    c.error(NOT_INTEGER, "INCRBY", "n", "abc")
+    c.r.set("big", "9223372036854775807")
+    c.error("ERR increment or decrement would overflow", "INCR", "big")
+    eq(c.r.get("big"), b"9223372036854775807", "the value is unchanged after an overflow")
+
+
+@suite.check()
+def check_incr_keeps_ttl(c):
+    c.r.set("n", "1", ex=100)
+    c.r.incr("n")
+    ok(0 < c.r.ttl("n") <= 100, f"INCR keeps the TTL (TTL is {c.r.ttl('n')})")
+
+
+@suite.check()
+def check_del_exists(c):
+    c.r.mset({"a": "1", "b": "2", "c": "3"})
+    eq(c.raw.call("EXISTS", "a", "a", "missing", "b"), (":", 3), "EXISTS counts each argument")
+    eq(c.raw.call("DEL", "a", "b", "missing"), (":", 2), "DEL counts the keys removed")
+    eq(c.raw.call("DEL", "a"), (":", 0), "DEL of a missing key")
+    eq(c.raw.call("EXISTS", "a"), (":", 0), "EXISTS after DEL")
+    eq(c.r.exists("c"), 1, "redis-py exists")
+
+
+@suite.check()
+def check_dbsize_flushdb_flushall(c):
+    eq(c.raw.call("DBSIZE"), (":", 0), "DBSIZE of an empty db")
+    for i in range(7):
+        c.r.set(f"k{i}", i)
+    eq(c.raw.call("DBSIZE"), (":", 7), "DBSIZE")
+    eq(c.raw.call("FLUSHDB"), ("+", "OK"), "FLUSHDB")
+    eq(c.r.dbsize(), 0, "DBSIZE after FLUSHDB")
+    c.r.set("k", "v", ex=100)
+    eq(c.raw.call("FLUSHALL"), ("+", "OK"), "FLUSHALL")
+    eq(c.r.dbsize(), 0, "DBSIZE after FLUSHALL")
+    eq(c.r.ttl("k"), -2, "the flushed key's TTL is gone too")
+
+
+# ---------------------------------------------------------------- expiry
+
+
+@suite.check()
+def check_ttl_pttl_missing_and_persistent(c):
+    eq(c.raw.call("TTL", "missing"), (":", -2), "TTL of a missing key")
+    eq(c.raw.call("PTTL", "missing"), (":", -2), "PTTL of a missing key")
+    c.r.set("k", "v")
+    eq(c.raw.call("TTL", "k"), (":", -1), "TTL of a key without expiry")
+    eq(c.raw.call("PTTL", "k"), (":", -1), "PTTL of a key without expiry")
+
+
+@suite.check()
+def check_expire_pexpire(c):
+    eq(c.raw.call("EXPIRE", "missing", "10"), (":", 0), "EXPIRE of a missing key")
+    c.r.set("k", "v")
+    eq(c.raw.call("EXPIRE", "k", "100"), (":", 1), "EXPIRE")
+    ttl = c.r.ttl("k")
+    ok(98 <= ttl <= 100, f"TTL after EXPIRE 100 is {ttl}")
+    eq(c.raw.call("PEXPIRE", "k", "5000"), (":", 1), "PEXPIRE")
+    pttl = c.r.pttl("k")
+    ok(4000 < pttl <= 5000, f"PTTL after PEXPIRE 5000 is {pttl}")
+    ok(c.r.ttl("k") in (4, 5), f"TTL after PEXPIRE 5000 is {c.r.ttl('k')} (rounded seconds)")
+    c.error(NOT_INTEGER, "EXPIRE", "k", "abc")
+
+
+@suite.check()
+def check_expire_non_positive_deletes(c):
+    c.r.set("k", "v")
+    eq(c.raw.call("EXPIRE", "k", "-1"), (":", 1), "EXPIRE with a negative time")
+    eq(c.r.exists("k"), 0, "a key given a negative expire is deleted at once")
+    c.r.set("p", "v")
+    eq(c.raw.call("PEXPIRE", "p", "0"), (":", 1), "PEXPIRE 0")
+    eq(c.r.get("p"), None, "a key given PEXPIRE 0 is gone")
+
+
+@suite.check()
+def check_persist(c):
+    c.r.set("k", "v", ex=100)
+    eq(c.raw.call("PERSIST", "k"), (":", 1), "PERSIST removes a TTL")
+    eq(c.r.ttl("k"), -1, "TTL after PERSIST")
+    eq(c.raw.call("PERSIST", "k"), (":", 0), "PERSIST without a TTL")
+    eq(c.raw.call("PERSIST", "missing"), (":", 0), "PERSIST of a missing key")
+    eq(c.r.get("k"), b"v", "the value is kept")
+
+
+@suite.check()
+def check_lazy_expiry(c):
+    c.r.set("k", "v", px=50)
+    c.r.set("keep", "v")
+    time.sleep(0.3)
+    eq(c.raw.call("GET", "k"), ("$", None), "GET of an expired key")
+    eq(c.r.exists("k"), 0, "EXISTS of an expired key")
+    eq(c.r.ttl("k"), -2, "TTL of an expired key")
+    c.r.set("j", "v", px=50)
+    time.sleep(0.3)
+    eq(c.r.keys("*"), [b"keep"], "KEYS never lists an expired key")
+
+
+@suite.check()
+def check_active_expiry(c):
+    for i in range(20):
+        c.r.set(f"gone{i}", "v", px=100)
+    c.r.set("stays", "v")
+    left = wait_until(lambda: c.r.dbsize() == 1, timeout=5.0)
+    ok(left, f"20 keys set with PX 100 and never read leave DBSIZE within 5 s (DBSIZE is {c.r.dbsize()})")
+    eq(c.r.get("stays"), b"v", "the key without a TTL is kept")
+
+
+# ---------------------------------------------------------------- keys
+
+
+@suite.check()
+def check_keys_glob(c):
+    for key in ["hello", "hallo", "hxllo", "hllo", "heeeello", "a*b", "axb"]:
+        c.r.set(key, "v")
+
+    def keys(pattern):
+        return sorted(k.decode() for k in c.r.keys(pattern))
+
+    eq(keys("h?llo"), ["hallo", "hello", "hxllo"], "KEYS h?llo")
+    eq(keys("h*llo"), ["hallo", "heeeello", "hello", "hllo", "hxllo"], "KEYS h*llo")
+    eq(keys("h[ae]llo"), ["hallo", "hello"], "KEYS h[ae]llo")
+    eq(keys("h[^e]llo"), ["hallo", "hxllo"], "KEYS h[^e]llo")
+    eq(keys("h[a-b]llo"), ["hallo"], "KEYS h[a-b]llo")
+    eq(keys("a\\*b"), ["a*b"], "KEYS a\\*b (escaped star)")
+    eq(len(keys("*")), 7, "KEYS *")
+    eq(keys("nomatch*"), [], "KEYS with no match")
+
+
+@suite.check()
+def check_scan_full_iteration(c):
+    with c.r.pipeline(transaction=False) as p:
+        for i in range(400):
+            p.set(f"scan:{i}", i)
+        for i in range(100):
+            p.set(f"other:{i}", i)
+        p.execute()
+    seen, cursor, calls = set(), 0, 0
+    while True:
+        kind, reply = c.raw.call("SCAN", str(cursor), "COUNT", "37")
+        ok(kind == "*" and len(reply) == 2 and reply[0][0] == "$" and reply[1][0] == "*",
+           f"SCAN replies [bulk cursor, array]: {short(reply)}")
+        cursor = int(reply[0][1])
+        seen.update(item[1] for item in reply[1][1])
+        calls += 1
+        if cursor == 0 or calls > 2000:
+            break
+    eq(cursor, 0, f"SCAN ends with cursor 0 (after {calls} calls)")
+    eq(len(seen), 500, "SCAN COUNT 37 returns every key")
+    matched = set(c.r.scan_iter(match="scan:*", count=50))
+    eq(matched, {f"scan:{i}".encode() for i in range(400)}, "SCAN MATCH scan:* returns exactly the matching keys")
+    c.error("ERR invalid cursor", "SCAN", "abc")
+
+
+# ---------------------------------------------------------------- protocol and load
+
+
+@suite.check()
+def check_pipeline_1000(c):
+    with c.r.pipeline(transaction=False) as p:
+        for i in range(500):
+            p.set(f"p{i}", f"value-{i}")
+            p.get(f"p{i}")
+        results = p.execute()
+    eq(len(results), 1000, "replies to a pipeline of 1000 commands")
+    eq(results[0::2], [True] * 500, "every SET answered OK")
+    eq(results[1::2], [f"value-{i}".encode() for i in range(500)], "every GET answered its value, in order")
+
+
+@suite.check()
+def check_raw_pipeline_in_one_write(c):
+    c.raw.send(b"".join(encode_command("INCR", "n") for _ in range(200)) + encode_command("GET", "n"))
+    replies = [c.raw.read() for _ in range(201)]
+    eq(replies[:200], [(":", i) for i in range(1, 201)], "200 INCRs sent in one write")
+    eq(replies[200], ("$", b"200"), "then the GET")
+
+
+@suite.check()
+def check_command_split_across_writes(c):
+    data = encode_command("SET", "split", "across-many-writes")
+    for i in range(len(data)):
+        c.raw.send(data[i:i + 1])
+        time.sleep(0.002)
+    eq(c.raw.read(), ("+", "OK"), "a command sent one byte at a time")
+    data = encode_command("GET", "split") + encode_command("PING")
+    c.raw.send(data[:7])
+    time.sleep(0.05)
+    c.raw.send(data[7:])
+    eq(c.raw.read(), ("$", b"across-many-writes"), "GET split in two writes")
+    eq(c.raw.read(), ("+", "PONG"), "and the command after it in the same write")
+
+
+@suite.check()
+def check_binary_safe_keys_and_values(c):
+    key = bytes(range(256))
+    value = bytes(range(256)) * 4 + b"\r\n\x00$*\r\n"
+    eq(c.r.set(key, value), True, "SET binary")
+    eq(c.r.get(key), value, "GET binary value under a binary key")
+    eq(c.r.keys("*"), [key], "KEYS returns the binary key intact")
+    eq(c.r.exists(key), 1, "EXISTS binary key")
+    c.r.set(b"k\r\n", b"\xff\xfe")
+    eq(c.r.get(b"k\r\n"), b"\xff\xfe", "a key with CRLF in it")
+    eq(c.r.mget([key, b"k\r\n"]), [value, b"\xff\xfe"], "MGET binary")
+
+
+@suite.check()
+def check_large_value_1mib(c):
+    value = (bytes(range(256)) * 4096)[: 1 << 20]
+    ok(len(value) == 1 << 20, "value is 1 MiB")
+    eq(c.r.set("big", value), True, "SET 1 MiB")
+    got = c.r.get("big")
+    ok(got == value, f"GET returns the 1 MiB value intact (got {len(got or b'')} bytes)")
+    with c.r.pipeline(transaction=False) as p:
+        for i in range(4):
+            p.set(f"big{i}", value)
+        p.get("big3")
+        results = p.execute()
+    ok(results[-1] == value, "4 MiB pipelined, then read back")
+
+
+@suite.check()
+def check_200_concurrent_connections(c):
+    conns = []
+    try:
+        for i in range(200):
+            conns.append(Raw(c.args.host, c.args.port))
+        for i, conn in enumerate(conns):
+            conn.send(encode_command("SET", f"conn:{i}", f"from-{i}"))
+        for i, conn in enumerate(conns):
+            eq(conn.read(), ("+", "OK"), f"SET on connection {i}")
+        for i, conn in enumerate(reversed(conns)):
+            conn.send(encode_command("GET", f"conn:{i}"))
+        for i, conn in enumerate(reversed(conns)):
+            eq(conn.read(), ("$", f"from-{i}".encode()), f"GET on connection {199 - i}")
+        eq(c.r.dbsize(), 200, "200 keys")
+    finally:
+        for conn in conns:
+            conn.close()
+
+
+# ---------------------------------------------------------------- lists, hashes, TYPE (v2)
+
+
+@suite.check(until=1)
+def check_v1_lacks_lists_hashes_type(c):
+    c.error(unknown("lpush", "l", "a"), "lpush", "l", "a")
+    c.error(unknown("hset", "h", "f", "v"), "hset", "h", "f", "v")
+    c.error(unknown("type", "k"), "type", "k")
+
+
+@suite.check(since=2)
+def check_lists_push_range(c):
+    eq(c.raw.call("LPUSH", "l", "a", "b", "c"), (":", 3), "LPUSH returns the length")
+    eq(c.raw.call("RPUSH", "l", "d"), (":", 4), "RPUSH")
+    eq(values(c.raw.call("LRANGE", "l", "0", "-1")), [b"c", b"b", b"a", b"d"], "LRANGE 0 -1")
+    eq(values(c.raw.call("LRANGE", "l", "-2", "-1")), [b"a", b"d"], "LRANGE -2 -1")
+    eq(values(c.raw.call("LRANGE", "l", "1", "100")), [b"b", b"a", b"d"], "LRANGE past the end")
+    eq(values(c.raw.call("LRANGE", "l", "5", "10")), [], "LRANGE out of range")
+    eq(values(c.raw.call("LRANGE", "missing", "0", "-1")), [], "LRANGE of a missing key")
+    eq(c.raw.call("LLEN", "l"), (":", 4), "LLEN")
+    eq(c.raw.call("LLEN", "missing"), (":", 0), "LLEN of a missing key")
+    c.error(NOT_INTEGER, "LRANGE", "l", "a", "b")
+    c.error("ERR wrong number of arguments for 'lpush' command", "LPUSH", "l")
+
+
+@suite.check(since=2)
+def check_lists_pop(c):
+    c.r.rpush("l", "a", "b", "c", "d", "e")
+    eq(c.raw.call("LPOP", "l"), ("$", b"a"), "LPOP")
+    eq(c.raw.call("RPOP", "l"), ("$", b"e"), "RPOP")
+    eq(values(c.raw.call("LPOP", "l", "2")), [b"b", b"c"], "LPOP with a count")
+    eq(values(c.raw.call("RPOP", "l", "5")), [b"d"], "RPOP with a count larger than the list")
+    eq(c.r.exists("l"), 0, "popping the last element removes the key")
+    eq(c.raw.call("LPOP", "l"), ("$", None), "LPOP of a missing key")
+    eq(c.raw.call("RPOP", "l", "2"), ("*", None), "RPOP with a count on a missing key is a null array")
+
+
+@suite.check(since=2)
+def check_hashes(c):
+    eq(c.raw.call("HSET", "h", "f1", "v1", "f2", "v2"), (":", 2), "HSET counts the new fields")
+    eq(c.raw.call("HSET", "h", "f1", "x", "f3", "v3"), (":", 1), "HSET of an existing field adds 0")
+    eq(c.raw.call("HGET", "h", "f1"), ("$", b"x"), "HGET")
+    eq(c.raw.call("HGET", "h", "nofield"), ("$", None), "HGET of a missing field")
+    eq(c.raw.call("HGET", "missing", "f"), ("$", None), "HGET of a missing key")
+    eq(c.raw.call("HLEN", "h"), (":", 3), "HLEN")
+    eq(c.r.hgetall("h"), {b"f1": b"x", b"f2": b"v2", b"f3": b"v3"}, "HGETALL")
+    eq(values(c.raw.call("HGETALL", "missing")), [], "HGETALL of a missing key")
+    eq(c.raw.call("HDEL", "h", "f1", "nofield"), (":", 1), "HDEL counts the fields removed")
+    eq(c.r.hdel("h", "f2", "f3"), 2, "redis-py hdel")
+    eq(c.r.exists("h"), 0, "removing the last field removes the key")
+    eq(c.raw.call("HLEN", "h"), (":", 0), "HLEN of a missing key")
+    c.error("ERR wrong number of arguments for 'hset' command", "HSET", "h", "f1", "v1", "f2")
+
+
+@suite.check(since=2)
+def check_type(c):
+    c.r.set("s", "v")
+    c.r.rpush("l", "a")
+    c.r.hset("h", "f", "v")
+    eq(c.raw.call("TYPE", "s"), ("+", "string"), "TYPE string")
+    eq(c.raw.call("TYPE", "l"), ("+", "list"), "TYPE list")
+    eq(c.raw.call("TYPE", "h"), ("+", "hash"), "TYPE hash")
+    eq(c.raw.call("TYPE", "missing"), ("+", "none"), "TYPE none")
+
+
+@suite.check(since=2)
+def check_wrongtype(c):
+    c.r.set("s", "v")
+    c.r.rpush("l", "a")
+    c.r.hset("h", "f", "v")
+    c.error(WRONGTYPE, "GET", "l")
+    c.error(WRONGTYPE, "INCR", "h")
+    c.error(WRONGTYPE, "LPUSH", "s", "x")
+    c.error(WRONGTYPE, "LRANGE", "h", "0", "-1")
+    c.error(WRONGTYPE, "HSET", "l", "f", "v")
+    c.error(WRONGTYPE, "HGET", "s", "f")
+    eq(values(c.raw.call("MGET", "s", "l", "h")), [b"v", None, None], "MGET answers nil for other types")
+    eq(c.raw.call("SET", "l", "now-a-string"), ("+", "OK"), "SET overwrites a key of any type")
+    eq(c.r.type("l"), b"string", "the list became a string")
+
+
+@suite.check(since=2)
+def check_every_type_in_keys_scan_dbsize_expiry(c):
+    c.r.set("s", "v")
+    c.r.rpush("l", "a")
+    c.r.hset("h", "f", "v")
+    eq(sorted(c.r.keys("*")), [b"h", b"l", b"s"], "KEYS lists every type")
+    eq(set(c.r.scan_iter(count=2)), {b"h", b"l", b"s"}, "SCAN lists every type")
+    eq(c.r.dbsize(), 3, "DBSIZE counts every type")
+    eq(c.r.pexpire("l", 50), True, "PEXPIRE a list")
+    eq(c.r.expire("h", 100), True, "EXPIRE a hash")
+    ok(0 < c.r.ttl("h") <= 100, "TTL of a hash")
+    time.sleep(0.3)
+    eq(c.r.exists("l"), 0, "the list expired")
+    eq(c.r.delete("h", "s"), 2, "DEL removes a hash and a string")
+
+
+# ---------------------------------------------------------------- OBJECT (v3)
+
+
+@suite.check(until=2)
+def check_lacks_object(c):
+    c.error(unknown("object", "freq", "k"), "object", "freq", "k")
+
+
+@suite.check(since=3)
+def check_object_freq(c):
+    if c.level == REDIS:  # Redis tracks the frequency only under an LFU policy
+        c.r.config_set("maxmemory-policy", "allkeys-lfu")
+    try:
+        c.r.set("k", "v")
+        kind, before = c.raw.call("OBJECT", "FREQ", "k")
+        eq(kind, ":", "OBJECT FREQ reply type")
+        for _ in range(10):
+            c.r.get("k")
+        kind, after = c.raw.call("OBJECT", "FREQ", "k")
+        ok(kind == ":" and after > before, f"OBJECT FREQ grows with accesses ({before} then {after} after 10 GETs)")
+        eq(c.raw.call("OBJECT", "FREQ", "missing"), ("$", None), "OBJECT FREQ of a missing key")
+        eq(c.r.object("freq", "k"), after, "redis-py object freq (OBJECT does not count as an access)")
+    finally:
+        if c.level == REDIS:
+            c.r.config_set("maxmemory-policy", "noeviction")
+
+
+@suite.check(since=3)
+def check_object_idletime(c):
+    c.r.set("k", "v")
+    c.r.rpush("l", "a")
+    kind, fresh = c.raw.call("OBJECT", "IDLETIME", "k")
+    ok(kind == ":" and 0 <= fresh <= 1, f"OBJECT IDLETIME of a fresh key is 0 or 1: {fresh}")
+    time.sleep(2.2)
+    idle = c.r.object("idletime", "k")
+    ok(idle >= 2, f"OBJECT IDLETIME after 2.2 s untouched is >= 2: {idle}")
+    ok(c.r.object("idletime", "l") >= 2, "OBJECT IDLETIME of a list")
+    c.r.get("k")
+    after = c.r.object("idletime", "k")
+    ok(after < idle, f"a GET resets the idle time ({idle} then {after})")
+    eq(c.raw.call("OBJECT", "IDLETIME", "missing"), ("$", None), "OBJECT IDLETIME of a missing key")
+
+
+# ---------------------------------------------------------------- sets (v5)
+
+
+@suite.check(until=4)
+def check_lacks_sets(c):
+    c.error(unknown("sadd", "s", "m"), "sadd", "s", "m")
+    c.error(unknown("smembers", "s"), "smembers", "s")
+
+
+@suite.check(since=5)
+def check_sets(c):
+    eq(c.raw.call("SADD", "s", "a", "b", "c", "a"), (":", 3), "SADD counts the new members")
+    eq(c.raw.call("SADD", "s", "a"), (":", 0), "SADD of a member already there")
+    eq(c.raw.call("SCARD", "s"), (":", 3), "SCARD")
+    eq(c.raw.call("SISMEMBER", "s", "b"), (":", 1), "SISMEMBER of a member")
+    eq(c.raw.call("SISMEMBER", "s", "z"), (":", 0), "SISMEMBER of a non-member")
+    eq(c.r.smembers("s"), {b"a", b"b", b"c"}, "SMEMBERS")
+    eq(c.raw.call("SREM", "s", "a", "z"), (":", 1), "SREM counts the members removed")
+    eq(c.raw.call("TYPE", "s"), ("+", "set"), "TYPE set")
+    eq(c.r.srem("s", "b", "c"), 2, "redis-py srem")
+    eq(c.r.exists("s"), 0, "removing the last member removes the key")
+    eq(values(c.raw.call("SMEMBERS", "missing")), [], "SMEMBERS of a missing key")
+    eq(c.raw.call("SCARD", "missing"), (":", 0), "SCARD of a missing key")
+    eq(c.raw.call("SISMEMBER", "missing", "a"), (":", 0), "SISMEMBER of a missing key")
+    c.r.set("str", "v")
+    c.error(WRONGTYPE, "SADD", "str", "a")
+    c.r.sadd("s2", "x")
+    c.error(WRONGTYPE, "GET", "s2")
+    c.error(WRONGTYPE, "LPUSH", "s2", "a")
+    c.error("ERR wrong number of arguments for 'sadd' command", "SADD", "s2")
+
+
+def main():
+    args = parse_args(__doc__)
+    return suite.run(Context, args)
+
+
+if __name__ == "__main__":
+    main_guard(main)
