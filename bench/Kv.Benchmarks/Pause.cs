@@ -24,6 +24,12 @@ internal static class Pause
     public static List<(int From, int To)> Pairs { get; set; } =
         [(1, 2), .. Paths.Versions.Contains(5) && Paths.Versions.Contains(4) ? [(4, 5)] : Array.Empty<(int, int)>()];
 
+    /// <summary>
+    /// Whether the host waits for the old version to be collected before UpdateAsync returns (MoltHostOptions.VerifyUnload,
+    /// on by default): its forced full collections stop the new version too, right after the pause.
+    /// </summary>
+    public static bool VerifyUnload { get; set; } = true;
+
     /// <summary>Connections of the prober, each with one request in flight.</summary>
     public const int ProbeConnections = 4;
 
@@ -32,7 +38,7 @@ internal static class Pause
     private static readonly TimeSpan After = TimeSpan.FromSeconds(1);
 
     private sealed record Row(int From, int To, int Keys, int Run, UpdateResult Result, TimeSpan UpdateCall,
-        TimeSpan ClientMaxPause, TimeSpan ClientMaxUpdate, TimeSpan ClientMaxBaseline, long Requests, long Errors, long DbSizeAfter);
+        TimeSpan ClientMaxPause, TimeSpan ClientMaxUpdate, TimeSpan ClientMaxBaseline, TimeSpan ClientP99Baseline, TimeSpan LongestSentFromPauseStart, TimeSpan LongestAnsweredFromPauseEnd, long Requests, long Errors, long DbSizeAfter);
 
     public static async Task RunAsync()
     {
@@ -40,6 +46,7 @@ internal static class Pause
         Console.WriteLine("  the port read from Kv.Program.Port (by reflection); N keys loaded: $ redis-cli -p PORT --pipe  (SET key:i value-%010d, every 10th with EX 3600)");
         Console.WriteLine($"  $ dotnet Kv.Benchmarks.dll probe --port PORT --connections {ProbeConnections} --keys N --max-seconds 300 --out FILE   (its own process: GET key:random, one in flight per connection)");
         Console.WriteLine($"  {Warmup.TotalSeconds:0} s of probing, a baseline window of {BaselineWindow.TotalSeconds:0} s, then await host.UpdateAsync(\"versions/vT/Kv.dll\"), then {After.TotalSeconds:0} s more;");
+        Console.WriteLine($"  MoltHostOptions.VerifyUnload = {VerifyUnload}");
         Console.WriteLine("  checked: Committed, DBSIZE after = N, INFO kv_version = T, prober errors = 0.");
         Console.WriteLine();
         var rows = new List<Row>();
@@ -53,7 +60,9 @@ internal static class Pause
                     rows.Add(row);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"v{from} -> v{to}, {keys:N0} keys, run {run}: {row.Result}; client max: pause window {Table.Ms(row.ClientMaxPause)}, " +
-                        $"update call {Table.Ms(row.ClientMaxUpdate)}, baseline {Table.Ms(row.ClientMaxBaseline)}; {row.Requests:N0} requests, {row.Errors} errors"));
+                        $"update call {Table.Ms(row.ClientMaxUpdate)}, baseline {Table.Ms(row.ClientMaxBaseline)} (p99 {Table.Ms(row.ClientP99Baseline)}); " +
+                        $"the longest GET of the pause sent {Table.Ms(row.LongestSentFromPauseStart)} after the pause began, answered {Table.Ms(row.LongestAnsweredFromPauseEnd)} after it ended; " +
+                        $"{row.Requests:N0} requests, {row.Errors} errors"));
                 }
             }
         }
@@ -63,7 +72,7 @@ internal static class Pause
 
     private static async Task<Row> MeasureAsync(int from, int to, int keys, int run)
     {
-        var options = new MoltHostOptions { QuiesceTimeout = TimeSpan.FromSeconds(10), RestartTimeout = TimeSpan.FromSeconds(30) };
+        var options = new MoltHostOptions { QuiesceTimeout = TimeSpan.FromSeconds(10), RestartTimeout = TimeSpan.FromSeconds(30), VerifyUnload = VerifyUnload };
         await using var host = await MoltHost.StartAsync(Paths.Kv(from), ["--port", "0"], options);
         var port = ReadPort(host);
         await LoadAsync(port, keys);
@@ -139,9 +148,14 @@ internal static class Pause
         // The pause, as clients see it: the longest request that was in flight at some moment of the window.
         TimeSpan MaxOver(long fromTicks, long toTicks) =>
             TimeSpan.FromTicks(probes.Where(p => p.Overlaps(fromTicks, toTicks)).Select(p => p.LatencyTicks).DefaultIfEmpty(0).Max());
+        var baseline = probes.Where(p => p.Overlaps(baselineFrom, baselineTo)).Select(p => p.LatencyTicks).Order().ToList();
+        var p99 = TimeSpan.FromTicks(baseline.Count == 0 ? 0 : baseline[(int)(baseline.Count * 0.99)]);
         var (pauseFrom, pauseTo) = phases.PauseWindow(updateFrom, updateTo);
+        // Where the longest wait of the pause lay: when it was sent against the pause's start, answered against its end.
+        var longest = probes.Where(p => p.Overlaps(pauseFrom, pauseTo)).DefaultIfEmpty(new Probe(pauseFrom, 0)).MaxBy(p => p.LatencyTicks);
         return new Row(from, to, keys, run, result, TimeSpan.FromTicks(updateTo - updateFrom),
-            MaxOver(pauseFrom, pauseTo), MaxOver(updateFrom, updateTo), MaxOver(baselineFrom, baselineTo),
+            MaxOver(pauseFrom, pauseTo), MaxOver(updateFrom, updateTo), MaxOver(baselineFrom, baselineTo), p99,
+            TimeSpan.FromTicks(longest.SentUtcTicks - pauseFrom), TimeSpan.FromTicks(longest.ReceivedUtcTicks - pauseTo),
             long.Parse(fields["requests"], CultureInfo.InvariantCulture), errors, after);
     }
 
@@ -183,29 +197,30 @@ internal static class Pause
     private static void Report(List<Row> rows)
     {
         Directory.CreateDirectory(Results.Directory);
-        var csv = Path.Combine(Results.Directory, "pause.csv");
+        var csv = Path.Combine(Results.Directory, VerifyUnload ? "pause.csv" : "pause-no-verify-unload.csv");
         static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.000", CultureInfo.InvariantCulture);
-        File.WriteAllLines(csv, ["from,to,keys,run,prepare_ms,quiesce_ms,transfer_ms,restart_ms,pause_ms,unload_ms,update_call_ms,client_max_pause_window_ms,client_max_update_call_ms,client_max_baseline_ms,objects_rebuilt,references_passed,requests,errors,dbsize_after",
+        File.WriteAllLines(csv, ["from,to,keys,run,prepare_ms,quiesce_ms,transfer_ms,restart_ms,pause_ms,unload_ms,update_call_ms,client_max_pause_window_ms,client_max_update_call_ms,client_max_baseline_ms,client_p99_baseline_ms,longest_sent_after_pause_start_ms,longest_answered_after_pause_end_ms,objects_rebuilt,references_passed,requests,errors,dbsize_after",
             .. rows.Select(r => string.Join(',', r.From, r.To, r.Keys, r.Run, Ms(r.Result.PrepareTime), Ms(r.Result.QuiesceTime), Ms(r.Result.TransferTime),
                 Ms(r.Result.RestartTime), Ms(r.Result.PauseTime), Ms(r.Result.UnloadTime), Ms(r.UpdateCall), Ms(r.ClientMaxPause), Ms(r.ClientMaxUpdate),
-                Ms(r.ClientMaxBaseline), r.Result.ObjectsRebuilt, r.Result.ReferencesPassed, r.Requests, r.Errors, r.DbSizeAfter))]);
+                Ms(r.ClientMaxBaseline), Ms(r.ClientP99Baseline), Ms(r.LongestSentFromPauseStart), Ms(r.LongestAnsweredFromPauseEnd), r.Result.ObjectsRebuilt, r.Result.ReferencesPassed, r.Requests, r.Errors, r.DbSizeAfter))]);
 
         foreach (var pair in rows.GroupBy(r => (r.From, r.To)))
         {
             var table = new Table($"dotnet run --project bench/Kv.Benchmarks -c Release -- pause",
-                $"Update v{pair.Key.From} -> v{pair.Key.To} under a probing load ({ProbeConnections} connections of GET), by keys held; median of {Repeats} for each column",
-                "keys", "prepare", "quiesce", "transfer", "restart", "host pause", "client max (pause)", "client max (update call)", "client max (baseline)", "objects rebuilt", "errors");
+                $"Update v{pair.Key.From} -> v{pair.Key.To} under a probing load ({ProbeConnections} connections of GET), by keys held; median of {Repeats} for each column" +
+                    (VerifyUnload ? "" : "; VerifyUnload = false"),
+                "keys", "prepare", "quiesce", "transfer", "restart", "host pause", "client max (pause)", "client max (update call)", "client max (baseline)", "client p99 (baseline)", "objects rebuilt", "errors");
             foreach (var size in pair.GroupBy(r => r.Keys))
             {
                 TimeSpan M(Func<Row, TimeSpan> of) => TimeSpan.FromTicks((long)Stats.Median(size.Select(r => (double)of(r).Ticks)));
                 table.Add(size.Key, M(r => r.Result.PrepareTime), M(r => r.Result.QuiesceTime), M(r => r.Result.TransferTime), M(r => r.Result.RestartTime),
-                    M(r => r.Result.PauseTime), M(r => r.ClientMaxPause), M(r => r.ClientMaxUpdate), M(r => r.ClientMaxBaseline),
+                    M(r => r.Result.PauseTime), M(r => r.ClientMaxPause), M(r => r.ClientMaxUpdate), M(r => r.ClientMaxBaseline), M(r => r.ClientP99Baseline),
                     size.First().Result.ObjectsRebuilt, size.Sum(r => r.Errors));
             }
             table.Print(
                 "host pause: UpdateResult.PauseTime = quiesce + transfer + restart; prepare runs before it, while the old version serves.",
                 "client max: the longest GET (send to reply) in flight at some moment of the window: the pause (the end of Prepare to the end of Restart, " +
-                "as reported to UpdateOptions.Progress), the whole UpdateAsync call (prepare, pause, unload), or the baseline (2 s just before the update).",
+                "as reported to UpdateOptions.Progress), the whole UpdateAsync call (prepare, pause, unload), or the baseline (3 s just before the update); p99: the 99th percentile of the baseline's GETs.",
                 $"errors: prober errors, summed over the runs. Every run: {Paths.Short(csv)}");
         }
     }

@@ -17,10 +17,16 @@ args = Option(args, "--rounds", n => Throughput.Rounds = n);
 args = Option(args, "--requests", n => Throughput.Requests = n);
 args = Option(args, "--repeats", n => Pause.Repeats = n);
 args = Option(args, "--max-keys", n => Pause.Sizes = [.. Pause.Sizes.Where(s => s <= n)]);
+args = Option(args, "--min-keys", n => Pause.Sizes = [.. Pause.Sizes.Where(s => s >= n)]);
+if (args.Contains("--no-verify-unload"))
+{
+    Pause.VerifyUnload = false;
+    args = [.. args.Where(a => a != "--no-verify-unload")];
+}
 var unknown = args.Where(a => !all.Any(b => b.Name == a)).ToList();
 if (unknown.Count > 0)
 {
-    Console.Error.WriteLine($"Unknown benchmark(s): {string.Join(", ", unknown)}. Usage: [--rounds N] [--requests N] [--repeats N] [--max-keys N] [name...]; names:");
+    Console.Error.WriteLine($"Unknown benchmark(s): {string.Join(", ", unknown)}. Usage: [--rounds N] [--requests N] [--repeats N] [--max-keys N] [--min-keys N] [--no-verify-unload] [name...]; names:");
     foreach (var b in all)
     {
         Console.Error.WriteLine($"  {b.Name,-12} {b.What}");
