@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Globalization;
+using Kv.Benchmarks;
+using Molt.Benchmarks;
+
+// The kv example's benchmarks: each is selected by name; with no name, both run. They measure and print; they assert nothing.
+if (args.Length > 0 && args[0] == "probe")
+{
+    return Prober.Probe(args[1..]); // The latency prober, started by `pause` as its own process.
+}
+var all = new (string Name, string What, Func<Task> Run)[]
+{
+    ("throughput", "redis-benchmark: kv standalone against kv under molt (the ratio), and redis-server", Throughput.RunAsync),
+    ("pause", "the pause clients see during an update, by the number of keys", Pause.RunAsync),
+};
+args = Option(args, "--rounds", n => Throughput.Rounds = n);
+args = Option(args, "--requests", n => Throughput.Requests = n);
+args = Option(args, "--repeats", n => Pause.Repeats = n);
+args = Option(args, "--max-keys", n => Pause.Sizes = [.. Pause.Sizes.Where(s => s <= n)]);
+args = Option(args, "--min-keys", n => Pause.Sizes = [.. Pause.Sizes.Where(s => s >= n)]);
+if (args.Contains("--no-verify-unload"))
+{
+    Pause.VerifyUnload = false;
+    args = [.. args.Where(a => a != "--no-verify-unload")];
+}
+var unknown = args.Where(a => !all.Any(b => b.Name == a)).ToList();
+if (unknown.Count > 0)
+{
+    Console.Error.WriteLine($"Unknown benchmark(s): {string.Join(", ", unknown)}. Usage: [--rounds N] [--requests N] [--repeats N] [--max-keys N] [--min-keys N] [--no-verify-unload] [name...]; names:");
+    foreach (var b in all)
+    {
+        Console.Error.WriteLine($"  {b.Name,-12} {b.What}");
+    }
+    return 2;
+}
+Machine.Print();
+foreach (var tool in new[] { "redis-server", "redis-benchmark" })
+{
+    var version = await Run.ToEndAsync(tool, ["--version"], TimeSpan.FromSeconds(10));
+    Console.WriteLine($"$ {tool} --version\n{version.Stdout.Trim()}");
+}
+Console.WriteLine($"kv releases beside the benchmarks: {string.Join(", ", Paths.Versions.Select(v => $"v{v}"))}");
+Console.WriteLine();
+foreach (var b in all.Where(b => args.Length == 0 || args.Contains(b.Name)))
+{
+    var start = Stopwatch.GetTimestamp();
+    await b.Run();
+    Console.WriteLine($"({b.Name} took {Stopwatch.GetElapsedTime(start).TotalSeconds:0.0} s)");
+    Console.WriteLine();
+}
+return 0;
+
+// Takes `name N` out of the arguments, giving N to `set`.
+static string[] Option(string[] args, string name, Action<int> set)
+{
+    var at = Array.IndexOf(args, name);
+    if (at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], CultureInfo.InvariantCulture, out var n) && n > 0)
+    {
+        set(n);
+        return [.. args.Where((_, i) => i != at && i != at + 1)];
+    }
+    return args;
+}

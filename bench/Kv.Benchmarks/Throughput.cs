@@ -1,0 +1,189 @@
+using System.Globalization;
+using Molt.Benchmarks;
+
+namespace Kv.Benchmarks;
+
+/// <summary>
+/// Molt's steady-state cost: redis-benchmark against the same kv release run on its own and under molt (each its
+/// own process), with Debian's redis-server as the reference, the configurations alternated in rounds.
+/// </summary>
+internal static class Throughput
+{
+    /// <summary>Rounds of measurement (after one warm-up run per configuration).</summary>
+    public static int Rounds { get; set; } = 5;
+
+    /// <summary>Requests per redis-benchmark run without pipelining; with -P 16, ten times as many.</summary>
+    public static int Requests { get; set; } = 100_000;
+
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(180);
+
+    private sealed record Mode(string Name, string[] Extra, int Requests);
+
+    public static async Task RunAsync()
+    {
+        var versions = Paths.Versions.Count > 1 ? new[] { Paths.Versions[0], Paths.Versions[^1] } : [.. Paths.Versions];
+        Mode[] modes = [new("none", [], Requests), new("-P 16", ["-P", "16"], Requests * 10)];
+        var servers = new List<ServerProcess>();
+        var samples = new List<(int Round, string Server, string Mode, string Test, double Rps)>();
+        try
+        {
+            foreach (var version in versions)
+            {
+                servers.Add(await ServerProcess.StartKvAsync(version));
+                servers.Add(await ServerProcess.StartKvUnderMoltAsync(version));
+            }
+            servers.Add(await ServerProcess.StartRedisServerAsync());
+            Console.WriteLine("Servers (all running for the whole benchmark, each its own process; only one is under load at a time):");
+            foreach (var server in servers)
+            {
+                Console.WriteLine($"  {server.Name,-22} $ {server.Command}");
+            }
+            Console.WriteLine("Load, per server and round:");
+            foreach (var mode in modes)
+            {
+                Console.WriteLine($"  $ {Command(0, mode)}");
+            }
+            Console.WriteLine($"Warm-up: one run of each with a quarter of the requests; then {Rounds} rounds, each alternating standalone and molt " +
+                "(the order of each pair reversed every other round), redis-server last.");
+            Console.WriteLine();
+
+            foreach (var server in servers)
+            {
+                foreach (var mode in modes)
+                {
+                    await BenchmarkAsync(server, mode with { Requests = mode.Requests / 4 });
+                }
+            }
+            for (var round = 1; round <= Rounds; round++)
+            {
+                foreach (var mode in modes)
+                {
+                    foreach (var server in Order(servers, round))
+                    {
+                        foreach (var (test, rps) in await BenchmarkAsync(server, mode))
+                        {
+                            samples.Add((round, server.Name, mode.Name, test, rps));
+                        }
+                    }
+                }
+                Console.WriteLine($"round {round}/{Rounds} done");
+            }
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+        }
+        Console.WriteLine();
+        Report(samples, versions, modes);
+    }
+
+    // Standalone and molt of one release run back to back, in an order reversed every other round; redis-server last.
+    private static IEnumerable<ServerProcess> Order(List<ServerProcess> servers, int round)
+    {
+        for (var i = 0; i + 1 < servers.Count; i += 2)
+        {
+            yield return servers[i + (round % 2 == 0 ? 1 : 0)];
+            yield return servers[i + (round % 2 == 0 ? 0 : 1)];
+        }
+        yield return servers[^1];
+    }
+
+    private static string Command(int port, Mode mode) =>
+        $"redis-benchmark -p {(port == 0 ? "PORT" : port.ToString(CultureInfo.InvariantCulture))} -t get,set -c 50 -n {mode.Requests} -r 100000 -d 16 {string.Join(' ', mode.Extra)} --csv".Replace("  ", " ", StringComparison.Ordinal);
+
+    private static async Task<List<(string Test, double Rps)>> BenchmarkAsync(ServerProcess server, Mode mode)
+    {
+        string[] arguments = ["-p", server.Port.ToString(CultureInfo.InvariantCulture), "-t", "get,set", "-c", "50", "-n", mode.Requests.ToString(CultureInfo.InvariantCulture),
+            "-r", "100000", "-d", "16", .. mode.Extra, "--csv"];
+        var result = await Run.ToEndAsync("redis-benchmark", arguments, RunTimeout);
+        var rows = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => l.Split(',').Select(c => c.Trim('"')).ToArray())
+            .Where(c => c.Length >= 2 && c[0] is "GET" or "SET")
+            .Select(c => (c[0], double.Parse(c[1], CultureInfo.InvariantCulture))).ToList();
+        if (result.ExitCode != 0 || rows.Count != 2 || result.Stderr.Contains("rror", StringComparison.Ordinal) || result.Stdout.Contains("rror", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"redis-benchmark against {server.Name} failed (exit {result.ExitCode}):\n{result.Stdout}\n{result.Stderr}");
+        }
+        return rows;
+    }
+
+    private static void Report(List<(int Round, string Server, string Mode, string Test, double Rps)> samples, int[] versions, Mode[] modes)
+    {
+        Directory.CreateDirectory(Results.Directory);
+        var csv = Path.Combine(Results.Directory, "throughput.csv");
+        File.WriteAllLines(csv, ["round,server,pipeline,test,rps",
+            .. samples.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Round},{s.Server},{s.Mode},{s.Test},{s.Rps:0.00}"))]);
+
+        double Median(string server, string mode, string test) => Stats.Median(samples.Where(s => s.Server == server && s.Mode == mode && s.Test == test).Select(s => s.Rps));
+        var servers = samples.Select(s => s.Server).Distinct().ToList();
+        var table = new Table("dotnet run --project bench/Kv.Benchmarks -c Release -- throughput",
+            $"redis-benchmark requests/s, 50 clients, median of {Rounds} rounds (min … max)", "server", "pipeline", "GET", "GET min … max", "SET", "SET min … max");
+        foreach (var mode in modes)
+        {
+            foreach (var server in servers)
+            {
+                string Range(string test)
+                {
+                    var values = samples.Where(s => s.Server == server && s.Mode == mode.Name && s.Test == test).Select(s => s.Rps).ToList();
+                    return string.Create(CultureInfo.InvariantCulture, $"{values.Min():N0} … {values.Max():N0}");
+                }
+                table.Add(server, mode.Name, (long)Median(server, mode.Name, "GET"), Range("GET"), (long)Median(server, mode.Name, "SET"), Range("SET"));
+            }
+        }
+        table.Print($"every run: {Paths.Short(csv)}");
+
+        var ratios = new Table("(the same run)", "Ratios of the medians; per round: the ratio within each round (same round, back to back), median (min … max)",
+            "release", "pipeline", "test", "molt/standalone", "per round", "kv/redis-server", "molt kv/redis-server");
+        foreach (var version in versions)
+        {
+            foreach (var mode in modes)
+            {
+                foreach (var test in new[] { "GET", "SET" })
+                {
+                    var standalone = $"kv v{version} standalone";
+                    var molt = $"kv v{version} under molt";
+                    var perRound = Enumerable.Range(1, Rounds).Select(r =>
+                        samples.Single(s => s.Round == r && s.Server == molt && s.Mode == mode.Name && s.Test == test).Rps /
+                        samples.Single(s => s.Round == r && s.Server == standalone && s.Mode == mode.Name && s.Test == test).Rps).ToList();
+                    ratios.Add($"v{version}", mode.Name, test,
+                        Median(molt, mode.Name, test) / Median(standalone, mode.Name, test),
+                        string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(perRound):0.00} ({perRound.Min():0.00} … {perRound.Max():0.00})"),
+                        Median(standalone, mode.Name, test) / Median("redis-server", mode.Name, test),
+                        Median(molt, mode.Name, test) / Median("redis-server", mode.Name, test));
+                }
+            }
+        }
+        ratios.Print();
+    }
+}
+
+/// <summary>Medians and the results folder.</summary>
+internal static class Stats
+{
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}
+
+/// <summary>Where results are written: bench/Kv.Benchmarks/results of the source tree (found upwards from the output folder).</summary>
+internal static class Results
+{
+    public static string Directory { get; } = Find();
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Kv.Benchmarks.csproj")))
+            {
+                return Path.Combine(dir.FullName, "results");
+            }
+        }
+        return Path.Combine(Environment.CurrentDirectory, "results");
+    }
+}
