@@ -10,6 +10,10 @@ namespace Molt.Hosting.Updating;
 internal static class UnloadVerifier
 {
     private const int MaxCollections = 12;
+    private const int BlockingCollections = 4;
+
+    /// <summary>The longest wait for one background collection to finish.</summary>
+    private static readonly TimeSpan BackgroundCollectionWait = TimeSpan.FromSeconds(5);
 
     /// <summary>Framework types whose static events outlive any version: a handler of old code there keeps it loaded.</summary>
     private static readonly Type[] EventSources =
@@ -20,7 +24,18 @@ internal static class UnloadVerifier
     public static async Task<(bool Unloaded, List<string> Warnings)> VerifyAsync(
         WeakReference context, List<(string Name, WeakReference<Thread> Thread)> retiredThreads, int generation, TimeProvider time)
     {
+        // Background collections first: a blocking full collection of a large heap stops the new version for as long as
+        // it takes (a second at a million keys), which its clients would see as a second pause right after the update.
+        // A collectible context usually goes within a few; the blocking ones only confirm a version that stays.
         for (var i = 0; i < MaxCollections; i++)
+        {
+            await CollectInBackgroundAsync(time).ConfigureAwait(false);
+            if (!context.IsAlive)
+            {
+                return (true, []);
+            }
+        }
+        for (var i = 0; i < BlockingCollections; i++)
         {
             if (!Collect(context))
             {
@@ -31,7 +46,7 @@ internal static class UnloadVerifier
         }
         var warnings = new List<string>
         {
-            $"The old version (generation {generation}) was not collected after {MaxCollections} garbage collections: something outside it " +
+            $"The old version (generation {generation}) was not collected after {MaxCollections + BlockingCollections} garbage collections: something outside it " +
             "still references its code or objects, and its memory stays in use.",
         };
         warnings.AddRange(HandlersOfOldCode(context));
@@ -101,6 +116,29 @@ internal static class UnloadVerifier
             }
         }
     }
+
+    /// <summary>
+    /// A full collection that runs concurrently with the program (a background GC, when concurrent GC is on, as it is by
+    /// default), then the finalizers it queued — unloading a collectible context goes through a finalizer — then a short
+    /// wait for the finalization's own collection to be possible.
+    /// </summary>
+    private static async Task CollectInBackgroundAsync(TimeProvider time)
+    {
+        var before = LastFullCollection();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false, compacting: false);
+        var start = time.GetTimestamp();
+        // Wait for it to end: a background collection takes as long as marking the heap does, while the program runs.
+        while (LastFullCollection() == before && time.GetElapsedTime(start) < BackgroundCollectionWait)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(5), time).ConfigureAwait(false);
+        }
+        GC.WaitForPendingFinalizers();
+        await Task.Delay(TimeSpan.FromMilliseconds(5), time).ConfigureAwait(false);
+    }
+
+    /// <summary>The indices of the last full collections that ended, background and blocking (the GC may choose either).</summary>
+    private static (long Background, long Blocking) LastFullCollection() =>
+        (GC.GetGCMemoryInfo(GCKind.Background).Index, GC.GetGCMemoryInfo(GCKind.FullBlocking).Index);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool Collect(WeakReference context)
