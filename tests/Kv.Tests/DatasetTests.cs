@@ -94,6 +94,68 @@ public class DatasetTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Writer_StoppedBySigterm_WritesItsFinalStatus()
+    {
+        await using var server = await KvProcesses.StartKvAsync(2);
+        await KvProcesses.RequirePythonRedisAsync();
+        var status = Path.Combine(Path.GetTempPath(), $"kv-writer-{Guid.NewGuid():N}.json");
+        var start = new System.Diagnostics.ProcessStartInfo(KvProcesses.Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string[])[Path.Combine(KvProcesses.ClientsDirectory, "kv_data.py"), "writer", "--port", Text(server.Port), "--prefix", "t:",
+            "--duration", "60", "--max-keys", "10000000", "--rate", "2000", "--types", "string,list", "--status-file", status])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var writer = System.Diagnostics.Process.Start(start)!;
+        var stdout = writer.StandardOutput.ReadToEndAsync();
+        var stderr = writer.StandardError.ReadToEndAsync();
+        try
+        {
+            // The status file appears after the writer's first second of writes.
+            for (var waited = 0; !File.Exists(status) && waited < 300 && !writer.HasExited; waited++)
+            {
+                await Task.Delay(100);
+            }
+            if (!File.Exists(status))
+            {
+                Assert.Fail($"no status file within 30 s:\n{await Finish(writer, stdout, stderr)}");
+            }
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", Text(writer.Id)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+            await writer.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            output.WriteLine(await stdout + await stderr);
+
+            var state = JsonDocument.Parse(await File.ReadAllTextAsync(status)).RootElement;
+            Assert.Equal(0, writer.ExitCode);
+            Assert.False(state.GetProperty("running").GetBoolean());
+            Assert.Equal(0, state.GetProperty("errors").GetInt32());
+            var acknowledged = state.GetProperty("acknowledged").GetInt32();
+            Assert.True(acknowledged > 0);
+
+            var verify = await Run("verify", ["--port", Text(server.Port), "--prefix", "t:", "--keys", Text(acknowledged), "--types", "string,list"]);
+            Assert.True(verify.ExitCode == 0, verify.ToString());
+        }
+        finally
+        {
+            if (!writer.HasExited)
+            {
+                writer.Kill(entireProcessTree: true);
+            }
+            File.Delete(status);
+        }
+    }
+
+    private static async Task<string> Finish(System.Diagnostics.Process process, Task<string> stdout, Task<string> stderr)
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        return await stdout + await stderr;
+    }
+
+    [Fact]
     public async Task Session_KeepsItsOneConnectionAndItsName()
     {
         await using var server = await KvProcesses.StartKvAsync(1);

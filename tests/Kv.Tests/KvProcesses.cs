@@ -59,15 +59,23 @@ internal static partial class KvProcesses
     }
 
     /// <summary>Starts release <paramref name="version"/> of kv on its own, on a free port; returns once it listens.</summary>
-    public static async Task<ServerProcess> StartKvAsync(int version)
+    public static Task<ServerProcess> StartKvAsync(int version)
     {
         var dll = Path.Combine(VersionDirectory(version), "Kv.dll");
         if (!File.Exists(dll))
         {
             throw new FileNotFoundException($"kv release v{version} is not built beside the tests: {dll} (KvVersions.targets builds v1..v5)");
         }
-        var start = Start("dotnet", [dll, "--port", "0"]);
-        var server = new ServerProcess($"kv v{version}", start);
+        return StartServerAsync($"kv v{version}", "dotnet", [dll, "--port", "0"]);
+    }
+
+    /// <summary>
+    /// Starts a program that prints <c>listening on 127.0.0.1:PORT</c> once it listens (a kv release, on its own
+    /// or under the Molt host); returns once it has, with <see cref="ServerProcess.Port"/> set.
+    /// </summary>
+    public static async Task<ServerProcess> StartServerAsync(string name, string program, IEnumerable<string> arguments)
+    {
+        var server = new ServerProcess(name, Start(program, arguments));
         try
         {
             var line = await server.WaitForOutputAsync(ListeningLine(), StartTimeout);

@@ -97,6 +97,17 @@ def check_wrong_number_of_arguments(c):
 
 
 @suite.check()
+def check_subcommand_wrong_number_of_arguments(c):
+    c.error("ERR wrong number of arguments for 'client|setname' command", "CLIENT", "SETNAME")
+    c.error("ERR wrong number of arguments for 'client|getname' command", "CLIENT", "GETNAME", "x")
+    c.error("ERR wrong number of arguments for 'client|id' command", "CLIENT", "ID", "x")
+    c.error("ERR wrong number of arguments for 'config|get' command", "CONFIG", "GET")
+    c.error("ERR wrong number of arguments for 'client' command", "CLIENT")
+    if c.level >= 3:
+        c.error("ERR wrong number of arguments for 'object|freq' command", "OBJECT", "FREQ")
+
+
+@suite.check()
 def check_select(c):
     eq(c.raw.call("SELECT", "0"), ("+", "OK"), "SELECT 0")
     c.error("ERR DB index is out of range", "SELECT", "16")
@@ -182,6 +193,31 @@ def check_config_get(c):
 def check_command_reply_is_array(c):
     kind, _ = c.raw.call("COMMAND")
     eq(kind, "*", "COMMAND reply type")
+
+
+@suite.check()
+def check_inline_commands(c):
+    c.raw.send(b"PING\r\nSET inline value\r\nGET inline\r\n")
+    eq([c.raw.read() for _ in range(3)], [("+", "PONG"), ("+", "OK"), ("$", b"value")], "inline commands (as telnet sends)")
+
+
+@suite.check()
+def check_inline_quoted_arguments(c):
+    c.raw.send(b"SET \"two words\" 'single quoted'\r\nGET \"two words\"\r\n")
+    eq([c.raw.read() for _ in range(2)], [("+", "OK"), ("$", b"single quoted")], "inline arguments in quotes")
+
+
+@suite.check()
+def check_protocol_error_closes_connection(c):
+    raw = c.connect()
+    raw.send(b"*abc\r\n")
+    eq(raw.read(), ("-", "ERR Protocol error: invalid multibulk length"), "a malformed array header")
+    ok(raw.closed_by_peer(), "the server closes the connection after a protocol error")
+    raw = c.connect()
+    raw.send(b"*1\r\n+PING\r\n")
+    eq(raw.read(), ("-", "ERR Protocol error: expected '$', got '+'"), "a simple string inside a command")
+    ok(raw.closed_by_peer(), "closed after the second protocol error too")
+    eq(c.raw.call("PING"), ("+", "PONG"), "other connections unaffected")
 
 
 # ---------------------------------------------------------------- strings
@@ -370,6 +406,53 @@ def check_active_expiry(c):
     eq(c.r.get("stays"), b"v", "the key without a TTL is kept")
 
 
+@suite.check()
+def check_active_expiry_spares_keys_whose_ttl_changed(c):
+    c.r.set("persisted", "v", px=100)
+    c.r.persist("persisted")
+    c.r.set("overwritten", "v", px=100)
+    c.r.set("overwritten", "w")
+    c.r.set("extended", "v", px=100)
+    c.r.pexpire("extended", 100_000)
+    c.r.set("recreated", "v", px=100)
+    c.r.delete("recreated")
+    c.r.set("recreated", "v2")
+    c.r.set("shortened", "v", ex=100)
+    c.r.pexpire("shortened", 100)
+    c.r.set("gone", "v", px=100)
+    ok(wait_until(lambda: c.r.dbsize() == 4, timeout=5.0),
+       f"the keys still due to expire leave within 5 s (DBSIZE {c.r.dbsize()}, keys {sorted(c.r.keys('*'))})")
+    time.sleep(0.5)  # a few more rounds of active expiry: none may take a key whose TTL changed
+    eq(c.r.mget(["persisted", "overwritten", "extended", "recreated"]), [b"v", b"w", b"v", b"v2"],
+       "keys made persistent, overwritten, extended or recreated are kept")
+    eq([c.r.ttl(k) for k in ["persisted", "overwritten", "recreated"]], [-1, -1, -1], "their TTLs")
+    ok(c.r.ttl("extended") > 90, f"the extended TTL is kept ({c.r.ttl('extended')})")
+
+
+@suite.check()
+def check_scan_while_keys_are_added(c):
+    with c.r.pipeline(transaction=False) as p:
+        for i in range(300):
+            p.set(f"old:{i}", i)
+        p.execute()
+    seen, cursor, calls, added = set(), 0, 0, 0
+    while True:
+        cursor, keys = c.r.scan(cursor, count=20)
+        seen.update(keys)
+        with c.r.pipeline(transaction=False) as p:
+            for _ in range(30):
+                p.set(f"new:{added}", added)
+                added += 1
+            p.execute()
+        calls += 1
+        if cursor == 0 or calls > 1000:
+            break
+    eq(cursor, 0, "SCAN ends")
+    missed = {f"old:{i}".encode() for i in range(300)} - seen
+    ok(not missed, f"SCAN returns every key present for the whole iteration although {added} keys were added "
+                   f"meanwhile; missed {len(missed)}: {short(sorted(missed))}")
+
+
 # ---------------------------------------------------------------- keys
 
 
@@ -389,6 +472,29 @@ def check_keys_glob(c):
     eq(keys("a\\*b"), ["a*b"], "KEYS a\\*b (escaped star)")
     eq(len(keys("*")), 7, "KEYS *")
     eq(keys("nomatch*"), [], "KEYS with no match")
+
+
+@suite.check(since=5)
+def check_keys_glob_ranges(c):
+    for key in ["user:1", "user:2", "user:5", "user:-"]:
+        c.r.set(key, "v")
+
+    def keys(pattern):
+        return sorted(k.decode() for k in c.r.keys(pattern))
+
+    eq(keys("user:[1-3]"), ["user:1", "user:2"], "KEYS user:[1-3] (a range)")
+    eq(keys("user:[^1-3]"), ["user:-", "user:5"], "KEYS user:[^1-3] (a negated range)")
+    eq(keys("user:[3-1]"), ["user:1", "user:2"], "KEYS user:[3-1] (reversed bounds)")
+    eq(sorted(c.r.scan_iter(match="user:[2-9]")), [b"user:2", b"user:5"], "SCAN MATCH user:[2-9]")
+
+
+@suite.check(until=4)
+def check_keys_glob_class_without_ranges_the_bug_v5_fixes(c):
+    # examples/Kv/README.md, "The bug v5 fixes": before v5, [a-c] in a class is the characters a, - and c.
+    for key in ["user:1", "user:2", "user:5", "user:-"]:
+        c.r.set(key, "v")
+    eq(sorted(c.r.keys("user:[1-3]")), [b"user:-", b"user:1"], "KEYS user:[1-3] before v5")
+    eq(sorted(c.r.keys("user:[^1-3]")), [b"user:2", b"user:5"], "KEYS user:[^1-3] before v5")
 
 
 @suite.check()
