@@ -206,7 +206,7 @@ internal static class Pause
 
         foreach (var pair in rows.GroupBy(r => (r.From, r.To)))
         {
-            var table = new Table($"dotnet run --project bench/Kv.Benchmarks -c Release -- pause",
+            var table = new Table(Commands.Line,
                 $"Update v{pair.Key.From} -> v{pair.Key.To} under a probing load ({ProbeConnections} connections of GET), by keys held; median of {Repeats} for each column" +
                     (VerifyUnload ? "" : "; VerifyUnload = false"),
                 "keys", "prepare", "quiesce", "transfer", "restart", "host pause", "client max (pause)", "client max (update call)", "client max (baseline)", "client p99 (baseline)", "objects rebuilt", "errors");

@@ -8,6 +8,7 @@ if (args.Length > 0 && args[0] == "probe")
 {
     return Prober.Probe(args[1..]); // The latency prober, started by `pause` as its own process.
 }
+Commands.Line = $"dotnet run --project bench/Kv.Benchmarks -c Release -- {string.Join(' ', args)}".TrimEnd();
 var all = new (string Name, string What, Func<Task> Run)[]
 {
     ("throughput", "redis-benchmark: kv standalone against kv under molt (the ratio), and redis-server", Throughput.RunAsync),

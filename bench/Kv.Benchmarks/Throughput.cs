@@ -119,7 +119,7 @@ internal static class Throughput
 
         double Median(string server, string mode, string test) => Stats.Median(samples.Where(s => s.Server == server && s.Mode == mode && s.Test == test).Select(s => s.Rps));
         var servers = samples.Select(s => s.Server).Distinct().ToList();
-        var table = new Table("dotnet run --project bench/Kv.Benchmarks -c Release -- throughput",
+        var table = new Table(Commands.Line,
             $"redis-benchmark requests/s, 50 clients, median of {Rounds} rounds (min … max)", "server", "pipeline", "GET", "GET min … max", "SET", "SET min … max");
         foreach (var mode in modes)
         {
@@ -160,7 +160,13 @@ internal static class Throughput
     }
 }
 
-/// <summary>Medians and the results folder.</summary>
+/// <summary>The command line that ran the benchmarks, printed above their tables.</summary>
+internal static class Commands
+{
+    public static string Line { get; set; } = "dotnet run --project bench/Kv.Benchmarks -c Release";
+}
+
+/// <summary>Medians.</summary>
 internal static class Stats
 {
     public static double Median(IEnumerable<double> values)
