@@ -30,6 +30,9 @@ internal static class Pause
     /// </summary>
     public static bool VerifyUnload { get; set; } = true;
 
+    /// <summary>Whether the host keeps old code loaded (MoltHostOptions.UnloadOldCode off): the program's code is then tiered.</summary>
+    public static bool KeepOldCode { get; set; }
+
     /// <summary>Connections of the prober, each with one request in flight.</summary>
     public const int ProbeConnections = 4;
 
@@ -46,7 +49,7 @@ internal static class Pause
         Console.WriteLine("  the port read from Kv.Program.Port (by reflection); N keys loaded: $ redis-cli -p PORT --pipe  (SET key:i value-%010d, every 10th with EX 3600)");
         Console.WriteLine($"  $ dotnet Kv.Benchmarks.dll probe --port PORT --connections {ProbeConnections} --keys N --max-seconds 300 --out FILE   (its own process: GET key:random, one in flight per connection)");
         Console.WriteLine($"  {Warmup.TotalSeconds:0} s of probing, a baseline window of {BaselineWindow.TotalSeconds:0} s, then await host.UpdateAsync(\"versions/vT/Kv.dll\"), then {After.TotalSeconds:0} s more;");
-        Console.WriteLine($"  MoltHostOptions.VerifyUnload = {VerifyUnload}");
+        Console.WriteLine($"  MoltHostOptions.VerifyUnload = {VerifyUnload}, UnloadOldCode = {!KeepOldCode}");
         Console.WriteLine("  checked: Committed, DBSIZE after = N, INFO kv_version = T, prober errors = 0.");
         Console.WriteLine();
         var rows = new List<Row>();
@@ -72,7 +75,7 @@ internal static class Pause
 
     private static async Task<Row> MeasureAsync(int from, int to, int keys, int run)
     {
-        var options = new MoltHostOptions { QuiesceTimeout = TimeSpan.FromSeconds(10), RestartTimeout = TimeSpan.FromSeconds(30), VerifyUnload = VerifyUnload };
+        var options = new MoltHostOptions { QuiesceTimeout = TimeSpan.FromSeconds(10), RestartTimeout = TimeSpan.FromSeconds(30), VerifyUnload = VerifyUnload, UnloadOldCode = !KeepOldCode };
         await using var host = await MoltHost.StartAsync(Paths.Kv(from), ["--port", "0"], options);
         var port = ReadPort(host);
         await LoadAsync(port, keys);
@@ -189,15 +192,13 @@ internal static class Pause
     // The port the running version bound: Kv.Program.Port, read by reflection so that no type of the program is held here.
     private static int ReadPort(MoltHost host)
     {
-        var assembly = AssemblyLoadContext.All.SelectMany(c => c.Assemblies).First(a => !a.IsDynamic && a.Location == host.Version.AssemblyPath);
-        var port = assembly.GetType("Kv.Program", throwOnError: true)!.GetProperty("Port", BindingFlags.Public | BindingFlags.Static)!.GetValue(null);
-        return (int)port!;
+        return (int)Molt.Testing.ProgramState.Call(host, "Kv.Program", "get_Port")!;
     }
 
     private static void Report(List<Row> rows)
     {
         Directory.CreateDirectory(Results.Directory);
-        var csv = Path.Combine(Results.Directory, VerifyUnload ? "pause.csv" : "pause-no-verify-unload.csv");
+        var csv = Path.Combine(Results.Directory, (VerifyUnload ? "pause" : "pause-no-verify-unload") + (KeepOldCode ? "-code-kept" : "") + ".csv");
         static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.000", CultureInfo.InvariantCulture);
         File.WriteAllLines(csv, ["from,to,keys,run,prepare_ms,quiesce_ms,transfer_ms,restart_ms,pause_ms,unload_ms,update_call_ms,client_max_pause_window_ms,client_max_update_call_ms,client_max_baseline_ms,client_p99_baseline_ms,longest_sent_after_pause_start_ms,longest_answered_after_pause_end_ms,objects_rebuilt,references_passed,requests,errors,dbsize_after",
             .. rows.Select(r => string.Join(',', r.From, r.To, r.Keys, r.Run, Ms(r.Result.PrepareTime), Ms(r.Result.QuiesceTime), Ms(r.Result.TransferTime),
@@ -208,7 +209,7 @@ internal static class Pause
         {
             var table = new Table(Commands.Line,
                 $"Update v{pair.Key.From} -> v{pair.Key.To} under a probing load ({ProbeConnections} connections of GET), by keys held; median of {Repeats} for each column" +
-                    (VerifyUnload ? "" : "; VerifyUnload = false"),
+                    (VerifyUnload ? "" : "; VerifyUnload = false") + (KeepOldCode ? "; old code kept loaded (UnloadOldCode = false)" : ""),
                 "keys", "prepare", "quiesce", "transfer", "restart", "host pause", "client max (pause)", "client max (update call)", "client max (baseline)", "client p99 (baseline)", "objects rebuilt", "errors");
             foreach (var size in pair.GroupBy(r => r.Keys))
             {

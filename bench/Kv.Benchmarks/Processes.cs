@@ -145,8 +145,16 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     /// <summary>kv release <paramref name="version"/> under molt, in molt's process: <c>dotnet molt/Molt.Cli.dll run versions/vN/Kv.dll --name … -- --port 0</c>.</summary>
     public static Task<ServerProcess> StartKvUnderMoltAsync(int version) =>
-        StartAsync($"kv v{version} under molt", "dotnet",
+        StartAsync(UnderMolt(version, keepOldCode: false), "dotnet",
             [Paths.MoltCli, "run", Paths.Kv(version), "--name", $"kv-bench-{Environment.ProcessId}-v{version}", "--", "--port", "0"], ListeningLine());
+
+    /// <summary>The same with <c>--keep-old-code</c>: the release's code in a context that is not collectible, which the runtime tiers.</summary>
+    public static Task<ServerProcess> StartKvUnderMoltKeepingCodeAsync(int version) =>
+        StartAsync(UnderMolt(version, keepOldCode: true), "dotnet",
+            [Paths.MoltCli, "run", Paths.Kv(version), "--name", $"kv-bench-{Environment.ProcessId}-v{version}-kept", "--keep-old-code", "--", "--port", "0"], ListeningLine());
+
+    /// <summary>The table name of kv release <paramref name="version"/> under molt, with or without <c>--keep-old-code</c>.</summary>
+    public static string UnderMolt(int version, bool keepOldCode) => keepOldCode ? $"kv v{version} molt, code kept" : $"kv v{version} under molt";
 
     /// <summary>Debian's redis-server, no persistence.</summary>
     public static Task<ServerProcess> StartRedisServerAsync()

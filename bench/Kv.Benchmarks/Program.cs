@@ -13,6 +13,7 @@ var all = new (string Name, string What, Func<Task> Run)[]
 {
     ("throughput", "redis-benchmark: kv standalone against kv under molt (the ratio), and redis-server", Throughput.RunAsync),
     ("pause", "the pause clients see during an update, by the number of keys", Pause.RunAsync),
+    ("codepath", "kv's command path in process, from a collectible context and from one that is not", CodePath.RunAsync),
 };
 args = Option(args, "--rounds", n => Throughput.Rounds = n);
 args = Option(args, "--requests", n => Throughput.Requests = n);
@@ -24,10 +25,15 @@ if (args.Contains("--no-verify-unload"))
     Pause.VerifyUnload = false;
     args = [.. args.Where(a => a != "--no-verify-unload")];
 }
+if (args.Contains("--keep-old-code"))
+{
+    Pause.KeepOldCode = true;
+    args = [.. args.Where(a => a != "--keep-old-code")];
+}
 var unknown = args.Where(a => !all.Any(b => b.Name == a)).ToList();
 if (unknown.Count > 0)
 {
-    Console.Error.WriteLine($"Unknown benchmark(s): {string.Join(", ", unknown)}. Usage: [--rounds N] [--requests N] [--repeats N] [--max-keys N] [--min-keys N] [--no-verify-unload] [name...]; names:");
+    Console.Error.WriteLine($"Unknown benchmark(s): {string.Join(", ", unknown)}. Usage: [--rounds N] [--requests N] [--repeats N] [--max-keys N] [--min-keys N] [--no-verify-unload] [--keep-old-code] [name...]; names:");
     foreach (var b in all)
     {
         Console.Error.WriteLine($"  {b.Name,-12} {b.What}");

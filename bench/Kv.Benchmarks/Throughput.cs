@@ -5,7 +5,8 @@ namespace Kv.Benchmarks;
 
 /// <summary>
 /// Molt's steady-state cost: redis-benchmark against the same kv release run on its own and under molt (each its
-/// own process), with Debian's redis-server as the reference, the configurations alternated in rounds.
+/// own process; under molt both with the release's code in a collectible context, the default, and kept loaded with
+/// <c>--keep-old-code</c>), with Debian's redis-server as the reference, the configurations alternated in rounds.
 /// </summary>
 internal static class Throughput
 {
@@ -25,12 +26,14 @@ internal static class Throughput
         Mode[] modes = [new("none", [], Requests), new("-P 16", ["-P", "16"], Requests * 10)];
         var servers = new List<ServerProcess>();
         var samples = new List<(int Round, string Server, string Mode, string Test, double Rps)>();
+        var cpu = new List<(int Round, string Server, string Mode, double MicrosPerRequest)>();
         try
         {
             foreach (var version in versions)
             {
                 servers.Add(await ServerProcess.StartKvAsync(version));
                 servers.Add(await ServerProcess.StartKvUnderMoltAsync(version));
+                servers.Add(await ServerProcess.StartKvUnderMoltKeepingCodeAsync(version));
             }
             servers.Add(await ServerProcess.StartRedisServerAsync());
             Console.WriteLine("Servers (all running for the whole benchmark, each its own process; only one is under load at a time):");
@@ -43,8 +46,8 @@ internal static class Throughput
             {
                 Console.WriteLine($"  $ {Command(0, mode)}");
             }
-            Console.WriteLine($"Warm-up: one run of each with a quarter of the requests; then {Rounds} rounds, each alternating standalone and molt " +
-                "(the order of each pair reversed every other round), redis-server last.");
+            Console.WriteLine($"Warm-up: one run of each with a quarter of the requests; then {Rounds} rounds, each running standalone and the two molt ones back to back " +
+                "(their order reversed every other round), redis-server last.");
             Console.WriteLine();
 
             foreach (var server in servers)
@@ -60,10 +63,12 @@ internal static class Throughput
                 {
                     foreach (var server in Order(servers, round))
                     {
-                        foreach (var (test, rps) in await BenchmarkAsync(server, mode))
+                        var (rows, microsPerRequest) = await BenchmarkAsync(server, mode);
+                        foreach (var (test, rps) in rows)
                         {
                             samples.Add((round, server.Name, mode.Name, test, rps));
                         }
+                        cpu.Add((round, server.Name, mode.Name, microsPerRequest));
                     }
                 }
                 Console.WriteLine($"round {round}/{Rounds} done");
@@ -77,28 +82,44 @@ internal static class Throughput
             }
         }
         Console.WriteLine();
-        Report(samples, versions, modes);
+        Report(samples, cpu, versions, modes);
     }
 
-    // Standalone and molt of one release run back to back, in an order reversed every other round; redis-server last.
+    // The three of one release (standalone, molt, molt keeping code) back to back, in an order reversed every other round;
+    // redis-server last.
     private static IEnumerable<ServerProcess> Order(List<ServerProcess> servers, int round)
     {
-        for (var i = 0; i + 1 < servers.Count; i += 2)
+        for (var i = 0; i + 2 < servers.Count; i += PerRelease)
         {
-            yield return servers[i + (round % 2 == 0 ? 1 : 0)];
-            yield return servers[i + (round % 2 == 0 ? 0 : 1)];
+            var release = servers.GetRange(i, PerRelease);
+            if (round % 2 == 0)
+            {
+                release.Reverse();
+            }
+            foreach (var server in release)
+            {
+                yield return server;
+            }
         }
         yield return servers[^1];
     }
 
+    private const int PerRelease = 3;
+
     private static string Command(int port, Mode mode) =>
         $"redis-benchmark -p {(port == 0 ? "PORT" : port.ToString(CultureInfo.InvariantCulture))} -t get,set -c 50 -n {mode.Requests} -r 100000 -d 16 {string.Join(' ', mode.Extra)} --csv".Replace("  ", " ", StringComparison.Ordinal);
 
-    private static async Task<List<(string Test, double Rps)>> BenchmarkAsync(ServerProcess server, Mode mode)
+    // Also the server's own processor time (user + system, all its threads) per request over the run: what a request
+    // costs the server, which the other process on a 2-core machine disturbs far less than it disturbs requests/s.
+    private static async Task<(List<(string Test, double Rps)> Rows, double CpuMicrosPerRequest)> BenchmarkAsync(ServerProcess server, Mode mode)
     {
         string[] arguments = ["-p", server.Port.ToString(CultureInfo.InvariantCulture), "-t", "get,set", "-c", "50", "-n", mode.Requests.ToString(CultureInfo.InvariantCulture),
             "-r", "100000", "-d", "16", .. mode.Extra, "--csv"];
+        server.Process.Refresh();
+        var cpuBefore = server.Process.TotalProcessorTime;
         var result = await Run.ToEndAsync("redis-benchmark", arguments, RunTimeout);
+        server.Process.Refresh();
+        var cpuMicrosPerRequest = (server.Process.TotalProcessorTime - cpuBefore).TotalMicroseconds / (2.0 * mode.Requests);
         var rows = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(l => l.Split(',').Select(c => c.Trim('"')).ToArray())
             .Where(c => c.Length >= 2 && c[0] is "GET" or "SET")
@@ -107,10 +128,11 @@ internal static class Throughput
         {
             throw new InvalidOperationException($"redis-benchmark against {server.Name} failed (exit {result.ExitCode}):\n{result.Stdout}\n{result.Stderr}");
         }
-        return rows;
+        return (rows, cpuMicrosPerRequest);
     }
 
-    private static void Report(List<(int Round, string Server, string Mode, string Test, double Rps)> samples, int[] versions, Mode[] modes)
+    private static void Report(List<(int Round, string Server, string Mode, string Test, double Rps)> samples,
+        List<(int Round, string Server, string Mode, double MicrosPerRequest)> cpu, int[] versions, Mode[] modes)
     {
         Directory.CreateDirectory(Results.Directory);
         var csv = Path.Combine(Results.Directory, "throughput.csv");
@@ -135,8 +157,13 @@ internal static class Throughput
         }
         table.Print($"every run: {Paths.Short(csv)}");
 
+        // Both ways of running under molt (code unloaded when retired, the default; code kept, tiered) against standalone.
+        var variants = new[] { (Name: "unloaded", KeepOldCode: false), (Name: "kept", KeepOldCode: true) };
+        static string PerRound(List<double> perRound) =>
+            string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(perRound):0.00} ({perRound.Min():0.00} … {perRound.Max():0.00})");
+
         var ratios = new Table("(the same run)", "Ratios of the medians; per round: the ratio within each round (same round, back to back), median (min … max)",
-            "release", "pipeline", "test", "molt/standalone", "per round", "kv/redis-server", "molt kv/redis-server");
+            "release", "pipeline", "test", "molt code", "molt/standalone", "per round", "kv/redis-server", "molt kv/redis-server");
         foreach (var version in versions)
         {
             foreach (var mode in modes)
@@ -144,19 +171,48 @@ internal static class Throughput
                 foreach (var test in new[] { "GET", "SET" })
                 {
                     var standalone = $"kv v{version} standalone";
-                    var molt = $"kv v{version} under molt";
-                    var perRound = Enumerable.Range(1, Rounds).Select(r =>
-                        samples.Single(s => s.Round == r && s.Server == molt && s.Mode == mode.Name && s.Test == test).Rps /
-                        samples.Single(s => s.Round == r && s.Server == standalone && s.Mode == mode.Name && s.Test == test).Rps).ToList();
-                    ratios.Add($"v{version}", mode.Name, test,
-                        Median(molt, mode.Name, test) / Median(standalone, mode.Name, test),
-                        string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(perRound):0.00} ({perRound.Min():0.00} … {perRound.Max():0.00})"),
-                        Median(standalone, mode.Name, test) / Median("redis-server", mode.Name, test),
-                        Median(molt, mode.Name, test) / Median("redis-server", mode.Name, test));
+                    foreach (var variant in variants)
+                    {
+                        var molt = ServerProcess.UnderMolt(version, variant.KeepOldCode);
+                        var perRound = Enumerable.Range(1, Rounds).Select(r =>
+                            samples.Single(s => s.Round == r && s.Server == molt && s.Mode == mode.Name && s.Test == test).Rps /
+                            samples.Single(s => s.Round == r && s.Server == standalone && s.Mode == mode.Name && s.Test == test).Rps).ToList();
+                        ratios.Add($"v{version}", mode.Name, test, variant.Name,
+                            Median(molt, mode.Name, test) / Median(standalone, mode.Name, test),
+                            PerRound(perRound),
+                            Median(standalone, mode.Name, test) / Median("redis-server", mode.Name, test),
+                            Median(molt, mode.Name, test) / Median("redis-server", mode.Name, test));
+                    }
                 }
             }
         }
         ratios.Print();
+
+        var cpuCsv = Path.Combine(Results.Directory, "throughput-cpu.csv");
+        File.WriteAllLines(cpuCsv, ["round,server,pipeline,cpu_us_per_request",
+            .. cpu.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Round},{c.Server},{c.Mode},{c.MicrosPerRequest:0.000}"))]);
+        double CpuMedian(string server, string mode) => Stats.Median(cpu.Where(c => c.Server == server && c.Mode == mode).Select(c => c.MicrosPerRequest));
+        string Micros(string server, string mode) => string.Create(CultureInfo.InvariantCulture, $"{CpuMedian(server, mode):0.00}");
+        var cost = new Table("(the same run)",
+            $"The server's processor time per request (user + system, SET and GET together), µs, median of {Rounds} rounds; per round: the ratio within each round",
+            "release", "pipeline", "molt code", "standalone", "under molt", "molt/standalone", "per round", "redis-server");
+        foreach (var version in versions)
+        {
+            foreach (var mode in modes)
+            {
+                var standalone = $"kv v{version} standalone";
+                foreach (var variant in variants)
+                {
+                    var molt = ServerProcess.UnderMolt(version, variant.KeepOldCode);
+                    var perRound = Enumerable.Range(1, Rounds).Select(r =>
+                        cpu.Single(c => c.Round == r && c.Server == molt && c.Mode == mode.Name).MicrosPerRequest /
+                        cpu.Single(c => c.Round == r && c.Server == standalone && c.Mode == mode.Name).MicrosPerRequest).ToList();
+                    cost.Add($"v{version}", mode.Name, variant.Name, Micros(standalone, mode.Name), Micros(molt, mode.Name),
+                        CpuMedian(molt, mode.Name) / CpuMedian(standalone, mode.Name), PerRound(perRound), Micros("redis-server", mode.Name));
+                }
+            }
+        }
+        cost.Print($"every run: {Paths.Short(cpuCsv)}");
     }
 }
 

@@ -36,6 +36,12 @@ public sealed class MoltHost : IAsyncDisposable
     /// <summary>The running version.</summary>
     public ProgramVersionInfo Version => Current.Info;
 
+    /// <summary>
+    /// The running version's main assembly, for Molt.Testing's <c>ProgramState</c>: found through the host, not by
+    /// the name of its context, which another host's version or a kept-loaded old one may share.
+    /// </summary>
+    internal System.Reflection.Assembly RunningAssembly => Current.MainAssembly;
+
     /// <summary>When the host started the program.</summary>
     public DateTimeOffset StartedAt { get; }
 
@@ -62,7 +68,7 @@ public sealed class MoltHost : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(programPath);
         options ??= new MoltHostOptions();
         options.Validate();
-        var version = ProgramVersion.Load(programPath, generation: 0, options.TimeProvider);
+        var version = ProgramVersion.Load(programPath, generation: 0, options.TimeProvider, options.UnloadOldCode);
         var host = new MoltHost(version, args ?? [], options);
         try
         {
@@ -119,7 +125,7 @@ public sealed class MoltHost : IAsyncDisposable
             {
                 var retired = _current!;
                 _current = committed;
-                await RetireAsync(retired.Unload(), outcome.RetiredThreads, retired.Info.Generation, result).ConfigureAwait(false);
+                await RetireAsync(retired.Retire(), outcome.RetiredThreads, retired.Info.Generation, result).ConfigureAwait(false);
                 options.Progress?.Report(new UpdateProgress(UpdatePhase.Unload, result.UnloadTime));
                 Log.Committed(_logger, result);
             }
@@ -190,14 +196,14 @@ public sealed class MoltHost : IAsyncDisposable
     /// <summary>Old versions that were not collected after their update (they leak until the process ends).</summary>
     public IReadOnlyList<ProgramVersionInfo> OldVersionsNotUnloaded => [.. History.Where(r => r.OldVersionUnloaded == false).Select(r => r.From)];
 
-    private async Task RetireAsync(WeakReference context, List<(string, WeakReference<Thread>)> threads, int generation, UpdateResult result)
+    private async Task RetireAsync(RetiredVersion retired, List<(string, WeakReference<Thread>)> threads, int generation, UpdateResult result)
     {
         if (!_options.VerifyUnload)
         {
             return;
         }
         var start = _options.TimeProvider.GetTimestamp();
-        var (unloaded, warnings) = await UnloadVerifier.VerifyAsync(context, threads, generation, _options.TimeProvider).ConfigureAwait(false);
+        var (unloaded, warnings) = await UnloadVerifier.VerifyAsync(retired, threads, generation, _options.TimeProvider).ConfigureAwait(false);
         result.UnloadTime = _options.TimeProvider.GetElapsedTime(start);
         result.OldVersionUnloaded = unloaded;
         result.Warnings = [.. result.Warnings, .. warnings];
@@ -229,7 +235,7 @@ public sealed class MoltHost : IAsyncDisposable
             }
             _current = null;
             MoltMetrics.Unregister(this);
-            current.Unload();
+            current.Retire();
         }
         finally
         {

@@ -59,7 +59,10 @@ public sealed class UpdateResult
     /// <summary>Units of the old version that the new version has no entry for: they were dropped.</summary>
     public IReadOnlyList<string> DroppedUnits { get; internal set; } = [];
 
-    /// <summary>Whether the old version's context was collected after the commit; null when not checked.</summary>
+    /// <summary>
+    /// Whether the old version was collected after the commit: its context, or, when the host keeps old code loaded
+    /// (<see cref="MoltHostOptions.UnloadOldCode"/> off), the state its statics held. Null when not checked.
+    /// </summary>
     public bool? OldVersionUnloaded { get; internal set; }
 
     /// <summary>Things the operator should know that did not fail the update (e.g. the old version was not collected).</summary>

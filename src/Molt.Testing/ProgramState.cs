@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.Loader;
 using Molt.Hosting;
 
 namespace Molt.Testing;
@@ -17,10 +16,7 @@ public static class ProgramState
     public static object? Call(MoltHost host, string typeName, string method, params object?[] args)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var assembly = AssemblyLoadContext.All
-            .Where(c => c.IsCollectible && c.Name is { } n && n.StartsWith($"molt-v{host.Version.Generation}:", StringComparison.Ordinal))
-            .SelectMany(c => c.Assemblies)
-            .First(a => a.Location == host.Version.AssemblyPath);
+        var assembly = host.RunningAssembly;
         var type = assembly.GetType(typeName) ?? throw new InvalidOperationException($"No type {typeName} in {host.Version}.");
         var found = type.GetMethod(method, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
             ?? throw new InvalidOperationException($"No static method {typeName}.{method} in {host.Version}.");

@@ -172,6 +172,23 @@ public sealed class CliEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_KeepOldCode_UpdateCommits_AndReportsTheOldStateCollected()
+    {
+        var name = UniqueName();
+        var v1 = Build("v1", Ticker);
+        var v2 = Build("v2", TickerV2);
+        _hosts.Add(await _molt.StartHostWithOptionsAsync(v1, name, ["--keep-old-code"]));
+
+        var update = await _molt.RunAsync("update", name, v2, "--timeout", "20s");
+
+        Assert.True(update.ExitCode == 0, update.ToString());
+        Assert.Contains("outcome: Committed", update.Stdout, StringComparison.Ordinal);
+        Assert.Contains("old version unloaded: yes", update.Stdout, StringComparison.Ordinal);
+        var status = await StatusAsync(name);
+        Assert.Equal(v2, status.GetProperty("version").GetProperty("assemblyPath").GetString());
+    }
+
+    [Fact]
     public async Task Update_FailingStateCheck_RollsBackAndExitsTwo()
     {
         var name = UniqueName();

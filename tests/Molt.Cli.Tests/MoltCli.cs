@@ -40,9 +40,13 @@ internal sealed class MoltCli(string runtimeDirectory)
     public HostProcess Start(params string[] arguments) => new(Process.Start(StartInfo(arguments))!);
 
     /// <summary>Starts <c>molt run</c> and waits until the program's endpoint is open.</summary>
-    public async Task<HostProcess> StartHostAsync(string programDll, string name, params string[] programArgs)
+    public Task<HostProcess> StartHostAsync(string programDll, string name, params string[] programArgs) =>
+        StartHostWithOptionsAsync(programDll, name, [], programArgs);
+
+    /// <summary>Starts <c>molt run</c> with options of its own (e.g. <c>--keep-old-code</c>) before the program's arguments.</summary>
+    public async Task<HostProcess> StartHostWithOptionsAsync(string programDll, string name, string[] runOptions, params string[] programArgs)
     {
-        string[] arguments = ["run", programDll, "--name", name, .. programArgs.Length > 0 ? ["--", .. programArgs] : Array.Empty<string>()];
+        string[] arguments = ["run", programDll, "--name", name, .. runOptions, .. programArgs.Length > 0 ? ["--", .. programArgs] : Array.Empty<string>()];
         var host = new HostProcess(Process.Start(StartInfo(arguments))!);
         var socket = Path.Combine(RuntimeDirectory, name + ".sock");
         var info = Path.Combine(RuntimeDirectory, name + ".json");

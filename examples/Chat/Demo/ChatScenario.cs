@@ -262,9 +262,7 @@ public sealed class ChatScenario(ChatScenarioOptions options)
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static int ReadPort(MoltHost host)
     {
-        var assembly = AssemblyLoadContext.All.SelectMany(c => c.Assemblies).First(a => !a.IsDynamic && a.Location == host.Version.AssemblyPath);
-        var port = assembly.GetType("Chat.Program", throwOnError: true)!.GetProperty("Port", BindingFlags.Public | BindingFlags.Static)!.GetValue(null);
-        return (int)port!;
+        return (int)Molt.Testing.ProgramState.Call(host, "Chat.Program", "get_Port")!;
     }
 
     private void Log(string line) => options.Log?.Invoke(line.Length == 0 ? "" : $"[{_clock.Elapsed.TotalSeconds,5:0.00} s] {line}");

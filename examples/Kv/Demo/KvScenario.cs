@@ -62,7 +62,10 @@ public sealed class KvScenario(KvScenarioOptions options)
             return;
         }
 
-        var hostOptions = new MoltHostOptions { QuiesceTimeout = TimeSpan.FromSeconds(10), RestartTimeout = TimeSpan.FromSeconds(15) };
+        var hostOptions = new MoltHostOptions
+        {
+            QuiesceTimeout = TimeSpan.FromSeconds(10), RestartTimeout = TimeSpan.FromSeconds(15), UnloadOldCode = !options.KeepOldCode,
+        };
         var first = options.Releases[0];
         await using var host = await MoltHost.StartAsync(releases[first], ["--port", "0"], hostOptions, cancellationToken).ConfigureAwait(false);
         var port = ReadPort(host);
@@ -347,9 +350,7 @@ public sealed class KvScenario(KvScenarioOptions options)
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static int ReadPort(MoltHost host)
     {
-        var assembly = AssemblyLoadContext.All.SelectMany(c => c.Assemblies).First(a => !a.IsDynamic && a.Location == host.Version.AssemblyPath);
-        var port = assembly.GetType("Kv.Program", throwOnError: true)!.GetProperty("Port", BindingFlags.Public | BindingFlags.Static)!.GetValue(null);
-        return (int)port!;
+        return (int)Molt.Testing.ProgramState.Call(host, "Kv.Program", "get_Port")!;
     }
 
     private void Log(string line) => options.Log?.Invoke(line.Length == 0 ? "" : $"[{_clock.Elapsed.TotalSeconds,5:0.00} s] {line}");

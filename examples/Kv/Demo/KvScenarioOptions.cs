@@ -24,6 +24,12 @@ public sealed record KvScenarioOptions
     /// <summary>After the update to this release, roll back under load to the one before it, then update forward again; null for none.</summary>
     public string? RollBackAfter { get; init; } = "v3";
 
+    /// <summary>
+    /// Whether Molt keeps each release's code loaded after it retires (<see cref="Molt.Hosting.MoltHostOptions.UnloadOldCode"/> off):
+    /// the code is then tiered by the runtime, and the check after each update is that the old release's state was collected.
+    /// </summary>
+    public bool KeepOldCode { get; init; }
+
     /// <summary>The folder with one subfolder per release (v1...v5), each holding its Kv.dll.</summary>
     public string ReleasesFolder { get; init; } = Path.Combine(AppContext.BaseDirectory, "versions");
 

@@ -35,7 +35,11 @@ public sealed class LiveSession : IAsyncDisposable
         try
         {
             using var ready = await session.NextAsync(cancellationToken).ConfigureAwait(false);
-            session.LocalPort = ready.RootElement.GetProperty("local_port").GetInt32();
+            if (!ready.RootElement.TryGetProperty("local_port", out var localPort))
+            {
+                throw new SessionException($"the live connection could not be opened: {ready.RootElement}");
+            }
+            session.LocalPort = localPort.GetInt32();
             return session;
         }
         catch

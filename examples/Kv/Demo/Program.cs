@@ -2,7 +2,8 @@ using System.Globalization;
 using Kv.Demo;
 
 // Molt's main job: a Redis-compatible server updated live v1 -> v5 under load. Exit code 0 only if everything held.
-// Options: --keys N (keys loaded into v1, default 20000), --releases v1,v2,... (default all five).
+// Options: --keys N (keys loaded into v1, default 20000), --releases v1,v2,... (default all five),
+// --keep-old-code (keep each release's code loaded, so that the runtime tiers it; see MoltHostOptions.UnloadOldCode).
 var defaults = new KvScenarioOptions();
 var keys = Option("--keys") is { } k ? int.Parse(k, CultureInfo.InvariantCulture) : defaults.Keys;
 var releases = Option("--releases")?.Split(',') ?? [.. defaults.Releases];
@@ -10,7 +11,7 @@ Console.WriteLine($"Molt demo: kv, a Redis-compatible server, updated live {stri
     (releases.Contains(defaults.RollBackAfter) ? $" (with a rollback from {defaults.RollBackAfter} and forward again)" : ""));
 Console.WriteLine("while redis-benchmark and Debian's Python redis client keep it busy");
 Console.WriteLine();
-var report = await new KvScenario(defaults with { Keys = keys, Releases = releases, Log = Console.WriteLine }).RunAsync();
+var report = await new KvScenario(defaults with { Keys = keys, Releases = releases, KeepOldCode = args.Contains("--keep-old-code"), Log = Console.WriteLine }).RunAsync();
 Console.WriteLine();
 Console.WriteLine(report.Summary());
 return report.Succeeded ? 0 : 1;

@@ -8,7 +8,7 @@ using Molt.Hosting.Control;
 namespace Molt.Cli.Commands;
 
 /// <summary>
-/// <c>molt run &lt;program&gt; [--name NAME] [-- program args]</c>: runs an updatable program under the Molt host in
+/// <c>molt run &lt;program&gt; [--name NAME] [--keep-old-code] [-- program args]</c>: runs an updatable program under the Molt host in
 /// this process and opens its control endpoint. The program's stdout and stderr are this process's (Molt's own
 /// log lines go to stderr); Ctrl-C or SIGTERM stop it cleanly (its units leave their update points, the endpoint
 /// is removed) and exit 0; so does the program ending by itself (all its units ended).
@@ -21,17 +21,22 @@ internal static class RunCommand
     {
         var program = new Argument<string>("program") { Description = "The program: its main assembly (.dll) or its project folder (built in Release)." };
         var name = new Option<string?>("--name", "-n") { Description = "The name to control it by (default: the assembly's name)." };
+        var keepOldCode = new Option<bool>("--keep-old-code")
+        {
+            Description = "Keep each version's code loaded after an update (a few MB per version, never returned) so that the runtime tiers it " +
+                "as it does a standalone program's; the old version's state is still released. Default: unload it (code in a collectible context is not tiered).",
+        };
         var programArgs = new Argument<string[]>("program-args") { Description = "Arguments for the program, after '--'.", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("run", "Run an updatable program under the Molt host and open its control endpoint. Ctrl-C or SIGTERM stop it cleanly.")
         {
-            program, name, programArgs,
+            program, name, keepOldCode, programArgs,
         };
         command.SetAction((parse, cancellationToken) => CommandSupport.GuardAsync(() => RunAsync(
-            parse.GetRequiredValue(program), parse.GetValue(name), parse.GetValue(programArgs) ?? [], cancellationToken)));
+            parse.GetRequiredValue(program), parse.GetValue(name), parse.GetValue(keepOldCode), parse.GetValue(programArgs) ?? [], cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string program, string? name, string[] args, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string program, string? name, bool keepOldCode, string[] args, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
@@ -60,7 +65,7 @@ internal static class RunCommand
         MoltHost host;
         try
         {
-            host = await MoltHost.StartAsync(path, args, new MoltHostOptions { LoggerFactory = loggerFactory }, stop.Token).ConfigureAwait(false);
+            host = await MoltHost.StartAsync(path, args, new MoltHostOptions { LoggerFactory = loggerFactory, UnloadOldCode = !keepOldCode }, stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

@@ -22,16 +22,19 @@ internal sealed class ProgramVersion
 
     private VersionLoadContext Context => _context ?? throw new InvalidOperationException($"Version {Info} is unloaded.");
 
-    /// <summary>Loads a program's main assembly into a new collectible context.</summary>
+    /// <summary>
+    /// Loads a program's main assembly into a new context: collectible (its code unloads when it retires) unless
+    /// <paramref name="collectible"/> is false (its code stays loaded, and is tiered by the runtime).
+    /// </summary>
     /// <exception cref="UpdateFailedException">The file is missing or is not a .NET program that references Molt.</exception>
-    public static ProgramVersion Load(string assemblyPath, int generation, TimeProvider time)
+    public static ProgramVersion Load(string assemblyPath, int generation, TimeProvider time, bool collectible = true)
     {
         var path = Path.GetFullPath(assemblyPath);
         if (!File.Exists(path))
         {
             throw new UpdateFailedException(UpdatePhase.Prepare, $"The program '{path}' does not exist.");
         }
-        var context = new VersionLoadContext(path, generation);
+        var context = new VersionLoadContext(path, generation, collectible);
         try
         {
             var main = context.LoadFromAssemblyPath(path);
@@ -48,12 +51,12 @@ internal sealed class ProgramVersion
         }
         catch (UpdateFailedException)
         {
-            context.Unload();
+            UnloadIfCollectible(context);
             throw;
         }
         catch (BadImageFormatException e)
         {
-            context.Unload();
+            UnloadIfCollectible(context);
             throw new UpdateFailedException(UpdatePhase.Prepare, $"'{path}' is not a .NET assembly: {e.Message}", e);
         }
     }
@@ -84,17 +87,7 @@ internal sealed class ProgramVersion
     }
 
     /// <summary>The program's own types (main assembly), compiler-generated ones included.</summary>
-    public Type[] ProgramTypes()
-    {
-        try
-        {
-            return MainAssembly.GetTypes();
-        }
-        catch (ReflectionTypeLoadException e)
-        {
-            return [.. e.Types.Where(t => t is not null)!];
-        }
-    }
+    public Type[] ProgramTypes() => LoadableTypes(MainAssembly);
 
     /// <summary>
     /// JIT-compiles the program's methods while the old version still serves, so that the first requests
@@ -185,14 +178,44 @@ internal sealed class ProgramVersion
         return entry;
     }
 
-    /// <summary>Starts unloading this version's context and forgets it; the weak reference tells when it is collected.</summary>
+    /// <summary>
+    /// Retires this version and forgets it. A collectible context starts unloading. A context that stays loaded
+    /// cannot: its static fields are cleared instead, so that the state they held can be collected while the
+    /// code stays. What is returned tells when the version is gone (<see cref="RetiredVersion.IsReleased"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public WeakReference Unload()
+    public RetiredVersion Retire()
     {
         var context = Context;
+        var types = context.Assemblies.SelectMany(LoadableTypes).Where(t => !t.ContainsGenericParameters).ToList();
         _context = null;
         MainAssembly = null!;
-        context.Unload();
-        return new WeakReference(context);
+        if (context.IsCollectible)
+        {
+            context.Unload();
+            return new RetiredVersion(new WeakReference(context), CodeUnloads: true, []);
+        }
+        var held = StaticState.Release(types, t => System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(t.Assembly) == context);
+        return new RetiredVersion(new WeakReference(context), CodeUnloads: false, held);
+    }
+
+    private static void UnloadIfCollectible(VersionLoadContext context)
+    {
+        if (context.IsCollectible)
+        {
+            context.Unload();
+        }
+    }
+
+    private static Type[] LoadableTypes(Assembly assembly)
+    {
+        try
+        {
+            return assembly.GetTypes();
+        }
+        catch (ReflectionTypeLoadException e)
+        {
+            return [.. e.Types.Where(t => t is not null)!];
+        }
     }
 }

@@ -4,12 +4,13 @@ using System.Runtime.Loader;
 namespace Molt.Hosting.Loading;
 
 /// <summary>
-/// The collectible context that holds one version of a program: its own assemblies and the libraries
-/// shipped beside it. The Molt runtime and the framework are shared from the default context, which is
-/// what lets framework objects pass between versions by reference.
+/// The context that holds one version of a program: its own assemblies and the libraries shipped beside it.
+/// The Molt runtime and the framework are shared from the default context, which is what lets framework
+/// objects pass between versions by reference. Collectible unless the host keeps old code loaded
+/// (<see cref="MoltHostOptions.UnloadOldCode"/>): the runtime does not tier code in a collectible context.
 /// </summary>
-internal sealed class VersionLoadContext(string mainAssemblyPath, int generation)
-    : AssemblyLoadContext($"molt-v{generation}:{Path.GetFileNameWithoutExtension(mainAssemblyPath)}", isCollectible: true)
+internal sealed class VersionLoadContext(string mainAssemblyPath, int generation, bool collectible)
+    : AssemblyLoadContext($"molt-v{generation}:{Path.GetFileNameWithoutExtension(mainAssemblyPath)}", collectible)
 {
     /// <summary>Assemblies that every version shares with the host, whatever copy the program ships.</summary>
     private static readonly HashSet<string> Shared = new(StringComparer.OrdinalIgnoreCase) { "Molt" };

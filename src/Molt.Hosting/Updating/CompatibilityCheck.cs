@@ -40,7 +40,7 @@ internal static class CompatibilityCheck
         }
         finally
         {
-            checkedContext = incoming.Unload();
+            checkedContext = incoming.Retire().Context;
         }
     }
 

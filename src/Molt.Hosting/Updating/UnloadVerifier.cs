@@ -1,11 +1,13 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using Molt.Hosting.Loading;
 
 namespace Molt.Hosting.Updating;
 
 /// <summary>
 /// Proves that a retired version was collected, or says what is known of what holds it. A version that
 /// stays loaded leaks for ever, so an update that cannot unload its predecessor says so in its result.
+/// When the host keeps old code loaded, the proof is that the state its statics held was collected.
 /// </summary>
 internal static class UnloadVerifier
 {
@@ -22,22 +24,23 @@ internal static class UnloadVerifier
     ];
 
     public static async Task<(bool Unloaded, List<string> Warnings)> VerifyAsync(
-        WeakReference context, List<(string Name, WeakReference<Thread> Thread)> retiredThreads, int generation, TimeProvider time)
+        RetiredVersion retired, List<(string Name, WeakReference<Thread> Thread)> retiredThreads, int generation, TimeProvider time)
     {
+        var context = retired.Context;
         // Background collections first: a blocking full collection of a large heap stops the new version for as long as
         // it takes (a second at a million keys), which its clients would see as a second pause right after the update.
         // A collectible context usually goes within a few; the blocking ones only confirm a version that stays.
         for (var i = 0; i < MaxCollections; i++)
         {
             await CollectInBackgroundAsync(time).ConfigureAwait(false);
-            if (!context.IsAlive)
+            if (retired.IsReleased)
             {
                 return (true, []);
             }
         }
         for (var i = 0; i < BlockingCollections; i++)
         {
-            if (!Collect(context))
+            if (Collect(retired))
             {
                 return (true, []);
             }
@@ -46,8 +49,11 @@ internal static class UnloadVerifier
         }
         var warnings = new List<string>
         {
-            $"The old version (generation {generation}) was not collected after {MaxCollections + BlockingCollections} garbage collections: something outside it " +
-            "still references its code or objects, and its memory stays in use.",
+            retired.CodeUnloads
+                ? $"The old version (generation {generation}) was not collected after {MaxCollections + BlockingCollections} garbage collections: something outside it " +
+                  "still references its code or objects, and its memory stays in use."
+                : $"The old version's state (generation {generation}) was not collected after {MaxCollections + BlockingCollections} garbage collections: " +
+                  $"something outside it still references what {string.Join(", ", retired.StillHeld.Take(5))} held, and that memory stays in use.",
         };
         warnings.AddRange(HandlersOfOldCode(context));
         warnings.AddRange(DataOfOldCode(context));
@@ -141,11 +147,11 @@ internal static class UnloadVerifier
         (GC.GetGCMemoryInfo(GCKind.Background).Index, GC.GetGCMemoryInfo(GCKind.FullBlocking).Index);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static bool Collect(WeakReference context)
+    private static bool Collect(RetiredVersion retired)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        return context.IsAlive;
+        return retired.IsReleased;
     }
 }

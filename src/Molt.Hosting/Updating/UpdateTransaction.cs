@@ -35,7 +35,7 @@ internal sealed class UpdateTransaction(
         TransferPlan plan;
         try
         {
-            incoming = ProgramVersion.Load(newPath, current.Info.Generation + 1, _time);
+            incoming = ProgramVersion.Load(newPath, current.Info.Generation + 1, _time, options.UnloadOldCode);
         }
         catch (UpdateFailedException e)
         {
@@ -64,7 +64,7 @@ internal sealed class UpdateTransaction(
         }
         catch (Exception e)
         {
-            incoming.Unload();
+            incoming.Retire();
             return Refused(result, e as UpdateFailedException
                 ?? new UpdateFailedException(UpdatePhase.Prepare, $"Preparing the new version failed: {Describe(e)}", Detach(e)), phaseStart);
         }
@@ -347,7 +347,7 @@ internal sealed class UpdateTransaction(
         result.PauseTime = _time.GetElapsedTime(pauseStart);
         result.Outcome = UpdateOutcome.RolledBack;
         result.Failure = failure;
-        incoming.Unload();
+        incoming.Retire();
         return new UpdateOutcomeData(result, null, []);
     }
 

@@ -515,7 +515,7 @@ public class CompatibilityCheckTests
         }
         finally
         {
-            version.Unload();
+            version.Retire();
         }
     }
 }

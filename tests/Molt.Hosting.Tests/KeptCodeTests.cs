@@ -1,0 +1,176 @@
+using System.Diagnostics.Tracing;
+using System.Reflection;
+
+namespace Molt.Hosting.Tests;
+
+/// <summary>
+/// With <see cref="MoltHostOptions.UnloadOldCode"/> off, versions run from contexts that are not collectible: their
+/// code is tiered by the runtime, and an old version's state is still released when an update retires it.
+/// </summary>
+public class KeptCodeTests
+{
+    private const string Store = TestPrograms.Usings + """
+        public class Entry { public int N; }
+        public static class Program
+        {
+            public static Dictionary<string, Entry> Keys = new();
+            private static readonly Entry[] Pinned = [new Entry { N = 7 }];
+            public static int Count;
+            public static async Task Main(string[] args)
+            {
+                if (!Live.IsUpdating) { Keys["a"] = new Entry { N = 41 }; Count = 1; }
+                await Live.RunAsync();
+            }
+            public static int Read(string key) => Keys[key].N;
+            public static int PinnedN() => Pinned[0].N;
+            public static bool Collectible() => System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(Program).Assembly)!.IsCollectible;
+        }
+        """;
+
+    private static MoltHostOptions KeepCode() => new() { UnloadOldCode = false };
+
+    [Fact]
+    public async Task Update_CodeKept_CarriesState_ClearsTheOldStatics_AndProvesTheirStateCollected()
+    {
+        var v1 = TestPrograms.Build("Kept", "v1", Store);
+        var v2 = TestPrograms.Build("Kept", "v2", Store + "\n// v2");
+        await using var host = await MoltHost.StartAsync(v1, options: KeepCode());
+        Assert.False((bool)ProgramState.Call(host, "Program", "Collectible")!);
+        var oldProgram = ProgramType(host);
+
+        var result = await host.UpdateAsync(v2);
+
+        Assert.True(result.Outcome == UpdateOutcome.Committed, result.ToString());
+        Assert.Equal(41, ProgramState.Call(host, "Program", "Read", "a"));
+        Assert.Equal(7, ProgramState.Call(host, "Program", "PinnedN"));
+        Assert.False((bool)ProgramState.Call(host, "Program", "Collectible")!);
+        // The old code is still loaded, its statics cleared (the readonly one too), and what they held was collected.
+        Assert.Null(oldProgram.GetField("Keys")!.GetValue(null));
+        Assert.Null(oldProgram.GetField("Pinned", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null));
+        Assert.Equal(1, oldProgram.GetField("Count")!.GetValue(null));
+        Assert.True(result.OldVersionUnloaded == true, result.ToString());
+    }
+
+    private const string Leaky = TestPrograms.Usings + """
+        public class Settings { public int N = 3; }
+        public static class Program
+        {
+            public static Settings Current = new();
+            public static async Task Main(string[] args)
+            {
+                if (!Live.IsUpdating) AppContext.SetData("kept.settings", Current);
+                await Live.RunAsync();
+            }
+        }
+        """;
+
+    [Fact]
+    public async Task Update_CodeKept_OldStateHeldFromOutside_WarnsNamingTheStaticAndWhatHoldsIt()
+    {
+        // This test leaks its v1's Settings on purpose, for the life of the test process: that is what it shows.
+        var v1 = TestPrograms.Build("KeptLeaky", "v1", Leaky);
+        var v2 = TestPrograms.Build("KeptLeaky", "v2", Leaky + "\n// v2");
+        await using var host = await MoltHost.StartAsync(v1, options: KeepCode());
+
+        var result = await host.UpdateAsync(v2);
+
+        Assert.Equal(UpdateOutcome.Committed, result.Outcome);
+        Assert.False(result.OldVersionUnloaded);
+        Assert.Contains(result.Warnings, w => w.Contains("state (generation 0) was not collected", StringComparison.Ordinal) && w.Contains("Program.Current", StringComparison.Ordinal));
+        Assert.Contains(result.Warnings, w => w.Contains("AppContext.SetData(\"kept.settings\")", StringComparison.Ordinal));
+    }
+
+    // Its start-up throws when it starts as an update: after the transfer wrote its statics.
+    private static readonly string FailsToStart = Store.Replace(
+        "if (!Live.IsUpdating) {", "if (Live.IsUpdating) throw new InvalidOperationException(\"v2 refuses to start\"); {", StringComparison.Ordinal);
+
+    [Fact]
+    public async Task Update_CodeKept_FailsAfterTransfer_OldVersionServesItsState_AndTheNextUpdateCommits()
+    {
+        var v1 = TestPrograms.Build("KeptFail", "v1", Store);
+        var bad = TestPrograms.Build("KeptFail", "v2bad", FailsToStart);
+        var good = TestPrograms.Build("KeptFail", "v2", Store + "\n// v2");
+        await using var host = await MoltHost.StartAsync(v1, options: KeepCode());
+
+        var failed = await host.UpdateAsync(bad);
+
+        Assert.True(failed.Outcome == UpdateOutcome.RolledBack, failed.ToString());
+        Assert.Contains("v2 refuses to start", failed.Failure!.Message, StringComparison.Ordinal);
+        Assert.Equal(0, host.Version.Generation);
+        Assert.Equal(41, ProgramState.Call(host, "Program", "Read", "a"));
+
+        var result = await host.UpdateAsync(good);
+
+        Assert.True(result.Outcome == UpdateOutcome.Committed && result.OldVersionUnloaded == true, result.ToString());
+        Assert.Equal(good, host.Version.AssemblyPath);
+        Assert.Equal(41, ProgramState.Call(host, "Program", "Read", "a"));
+    }
+
+    private const string Hot = TestPrograms.Usings + """
+        public static class Program
+        {
+            public static async Task Main(string[] args) => await Live.RunAsync();
+            public static int HotLoopForTiering(int n) { var s = 0; for (var i = 0; i < n; i++) s += i ^ (s >> 3); return s; }
+        }
+        """;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProgramCode_IsTieredOnlyWhenCodeIsKept(bool unloadOldCode)
+    {
+        var v1 = TestPrograms.Build(unloadOldCode ? "TierCollectible" : "TierKept", "v1", Hot);
+        await using var host = await MoltHost.StartAsync(v1, options: new MoltHostOptions { UnloadOldCode = unloadOldCode });
+        ProgramState.Call(host, "Program", "HotLoopForTiering", 10); // its first compilation, before the listener
+        using var jit = new JitListener("HotLoopForTiering");
+
+        // Tiering recompiles a method called often enough, a little after the calls (in the background): call it
+        // until that is seen, within a bound; the runtime never recompiles code of a collectible context.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(unloadOldCode ? 3 : 30);
+        while (DateTime.UtcNow < deadline && jit.Compilations == 0)
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                ProgramState.Call(host, "Program", "HotLoopForTiering", 10);
+            }
+            await Task.Delay(50);
+        }
+
+        if (unloadOldCode)
+        {
+            Assert.Equal(0, jit.Compilations);
+        }
+        else
+        {
+            Assert.True(jit.Compilations > 0, "the program's hot method was not recompiled by tiered compilation");
+        }
+    }
+
+    private static Type ProgramType(MoltHost host) => host.RunningAssembly.GetType("Program")!;
+
+    /// <summary>Counts the runtime's method-compiled events (MethodLoadVerbose) for one method name.</summary>
+    private sealed class JitListener(string method) : EventListener
+    {
+        private int _compilations;
+
+        public int Compilations => Volatile.Read(ref _compilations);
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+            {
+                EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x10); // JIT
+            }
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (e.EventName is { } name && name.StartsWith("MethodLoadVerbose", StringComparison.Ordinal)
+                && e.PayloadNames is { } names && names.IndexOf("MethodName") is var at and >= 0
+                && e.Payload![at] as string == method)
+            {
+                Interlocked.Increment(ref _compilations);
+            }
+        }
+    }
+}
