@@ -42,6 +42,9 @@ public sealed class MoltHost : IAsyncDisposable
     /// </summary>
     internal System.Reflection.Assembly RunningAssembly => Current.MainAssembly;
 
+    /// <summary>Whether each version's code stays loaded after an update (<see cref="MoltHostOptions.UnloadOldCode"/> off).</summary>
+    internal bool KeepsOldCode => !_options.UnloadOldCode;
+
     /// <summary>When the host started the program.</summary>
     public DateTimeOffset StartedAt { get; }
 

@@ -53,13 +53,16 @@ public sealed class CliEndToEndTests : IAsyncLifetime
         """;
 
     /// <summary>A program that ends by itself: its only unit returns after a few ticks.</summary>
+    // Its countdown starts once a file exists: the test sees its endpoint first, however slow the machine.
     private const string Finite = ProgramCompiler.Usings + """
-        public class Counter { public int Left = 5; }
+        using System.IO;
+        public class Counter { public int Left = 5; public string Start; }
         public static class Program
         {
-            public static async Task Main() { Live.StartUnit("countdown", new Counter(), Count); await Live.RunAsync(); }
+            public static async Task Main(string[] args) { Live.StartUnit("countdown", new Counter { Start = args[0] }, Count); await Live.RunAsync(); }
             public static async Task Count(Counter c)
             {
+                while (!File.Exists(c.Start)) { await Live.UpdatePointAsync("wait"); await Task.Delay(20); }
                 while (c.Left-- > 0) { await Live.UpdatePointAsync("count"); await Task.Delay(20); }
                 Console.WriteLine("countdown done");
             }
@@ -186,6 +189,9 @@ public sealed class CliEndToEndTests : IAsyncLifetime
         Assert.Contains("old version unloaded: yes", update.Stdout, StringComparison.Ordinal);
         var status = await StatusAsync(name);
         Assert.Equal(v2, status.GetProperty("version").GetProperty("assemblyPath").GetString());
+        Assert.True(status.GetProperty("oldCodeKept").GetBoolean());
+        var text = await _molt.RunAsync("status", name);
+        Assert.Contains("kept loaded (--keep-old-code)", text.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -358,7 +364,9 @@ public sealed class CliEndToEndTests : IAsyncLifetime
     public async Task Run_ProgramWhoseUnitsEnd_ExitsZeroByItself()
     {
         var name = UniqueName();
-        var host = await StartAsync(Build("finite", Finite), name);
+        var start = Path.Combine(_molt.RuntimeDirectory, name + ".start");
+        var host = await StartAsync(Build("finite", Finite), name, start);
+        await File.WriteAllTextAsync(start, "go");
         Assert.Equal(0, await host.WaitForExitAsync());
         Assert.Contains("countdown done", host.Stdout, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_molt.RuntimeDirectory, name + ".sock")));

@@ -82,6 +82,7 @@ internal static class Render
             ("this version since", Since(s.Version.LoadedAt)),
             ("managed memory", Bytes(s.ManagedMemoryBytes)),
             ("old versions not unloaded", s.OldVersionsNotUnloaded.Count == 0 ? "none" : string.Join("; ", s.OldVersionsNotUnloaded)),
+            ("old code", s.OldCodeKept ? "kept loaded (--keep-old-code): tiered by the runtime; old state released at each update" : "unloaded at each update"),
         };
         if (Rich)
         {

@@ -32,7 +32,10 @@ public sealed record ControlReply(
     UpdateSummary? Update = null,
     CheckSummary? Check = null);
 
-/// <summary>A program's status, as <c>molt status</c> shows it.</summary>
+/// <summary>
+/// A program's status, as <c>molt status</c> shows it. <c>OldCodeKept</c>: whether its host keeps each version's
+/// code loaded after an update (<see cref="MoltHostOptions.UnloadOldCode"/> off).
+/// </summary>
 public sealed record ProgramStatus(
     string Name,
     int ProcessId,
@@ -41,7 +44,8 @@ public sealed record ProgramStatus(
     IReadOnlyList<RunningUnit> Units,
     IReadOnlyList<UpdateSummary> History,
     long ManagedMemoryBytes,
-    IReadOnlyList<string> OldVersionsNotUnloaded);
+    IReadOnlyList<string> OldVersionsNotUnloaded,
+    bool OldCodeKept = false);
 
 /// <summary>An update's result, as text-friendly values (see <see cref="UpdateResult"/>).</summary>
 public sealed record UpdateSummary(

@@ -332,7 +332,8 @@ public sealed class MoltControlServer : IAsyncDisposable
         _host.Units,
         [.. _host.History.Select(r => UpdateSummary.Of(r, r.To.LoadedAt))],
         GC.GetTotalMemory(forceFullCollection: false),
-        [.. _host.OldVersionsNotUnloaded.Select(v => v.ToString())]);
+        [.. _host.OldVersionsNotUnloaded.Select(v => v.ToString())],
+        _host.KeepsOldCode);
 
     private static ControlReply Refuse(string error) => new("reply", Ok: false, Error: error);
 
