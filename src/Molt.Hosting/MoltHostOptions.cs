@@ -36,7 +36,7 @@ public sealed class MoltHostOptions
     /// collectible context once, fully optimized, but never tiers it (no dynamic PGO, no recompilation once the
     /// program has run); CPU-bound program code measured 1.2 to 1.5 times slower per operation than the same
     /// code run standalone (docs/benchmarks.md). False: each version's code stays loaded for the life of the process
-    /// (a few MB per version, never returned; a failed update's too) and is tiered as a standalone program's is. The
+    /// (its code and the runtime's data about it, never returned; a failed update's too) and is tiered as a standalone program's is. The
     /// old version's state is still released: after the commit its static fields are cleared, and the update checks
     /// that what they held was collected. Turn it off only for a program whose updates report the old version
     /// unloaded with it on: that proves none of its code runs after it retires (a timer, a stray thread), which,

@@ -23,7 +23,7 @@ internal static class RunCommand
         var name = new Option<string?>("--name", "-n") { Description = "The name to control it by (default: the assembly's name)." };
         var keepOldCode = new Option<bool>("--keep-old-code")
         {
-            Description = "Keep each version's code loaded after an update (a few MB per version, never returned) so that the runtime tiers it " +
+            Description = "Keep each version's code loaded after an update (its memory is never returned) so that the runtime tiers it " +
                 "as it does a standalone program's; the old version's state is still released. Default: unload it (code in a collectible context is not tiered).",
         };
         var programArgs = new Argument<string[]>("program-args") { Description = "Arguments for the program, after '--'.", Arity = ArgumentArity.ZeroOrMore };
