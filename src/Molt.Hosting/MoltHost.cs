@@ -128,6 +128,11 @@ public sealed class MoltHost : IAsyncDisposable
             {
                 var retired = _current!;
                 _current = committed;
+                if (KeepsOldCode)
+                {
+                    // Its statics are about to be cleared: retired thread units unwinding (their finally blocks run) may still read them.
+                    await ThreadsEndedAsync(outcome.RetiredThreads, RetiredThreadsWait).ConfigureAwait(false);
+                }
                 await RetireAsync(retired.Retire(), outcome.RetiredThreads, retired.Info.Generation, result).ConfigureAwait(false);
                 options.Progress?.Report(new UpdateProgress(UpdatePhase.Unload, result.UnloadTime));
                 Log.Committed(_logger, result);
@@ -198,6 +203,18 @@ public sealed class MoltHost : IAsyncDisposable
 
     /// <summary>Old versions that were not collected after their update (they leak until the process ends).</summary>
     public IReadOnlyList<ProgramVersionInfo> OldVersionsNotUnloaded => [.. History.Where(r => r.OldVersionUnloaded == false).Select(r => r.From)];
+
+    /// <summary>How long, with old code kept, the retired version's thread units get to finish unwinding before its statics are cleared.</summary>
+    private static readonly TimeSpan RetiredThreadsWait = TimeSpan.FromSeconds(2);
+
+    private async Task ThreadsEndedAsync(List<(string Name, WeakReference<Thread> Thread)> threads, TimeSpan wait)
+    {
+        var start = _options.TimeProvider.GetTimestamp();
+        while (threads.Any(t => t.Thread.TryGetTarget(out var thread) && thread.IsAlive) && _options.TimeProvider.GetElapsedTime(start) < wait)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(5), _options.TimeProvider).ConfigureAwait(false);
+        }
+    }
 
     private async Task RetireAsync(RetiredVersion retired, List<(string, WeakReference<Thread>)> threads, int generation, UpdateResult result)
     {

@@ -106,6 +106,39 @@ public class KeptCodeTests
         Assert.Equal(41, ProgramState.Call(host, "Program", "Read", "a"));
     }
 
+    // A thread unit whose finally, when it is retired by an update, reads a static of its version a little later.
+    private const string SlowUnwinding = TestPrograms.Usings + """
+        public class S { public int N; }
+        public static class Program
+        {
+            public static string Name = "v1-static";
+            public static async Task Main(string[] args) { if (!Live.IsUpdating) Live.StartThreadUnit("t", new S(), Run); await Live.RunAsync(); }
+            public static void Run(S s)
+            {
+                var handedOver = false;
+                try { while (true) { Live.UpdatePoint("p"); s.N++; Thread.Sleep(2); } }
+                catch (UnitRetiredException e) { handedOver = !e.Stopping; throw; }
+                finally
+                {
+                    if (handedOver) { Thread.Sleep(200); AppContext.SetData("kept.unwound", Name ?? "cleared"); }
+                }
+            }
+        }
+        """;
+
+    [Fact]
+    public async Task Update_CodeKept_RetiredThreadUnitsFinishUnwinding_BeforeTheOldStaticsAreCleared()
+    {
+        var v1 = TestPrograms.Build("KeptUnwind", "v1", SlowUnwinding);
+        var v2 = TestPrograms.Build("KeptUnwind", "v2", SlowUnwinding + "\n// v2");
+        await using var host = await MoltHost.StartAsync(v1, options: KeepCode());
+
+        var result = await host.UpdateAsync(v2);
+
+        Assert.True(result.Outcome == UpdateOutcome.Committed && result.OldVersionUnloaded == true, result.ToString());
+        Assert.Equal("v1-static", AppContext.GetData("kept.unwound"));
+    }
+
     private const string Hot = TestPrograms.Usings + """
         public static class Program
         {
