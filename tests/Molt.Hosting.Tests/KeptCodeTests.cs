@@ -29,23 +29,33 @@ public class KeptCodeTests
 
     private static MoltHostOptions KeepCode() => new() { UnloadOldCode = false };
 
+    /// <summary>Builds v1 and v2 of a program (v2 the same source), starts v1 keeping old code, and calls <paramref name="before"/> on it.</summary>
+    private static async Task<(MoltHost Host, UpdateResult Result)> UpdateKeepingCodeAsync(string program, string source, Action<MoltHost>? before = null)
+    {
+        var v1 = TestPrograms.Build(program, "v1", source);
+        var v2 = TestPrograms.Build(program, "v2", source + "\n// v2");
+        var host = await MoltHost.StartAsync(v1, options: KeepCode());
+        before?.Invoke(host);
+        return (host, await host.UpdateAsync(v2));
+    }
+
     [Fact]
     public async Task Update_CodeKept_CarriesState_ClearsTheOldStatics_AndProvesTheirStateCollected()
     {
-        var v1 = TestPrograms.Build("Kept", "v1", Store);
-        var v2 = TestPrograms.Build("Kept", "v2", Store + "\n// v2");
-        await using var host = await MoltHost.StartAsync(v1, options: KeepCode());
-        Assert.False((bool)ProgramState.Call(host, "Program", "Collectible")!);
-        var oldProgram = ProgramType(host);
-
-        var result = await host.UpdateAsync(v2);
+        Type? oldProgram = null;
+        var (host, result) = await UpdateKeepingCodeAsync("Kept", Store, h =>
+        {
+            Assert.False((bool)ProgramState.Call(h, "Program", "Collectible")!);
+            oldProgram = ProgramType(h);
+        });
+        await using var _ = host;
 
         Assert.True(result.Outcome == UpdateOutcome.Committed, result.ToString());
         Assert.Equal(41, ProgramState.Call(host, "Program", "Read", "a"));
         Assert.Equal(7, ProgramState.Call(host, "Program", "PinnedN"));
         Assert.False((bool)ProgramState.Call(host, "Program", "Collectible")!);
         // The old code is still loaded, its statics cleared (the readonly one too), and what they held was collected.
-        Assert.Null(oldProgram.GetField("Keys")!.GetValue(null));
+        Assert.Null(oldProgram!.GetField("Keys")!.GetValue(null));
         Assert.Null(oldProgram.GetField("Pinned", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null));
         Assert.Equal(1, oldProgram.GetField("Count")!.GetValue(null));
         Assert.True(result.OldVersionUnloaded == true, result.ToString());
@@ -68,11 +78,8 @@ public class KeptCodeTests
     public async Task Update_CodeKept_OldStateHeldFromOutside_WarnsNamingTheStaticAndWhatHoldsIt()
     {
         // This test leaks its v1's Settings on purpose, for the life of the test process: that is what it shows.
-        var v1 = TestPrograms.Build("KeptLeaky", "v1", Leaky);
-        var v2 = TestPrograms.Build("KeptLeaky", "v2", Leaky + "\n// v2");
-        await using var host = await MoltHost.StartAsync(v1, options: KeepCode());
-
-        var result = await host.UpdateAsync(v2);
+        var (host, result) = await UpdateKeepingCodeAsync("KeptLeaky", Leaky);
+        await using var _ = host;
 
         Assert.Equal(UpdateOutcome.Committed, result.Outcome);
         Assert.False(result.OldVersionUnloaded);
@@ -129,11 +136,8 @@ public class KeptCodeTests
     [Fact]
     public async Task Update_CodeKept_RetiredThreadUnitsFinishUnwinding_BeforeTheOldStaticsAreCleared()
     {
-        var v1 = TestPrograms.Build("KeptUnwind", "v1", SlowUnwinding);
-        var v2 = TestPrograms.Build("KeptUnwind", "v2", SlowUnwinding + "\n// v2");
-        await using var host = await MoltHost.StartAsync(v1, options: KeepCode());
-
-        var result = await host.UpdateAsync(v2);
+        var (host, result) = await UpdateKeepingCodeAsync("KeptUnwind", SlowUnwinding);
+        await using var _ = host;
 
         Assert.True(result.Outcome == UpdateOutcome.Committed && result.OldVersionUnloaded == true, result.ToString());
         Assert.Equal("v1-static", AppContext.GetData("kept.unwound"));

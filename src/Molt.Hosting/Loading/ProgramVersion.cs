@@ -187,7 +187,6 @@ internal sealed class ProgramVersion
     public RetiredVersion Retire()
     {
         var context = Context;
-        var types = context.Assemblies.SelectMany(LoadableTypes).Where(t => !t.ContainsGenericParameters).ToList();
         _context = null;
         MainAssembly = null!;
         if (context.IsCollectible)
@@ -195,6 +194,7 @@ internal sealed class ProgramVersion
             context.Unload();
             return new RetiredVersion(new WeakReference(context), CodeUnloads: true, []);
         }
+        var types = context.Assemblies.SelectMany(LoadableTypes).Where(t => !t.ContainsGenericParameters);
         var held = StaticState.Release(types, t => System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(t.Assembly) == context);
         return new RetiredVersion(new WeakReference(context), CodeUnloads: false, held);
     }

@@ -65,8 +65,10 @@ internal static class StaticState
         return method.CreateDelegate<Action>();
     }
 
+    // Pointers hold no reference the GC follows (and cannot be a generic argument).
     private static bool HoldsReferences(Type type) =>
-        !type.IsPointer && !type.IsFunctionPointer && !type.IsValueType || (bool)IsReferenceOrContainsReferences.MakeGenericMethod(type).Invoke(null, null)!;
+        !type.IsPointer && !type.IsFunctionPointer
+        && (!type.IsValueType || (bool)IsReferenceOrContainsReferences.MakeGenericMethod(type).Invoke(null, null)!);
 
     private static readonly MethodInfo IsReferenceOrContainsReferences =
         typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.IsReferenceOrContainsReferences))!;
