@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
-using System.Runtime.Loader;
 using System.Text;
 using Molt.Benchmarks;
+using Molt.Hosting.Loading;
 
 namespace Kv.Benchmarks;
 
@@ -11,7 +11,9 @@ namespace Kv.Benchmarks;
 /// Why a program can run slower under Molt, without sockets in the way: kv's own command path (parse a pipelined batch,
 /// execute it, write the replies: <c>Commands.ExecuteAll</c>) run in this process from a collectible context, as Molt
 /// runs each version by default, and from a context that is not (as with <c>--keep-old-code</c>, and as a standalone
-/// program's code is tiered), the two alternated in rounds. The runtime never tiers code in a collectible context.
+/// program's code is tiered), alternated in rounds. The runtime never tiers code in a collectible context. The collectible
+/// copy runs twice: compiled method by method at first call (as a version molt starts), and compiled whole before it
+/// runs, before any of its class constructors (as an update's prepare phase compiles the new version).
 /// </summary>
 internal static class CodePath
 {
@@ -23,49 +25,65 @@ internal static class CodePath
 
     public static Task RunAsync()
     {
+        var modes = new (string Name, bool Collectible, bool Prepared)[]
+        {
+            ("not collectible", false, false),
+            ("collectible", true, false),
+            ("collectible, prepared", true, true),
+        };
+        var headers = new List<string> { "release", "commands" };
+        headers.AddRange(modes.Select(m => m.Name));
+        foreach (var mode in modes.Skip(1))
+        {
+            headers.AddRange([$"{mode.Name}/not", "per round"]);
+        }
         var table = new Table(Commands.Line,
-            $"kv's command path in process (Commands.ExecuteAll over batches of {CommandsPerBatch} pipelined commands), ns per command, median of {Rounds} rounds (min … max)",
-            "release", "commands", "not collectible", "collectible", "collectible/not", "per round");
+            $"kv's command path in process (Commands.ExecuteAll over batches of {CommandsPerBatch} pipelined commands), ns per command, median of {Rounds} rounds; " +
+            "per round: the ratio within each round, median (min … max)",
+            [.. headers]);
         var versions = Paths.Versions.Count > 1 ? new[] { Paths.Versions[0], Paths.Versions[^1] } : [.. Paths.Versions];
         foreach (var version in versions)
         {
             foreach (var commands in new[] { "GET", "SET", "GET+SET" })
             {
                 var batch = Batch(commands);
-                var plain = new CommandPath(Paths.Kv(version), collectible: false);
-                var collectible = new CommandPath(Paths.Kv(version), collectible: true);
-                // Warm-up: long enough for tiering to finish recompiling the context that is tiered.
+                var paths = modes.Select(m => new CommandPath(Paths.Kv(version), m.Collectible, m.Prepared)).ToArray();
                 for (var i = 0; i < 4; i++)
                 {
-                    plain.Run(batch, BatchesPerRun);
-                    collectible.Run(batch, BatchesPerRun);
+                    foreach (var path in paths)
+                    {
+                        path.Run(batch, BatchesPerRun);
+                    }
                     Thread.Sleep(200);
                 }
-                var (p, c) = (new List<double>(), new List<double>());
+                var times = paths.Select(_ => new List<double>()).ToArray();
                 for (var round = 0; round < Rounds; round++)
                 {
-                    if (round % 2 == 0)
+                    var order = Enumerable.Range(0, paths.Length).ToArray();
+                    if (round % 2 == 1)
                     {
-                        p.Add(plain.Run(batch, BatchesPerRun));
-                        c.Add(collectible.Run(batch, BatchesPerRun));
+                        Array.Reverse(order);
                     }
-                    else
+                    foreach (var i in order)
                     {
-                        c.Add(collectible.Run(batch, BatchesPerRun));
-                        p.Add(plain.Run(batch, BatchesPerRun));
+                        times[i].Add(paths[i].Run(batch, BatchesPerRun));
                     }
                 }
-                var perRound = p.Zip(c, (a, b) => b / a).ToList();
-                table.Add($"v{version}", commands,
-                    string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(p):0.0} ({p.Min():0.0} … {p.Max():0.0})"),
-                    string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(c):0.0} ({c.Min():0.0} … {c.Max():0.0})"),
-                    Stats.Median(c) / Stats.Median(p),
-                    string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(perRound):0.00} ({perRound.Min():0.00} … {perRound.Max():0.00})"));
+                var cells = new List<object> { $"v{version}", commands };
+                cells.AddRange(times.Select(t => string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(t):0.0}")));
+                foreach (var t in times.Skip(1))
+                {
+                    var perRound = t.Zip(times[0], (a, b) => a / b).ToList();
+                    cells.Add(Stats.Median(t) / Stats.Median(times[0]));
+                    cells.Add(string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(perRound):0.00} ({perRound.Min():0.00} … {perRound.Max():0.00})"));
+                }
+                table.Add([.. cells]);
                 Console.WriteLine($"v{version} {commands} done");
             }
         }
         Console.WriteLine();
-        table.Print("each context holds its own copy of the release (its own keyspace); Molt is shared from the default context, as under molt");
+        table.Print("each copy of the release is loaded as molt loads a version (its own context and keyspace; Molt shared from the default context);",
+            "prepared: every method compiled before the first call, before any class constructor ran, as an update's prepare phase does");
         return Task.CompletedTask;
     }
 
@@ -95,10 +113,15 @@ internal static class CodePath
         private readonly object _output;
         private readonly MethodInfo _clearOutput;
 
-        public CommandPath(string kvPath, bool collectible)
+        public CommandPath(string kvPath, bool collectible, bool prepared)
         {
-            var context = new ReleaseContext(kvPath, collectible);
-            var kv = context.LoadFromAssemblyPath(kvPath);
+            // Loaded as molt loads a version: its own VersionLoadContext, Molt shared from the default context.
+            var version = ProgramVersion.Load(kvPath, generation: 1, TimeProvider.System, collectible);
+            if (prepared)
+            {
+                version.PrepareCode();
+            }
+            var kv = version.MainAssembly;
             var connection = kv.GetType("Kv.Connection", throwOnError: true)!;
             _connection = Activator.CreateInstance(connection, 1L, null)!;
             _executeAll = kv.GetType("Kv.Commands", throwOnError: true)!.GetMethod("ExecuteAll", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)!;
@@ -121,16 +144,6 @@ internal static class CodePath
                 _clearOutput.Invoke(_output, null);
             }
             return Stopwatch.GetElapsedTime(start).TotalNanoseconds / ((double)batches * CommandsPerBatch);
-        }
-    }
-
-    /// <summary>Loads a release and the libraries beside it, sharing Molt with the default context as Molt's own contexts do.</summary>
-    private sealed class ReleaseContext(string kvPath, bool collectible) : AssemblyLoadContext($"codepath-{(collectible ? "collectible" : "kept")}", collectible)
-    {
-        protected override Assembly? Load(AssemblyName name)
-        {
-            var path = Path.Combine(Path.GetDirectoryName(kvPath)!, name.Name + ".dll");
-            return name.Name is "Molt" or "Kv" || !File.Exists(path) ? null : LoadFromAssemblyPath(path);
         }
     }
 }

@@ -118,8 +118,8 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>What it is, for tables ("kv v1 standalone").</summary>
     public string Name { get; }
 
-    /// <summary>The command that started it, as printed.</summary>
-    public string Command { get; }
+    /// <summary>The commands that started it, as printed.</summary>
+    public string Command { get; private set; }
 
     /// <summary>The process.</summary>
     public Process Process { get; }
@@ -143,18 +143,46 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     public static Task<ServerProcess> StartKvAsync(int version) =>
         StartAsync($"kv v{version} standalone", "dotnet", [Paths.Kv(version), "--port", "0"], ListeningLine());
 
-    /// <summary>kv release <paramref name="version"/> under molt, in molt's process: <c>dotnet molt/Molt.Cli.dll run versions/vN/Kv.dll --name … -- --port 0</c>.</summary>
-    public static Task<ServerProcess> StartKvUnderMoltAsync(int version) =>
-        StartAsync(UnderMolt(version, keepOldCode: false), "dotnet",
-            [Paths.MoltCli, "run", Paths.Kv(version), "--name", $"kv-bench-{Environment.ProcessId}-v{version}", "--", "--port", "0"], ListeningLine());
+    /// <summary>
+    /// kv release <paramref name="version"/> under molt, in molt's process: <c>dotnet molt/Molt.Cli.dll run versions/vN/Kv.dll --name … -- --port 0</c>,
+    /// with <c>--keep-old-code</c> when <paramref name="keepOldCode"/> (the release's code in a context that is not collectible,
+    /// which the runtime tiers). With <paramref name="updatedFrom"/>, molt starts that earlier release instead and
+    /// <c>molt update</c> brings it to <paramref name="version"/> one release at a time, as an operator would: the state a
+    /// server is in after live updates (code prepared by the update, the old releases retired).
+    /// </summary>
+    public static async Task<ServerProcess> StartKvUnderMoltAsync(int version, bool keepOldCode, int? updatedFrom = null)
+    {
+        var name = $"kv-bench-{Environment.ProcessId}-v{version}{(keepOldCode ? "-kept" : "")}{(updatedFrom is { } f ? $"-from-v{f}" : "")}";
+        string[] run = [Paths.MoltCli, "run", Paths.Kv(updatedFrom ?? version), "--name", name, .. keepOldCode ? new[] { "--keep-old-code" } : [], "--", "--port", "0"];
+        var server = await StartAsync(UnderMolt(version, keepOldCode, updatedFrom), "dotnet", run, ListeningLine());
+        if (updatedFrom is not { } from)
+        {
+            return server;
+        }
+        try
+        {
+            for (var release = from + 1; release <= version; release++)
+            {
+                string[] update = [Paths.MoltCli, "update", name, Paths.Kv(release)];
+                var result = await Run.ToEndAsync("dotnet", update, TimeSpan.FromSeconds(120));
+                if (result.ExitCode != 0)
+                {
+                    throw new InvalidOperationException($"molt update to v{release} failed (exit {result.ExitCode}):\n{result.Stdout}\n{result.Stderr}");
+                }
+                server.Command += $"{Environment.NewLine}{new string(' ', 34)}$ dotnet {string.Join(' ', update.Select(Quote))}";
+            }
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
 
-    /// <summary>The same with <c>--keep-old-code</c>: the release's code in a context that is not collectible, which the runtime tiers.</summary>
-    public static Task<ServerProcess> StartKvUnderMoltKeepingCodeAsync(int version) =>
-        StartAsync(UnderMolt(version, keepOldCode: true), "dotnet",
-            [Paths.MoltCli, "run", Paths.Kv(version), "--name", $"kv-bench-{Environment.ProcessId}-v{version}-kept", "--keep-old-code", "--", "--port", "0"], ListeningLine());
-
-    /// <summary>The table name of kv release <paramref name="version"/> under molt, with or without <c>--keep-old-code</c>.</summary>
-    public static string UnderMolt(int version, bool keepOldCode) => keepOldCode ? $"kv v{version} molt, code kept" : $"kv v{version} under molt";
+    /// <summary>The table name of kv release <paramref name="version"/> under molt: with or without <c>--keep-old-code</c>, started at it or updated to it.</summary>
+    public static string UnderMolt(int version, bool keepOldCode, int? updatedFrom = null) =>
+        $"kv v{version} {(keepOldCode ? "molt, code kept" : "under molt")}{(updatedFrom is { } f ? $", from v{f}" : "")}";
 
     /// <summary>Debian's redis-server, no persistence.</summary>
     public static Task<ServerProcess> StartRedisServerAsync()

@@ -6,7 +6,8 @@ namespace Kv.Benchmarks;
 /// <summary>
 /// Molt's steady-state cost: redis-benchmark against the same kv release run on its own and under molt (each its
 /// own process; under molt both with the release's code in a collectible context, the default, and kept loaded with
-/// <c>--keep-old-code</c>), with Debian's redis-server as the reference, the configurations alternated in rounds.
+/// <c>--keep-old-code</c>; the last release also as reached by live updates from the first), with Debian's redis-server as
+/// the reference, the configurations alternated in rounds.
 /// </summary>
 internal static class Throughput
 {
@@ -25,28 +26,36 @@ internal static class Throughput
         var versions = Paths.Versions.Count > 1 ? new[] { Paths.Versions[0], Paths.Versions[^1] } : [.. Paths.Versions];
         Mode[] modes = [new("none", [], Requests), new("-P 16", ["-P", "16"], Requests * 10)];
         var servers = new List<ServerProcess>();
+        var releases = new List<List<ServerProcess>>();
         var samples = new List<(int Round, string Server, string Mode, string Test, double Rps)>();
         var cpu = new List<(int Round, string Server, string Mode, double MicrosPerRequest)>();
         try
         {
             foreach (var version in versions)
             {
-                servers.Add(await ServerProcess.StartKvAsync(version));
-                servers.Add(await ServerProcess.StartKvUnderMoltAsync(version));
-                servers.Add(await ServerProcess.StartKvUnderMoltKeepingCodeAsync(version));
+                var release = new List<ServerProcess>();
+                releases.Add(release);
+                release.Add(await ServerProcess.StartKvAsync(version));
+                servers.Add(release[^1]);
+                foreach (var variant in Variants(versions, version))
+                {
+                    release.Add(await ServerProcess.StartKvUnderMoltAsync(version, variant.KeepOldCode, variant.UpdatedFrom));
+                    servers.Add(release[^1]);
+                }
             }
-            servers.Add(await ServerProcess.StartRedisServerAsync());
+            var redis = await ServerProcess.StartRedisServerAsync();
+            servers.Add(redis);
             Console.WriteLine("Servers (all running for the whole benchmark, each its own process; only one is under load at a time):");
             foreach (var server in servers)
             {
-                Console.WriteLine($"  {server.Name,-22} $ {server.Command}");
+                Console.WriteLine($"  {server.Name,-31} $ {server.Command}");
             }
             Console.WriteLine("Load, per server and round:");
             foreach (var mode in modes)
             {
                 Console.WriteLine($"  $ {Command(0, mode)}");
             }
-            Console.WriteLine($"Warm-up: one run of each with a quarter of the requests; then {Rounds} rounds, each running standalone and the two molt ones back to back " +
+            Console.WriteLine($"Warm-up: one run of each with a quarter of the requests; then {Rounds} rounds, each running a release's servers back to back " +
                 "(their order reversed every other round), redis-server last.");
             Console.WriteLine();
 
@@ -61,7 +70,7 @@ internal static class Throughput
             {
                 foreach (var mode in modes)
                 {
-                    foreach (var server in Order(servers, round))
+                    foreach (var server in Order(releases, redis, round))
                     {
                         var (rows, microsPerRequest) = await BenchmarkAsync(server, mode);
                         foreach (var (test, rps) in rows)
@@ -85,26 +94,35 @@ internal static class Throughput
         Report(samples, cpu, versions, modes);
     }
 
-    // The three of one release (standalone, molt, molt keeping code) back to back, in an order reversed every other round;
-    // redis-server last.
-    private static IEnumerable<ServerProcess> Order(List<ServerProcess> servers, int round)
+    // The servers of one release (standalone, then under molt each way) back to back, in an order reversed every other
+    // round; redis-server last.
+    private static IEnumerable<ServerProcess> Order(List<List<ServerProcess>> releases, ServerProcess redis, int round)
     {
-        for (var i = 0; i + 2 < servers.Count; i += PerRelease)
+        foreach (var release in releases)
         {
-            var release = servers.GetRange(i, PerRelease);
-            if (round % 2 == 0)
-            {
-                release.Reverse();
-            }
-            foreach (var server in release)
+            foreach (var server in round % 2 == 0 ? Enumerable.Reverse(release) : release)
             {
                 yield return server;
             }
         }
-        yield return servers[^1];
+        yield return redis;
     }
 
-    private const int PerRelease = 3;
+    // How a release runs under molt: its code unloaded when retired (the default) or kept, tiered; and, for the last
+    // release, also as a server that reached it by live updates from the first.
+    private static IEnumerable<(string Name, bool KeepOldCode, int? UpdatedFrom)> Variants(int[] versions, int version)
+    {
+        yield return ("unloaded", false, null);
+        yield return ("kept", true, null);
+        if (version == versions[^1] && versions[0] < version)
+        {
+            yield return ($"unloaded, from v{versions[0]}", false, versions[0]);
+            yield return ($"kept, from v{versions[0]}", true, versions[0]);
+        }
+    }
+
+    // A CSV field: quoted when it holds a comma ("kv v5 molt, code kept").
+    private static string Csv(string field) => field.Contains(',', StringComparison.Ordinal) ? $"\"{field.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : field;
 
     private static string Command(int port, Mode mode) =>
         $"redis-benchmark -p {(port == 0 ? "PORT" : port.ToString(CultureInfo.InvariantCulture))} -t get,set -c 50 -n {mode.Requests} -r 100000 -d 16 {string.Join(' ', mode.Extra)} --csv".Replace("  ", " ", StringComparison.Ordinal);
@@ -137,7 +155,7 @@ internal static class Throughput
         Directory.CreateDirectory(Results.Directory);
         var csv = Path.Combine(Results.Directory, "throughput.csv");
         File.WriteAllLines(csv, ["round,server,pipeline,test,rps",
-            .. samples.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Round},{s.Server},{s.Mode},{s.Test},{s.Rps:0.00}"))]);
+            .. samples.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Round},{Csv(s.Server)},{s.Mode},{s.Test},{s.Rps:0.00}"))]);
 
         double Median(string server, string mode, string test) => Stats.Median(samples.Where(s => s.Server == server && s.Mode == mode && s.Test == test).Select(s => s.Rps));
         var servers = samples.Select(s => s.Server).Distinct().ToList();
@@ -157,8 +175,8 @@ internal static class Throughput
         }
         table.Print($"every run: {Paths.Short(csv)}");
 
-        // Both ways of running under molt (code unloaded when retired, the default; code kept, tiered) against standalone.
-        var variants = new[] { (Name: "unloaded", KeepOldCode: false), (Name: "kept", KeepOldCode: true) };
+        // Every way of running under molt (code unloaded when retired, the default; code kept, tiered; started at the
+        // release or updated to it) against standalone.
         static string PerRound(List<double> perRound) =>
             string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(perRound):0.00} ({perRound.Min():0.00} … {perRound.Max():0.00})");
 
@@ -171,9 +189,9 @@ internal static class Throughput
                 foreach (var test in new[] { "GET", "SET" })
                 {
                     var standalone = $"kv v{version} standalone";
-                    foreach (var variant in variants)
+                    foreach (var variant in Variants(versions, version))
                     {
-                        var molt = ServerProcess.UnderMolt(version, variant.KeepOldCode);
+                        var molt = ServerProcess.UnderMolt(version, variant.KeepOldCode, variant.UpdatedFrom);
                         var perRound = Enumerable.Range(1, Rounds).Select(r =>
                             samples.Single(s => s.Round == r && s.Server == molt && s.Mode == mode.Name && s.Test == test).Rps /
                             samples.Single(s => s.Round == r && s.Server == standalone && s.Mode == mode.Name && s.Test == test).Rps).ToList();
@@ -190,7 +208,7 @@ internal static class Throughput
 
         var cpuCsv = Path.Combine(Results.Directory, "throughput-cpu.csv");
         File.WriteAllLines(cpuCsv, ["round,server,pipeline,cpu_us_per_request",
-            .. cpu.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Round},{c.Server},{c.Mode},{c.MicrosPerRequest:0.000}"))]);
+            .. cpu.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Round},{Csv(c.Server)},{c.Mode},{c.MicrosPerRequest:0.000}"))]);
         double CpuMedian(string server, string mode) => Stats.Median(cpu.Where(c => c.Server == server && c.Mode == mode).Select(c => c.MicrosPerRequest));
         string Micros(string server, string mode) => string.Create(CultureInfo.InvariantCulture, $"{CpuMedian(server, mode):0.00}");
         var cost = new Table("(the same run)",
@@ -201,9 +219,9 @@ internal static class Throughput
             foreach (var mode in modes)
             {
                 var standalone = $"kv v{version} standalone";
-                foreach (var variant in variants)
+                foreach (var variant in Variants(versions, version))
                 {
-                    var molt = ServerProcess.UnderMolt(version, variant.KeepOldCode);
+                    var molt = ServerProcess.UnderMolt(version, variant.KeepOldCode, variant.UpdatedFrom);
                     var perRound = Enumerable.Range(1, Rounds).Select(r =>
                         cpu.Single(c => c.Round == r && c.Server == molt && c.Mode == mode.Name).MicrosPerRequest /
                         cpu.Single(c => c.Round == r && c.Server == standalone && c.Mode == mode.Name).MicrosPerRequest).ToList();

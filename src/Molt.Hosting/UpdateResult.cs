@@ -23,7 +23,10 @@ public sealed class UpdateResult
     /// <summary>Why it failed (phase, cause, path to the offending state); null when it committed.</summary>
     public UpdateFailedException? Failure { get; internal set; }
 
-    /// <summary>Loading, planning and JIT-compiling the new version, before the pause.</summary>
+    /// <summary>
+    /// Loading, planning and JIT-compiling the new version, before the pause. Each phase's time is what it took until it
+    /// ended, or until it failed when it is where the update failed; phases never reached are zero.
+    /// </summary>
     public TimeSpan PrepareTime { get; internal set; }
 
     /// <summary>From the update request until every unit was parked.</summary>

@@ -61,6 +61,34 @@ public class KeptCodeTests
         Assert.True(result.OldVersionUnloaded == true, result.ToString());
     }
 
+    private const string GenericStore = TestPrograms.Usings + """
+        public class Entry { public int N; }
+        public static class Pool<T> { public static List<T> Items = new(); }
+        public static class Program
+        {
+            public static async Task Main(string[] args)
+            {
+                if (!Live.IsUpdating) Pool<Entry>.Items.Add(new Entry { N = 12 });
+                await Live.RunAsync();
+            }
+            public static int First() => Pool<Entry>.Items[0].N;
+        }
+        """;
+
+    [Fact]
+    public async Task Update_CodeKept_ClearsTheStaticsOfGenericInstantiations_AndProvesTheirStateCollected()
+    {
+        Assembly? oldAssembly = null;
+        var (host, result) = await UpdateKeepingCodeAsync("KeptGeneric", GenericStore, h => oldAssembly = ProgramType(h).Assembly);
+        await using var _ = host;
+
+        Assert.True(result.Outcome == UpdateOutcome.Committed, result.ToString());
+        Assert.Equal(12, ProgramState.Call(host, "Program", "First"));
+        var oldPool = oldAssembly!.GetType("Pool`1")!.MakeGenericType(oldAssembly.GetType("Entry")!);
+        Assert.Null(oldPool.GetField("Items")!.GetValue(null));
+        Assert.True(result.OldVersionUnloaded == true, result.ToString());
+    }
+
     private const string Leaky = TestPrograms.Usings + """
         public class Settings { public int N = 3; }
         public static class Program

@@ -67,6 +67,11 @@ internal sealed class TransferPlan
             }
             plan.PlanStatics(type);
         }
+        // A generic type's statics belong to each of its instantiations, which no list of types holds: those the code names.
+        foreach (var instantiation in oldVersion.NamedGenericInstantiations())
+        {
+            plan.PlanStatics(instantiation);
+        }
         return plan;
     }
 

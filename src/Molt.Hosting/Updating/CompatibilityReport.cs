@@ -176,6 +176,21 @@ internal sealed class CompatibilityReport
                 Collect(fieldFindings, FieldPlan.Create(oldType, newType, Map, statics: true, filledByTransformer: false), statics: true, transformer: null);
             }
         }
+        // Each generic instantiation the code names has statics of its own (Pool<Int32>.Items): compared like a type's.
+        foreach (var instantiation in Map.Old.NamedGenericInstantiations().Where(t => TypeFacts.StaticFields(t).Any()))
+        {
+            if (Map.Map(instantiation) is { } image)
+            {
+                Collect(fieldFindings, FieldPlan.Create(instantiation, image, Map, statics: true, filledByTransformer: false), statics: true, transformer: null);
+                continue;
+            }
+            foreach (var field in TypeFacts.StaticFields(instantiation))
+            {
+                var subject = $"static {TypeName(instantiation)}.{TypeFacts.LogicalName(field)}";
+                Put(fieldFindings, instantiation, new CheckFinding(CheckFindingKind.FieldRemoved, subject, CheckCoverage.DefaultMapping, CheckSeverity.Warning,
+                    $"- {subject} removed with its type: {DroppedHow}"));
+            }
+        }
         // Statics of removed types are dropped with them.
         foreach (var oldType in oldTypes.Where(t => !t.ContainsGenericParameters && Map.Map(t) is null))
         {
@@ -198,14 +213,14 @@ internal sealed class CompatibilityReport
         {
             _findings.Add(finding);
         }
-        foreach (var (type, fields) in fieldFindings.OrderBy(f => f.Key.FullName, StringComparer.Ordinal))
+        foreach (var (type, fields) in fieldFindings.OrderBy(f => TypeName(f.Key), StringComparer.Ordinal))
         {
             if (fields.Count == 0)
             {
                 continue;
             }
             var worst = fields.Values.MaxBy(f => (f.Severity, f.Coverage))!;
-            var index = _findings.FindLastIndex(f => f.Subject == type.FullName) + 1;
+            var index = _findings.FindLastIndex(f => f.Subject == TypeName(type)) + 1;
             var ordered = fields.Values.OrderBy(f => f.Subject.StartsWith("static ", StringComparison.Ordinal)).ThenBy(f => f.Subject, StringComparer.Ordinal);
             if (index > 0 && _findings[index - 1].Kind == CheckFindingKind.TypeRemoved)
             {
@@ -213,8 +228,8 @@ internal sealed class CompatibilityReport
                 continue;
             }
             // The header is a summary: its coverage is its worst field's, and only the fields count toward the verdict.
-            var header = new CheckFinding(CheckFindingKind.TypeChanged, type.FullName!, worst.Coverage == CheckCoverage.NotNeeded ? CheckCoverage.DefaultMapping : worst.Coverage,
-                CheckSeverity.Info, $"~ type {type.FullName} changed");
+            var header = new CheckFinding(CheckFindingKind.TypeChanged, TypeName(type), worst.Coverage == CheckCoverage.NotNeeded ? CheckCoverage.DefaultMapping : worst.Coverage,
+                CheckSeverity.Info, $"~ type {TypeName(type)} changed");
             if (index == 0)
             {
                 _findings.Add(header);
@@ -372,6 +387,7 @@ internal sealed class CompatibilityReport
         }
         _oldOf ??= Map.Old.ProgramTypes()
             .Where(t => !TypeFacts.IsCompilerGeneratedCode(t))
+            .Concat(Map.Old.NamedGenericInstantiations())
             .Select(t => (Old: t, New: Map.Map(t)))
             .Where(p => p.New is not null)
             .GroupBy(p => p.New!)
@@ -385,7 +401,10 @@ internal sealed class CompatibilityReport
         ? "its value is dropped"
         : $"its value is dropped, unless the after-transfer step {string.Join(" or ", Map.Transformers.AfterTransfer.Select(Describe))} reads it";
 
-    private string Name(Type declaring) => OldTypeOf(declaring).FullName ?? declaring.Name;
+    private string Name(Type declaring) => TypeName(OldTypeOf(declaring));
+
+    /// <summary>A type as the report names it: its full name, or for an instantiation of a generic type, as C# writes it (Pool&lt;System.Int32&gt;).</summary>
+    private static string TypeName(Type type) => type.IsConstructedGenericType ? TypeFacts.Describe(type) : type.FullName ?? type.Name;
 
     private static void Put(Dictionary<Type, Dictionary<string, CheckFinding>> findings, Type type, CheckFinding finding)
     {

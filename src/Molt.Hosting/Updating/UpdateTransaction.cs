@@ -77,10 +77,10 @@ internal sealed class UpdateTransaction(
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                return RollBack(result, incoming, pauseStart, Cancelled(UpdatePhase.Quiesce));
+                return RollBack(result, incoming, pauseStart, phaseStart, Cancelled(UpdatePhase.Quiesce));
             }
             var late = session.UnitsNotArrived(incoming: false);
-            return RollBack(result, incoming, pauseStart, new UpdateFailedException(UpdatePhase.Quiesce,
+            return RollBack(result, incoming, pauseStart, phaseStart, new UpdateFailedException(UpdatePhase.Quiesce,
                 $"The update was cancelled: {Units(late)} did not reach an update point within {_quiesceTimeout.TotalSeconds:0.###} s. " +
                 $"{string.Join("; ", late.Select(DescribeLate))}. Each unit should pass Live.UpdateRequested to its blocking waits."));
         }
@@ -97,7 +97,7 @@ internal sealed class UpdateTransaction(
         }
         catch (UpdateFailedException e)
         {
-            return RollBack(result, incoming, pauseStart, e);
+            return RollBack(result, incoming, pauseStart, phaseStart, e);
         }
         finally
         {
@@ -111,7 +111,7 @@ internal sealed class UpdateTransaction(
         }
         catch (UpdateFailedException e)
         {
-            return RollBack(result, incoming, pauseStart, e);
+            return RollBack(result, incoming, pauseStart, phaseStart, e);
         }
         result.TransferTime = Phase(UpdatePhase.Transfer, ref phaseStart);
 
@@ -122,7 +122,7 @@ internal sealed class UpdateTransaction(
         }
         catch (UpdateFailedException e)
         {
-            return RollBack(result, incoming, pauseStart, e);
+            return RollBack(result, incoming, pauseStart, phaseStart, e);
         }
         result.RestartTime = Phase(UpdatePhase.Restart, ref phaseStart);
 
@@ -341,8 +341,23 @@ internal sealed class UpdateTransaction(
     private static UpdateFailedException Cancelled(UpdatePhase phase) =>
         new(phase, "The update was cancelled by its caller; the old version goes on.");
 
-    private UpdateOutcomeData RollBack(UpdateResult result, ProgramVersion incoming, long pauseStart, UpdateFailedException failure)
+    private UpdateOutcomeData RollBack(UpdateResult result, ProgramVersion incoming, long pauseStart, long phaseStart, UpdateFailedException failure)
     {
+        // The phase that failed ran until now: the result says what it cost too, not 0 (the phases before it were
+        // recorded as they ended).
+        var failedPhase = _time.GetElapsedTime(phaseStart);
+        switch (failure.Phase)
+        {
+            case UpdatePhase.Quiesce:
+                result.QuiesceTime = failedPhase;
+                break;
+            case UpdatePhase.Transfer or UpdatePhase.StateCheck:
+                result.TransferTime = failedPhase;
+                break;
+            case UpdatePhase.Restart:
+                result.RestartTime = failedPhase;
+                break;
+        }
         session.Rollback();
         result.PauseTime = _time.GetElapsedTime(pauseStart);
         result.Outcome = UpdateOutcome.RolledBack;

@@ -221,6 +221,29 @@ public class CompatibilityCheckTests
         Assert.True(check.Compatible, Text(check));
     }
 
+    [Fact]
+    public async Task Check_StaticsOfGenericInstantiationsTheCodeNames_ComparedLikeATypes()
+    {
+        var v1 = Program("""
+            public static class Pool<T> { public static List<T> Items = new(); public static int Rented; }
+            public static partial class Program { static void Init() { Pool<int>.Rented = 1; Pool<string>.Items.Add("x"); } }
+            """);
+        var v2 = Program("""
+            public static class Pool<T> { public static List<T> Items = new(); public static long Rented; public static int Peak; }
+            public static partial class Program { static void Init() { } }
+            """);
+        var (host, check, _) = await StartAndCheck("CK_GenericStatics", v1, v2);
+        await using var _ = host;
+
+        foreach (var pool in new[] { "Pool<System.Int32>", "Pool<System.String>" })
+        {
+            Finding(check, CheckFindingKind.TypeChanged, pool);
+            Assert.Contains("a widening conversion", Finding(check, CheckFindingKind.FieldRetyped, $"static {pool}.Rented").Detail, StringComparison.Ordinal);
+            Finding(check, CheckFindingKind.FieldAdded, $"static {pool}.Peak");
+        }
+        Assert.True(check.Compatible, Text(check));
+    }
+
     private const string UncoveredV1 = """
         public class Entry { public string Name = ""; public string Price = ""; }
         public static partial class Program

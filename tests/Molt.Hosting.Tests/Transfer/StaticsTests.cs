@@ -72,15 +72,19 @@ public class StaticsTests
         Assert.DoesNotContain(result.DroppedFields, f => f.Contains("Banner", StringComparison.Ordinal) || f.Contains("BuildLabel", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Update_StaticsOfARemovedType_ListedInDroppedFields()
+    // A removed type takes its statics with it; a removed generic type, the statics of each instantiation the code named.
+    [Theory]
+    [InlineData("Cache", "Cache.Hits = 3;", new[] { "static Cache.Hits", "static Cache.Items" })]
+    [InlineData("Pool", "Pool<int>.Rented = 3;", new[] { "static Pool<System.Int32>.Rented", "static Pool<System.Int32>.Items" })]
+    public async Task Update_StaticsOfARemovedType_ListedInDroppedFields(string type, string init, string[] dropped)
     {
-        var v1 = Program("""
-            public static class Cache { public static int Hits; public static Dictionary<string, string> Items = new(); }
+        var types = type == "Cache" ? "public static class Cache { public static int Hits; public static Dictionary<string, string> Items = new(); }" : GenericPool;
+        var v1 = Program(types + $$"""
+
             public static partial class Program
             {
                 public static int Kept;
-                static void Init() { Cache.Hits = 3; Kept = 1; }
+                static void Init() { {{init}} Kept = 1; }
             }
             """);
         var v2 = Program("""
@@ -91,12 +95,43 @@ public class StaticsTests
                 public static string Report() => $"{Kept}";
             }
             """);
-        var (host, result) = await StartAndUpdate("ST_RemovedType", v1, v2);
+        var (host, result) = await StartAndUpdate($"ST_Removed{type}", v1, v2);
         await using var _ = host;
         AssertCommitted(result);
         Assert.Equal("1", Report(host));
-        Assert.Contains("static Cache.Hits", result.DroppedFields);
-        Assert.Contains("static Cache.Items", result.DroppedFields);
+        Assert.All(dropped, d => Assert.Contains(d, result.DroppedFields));
+    }
+
+    // A generic type's statics belong to each instantiation: Pool<int> and Pool<Entry> hold state of their own.
+    private const string GenericPool = """
+        public class Entry { public string Name; }
+        public static class Pool<T> { public static List<T> Items = new(); public static int Rented; }
+        public class Counter<T> { public static long Count; }
+        """;
+
+    [Fact]
+    public async Task Update_StaticsOfGenericInstantiationsTheCodeNames_Migrated()
+    {
+        var v1 = Program(GenericPool + """
+            public static partial class Program
+            {
+                static void Init() { Pool<int>.Items.Add(7); Pool<int>.Rented = 2; Pool<Entry>.Items.Add(new Entry { Name = "e1" }); Counter<string>.Count = 5; }
+                public static string Report() => $"{string.Join(",", Pool<int>.Items)} {Pool<int>.Rented} {string.Join(",", Pool<Entry>.Items.Select(e => e.Name))} {Counter<string>.Count}";
+            }
+            """);
+        var v2 = Program(GenericPool.Replace("public string Name;", "public string Name; public int Uses = 1;", StringComparison.Ordinal) + """
+            public static partial class Program
+            {
+                static void Init() { }
+                public static string Report() => $"{string.Join(",", Pool<int>.Items)} {Pool<int>.Rented} {string.Join(",", Pool<Entry>.Items.Select(e => $"{e.Name}:{e.Uses}"))} {Counter<string>.Count} {Counter<long>.Count}";
+            }
+            """);
+        var (host, result) = await StartAndUpdate("ST_Generic", v1, v2);
+        await using var _ = host;
+
+        AssertCommitted(result);
+        // Pool<Entry>'s entry was rebuilt as v2's Entry (its new field initialized); Counter<long>, new in v2, starts at 0.
+        Assert.Equal("7 2 e1:1 5 0", Report(host));
     }
 
     [Fact]

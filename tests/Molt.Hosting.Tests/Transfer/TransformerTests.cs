@@ -319,6 +319,7 @@ public class TransformerTests
                 [TransformType("Person")]
                 static void SplitName(OldObject old, Person p)
                 {
+                    Thread.Sleep(20);
                     var parts = old.Get<string>("FullName").Split(' ');
                     p.First = parts[0];
                     p.Last = parts[1];
@@ -333,6 +334,11 @@ public class TransformerTests
         Assert.Contains("IndexOutOfRangeException", failure.Message, StringComparison.Ordinal);
         Assert.Contains("static Program.People", failure.StatePath, StringComparison.Ordinal);
         Assert.Equal("v1 Ada Lovelace,Plato", Report(host));
+        // The transfer's time is reported up to the failure (the transformer sleeps 20 ms before it throws), and is
+        // part of the pause.
+        Assert.True(result.TransferTime >= TimeSpan.FromMilliseconds(20), $"transfer {result.TransferTime.TotalMilliseconds} ms");
+        Assert.True(result.PauseTime >= result.QuiesceTime + result.TransferTime, $"pause {result.PauseTime}, quiesce {result.QuiesceTime}, transfer {result.TransferTime}");
+        Assert.Equal(TimeSpan.Zero, result.RestartTime);
     }
 
     [Fact]
