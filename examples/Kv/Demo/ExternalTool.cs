@@ -47,6 +47,12 @@ public sealed class ExternalTool : IAsyncDisposable
     /// <summary>True once the program has ended.</summary>
     public bool HasExited => _exited.Task.IsCompleted;
 
+    /// <summary>How long the program ran, from its start to its end (or until now, while it runs).</summary>
+    public TimeSpan RunTime => Stopwatch.GetElapsedTime(_started, _ended == 0 ? Stopwatch.GetTimestamp() : _ended);
+
+    private long _started;
+    private long _ended;
+
     /// <summary>The program's exit code, once it has ended.</summary>
     public int ExitCode => _process.ExitCode;
 
@@ -96,7 +102,12 @@ public sealed class ExternalTool : IAsyncDisposable
                 }
             }
         };
-        process.Exited += (_, _) => tool._exited.TrySetResult();
+        process.Exited += (_, _) =>
+        {
+            tool._ended = Stopwatch.GetTimestamp();
+            tool._exited.TrySetResult();
+        };
+        tool._started = Stopwatch.GetTimestamp();
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

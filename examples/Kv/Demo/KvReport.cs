@@ -28,6 +28,12 @@ public sealed class StepReport
     /// <summary>Whether redis-benchmark was still running when the update returned: the update happened under load.</summary>
     public bool LoadThroughoutUpdate { get; set; }
 
+    /// <summary>How long redis-benchmark ran in this step.</summary>
+    public TimeSpan BenchmarkRunTime { get; set; }
+
+    /// <summary>How long the update call took: prepare, pause and the unload check.</summary>
+    public TimeSpan UpdateCallTime { get; set; }
+
     /// <summary>Writes the Python writer had acknowledged during the step.</summary>
     public long WriterAcknowledged { get; set; }
 
@@ -59,7 +65,7 @@ public sealed class KvReport
     /// <summary>Keys loaded before the first update.</summary>
     public int KeysLoaded { get; set; }
 
-    /// <summary>The requests per step, as calibrated on v1.</summary>
+    /// <summary>The requests of the first step, as calibrated on v1 (each step sizes the next one's from its own run).</summary>
     public int RequestsPerStep { get; set; }
 
     /// <summary>What went wrong; empty when the scenario succeeded.</summary>

@@ -83,14 +83,17 @@ public sealed class KvScenario(KvScenarioOptions options)
         report.KeysLoaded = options.Keys;
         await LoadAsync(port, new Dataset("d1:", options.Keys, TypesOf(first)), cancellationToken).ConfigureAwait(false);
         report.RequestsPerStep = await CalibrateAsync(port, cancellationToken).ConfigureAwait(false);
-        Log($"each step runs redis-benchmark -c {options.BenchmarkClients} -t set,get -n {report.RequestsPerStep} (about {options.LoadPerStep.TotalSeconds:0} s here) and a Python writer; the update starts {UpdateDelay.TotalSeconds:0.0} s in");
+        Log($"each step runs redis-benchmark -c {options.BenchmarkClients} -t set,get and a Python writer; the update starts {UpdateDelay.TotalSeconds:0.0} s in; " +
+            $"the first step's load is -n {report.RequestsPerStep} (about {options.LoadPerStep.TotalSeconds:0} s here), each next one's outlasts twice the update call before it");
 
+        var requests = report.RequestsPerStep;
         foreach (var (kind, from, to) in Steps())
         {
             var step = new StepReport { Kind = kind, From = from, To = to };
             report.Steps.Add(step);
             Log("");
-            await RunStepAsync(step, host, port, releases[to], report.RequestsPerStep, cancellationToken).ConfigureAwait(false);
+            await RunStepAsync(step, host, port, releases[to], requests, cancellationToken).ConfigureAwait(false);
+            requests = NextLoad(step, report.RequestsPerStep);
             await CheckSessionAsync(step, session, sessionId, to, cancellationToken).ConfigureAwait(false);
             if (kind == "update" && step.Result?.Outcome == UpdateOutcome.Committed && TypesOf(to).Except(_datasets.SelectMany(d => d.Types)).Any())
             {
@@ -144,12 +147,15 @@ public sealed class KvScenario(KvScenarioOptions options)
 
         await Task.Delay(UpdateDelay, cancellationToken).ConfigureAwait(false);
         var running = !benchmark.HasExited;
+        var call = Stopwatch.GetTimestamp();
         step.Result = step.Kind == "rollback"
             ? await host.RollbackAsync(cancellationToken: cancellationToken).ConfigureAwait(false)
             : await host.UpdateAsync(targetPath, cancellationToken).ConfigureAwait(false);
+        step.UpdateCallTime = Stopwatch.GetElapsedTime(call);
         step.LoadThroughoutUpdate = running && !benchmark.HasExited;
 
         await benchmark.WaitAsync(options.ToolTimeout, cancellationToken).ConfigureAwait(false);
+        step.BenchmarkRunTime = benchmark.RunTime;
         ReadBenchmark(step, benchmark);
         await writing.WaitAsync(options.ToolTimeout, cancellationToken).ConfigureAwait(false);
         ReadWriter(step, writing, statusFile);
@@ -270,6 +276,22 @@ public sealed class KvScenario(KvScenarioOptions options)
         }
         _datasets.Add(dataset with { LoadedAt = _clock.Elapsed });
         Log($"loaded {dataset.Keys} keys {dataset.Prefix}* ({string.Join(", ", dataset.Types)}; every tenth with a TTL) with the Python client");
+    }
+
+    /// <summary>
+    /// The next step's request count: at the rate this step's load ran, enough to outlast the update delay and twice this
+    /// step's whole update call (prepare, pause, unload check) — updates grow with the keyspace, and a slow machine makes
+    /// them longer — never less than the calibrated count.
+    /// </summary>
+    private int NextLoad(StepReport step, int calibrated)
+    {
+        if (step.BenchmarkRunTime <= TimeSpan.Zero || step.BenchmarkRequests == 0)
+        {
+            return calibrated;
+        }
+        var perSecond = step.BenchmarkRequests / step.BenchmarkRunTime.TotalSeconds;
+        var needed = UpdateDelay + 2 * step.UpdateCallTime + TimeSpan.FromSeconds(1);
+        return (int)Math.Clamp(perSecond * needed.TotalSeconds, calibrated, options.MaxRequestsPerStep);
     }
 
     /// <summary>The request count that keeps redis-benchmark busy for about <see cref="KvScenarioOptions.LoadPerStep"/> on this machine.</summary>

@@ -12,7 +12,10 @@ public sealed record KvScenarioOptions
     /// <summary>redis-benchmark's parallel connections.</summary>
     public int BenchmarkClients { get; init; } = 50;
 
-    /// <summary>About how long each step's redis-benchmark runs (its request count is calibrated to this); the update starts a second in.</summary>
+    /// <summary>
+    /// About how long the first step's redis-benchmark runs (its request count is calibrated to this; each later step's is
+    /// sized from the step before); the update starts a third of it in.
+    /// </summary>
     public TimeSpan LoadPerStep { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>The most requests one redis-benchmark test sends, whatever the calibration says.</summary>
