@@ -55,4 +55,7 @@ internal static partial class Log
 
     [LoggerMessage(44, LogLevel.Warning, "Control endpoint '{Name}': accepting a connection failed")]
     public static partial void ControlAcceptFailed(ILogger logger, string name, Exception error);
+
+    [LoggerMessage(45, LogLevel.Warning, "Control endpoint '{Name}': its description could not be rewritten for the version now running ({Problem}); molt list shows the version before")]
+    public static partial void ControlDescriptionNotWritten(ILogger logger, string name, string problem);
 }

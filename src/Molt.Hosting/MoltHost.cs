@@ -48,6 +48,9 @@ public sealed class MoltHost : IAsyncDisposable
     /// <summary>When the host started the program.</summary>
     public DateTimeOffset StartedAt { get; }
 
+    /// <summary>Raised, on the updating thread, when an update or a rollback has committed: <see cref="Version"/> is the new one.</summary>
+    internal event Action? VersionCommitted;
+
     /// <summary>The running version's units: where each is, and where each resumed from.</summary>
     public IReadOnlyList<RunningUnit> Units =>
         [.. _session.DescribeUnits().Select(u => new RunningUnit(u.Name, u.Kind, u.Status, u.LastSeenAt, u.ResumedFrom))];
@@ -128,6 +131,7 @@ public sealed class MoltHost : IAsyncDisposable
             {
                 var retired = _current!;
                 _current = committed;
+                VersionCommitted?.Invoke();
                 if (KeepsOldCode)
                 {
                     // Its statics are about to be cleared: retired thread units unwinding (their finally blocks run) may still read them.

@@ -158,6 +158,7 @@ public sealed class CliEndToEndTests : IAsyncLifetime
         var afterUpdate = await StatusAsync(name);
         Assert.Equal(1, afterUpdate.GetProperty("version").GetProperty("generation").GetInt32());
         Assert.Equal(v2, afterUpdate.GetProperty("version").GetProperty("assemblyPath").GetString());
+        await AssertListedAsync(name, v2, generation: 1);
 
         var rollback = await _molt.RunAsync("rollback", name, "--json");
         Assert.True(rollback.ExitCode == 0, rollback.ToString());
@@ -168,10 +169,27 @@ public sealed class CliEndToEndTests : IAsyncLifetime
 
         var afterRollback = await StatusAsync(name);
         Assert.Equal(v1, afterRollback.GetProperty("version").GetProperty("assemblyPath").GetString());
+        await AssertListedAsync(name, v1, generation: 2);
         var history = afterRollback.GetProperty("history").EnumerateArray().ToList();
         Assert.Equal(2, history.Count);
         Assert.All(history, h => Assert.Equal("Committed", h.GetProperty("outcome").GetString()));
         Assert.All(history, h => Assert.True(h.GetProperty("pauseMilliseconds").GetDouble() > 0));
+    }
+
+    /// <summary><c>molt list</c> names the version running now, as <c>molt status</c> does.</summary>
+    private async Task AssertListedAsync(string name, string programPath, int generation)
+    {
+        var list = await _molt.RunAsync("list", "--json");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        using var json = JsonDocument.Parse(list.Stdout);
+        var entry = Assert.Single(json.RootElement.EnumerateArray(), e => e.GetProperty("name").GetString() == name);
+        Assert.Equal(programPath, entry.GetProperty("programPath").GetString());
+        Assert.Equal(generation, entry.GetProperty("generation").GetInt32());
+        var version = (await StatusAsync(name)).GetProperty("version").GetProperty("version").GetString();
+        Assert.Equal(version, entry.GetProperty("version").GetString());
+        var plain = await _molt.RunAsync("list");
+        Assert.Contains($"{name}\tprocess ", plain.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"\t{version} (generation {generation})\t{programPath}", plain.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -300,6 +318,34 @@ public sealed class CliEndToEndTests : IAsyncLifetime
         Assert.Equal(1, (await _molt.RunAsync("run", "/no/such/program.dll")).ExitCode);
         Assert.Equal(1, (await _molt.RunAsync("status", "not a valid name")).ExitCode);
         Assert.Equal(1, (await _molt.RunAsync("update", "x", Build("v2", TickerV2), "--timeout", "soon")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Run_HostDeadlines_QuiesceAndStop_TakeEffect_AndBadOnesAreUsageErrors()
+    {
+        var name = UniqueName();
+        var gate = Path.Combine(Path.GetTempPath(), $"molt-cli-gate-{Guid.NewGuid():N}");
+        // The gate stays closed: the unit reaches no update point again, so an update waits out the quiescence deadline
+        // and a stop waits out the stop deadline. The host's defaults are 5 s and 10 s; these are 1 s.
+        var host = await _molt.StartHostWithOptionsAsync(Build("gated-v1", Gated), name, ["--quiesce-timeout", "1s", "--stop-timeout", "1s"], gate);
+        _hosts.Add(host);
+        await Task.Delay(100); // The unit is past its update point, held at the gate.
+
+        var update = await _molt.RunAsync("update", name, Build("gated-v2", Gated + "\n// v2"));
+
+        Assert.True(update.ExitCode == 2, update.ToString());
+        Assert.Contains("did not reach an update point within 1 s", update.Stdout + update.Stderr, StringComparison.Ordinal);
+
+        host.Signal("TERM");
+        Assert.Equal(0, await host.WaitForExitAsync());
+        Assert.Contains("Units did not end within 00:00:01", host.Stderr, StringComparison.Ordinal);
+
+        foreach (var bad in new[] { "0", "-1s", "soon", "60d" })
+        {
+            var refused = await _molt.RunAsync("run", Build("v1", Ticker), "--name", UniqueName(), "--restart-timeout", bad);
+            Assert.True(refused.ExitCode == 1, refused.ToString());
+            Assert.Contains($"'{bad}' is not a duration for --restart-timeout", refused.Stderr, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

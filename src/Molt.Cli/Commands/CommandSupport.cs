@@ -15,9 +15,13 @@ internal static class CommandSupport
     public static Option<bool> JsonOption() => new("--json") { Description = "Print the result as JSON (for scripts)." };
 
     /// <summary>The quiescence deadline of an update.</summary>
-    public static Option<TimeSpan?> TimeoutOption() => new("--timeout", "-t")
+    public static Option<TimeSpan?> TimeoutOption() => DurationOption("--timeout",
+        "How long the program's units have to reach an update point (e.g. 5s, 500ms, 2m; a bare number is seconds). Default: the host's (5 s).", "-t");
+
+    /// <summary>An option that takes a duration: 5s, 500ms, 2m, or a bare number of seconds.</summary>
+    public static Option<TimeSpan?> DurationOption(string name, string description, params string[] aliases) => new(name, aliases)
     {
-        Description = "How long the program's units have to reach an update point (e.g. 5s, 500ms, 2m; a bare number is seconds). Default: the host's (5 s).",
+        Description = description,
         CustomParser = result =>
         {
             var text = result.Tokens.Single().Value;
@@ -25,7 +29,7 @@ internal static class CommandSupport
             {
                 return value;
             }
-            result.AddError($"'{text}' is not a duration: use e.g. 5s, 500ms, 2m or a number of seconds.");
+            result.AddError($"'{text}' is not a duration for {name}: use e.g. 5s, 500ms, 2m or a number of seconds (more than 0, at most 49 days).");
             return null;
         },
     };
@@ -74,7 +78,8 @@ internal static class CommandSupport
             _ when text.EndsWith('m') || text.EndsWith('M') => (text[..^1], 60.0),
             _ => (text, 1.0),
         };
-        if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount > 0 && amount * scale < TimeSpan.MaxValue.TotalSeconds)
+        // At most what the host's timers reach (uint.MaxValue - 1 ms, about 49.7 days).
+        if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount > 0 && amount * scale * 1000 <= uint.MaxValue - 1)
         {
             value = TimeSpan.FromSeconds(amount * scale);
             return true;

@@ -8,7 +8,7 @@ using Molt.Hosting.Control;
 namespace Molt.Cli.Commands;
 
 /// <summary>
-/// <c>molt run &lt;program&gt; [--name NAME] [--keep-old-code] [-- program args]</c>: runs an updatable program under the Molt host in
+/// <c>molt run &lt;program&gt; [--name NAME] [--keep-old-code] [--quiesce-timeout T] [--restart-timeout T] [--stop-timeout T] [-- program args]</c>: runs an updatable program under the Molt host in
 /// this process and opens its control endpoint. The program's stdout and stderr are this process's (Molt's own
 /// log lines go to stderr); Ctrl-C or SIGTERM stop it cleanly (its units leave their update points, the endpoint
 /// is removed) and exit 0; so does the program ending by itself (all its units ended).
@@ -26,17 +26,29 @@ internal static class RunCommand
             Description = "Keep each version's code loaded after an update (its memory is never returned) so that the runtime tiers it " +
                 "as it does a standalone program's; the old version's state is still released. Default: unload it (code in a collectible context is not tiered).",
         };
+        var quiesceTimeout = CommandSupport.DurationOption("--quiesce-timeout",
+            "How long the units have to reach an update point at each update, unless 'molt update --timeout' says otherwise (default 5s).");
+        var restartTimeout = CommandSupport.DurationOption("--restart-timeout",
+            "How long a new version's start-up and units have to reach their first update point before the update rolls back (default 10s).");
+        var stopTimeout = CommandSupport.DurationOption("--stop-timeout",
+            "How long the units have to end when the program is stopped (default 10s).");
         var programArgs = new Argument<string[]>("program-args") { Description = "Arguments for the program, after '--'.", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("run", "Run an updatable program under the Molt host and open its control endpoint. Ctrl-C or SIGTERM stop it cleanly.")
         {
-            program, name, keepOldCode, programArgs,
+            program, name, keepOldCode, quiesceTimeout, restartTimeout, stopTimeout, programArgs,
         };
-        command.SetAction((parse, cancellationToken) => CommandSupport.GuardAsync(() => RunAsync(
-            parse.GetRequiredValue(program), parse.GetValue(name), parse.GetValue(keepOldCode), parse.GetValue(programArgs) ?? [], cancellationToken)));
+        command.SetAction((parse, cancellationToken) => CommandSupport.GuardAsync(() =>
+        {
+            var options = new MoltHostOptions { UnloadOldCode = !parse.GetValue(keepOldCode) };
+            options.QuiesceTimeout = parse.GetValue(quiesceTimeout) ?? options.QuiesceTimeout;
+            options.RestartTimeout = parse.GetValue(restartTimeout) ?? options.RestartTimeout;
+            options.StopTimeout = parse.GetValue(stopTimeout) ?? options.StopTimeout;
+            return RunAsync(parse.GetRequiredValue(program), parse.GetValue(name), options, parse.GetValue(programArgs) ?? [], cancellationToken);
+        }));
         return command;
     }
 
-    private static async Task<int> RunAsync(string program, string? name, bool keepOldCode, string[] args, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string program, string? name, MoltHostOptions options, string[] args, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
@@ -65,7 +77,8 @@ internal static class RunCommand
         MoltHost host;
         try
         {
-            host = await MoltHost.StartAsync(path, args, new MoltHostOptions { LoggerFactory = loggerFactory, UnloadOldCode = !keepOldCode }, stop.Token).ConfigureAwait(false);
+            options.LoggerFactory = loggerFactory;
+            host = await MoltHost.StartAsync(path, args, options, stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

@@ -48,19 +48,21 @@ internal static class Render
         }
         if (Rich)
         {
-            var table = new Table().AddColumns("name", "process", "running since", "program");
+            var table = new Table().AddColumns("name", "process", "running since", "version", "program");
             foreach (var p in programs)
             {
-                table.AddRow(Esc(p.Name), p.ProcessId.ToString(Invariant), Esc(Since(p.StartedAt)), Esc(p.ProgramPath));
+                table.AddRow(Esc(p.Name), p.ProcessId.ToString(Invariant), Esc(Since(p.StartedAt)), Esc(ListedVersion(p)), Esc(p.ProgramPath));
             }
             AnsiConsole.Write(table);
             return;
         }
         foreach (var p in programs)
         {
-            Console.Out.WriteLine($"{p.Name}\tprocess {p.ProcessId}\tsince {Time(p.StartedAt)}\t{p.ProgramPath}");
+            Console.Out.WriteLine($"{p.Name}\tprocess {p.ProcessId}\tsince {Time(p.StartedAt)}\t{ListedVersion(p)}\t{p.ProgramPath}");
         }
     }
+
+    private static string ListedVersion(EndpointInfo p) => p.Version is null ? "?" : $"{p.Version} (generation {p.Generation})";
 
     // ---- status ---------------------------------------------------------------------------------------------
 

@@ -171,6 +171,13 @@ public static class ControlEndpoints
 /// <summary>A running program with a control endpoint.</summary>
 /// <param name="Name">The program's name (its endpoint).</param>
 /// <param name="ProcessId">The host process.</param>
-/// <param name="ProgramPath">The main assembly the program started from.</param>
+/// <param name="ProgramPath">The main assembly of the version running now (the description is rewritten when an update or a rollback commits).</param>
 /// <param name="StartedAt">When it started.</param>
-public sealed record EndpointInfo(string Name, int ProcessId, string ProgramPath, DateTimeOffset StartedAt);
+public sealed record EndpointInfo(string Name, int ProcessId, string ProgramPath, DateTimeOffset StartedAt)
+{
+    /// <summary>The version running now (its informational version); null in a description written by an older Molt.</summary>
+    public string? Version { get; init; }
+
+    /// <summary>How many updates and rollbacks have committed since the program started: 0 for the version it started with.</summary>
+    public int Generation { get; init; }
+}

@@ -36,6 +36,7 @@ public sealed class MoltControlServer : IAsyncDisposable
         _listener = listener;
         _logger = logger;
         _accepting = Task.Run(AcceptAsync);
+        _host.VersionCommitted += Describe;
     }
 
     /// <summary>The program's name: its endpoint's name.</summary>
@@ -77,7 +78,7 @@ public sealed class MoltControlServer : IAsyncDisposable
                 File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
             listener.Listen(16);
-            WriteInfo(new EndpointInfo(name, Environment.ProcessId, host.Version.AssemblyPath, host.StartedAt), ControlEndpoints.InfoPath(name, directory));
+            WriteInfo(Info(host, name), ControlEndpoints.InfoPath(name, directory));
         }
         catch
         {
@@ -108,6 +109,34 @@ public sealed class MoltControlServer : IAsyncDisposable
         ControlEndpoints.TryDelete(path); // Nobody listens: left by a process that died.
         listener.Bind(new UnixDomainSocketEndPoint(path));
     }
+
+    private static EndpointInfo Info(MoltHost host, string name) =>
+        new(name, Environment.ProcessId, host.Version.AssemblyPath, host.StartedAt) { Version = host.Version.Version, Generation = host.Version.Generation };
+
+    /// <summary>
+    /// Rewrites the endpoint's description when an update or a rollback commits, so that <c>molt list</c> names the version
+    /// running now. Runs on the updating thread: it never throws into the update, and never writes after the endpoint closed.
+    /// </summary>
+    private void Describe()
+    {
+        lock (_describeLock)
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+            try
+            {
+                WriteInfo(Info(_host, Name), ControlEndpoints.InfoPath(Name, _directory));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.ControlDescriptionNotWritten(_logger, Name, e.Message);
+            }
+        }
+    }
+
+    private readonly Lock _describeLock = new();
 
     /// <summary>Writes the description whole, by renaming: <c>molt list</c> never reads half of it (and removes it as garbled).</summary>
     private static void WriteInfo(EndpointInfo info, string infoPath)
@@ -353,10 +382,14 @@ public sealed class MoltControlServer : IAsyncDisposable
     /// <summary>Closes the endpoint: stops accepting, ends every connection (an update in progress is cancelled) and removes the endpoint's files.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        lock (_describeLock)
         {
-            return;
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return;
+            }
         }
+        _host.VersionCommitted -= Describe;
         try
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
