@@ -62,6 +62,12 @@ internal static class Render
         }
     }
 
+    // A status carries the most recent updates only: they keep their numbers in the whole history.
+    private static int FirstShown(ProgramStatus s) => Math.Max(1, s.UpdatesTotal - s.History.Count + 1);
+
+    private static string HistoryShown(ProgramStatus s) =>
+        s.UpdatesTotal > s.History.Count ? $" (the last {s.History.Count} of {s.UpdatesTotal})" : "";
+
     private static string ListedVersion(EndpointInfo p) => p.Version is null ? "?" : $"{p.Version} (generation {p.Generation})";
 
     // ---- status ---------------------------------------------------------------------------------------------
@@ -106,11 +112,11 @@ internal static class Render
                 return;
             }
             // One entry a line, not a table: the versions are long, a table of them breaks on an 80-column terminal.
-            AnsiConsole.MarkupLine("[bold]update history[/]");
+            AnsiConsole.MarkupLine($"[bold]update history[/]{Esc(HistoryShown(s))}");
             for (var i = 0; i < s.History.Count; i++)
             {
                 var h = s.History[i];
-                AnsiConsole.MarkupLine($"  {i + 1}. {OutcomeMarkup(h.Outcome)} at {Esc(Time(h.At))}: {Esc(h.From)} → {Esc(h.To)}");
+                AnsiConsole.MarkupLine($"  {FirstShown(s) + i}. {OutcomeMarkup(h.Outcome)} at {Esc(Time(h.At))}: {Esc(h.From)} → {Esc(h.To)}");
                 AnsiConsole.MarkupLine($"     [grey]{Esc(Timings(h))}[/]");
                 if (h.Failure is not null)
                 {
@@ -128,11 +134,11 @@ internal static class Render
         {
             Console.Out.WriteLine($"  unit {u.Name}: {u.Kind}, {u.Status}, last at {u.LastUpdatePoint ?? "-"}" + (u.ResumedFrom is { } r ? $", resumed from {r}" : ""));
         }
-        Console.Out.WriteLine($"updates: {s.History.Count}");
+        Console.Out.WriteLine($"updates: {Math.Max(s.UpdatesTotal, s.History.Count)}{HistoryShown(s)}");
         for (var i = 0; i < s.History.Count; i++)
         {
             var h = s.History[i];
-            Console.Out.WriteLine($"  {i + 1}. {h.Outcome} at {Time(h.At)}: {h.From} -> {h.To}; {Timings(h)}");
+            Console.Out.WriteLine($"  {FirstShown(s) + i}. {h.Outcome} at {Time(h.At)}: {h.From} -> {h.To}; {Timings(h)}");
             if (h.Failure is not null)
             {
                 Console.Out.WriteLine($"     failed in {h.FailedPhase}: {h.Failure}");

@@ -33,8 +33,10 @@ public sealed record ControlReply(
     CheckSummary? Check = null);
 
 /// <summary>
-/// A program's status, as <c>molt status</c> shows it. <c>OldCodeKept</c>: whether its host keeps each version's
-/// code loaded after an update (<see cref="MoltHostOptions.UnloadOldCode"/> off).
+/// A program's status, as <c>molt status</c> shows it. <c>History</c>: the most recent updates, oldest first (at most
+/// 20, so that a program updated for years still answers within a frame); <c>UpdatesTotal</c>: how many there were in
+/// all. <c>OldCodeKept</c>: whether its host keeps each version's code loaded after an update
+/// (<see cref="MoltHostOptions.UnloadOldCode"/> off).
 /// </summary>
 public sealed record ProgramStatus(
     string Name,
@@ -45,7 +47,8 @@ public sealed record ProgramStatus(
     IReadOnlyList<UpdateSummary> History,
     long ManagedMemoryBytes,
     IReadOnlyList<string> OldVersionsNotUnloaded,
-    bool OldCodeKept = false);
+    bool OldCodeKept = false,
+    int UpdatesTotal = 0);
 
 /// <summary>An update's result, as text-friendly values (see <see cref="UpdateResult"/>).</summary>
 public sealed record UpdateSummary(

@@ -353,16 +353,24 @@ public sealed class MoltControlServer : IAsyncDisposable
         Progress = progress,
     };
 
-    private ProgramStatus Status() => new(
-        Name,
-        Environment.ProcessId,
-        _host.Version,
-        _host.StartedAt,
-        _host.Units,
-        [.. _host.History.Select(r => UpdateSummary.Of(r, r.To.LoadedAt))],
-        GC.GetTotalMemory(forceFullCollection: false),
-        [.. _host.OldVersionsNotUnloaded.Select(v => v.ToString())],
-        _host.KeepsOldCode);
+    /// <summary>How many of the most recent updates a status carries: a history of years would outgrow a frame.</summary>
+    internal int StatusHistoryLimit { get; set; } = 20;
+
+    private ProgramStatus Status()
+    {
+        var history = _host.History;
+        return new(
+            Name,
+            Environment.ProcessId,
+            _host.Version,
+            _host.StartedAt,
+            _host.Units,
+            [.. history.Skip(Math.Max(0, history.Count - StatusHistoryLimit)).Select(r => UpdateSummary.Of(r, r.To.LoadedAt))],
+            GC.GetTotalMemory(forceFullCollection: false),
+            [.. _host.OldVersionsNotUnloaded.Select(v => v.ToString())],
+            _host.KeepsOldCode,
+            history.Count);
+    }
 
     private static ControlReply Refuse(string error) => new("reply", Ok: false, Error: error);
 

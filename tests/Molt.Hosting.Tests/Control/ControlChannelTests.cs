@@ -49,7 +49,19 @@ public class ControlChannelTests
         var rollback = await client.RollbackAsync();
         Assert.Equal("Committed", rollback.Outcome);
         Assert.Equal(v1, host.Version.AssemblyPath);
-        Assert.Equal(2, (await client.StatusAsync()).History.Count);
+        var afterRollback = await client.StatusAsync();
+        Assert.Equal(2, afterRollback.History.Count);
+        Assert.Equal(2, afterRollback.UpdatesTotal);
+
+        // A program updated for years answers within a frame: its status carries the most recent updates, and how many there were.
+        server.StatusHistoryLimit = 2;
+        var third = await client.UpdateAsync(v2);
+        Assert.Equal("Committed", third.Outcome);
+        var limited = await client.StatusAsync();
+        Assert.Equal(3, limited.UpdatesTotal);
+        Assert.Collection(limited.History,
+            h => Assert.Equal(rollback.To, h.To),
+            h => Assert.Equal(third.To, h.To));
     }
 
     [Fact]
