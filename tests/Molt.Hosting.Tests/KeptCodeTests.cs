@@ -1,4 +1,3 @@
-using System.Diagnostics.Tracing;
 using System.Reflection;
 
 namespace Molt.Hosting.Tests;
@@ -171,71 +170,5 @@ public class KeptCodeTests
         Assert.Equal("v1-static", AppContext.GetData("kept.unwound"));
     }
 
-    private const string Hot = TestPrograms.Usings + """
-        public static class Program
-        {
-            public static async Task Main(string[] args) => await Live.RunAsync();
-            public static int HotLoopForTiering(int n) { var s = 0; for (var i = 0; i < n; i++) s += i ^ (s >> 3); return s; }
-        }
-        """;
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task ProgramCode_IsTieredOnlyWhenCodeIsKept(bool unloadOldCode)
-    {
-        var v1 = TestPrograms.Build(unloadOldCode ? "TierCollectible" : "TierKept", "v1", Hot);
-        await using var host = await MoltHost.StartAsync(v1, options: new MoltHostOptions { UnloadOldCode = unloadOldCode });
-        ProgramState.Call(host, "Program", "HotLoopForTiering", 10); // its first compilation, before the listener
-        using var jit = new JitListener("HotLoopForTiering");
-
-        // Tiering recompiles a method called often enough, a little after the calls (in the background): call it
-        // until that is seen, within a bound; the runtime never recompiles code of a collectible context.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(unloadOldCode ? 3 : 30);
-        while (DateTime.UtcNow < deadline && jit.Compilations == 0)
-        {
-            for (var i = 0; i < 200; i++)
-            {
-                ProgramState.Call(host, "Program", "HotLoopForTiering", 10);
-            }
-            await Task.Delay(50);
-        }
-
-        if (unloadOldCode)
-        {
-            Assert.Equal(0, jit.Compilations);
-        }
-        else
-        {
-            Assert.True(jit.Compilations > 0, "the program's hot method was not recompiled by tiered compilation");
-        }
-    }
-
     private static Type ProgramType(MoltHost host) => host.RunningAssembly.GetType("Program")!;
-
-    /// <summary>Counts the runtime's method-compiled events (MethodLoadVerbose) for one method name.</summary>
-    private sealed class JitListener(string method) : EventListener
-    {
-        private int _compilations;
-
-        public int Compilations => Volatile.Read(ref _compilations);
-
-        protected override void OnEventSourceCreated(EventSource source)
-        {
-            if (source.Name == "Microsoft-Windows-DotNETRuntime")
-            {
-                EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x10); // JIT
-            }
-        }
-
-        protected override void OnEventWritten(EventWrittenEventArgs e)
-        {
-            if (e.EventName is { } name && name.StartsWith("MethodLoadVerbose", StringComparison.Ordinal)
-                && e.PayloadNames is { } names && names.IndexOf("MethodName") is var at and >= 0
-                && e.Payload![at] as string == method)
-            {
-                Interlocked.Increment(ref _compilations);
-            }
-        }
-    }
 }

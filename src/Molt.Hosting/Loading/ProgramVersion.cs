@@ -1,10 +1,6 @@
 using System.Reflection;
-using System.Reflection.Metadata;
-using System.Reflection.Metadata.Ecma335;
-using System.Reflection.PortableExecutable;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
-using Molt.Hosting.Transfer;
 
 namespace Molt.Hosting.Loading;
 
@@ -94,51 +90,12 @@ internal sealed class ProgramVersion
     public Type[] ProgramTypes() => LoadableTypes(MainAssembly);
 
     /// <summary>
-    /// The closed instantiations of the program's own generic types that its code names (<c>Pool&lt;int&gt;</c>,
+    /// The closed instantiations of the program's own generic types that its code uses (<c>Pool&lt;int&gt;</c>,
     /// <c>Cache&lt;Entry&gt;</c>): each has static fields of its own, which no list of the assembly's types includes.
     /// </summary>
-    public Type[] NamedGenericInstantiations() => _namedInstantiations ??= NamedGenericInstantiations(MainAssembly);
+    public Type[] GenericInstantiationsInUse() => _instantiationsInUse ??= GenericInstantiations.Find(MainAssembly);
 
-    private Type[]? _namedInstantiations;
-
-    /// <summary>
-    /// The closed instantiations of <paramref name="assembly"/>'s generic types named by its metadata: its type
-    /// specifications, which every use of a generic instantiation's members refers to. An instantiation formed only
-    /// inside generic code, over that code's own type parameters (<c>Pool&lt;T&gt;</c> in <c>Cache&lt;T&gt;</c>), is named
-    /// there open and is not found.
-    /// </summary>
-    private static Type[] NamedGenericInstantiations(Assembly assembly)
-    {
-        if (assembly.IsDynamic || string.IsNullOrEmpty(assembly.Location) || !File.Exists(assembly.Location))
-        {
-            return [];
-        }
-        using var pe = new PEReader(File.OpenRead(assembly.Location));
-        if (!pe.HasMetadata)
-        {
-            return [];
-        }
-        var metadata = pe.GetMetadataReader();
-        var found = new HashSet<Type>();
-        for (var row = 1; row <= metadata.GetTableRowCount(TableIndex.TypeSpec); row++)
-        {
-            Type type;
-            try
-            {
-                type = assembly.ManifestModule.ResolveType(MetadataTokens.GetToken(MetadataTokens.TypeSpecificationHandle(row)));
-            }
-            catch (Exception e) when (e is ArgumentException or TypeLoadException or FileNotFoundException or BadImageFormatException)
-            {
-                continue; // Open (over type parameters, which only a generic context binds), or not loadable.
-            }
-            if (type.IsGenericType && !type.ContainsGenericParameters && type.GetGenericTypeDefinition().Assembly == assembly
-                && !TypeFacts.IsCompilerGeneratedCode(type))
-            {
-                found.Add(type);
-            }
-        }
-        return [.. found];
-    }
+    private Type[]? _instantiationsInUse;
 
     /// <summary>
     /// JIT-compiles the program's methods while the old version still serves, so that the first requests
@@ -240,14 +197,14 @@ internal sealed class ProgramVersion
         var context = Context;
         _context = null;
         MainAssembly = null!;
-        _namedInstantiations = null; // Its types would hold the context.
+        _instantiationsInUse = null; // Its types would hold the context.
         if (context.IsCollectible)
         {
             context.Unload();
             return new RetiredVersion(new WeakReference(context), CodeUnloads: true, []);
         }
         var types = context.Assemblies.SelectMany(LoadableTypes).Where(t => !t.ContainsGenericParameters)
-            .Concat(context.Assemblies.SelectMany(NamedGenericInstantiations));
+            .Concat(context.Assemblies.SelectMany(GenericInstantiations.Find));
         var held = StaticState.Release(types, t => System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(t.Assembly) == context);
         return new RetiredVersion(new WeakReference(context), CodeUnloads: false, held);
     }

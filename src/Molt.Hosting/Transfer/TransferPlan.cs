@@ -67,8 +67,8 @@ internal sealed class TransferPlan
             }
             plan.PlanStatics(type);
         }
-        // A generic type's statics belong to each of its instantiations, which no list of types holds: those the code names.
-        foreach (var instantiation in oldVersion.NamedGenericInstantiations())
+        // A generic type's statics belong to each of its instantiations, which no list of types holds: those the code uses.
+        foreach (var instantiation in oldVersion.GenericInstantiationsInUse())
         {
             plan.PlanStatics(instantiation);
         }

@@ -176,8 +176,8 @@ internal sealed class CompatibilityReport
                 Collect(fieldFindings, FieldPlan.Create(oldType, newType, Map, statics: true, filledByTransformer: false), statics: true, transformer: null);
             }
         }
-        // Each generic instantiation the code names has statics of its own (Pool<Int32>.Items): compared like a type's.
-        foreach (var instantiation in Map.Old.NamedGenericInstantiations().Where(t => TypeFacts.StaticFields(t).Any()))
+        // Each generic instantiation the code uses has statics of its own (Pool<Int32>.Items): compared like a type's.
+        foreach (var instantiation in Map.Old.GenericInstantiationsInUse().Where(t => TypeFacts.StaticFields(t).Any()))
         {
             if (Map.Map(instantiation) is { } image)
             {
@@ -387,7 +387,7 @@ internal sealed class CompatibilityReport
         }
         _oldOf ??= Map.Old.ProgramTypes()
             .Where(t => !TypeFacts.IsCompilerGeneratedCode(t))
-            .Concat(Map.Old.NamedGenericInstantiations())
+            .Concat(Map.Old.GenericInstantiationsInUse())
             .Select(t => (Old: t, New: Map.Map(t)))
             .Where(p => p.New is not null)
             .GroupBy(p => p.New!)

@@ -134,6 +134,42 @@ public class StaticsTests
         Assert.Equal("7 2 e1:1 5 0", Report(host));
     }
 
+    // Pool<Entry> and Registry<Entry[]> appear only inside generic code, over its type parameter: Cache<T> and Registry<T>.
+    private const string GenericInside = """
+        public class Entry { public string Name; }
+        public static class Pool<T> { public static List<T> Items = new(); }
+        public static class Registry<T> { public static int Count; public static void Touch() => Count++; }
+        public class Cache<T>
+        {
+            public void Add(T item) { Pool<T>.Items.Add(item); Registry<T[]>.Touch(); }
+            public static string Names(Func<T, string> name) => string.Join(",", Pool<T>.Items.Select(name)) + " " + Registry<T[]>.Count;
+        }
+        """;
+
+    [Fact]
+    public async Task Update_StaticsOfGenericInstantiationsFormedInsideGenericCode_Migrated()
+    {
+        var v1 = Program(GenericInside + """
+            public static partial class Program
+            {
+                static void Init() { var cache = new Cache<Entry>(); cache.Add(new Entry { Name = "a" }); cache.Add(new Entry { Name = "b" }); }
+                public static string Report() => Cache<Entry>.Names(e => e.Name);
+            }
+            """);
+        var v2 = Program(GenericInside + """
+            public static partial class Program
+            {
+                static void Init() { }
+                public static string Report() => Cache<Entry>.Names(e => e.Name);
+            }
+            """);
+        var (host, result) = await StartAndUpdate("ST_GenericInside", v1, v2);
+        await using var _ = host;
+
+        AssertCommitted(result);
+        Assert.Equal("a,b 2", Report(host));
+    }
+
     [Fact]
     public async Task Update_StaticAutoProperties_Migrated()
     {
