@@ -10,11 +10,11 @@ namespace Molt.Hosting.Loading;
 /// <summary>
 /// The closed instantiations of an assembly's own generic types that its code uses (<c>Pool&lt;int&gt;</c>,
 /// <c>Cache&lt;Entry&gt;</c>): each has static fields of its own, which no list of the assembly's types includes, and the
-/// runtime lists none. Found in two steps. The assembly's type specifications name every instantiation that
-/// non-generic code uses. Then the IL of each instantiation found, read in its own generic context, names those it
-/// forms over its type parameters (<c>Pool&lt;T&gt;</c> inside <c>Cache&lt;T&gt;</c> is <c>Pool&lt;Entry&gt;</c> in
-/// <c>Cache&lt;Entry&gt;</c>), until no new one appears. Not found: instantiations formed only inside generic methods,
-/// over the method's own type parameters.
+/// runtime lists none. The assembly's metadata names every instantiation, of a type or of a generic method, that
+/// non-generic code uses (its type and method specifications). Then the IL of each one found, read with its type
+/// arguments, names those it forms over its type parameters (<c>Pool&lt;T&gt;</c> inside <c>Cache&lt;T&gt;</c> is
+/// <c>Pool&lt;Entry&gt;</c> in <c>Cache&lt;Entry&gt;</c>; inside <c>Put&lt;T&gt;</c> called as <c>Put&lt;Entry&gt;</c>, too),
+/// until no new one appears. Not found: instantiations that only reflection forms (<c>MakeGenericType</c>).
 /// </summary>
 internal static class GenericInstantiations
 {
@@ -27,11 +27,46 @@ internal static class GenericInstantiations
         {
             return [];
         }
-        var found = new HashSet<Type>();
-        var work = new Queue<Type>();
-        void Add(Type? type)
+        var search = new Search(assembly);
+        var module = assembly.ManifestModule;
+        var (typeSpecs, methodSpecs) = Specifications(assembly);
+        foreach (var token in typeSpecs)
         {
-            if (type is null || found.Count >= Limit)
+            search.Add(IlReader.Resolve(() => module.ResolveType(token)));
+        }
+        foreach (var token in methodSpecs)
+        {
+            search.Add(IlReader.Resolve(() => module.ResolveMethod(token)));
+        }
+        search.Run();
+        return [.. search.Types];
+    }
+
+    /// <summary>The tokens of the assembly's type and method specifications: every generic instantiation its code names.</summary>
+    private static (int[] Types, int[] Methods) Specifications(Assembly assembly)
+    {
+        using var pe = new PEReader(File.OpenRead(assembly.Location));
+        if (!pe.HasMetadata)
+        {
+            return ([], []);
+        }
+        var metadata = pe.GetMetadataReader();
+        return (
+            [.. Enumerable.Range(1, metadata.GetTableRowCount(TableIndex.TypeSpec)).Select(r => MetadataTokens.GetToken(MetadataTokens.TypeSpecificationHandle(r)))],
+            [.. Enumerable.Range(1, metadata.GetTableRowCount(TableIndex.MethodSpec)).Select(r => MetadataTokens.GetToken(MetadataTokens.MethodSpecificationHandle(r)))]);
+    }
+
+    /// <summary>The instantiations found so far, and those whose code is still to read.</summary>
+    private sealed class Search(Assembly assembly)
+    {
+        private readonly HashSet<MethodBase> _methods = [];
+        private readonly Queue<object> _work = new();
+
+        public HashSet<Type> Types { get; } = [];
+
+        public void Add(Type? type)
+        {
+            if (type is null || Types.Count >= Limit)
             {
                 return;
             }
@@ -48,62 +83,88 @@ internal static class GenericInstantiations
             {
                 Add(argument);
             }
-            if (type.GetGenericTypeDefinition().Assembly == assembly && !TypeFacts.IsCompilerGeneratedCode(type) && found.Add(type))
+            if (type.GetGenericTypeDefinition().Assembly == assembly && !TypeFacts.IsCompilerGeneratedCode(type) && Types.Add(type))
             {
-                work.Enqueue(type);
+                _work.Enqueue(type);
             }
         }
 
-        foreach (var token in TypeSpecifications(assembly))
+        /// <summary>A method the code calls: its declaring type, and, when it is a closed instantiation of one of the assembly's generic methods, its code.</summary>
+        public void Add(MethodBase? method)
         {
-            Add(IlReader.Resolve(() => assembly.ManifestModule.ResolveType(token)));
-        }
-        while (work.TryDequeue(out var instantiation))
-        {
-            foreach (var used in UsedBy(instantiation))
+            if (method is null)
             {
-                Add(used);
+                return;
+            }
+            Add(method.DeclaringType);
+            if (method is MethodInfo { IsGenericMethod: true, ContainsGenericParameters: false } && method.Module.Assembly == assembly
+                && _methods.Count < Limit && _methods.Add(method))
+            {
+                foreach (var argument in method.GetGenericArguments())
+                {
+                    Add(argument);
+                }
+                _work.Enqueue(method);
             }
         }
-        return [.. found];
-    }
 
-    /// <summary>The tokens of the assembly's type specifications: every generic instantiation its code names.</summary>
-    private static IEnumerable<int> TypeSpecifications(Assembly assembly)
-    {
-        using var pe = new PEReader(File.OpenRead(assembly.Location));
-        if (!pe.HasMetadata)
+        public void Run()
         {
-            return [];
-        }
-        var count = pe.GetMetadataReader().GetTableRowCount(TableIndex.TypeSpec);
-        return [.. Enumerable.Range(1, count).Select(row => MetadataTokens.GetToken(MetadataTokens.TypeSpecificationHandle(row)))];
-    }
-
-    /// <summary>The types an instantiation's own code refers to, resolved with its type arguments.</summary>
-    private static IEnumerable<Type> UsedBy(Type instantiation)
-    {
-        var arguments = instantiation.GetGenericArguments();
-        var module = instantiation.Module;
-        foreach (var method in instantiation.GetMethods(IlReader.AllDeclared).Cast<MethodBase>().Concat(instantiation.GetConstructors(IlReader.AllDeclared)))
-        {
-            if (method.IsGenericMethodDefinition || IlReader.Body(method) is not { } il)
+            while (_work.TryDequeue(out var next))
             {
-                continue; // A generic method's own type parameters have no arguments here.
+                if (next is Type type)
+                {
+                    // Its generic methods have no method arguments here: their instantiations are reached as methods.
+                    foreach (var method in type.GetMethods(IlReader.AllDeclared).Cast<MethodBase>().Concat(type.GetConstructors(IlReader.AllDeclared))
+                        .Where(m => !m.IsGenericMethodDefinition))
+                    {
+                        Read(method, type.GetGenericArguments(), null);
+                    }
+                }
+                else if (next is MethodInfo method)
+                {
+                    Read(method, method.DeclaringType is { IsGenericType: true } declaring ? declaring.GetGenericArguments() : null, method.GetGenericArguments());
+                }
             }
+        }
+
+        /// <summary>Reads a method's IL in its generic context: every type, field and method it refers to.</summary>
+        private void Read(MethodBase method, Type[]? typeArguments, Type[]? methodArguments)
+        {
+            if (IlReader.Body(method) is not { } il)
+            {
+                return;
+            }
+            var module = method.Module;
             foreach (var (op, operand) in IlReader.Instructions(il))
             {
-                var type = op.OperandType switch
+                var token = op.OperandType is OperandType.InlineType or OperandType.InlineTok or OperandType.InlineField or OperandType.InlineMethod
+                    ? IlReader.ReadInt32(il, operand) : 0;
+                switch (op.OperandType)
                 {
-                    OperandType.InlineType or OperandType.InlineTok =>
-                        IlReader.Resolve(() => module.ResolveType(IlReader.ReadInt32(il, operand), arguments, null)),
-                    OperandType.InlineField => IlReader.Resolve(() => module.ResolveField(IlReader.ReadInt32(il, operand), arguments, null))?.DeclaringType,
-                    OperandType.InlineMethod => IlReader.Resolve(() => module.ResolveMethod(IlReader.ReadInt32(il, operand), arguments, null))?.DeclaringType,
-                    _ => null,
-                };
-                if (type is not null)
-                {
-                    yield return type;
+                    case OperandType.InlineType:
+                    case OperandType.InlineTok:
+                        // A token operand may name a type, a field or a method.
+                        var member = IlReader.Resolve(() => module.ResolveMember(token, typeArguments, methodArguments));
+                        if (member is Type t)
+                        {
+                            Add(t);
+                        }
+                        else if (member is MethodBase m)
+                        {
+                            Add(m);
+                        }
+                        else
+                        {
+                            Add(member?.DeclaringType);
+                        }
+                        break;
+                    case OperandType.InlineField:
+                        Add(IlReader.Resolve(() => module.ResolveField(token, typeArguments, methodArguments))?.DeclaringType);
+                        break;
+                    case OperandType.InlineMethod:
+                        Add(IlReader.Resolve(() => module.ResolveMethod(token, typeArguments, methodArguments)));
+                        break;
                 }
             }
         }

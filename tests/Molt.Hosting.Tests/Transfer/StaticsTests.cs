@@ -134,15 +134,23 @@ public class StaticsTests
         Assert.Equal("7 2 e1:1 5 0", Report(host));
     }
 
-    // Pool<Entry> and Registry<Entry[]> appear only inside generic code, over its type parameter: Cache<T> and Registry<T>.
+    // Pool<Entry>, Registry<Entry[]>, Pool<Entry[]> and Pool<string> appear only inside generic code, over its type
+    // parameters: in the generic type Cache<T> (as Cache<Entry>), and in the generic methods Store.Put<T>, Count<T> and
+    // Join<T> (as Put<string>, Put<Entry[]>, Count<Entry[]> and Join<string>).
     private const string GenericInside = """
         public class Entry { public string Name; }
         public static class Pool<T> { public static List<T> Items = new(); }
         public static class Registry<T> { public static int Count; public static void Touch() => Count++; }
+        public static class Store
+        {
+            public static void Put<T>(T item) => Pool<T>.Items.Add(item);
+            public static int Count<T>() => Pool<T>.Items.Count;
+            public static string Join<T>() => string.Join(",", Pool<T>.Items);
+        }
         public class Cache<T>
         {
-            public void Add(T item) { Pool<T>.Items.Add(item); Registry<T[]>.Touch(); }
-            public static string Names(Func<T, string> name) => string.Join(",", Pool<T>.Items.Select(name)) + " " + Registry<T[]>.Count;
+            public void Add(T item, string label) { Pool<T>.Items.Add(item); Registry<T[]>.Touch(); Store.Put(label); Store.Put(new[] { item }); }
+            public static string Names(Func<T, string> name) => string.Join(",", Pool<T>.Items.Select(name)) + " " + Registry<T[]>.Count + " " + Store.Count<T[]>();
         }
         """;
 
@@ -152,22 +160,22 @@ public class StaticsTests
         var v1 = Program(GenericInside + """
             public static partial class Program
             {
-                static void Init() { var cache = new Cache<Entry>(); cache.Add(new Entry { Name = "a" }); cache.Add(new Entry { Name = "b" }); }
-                public static string Report() => Cache<Entry>.Names(e => e.Name);
+                static void Init() { var cache = new Cache<Entry>(); cache.Add(new Entry { Name = "a" }, "x"); cache.Add(new Entry { Name = "b" }, "y"); }
+                public static string Report() => Cache<Entry>.Names(e => e.Name) + " " + Store.Join<string>();
             }
             """);
         var v2 = Program(GenericInside + """
             public static partial class Program
             {
                 static void Init() { }
-                public static string Report() => Cache<Entry>.Names(e => e.Name);
+                public static string Report() => Cache<Entry>.Names(e => e.Name) + " " + Store.Join<string>();
             }
             """);
         var (host, result) = await StartAndUpdate("ST_GenericInside", v1, v2);
         await using var _ = host;
 
         AssertCommitted(result);
-        Assert.Equal("a,b 2", Report(host));
+        Assert.Equal("a,b 2 2 x,y", Report(host));
     }
 
     [Fact]
