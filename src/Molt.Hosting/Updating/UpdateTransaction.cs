@@ -389,12 +389,11 @@ internal sealed class UpdateTransaction(
 
     private static IEnumerable<(string, object?)> Roots(TransferPlan plan, IReadOnlyList<(string Name, object State, string ParkedAt, UnitEntry Entry)> parked)
     {
-        foreach (var type in plan.Map.Old.ProgramTypes())
+        var types = plan.Map.Old.ProgramTypes()
+            .Where(t => !t.ContainsGenericParameters && !TypeFacts.IsCompilerGeneratedCode(t))
+            .Concat(plan.Map.Old.GenericInstantiationsInUse());
+        foreach (var type in types)
         {
-            if (type.ContainsGenericParameters || TypeFacts.IsCompilerGeneratedCode(type))
-            {
-                continue;
-            }
             foreach (var field in TypeFacts.StaticFields(type))
             {
                 yield return ($"static {TypeFacts.Describe(type)}.{TypeFacts.LogicalName(field)}", field.GetValue(null));

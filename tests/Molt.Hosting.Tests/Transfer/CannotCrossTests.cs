@@ -41,6 +41,20 @@ public class CannotCrossTests
     }
 
     [Fact]
+    public async Task Update_LambdaInAGenericTypesStatics_RollsBackWithThePath()
+    {
+        var failure = await AssertCannotCross("CC_GenericLambdas", """
+            public static class Handlers<T> { public static List<Func<T, T>> All = new(); }
+            public static partial class Program
+            {
+                static void Init() => Handlers<int>.All.Add(x => x + 1);
+                public static string Report() => $"VERSION {Handlers<int>.All[0](1)}";
+            }
+            """);
+        Assert.StartsWith("static Handlers<System.Int32>.All", failure.StatePath, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Update_StaticFuncField_RollsBackWithThePath()
     {
         var failure = await AssertCannotCross("CC_Func", """
