@@ -65,6 +65,38 @@ public static class ControlEndpoints
 
     internal static string SocketPath(string name, string directory) => Path.Combine(directory, ValidName(name) + ".sock");
 
+    /// <summary>
+    /// Takes the lock of a program's name in the endpoint directory, for starting an endpoint: between binding its socket
+    /// and listening on it, a second start of the same name would find a socket nobody answers on and take it over. An
+    /// advisory lock (flock) on <c>NAME.lock</c>, released when disposed; the file stays (removing it would race too).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another start of the name held it for longer than <paramref name="timeout"/>.</exception>
+    internal static FileStream LockName(string name, string directory, TimeSpan timeout)
+    {
+        var path = Path.Combine(directory, ValidName(name) + ".lock");
+        var until = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+                if (!OperatingSystem.IsWindows())
+                {
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+                return new FileStream(path, options);
+            }
+            catch (IOException) when (DateTime.UtcNow < until)
+            {
+                Thread.Sleep(10); // Held by another start of the same name: it takes milliseconds.
+            }
+            catch (IOException e)
+            {
+                throw new InvalidOperationException($"A program named '{name}' is starting already (its lock {path} stayed held for {timeout.TotalSeconds:0} s).", e);
+            }
+        }
+    }
+
     /// <summary>The description file beside a program's socket.</summary>
     public static string InfoPath(string name) => InfoPath(name, Directory);
 

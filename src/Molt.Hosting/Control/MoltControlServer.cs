@@ -48,6 +48,9 @@ public sealed class MoltControlServer : IAsyncDisposable
     /// <summary>Reads a connection's peer credentials (tests replace it to see a failure handled).</summary>
     internal Func<Socket, PeerCredentials> ReadPeer { get; set; } = PeerCredentials.Of;
 
+    /// <summary>Runs between binding a starting endpoint's socket and listening on it (tests widen that window with it).</summary>
+    internal static Action<string>? AfterBind { get; set; }
+
     /// <summary>How long a connection may take to send its next complete request before it is closed.</summary>
     internal TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
@@ -65,6 +68,8 @@ public sealed class MoltControlServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(host);
         ControlEndpoints.Prepare(directory);
         var path = ControlEndpoints.SocketPath(name, directory);
+        // Held until the socket listens: a second start of the name then finds it answering.
+        using var starting = ControlEndpoints.LockName(name, directory, TimeSpan.FromSeconds(10));
         if (ControlEndpoints.List(directory).FirstOrDefault(e => e.Name == name) is { } running)
         {
             throw new InvalidOperationException($"A program named '{name}' is running already (process {running.ProcessId}).");
@@ -73,6 +78,7 @@ public sealed class MoltControlServer : IAsyncDisposable
         try
         {
             Bind(listener, path, name);
+            AfterBind?.Invoke(name);
             if (!OperatingSystem.IsWindows())
             {
                 File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);

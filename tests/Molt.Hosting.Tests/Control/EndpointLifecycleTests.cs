@@ -36,6 +36,62 @@ public sealed class EndpointLifecycleTests : IClassFixture<EndpointDirectoryFixt
     }
 
     [Fact]
+    public async Task Start_TwoOfOneNameAtOnce_OneRuns_TheOtherIsRefused()
+    {
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("LifecycleTicker", "v1", TickerSource));
+        var name = UniqueName("twice");
+        using var firstBound = new ManualResetEventSlim();
+        using var secondDone = new ManualResetEventSlim();
+        var calls = 0;
+        // The first start is held between binding its socket and listening on it: where a second start of the name would
+        // find a socket nobody answers on, take it to be a dead program's, and take it over.
+        MoltControlServer.AfterBind = n =>
+        {
+            if (n == name && Interlocked.Increment(ref calls) == 1)
+            {
+                firstBound.Set();
+                secondDone.Wait(TimeSpan.FromMilliseconds(500));
+            }
+        };
+        MoltControlServer? first = null, second = null;
+        try
+        {
+            var starting = Task.Run(() => MoltControlServer.Start(host, name, null, fixture.Endpoints));
+            Assert.True(firstBound.Wait(Patience), "the first start did not bind");
+            var refusal = await Record.ExceptionAsync(() => Task.Run(() =>
+            {
+                try
+                {
+                    second = MoltControlServer.Start(host, name, null, fixture.Endpoints);
+                }
+                finally
+                {
+                    secondDone.Set();
+                }
+            }));
+            first = await starting;
+
+            Assert.Null(second);
+            Assert.Contains($"A program named '{name}' is running already", Assert.IsType<InvalidOperationException>(refusal).Message, StringComparison.Ordinal);
+            Assert.Contains(ControlEndpoints.List(fixture.Endpoints), e => e.Name == name);
+            await using var client = await MoltControlClient.ConnectAsync(name, fixture.Endpoints);
+            Assert.Equal(name, (await client.StatusAsync()).Name);
+        }
+        finally
+        {
+            MoltControlServer.AfterBind = null;
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+            if (first is not null)
+            {
+                await first.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task List_RemovesTheEndpointOfADeadProcess_KeepsLiveOnes()
     {
         var program = TestPrograms.Build("LifecycleTicker", "v1", TickerSource);
