@@ -17,7 +17,7 @@ namespace Kv.Benchmarks;
 /// </summary>
 internal static class CodePath
 {
-    /// <summary>Rounds of measurement, each running both contexts.</summary>
+    /// <summary>Rounds of measurement, each running every copy of the release.</summary>
     public static int Rounds { get; set; } = 10;
 
     private const int CommandsPerBatch = 200;
@@ -48,6 +48,7 @@ internal static class CodePath
             {
                 var batch = Batch(commands);
                 var paths = modes.Select(m => new CommandPath(Paths.Kv(version), m.Collectible, m.Prepared)).ToArray();
+                // Warm-up: long enough for tiering to finish recompiling the copy that is tiered.
                 for (var i = 0; i < 4; i++)
                 {
                     foreach (var path in paths)

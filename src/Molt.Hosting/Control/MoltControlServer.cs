@@ -26,6 +26,7 @@ public sealed class MoltControlServer : IAsyncDisposable
     private readonly string _directory;
     private readonly Lock _connectionsLock = new();
     private readonly HashSet<Task> _connections = [];
+    private readonly Lock _describeLock = new();
     private int _disposed;
 
     private MoltControlServer(MoltHost host, string name, string directory, Socket listener, ILogger logger)
@@ -141,8 +142,6 @@ public sealed class MoltControlServer : IAsyncDisposable
             }
         }
     }
-
-    private readonly Lock _describeLock = new();
 
     /// <summary>Writes the description whole, by renaming: <c>molt list</c> never reads half of it (and removes it as garbled).</summary>
     private static void WriteInfo(EndpointInfo info, string infoPath)
