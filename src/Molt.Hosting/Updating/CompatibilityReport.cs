@@ -191,6 +191,17 @@ internal sealed class CompatibilityReport
                     $"- {subject} removed with its type: {DroppedHow}"));
             }
         }
+        // A [ThreadStatic] has a value per thread, and the transfer runs on none of the program's threads: none crosses.
+        foreach (var type in oldTypes.Where(t => !t.ContainsGenericParameters).Concat(Map.Old.GenericInstantiationsInUse()))
+        {
+            foreach (var field in TypeFacts.StaticFields(type).Where(f => f.IsDefined(typeof(ThreadStaticAttribute), false)))
+            {
+                var subject = $"static {TypeName(type)}.{TypeFacts.LogicalName(field)}";
+                _crossing.Add(new CheckFinding(CheckFindingKind.CannotCross, subject, CheckCoverage.NotNeeded, CheckSeverity.Info,
+                    $"! {subject} is [ThreadStatic]: each thread has its own value and none crosses; every thread of the new version " +
+                    "starts with its default (keep state that must survive an update in an ordinary static or a unit's state)"));
+            }
+        }
         // Statics of removed types are dropped with them.
         foreach (var oldType in oldTypes.Where(t => !t.ContainsGenericParameters && Map.Map(t) is null))
         {
@@ -428,7 +439,7 @@ internal sealed class CompatibilityReport
         {
             return;
         }
-        var subject = $"{prefix}{oldField.DeclaringType!.FullName}.{TypeFacts.LogicalName(oldField)}";
+        var subject = $"{prefix}{TypeName(oldField.DeclaringType!)}.{TypeFacts.LogicalName(oldField)}";
         if (WhyCannotCross(oldField.FieldType) is { } why)
         {
             _crossing.Add(new CheckFinding(CheckFindingKind.CannotCross, subject, CheckCoverage.Nothing, CheckSeverity.Warning,

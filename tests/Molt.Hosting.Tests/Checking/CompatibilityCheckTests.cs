@@ -327,6 +327,7 @@ public class CompatibilityCheckTests
                 public static IComparable Comparable;
                 public static int Plain;
                 public static Type SomeType;
+                [ThreadStatic] public static StringBuilder Scratch;
                 static void Init() { }
             }
             """);
@@ -343,6 +344,9 @@ public class CompatibilityCheckTests
         Assert.Contains("reflection object", Finding(check, CheckFindingKind.CannotCross, "static Program.Method").Detail, StringComparison.Ordinal);
         Assert.DoesNotContain(check.Findings, f => f.Subject is "static Program.Ignored" or "static Program.Plain" or "static Program.SomeType");
         Assert.Equal(CheckSeverity.Info, Finding(check, CheckFindingKind.OpenType, "static Program.Anything").Severity);
+        var perThread = Finding(check, CheckFindingKind.CannotCross, "static Program.Scratch");
+        Assert.Equal(CheckSeverity.Info, perThread.Severity);
+        Assert.Contains("[ThreadStatic]: each thread has its own value and none crosses", perThread.Detail, StringComparison.Ordinal);
         Finding(check, CheckFindingKind.OpenType, "static Program.Comparable");
         Assert.Contains(check.Lines, l => l.Contains("only checked at update time", StringComparison.Ordinal));
         // All of them null: the update would go ahead, so the verdict says compatible, with warnings.
