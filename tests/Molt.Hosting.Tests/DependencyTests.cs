@@ -42,4 +42,44 @@ public class DependencyTests
         Assert.True(result.Outcome == UpdateOutcome.Committed && result.OldVersionUnloaded == true, result.ToString());
         Assert.Equal("7 lib2 labelled box 7 True", ProgramState.Call(host, "Program", "Report"));
     }
+
+    // The library holds state of its own in statics: a registry of names and a pool of its own type's objects.
+    private const string StatefulProgram = TestPrograms.Usings + """
+        public static class Program
+        {
+            public static async Task Main(string[] args)
+            {
+                if (!Live.IsUpdating) { Shapes.Registry.Add("first"); Shapes.Registry.Add("second"); }
+                await Live.RunAsync();
+            }
+            public static string Report() => Shapes.Registry.Describe();
+        }
+        """;
+
+    private const string StatefulLibrary = """
+        using System.Collections.Generic;
+        namespace Shapes;
+        public class Box { public string Name; }
+        public static class Registry
+        {
+            private static readonly List<Box> Boxes = new();
+            public static int Added { get; private set; }
+            public static void Add(string name) { Boxes.Add(new Box { Name = name }); Added++; }
+            public static string Describe() => string.Join(",", Boxes.ConvertAll(b => b.Name)) + " " + Added + " RELEASE";
+        }
+        """;
+
+    [Fact]
+    public async Task Update_StaticsOfALibraryShippedBesideTheProgram_Migrated()
+    {
+        var v1 = TestPrograms.Build("WithStatefulLibrary", "v1", StatefulProgram, ("Shapes", StatefulLibrary.Replace("RELEASE", "lib1", StringComparison.Ordinal)));
+        var v2 = TestPrograms.Build("WithStatefulLibrary", "v2", StatefulProgram, ("Shapes", StatefulLibrary.Replace("RELEASE", "lib2", StringComparison.Ordinal)));
+        await using var host = await MoltHost.StartAsync(v1);
+        Assert.Equal("first,second 2 lib1", ProgramState.Call(host, "Program", "Report"));
+
+        var result = await host.UpdateAsync(v2);
+
+        Assert.True(result.Outcome == UpdateOutcome.Committed && result.OldVersionUnloaded == true, result.ToString());
+        Assert.Equal("first,second 2 lib2", ProgramState.Call(host, "Program", "Report"));
+    }
 }

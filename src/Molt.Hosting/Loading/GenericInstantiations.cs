@@ -8,7 +8,7 @@ using Molt.Hosting.Transfer;
 namespace Molt.Hosting.Loading;
 
 /// <summary>
-/// The closed instantiations of an assembly's own generic types that its code uses (<c>Pool&lt;int&gt;</c>,
+/// The closed instantiations of a program's own generic types that its code uses (<c>Pool&lt;int&gt;</c>,
 /// <c>Cache&lt;Entry&gt;</c>): each has static fields of its own, which no list of the assembly's types includes, and the
 /// runtime lists none. The assembly's metadata names every instantiation, of a type or of a generic method, that
 /// non-generic code uses (its type and method specifications). Then the IL of each one found, read with its type
@@ -21,22 +21,22 @@ internal static class GenericInstantiations
     // Generic code can form ever deeper instantiations (Node<T> using Node<List<T>>): the search stops there.
     private const int Limit = 4096;
 
-    public static Type[] Find(Assembly assembly)
+    /// <summary>The instantiations of these assemblies' generic types (and methods) that their code uses.</summary>
+    public static Type[] Find(IReadOnlyCollection<Assembly> assemblies)
     {
-        if (assembly.IsDynamic || string.IsNullOrEmpty(assembly.Location) || !File.Exists(assembly.Location))
+        var search = new Search(assemblies);
+        foreach (var assembly in assemblies.Where(a => !a.IsDynamic && !string.IsNullOrEmpty(a.Location) && File.Exists(a.Location)))
         {
-            return [];
-        }
-        var search = new Search(assembly);
-        var module = assembly.ManifestModule;
-        var (typeSpecs, methodSpecs) = Specifications(assembly);
-        foreach (var token in typeSpecs)
-        {
-            search.Add(IlReader.Resolve(() => module.ResolveType(token)));
-        }
-        foreach (var token in methodSpecs)
-        {
-            search.Add(IlReader.Resolve(() => module.ResolveMethod(token)));
+            var module = assembly.ManifestModule;
+            var (typeSpecs, methodSpecs) = Specifications(assembly);
+            foreach (var token in typeSpecs)
+            {
+                search.Add(IlReader.Resolve(() => module.ResolveType(token)));
+            }
+            foreach (var token in methodSpecs)
+            {
+                search.Add(IlReader.Resolve(() => module.ResolveMethod(token)));
+            }
         }
         search.Run();
         return [.. search.Types];
@@ -57,7 +57,7 @@ internal static class GenericInstantiations
     }
 
     /// <summary>The instantiations found so far, and those whose code is still to read.</summary>
-    private sealed class Search(Assembly assembly)
+    private sealed class Search(IReadOnlyCollection<Assembly> assemblies)
     {
         private readonly HashSet<MethodBase> _methods = [];
         private readonly Queue<object> _work = new();
@@ -83,7 +83,7 @@ internal static class GenericInstantiations
             {
                 Add(argument);
             }
-            if (type.GetGenericTypeDefinition().Assembly == assembly && !TypeFacts.IsCompilerGeneratedCode(type) && Types.Add(type))
+            if (assemblies.Contains(type.GetGenericTypeDefinition().Assembly) && !TypeFacts.IsCompilerGeneratedCode(type) && Types.Add(type))
             {
                 _work.Enqueue(type);
             }
@@ -97,7 +97,7 @@ internal static class GenericInstantiations
                 return;
             }
             Add(method.DeclaringType);
-            if (method is MethodInfo { IsGenericMethod: true, ContainsGenericParameters: false } && method.Module.Assembly == assembly
+            if (method is MethodInfo { IsGenericMethod: true, ContainsGenericParameters: false } && assemblies.Contains(method.Module.Assembly)
                 && _methods.Count < Limit && _methods.Add(method))
             {
                 foreach (var argument in method.GetGenericArguments())

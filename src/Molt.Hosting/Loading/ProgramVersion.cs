@@ -86,14 +86,54 @@ internal sealed class ProgramVersion
             ?? Context.Assemblies.Select(a => a.GetType(fullName)).FirstOrDefault(t => t is not null);
     }
 
-    /// <summary>The program's own types (main assembly), compiler-generated ones included.</summary>
-    public Type[] ProgramTypes() => LoadableTypes(MainAssembly);
+    /// <summary>The program's own types (of all its assemblies: <see cref="ProgramAssemblies"/>), compiler-generated ones included.</summary>
+    public Type[] ProgramTypes() => [.. ProgramAssemblies().SelectMany(LoadableTypes)];
+
+    /// <summary>
+    /// The program's own assemblies: the main one, and the libraries it ships that load into this version's context
+    /// (found through the main assembly's references, transitively, and among those the context has loaded). A
+    /// library's statics and types are the program's state as much as the main assembly's. The framework, Molt and
+    /// libraries the host shares are not the program's.
+    /// </summary>
+    public Assembly[] ProgramAssemblies() => _programAssemblies ??= FindProgramAssemblies();
+
+    private Assembly[]? _programAssemblies;
+
+    private Assembly[] FindProgramAssemblies()
+    {
+        var found = new List<Assembly> { MainAssembly };
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { MainAssembly.GetName().Name ?? "" };
+        for (var i = 0; i < found.Count; i++)
+        {
+            foreach (var reference in found[i].GetReferencedAssemblies())
+            {
+                if (reference.Name is null || !seen.Add(reference.Name))
+                {
+                    continue;
+                }
+                try
+                {
+                    // Loads a library into this context (no code of it runs); a shared or framework one comes from the default context.
+                    if (Context.LoadFromAssemblyName(reference) is { } loaded && Owns(loaded))
+                    {
+                        found.Add(loaded);
+                    }
+                }
+                catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
+                {
+                    // A reference the program does not ship and never loads: nothing of it runs.
+                }
+            }
+        }
+        found.AddRange(Context.Assemblies.Where(a => !found.Contains(a) && !a.IsDynamic));
+        return [.. found];
+    }
 
     /// <summary>
     /// The closed instantiations of the program's own generic types that its code uses (<c>Pool&lt;int&gt;</c>,
     /// <c>Cache&lt;Entry&gt;</c>): each has static fields of its own, which no list of the assembly's types includes.
     /// </summary>
-    public Type[] GenericInstantiationsInUse() => _instantiationsInUse ??= GenericInstantiations.Find(MainAssembly);
+    public Type[] GenericInstantiationsInUse() => _instantiationsInUse ??= GenericInstantiations.Find(ProgramAssemblies());
 
     private Type[]? _instantiationsInUse;
 
@@ -198,13 +238,15 @@ internal sealed class ProgramVersion
         _context = null;
         MainAssembly = null!;
         _instantiationsInUse = null; // Its types would hold the context.
+        _programAssemblies = null;
         if (context.IsCollectible)
         {
             context.Unload();
             return new RetiredVersion(new WeakReference(context), CodeUnloads: true, []);
         }
-        var types = context.Assemblies.SelectMany(LoadableTypes).Where(t => !t.ContainsGenericParameters)
-            .Concat(context.Assemblies.SelectMany(GenericInstantiations.Find));
+        var assemblies = context.Assemblies.Where(a => !a.IsDynamic).ToArray();
+        var types = assemblies.SelectMany(LoadableTypes).Where(t => !t.ContainsGenericParameters)
+            .Concat(GenericInstantiations.Find(assemblies));
         var held = StaticState.Release(types, t => System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(t.Assembly) == context);
         return new RetiredVersion(new WeakReference(context), CodeUnloads: false, held);
     }
