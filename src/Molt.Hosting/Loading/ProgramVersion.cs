@@ -138,12 +138,12 @@ internal sealed class ProgramVersion
     private Type[]? _instantiationsInUse;
 
     /// <summary>
-    /// JIT-compiles the program's methods while the old version still serves, so that the first requests
+    /// JIT-compiles the main assembly's methods while the old version still serves, so that the first requests
     /// after the update do not pay for it (collectible contexts get no ReadyToRun code). Does not run
     /// static constructors: migrated statics are written before the new version's code runs.
     /// </summary>
     /// <returns>How many methods were compiled.</returns>
-    public int PrepareCode() => Prepare(ProgramTypes());
+    public int PrepareCode() => Prepare(LoadableTypes(MainAssembly)); // A library's code (maybe a large third-party one) compiles as it is called.
 
     /// <summary>
     /// JIT-compiles Molt's own code (the runtime and the host) once per process, so that the first update's

@@ -60,9 +60,10 @@ internal sealed class TransferPlan
             {
                 continue;
             }
-            if (!type.IsAbstract && !type.IsInterface)
+            if (!type.IsAbstract && !type.IsInterface && type.Assembly == oldVersion.MainAssembly)
             {
-                // Compiled now, before the pause; generic instantiations are compiled when first reached.
+                // Compiled now, before the pause. A library's types (it may be a large third-party one, most of whose types
+                // hold no state) and generic instantiations are compiled when the transfer first meets their objects.
                 plan.CopierFor(type);
             }
             plan.PlanStatics(type);
