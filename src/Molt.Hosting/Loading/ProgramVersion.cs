@@ -61,6 +61,9 @@ internal sealed class ProgramVersion
         }
     }
 
+    /// <summary>Whether an assembly is this version's main one (not a library it ships).</summary>
+    public bool IsMainAssembly(Assembly assembly) => assembly == MainAssembly;
+
     /// <summary>Whether a type (not a generic instantiation over it) belongs to this version.</summary>
     public bool Owns(Assembly assembly) => _context is not null && System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(assembly) == _context;
 

@@ -39,6 +39,13 @@ internal sealed class FieldPlan
     /// <summary>The old fields behind <see cref="Dropped"/>.</summary>
     public List<FieldInfo> DroppedFields { get; } = [];
 
+    /// <summary>
+    /// Statics of a library the program ships whose declared type cannot cross (a delegate cache, say): left to the new
+    /// version's initializer, with why. The program's own such statics fail the update unless marked [NotMigrated]; a
+    /// library's author could not know to mark them.
+    /// </summary>
+    public List<(FieldInfo Old, string Why)> LeftToInitializer { get; } = [];
+
     /// <summary>Fields whose type changed in a way the default mapping cannot convert (covered only by a type transformer, if any).</summary>
     public List<(FieldInfo Old, FieldInfo New)> Unconverted { get; } = [];
 
@@ -47,6 +54,8 @@ internal sealed class FieldPlan
 
     public static FieldPlan Create(Type oldType, Type newType, TypeMap map, bool statics, bool filledByTransformer)
     {
+        // Statics of a library shipped beside the program: what cannot cross is left, not refused.
+        var library = statics && !map.Old.IsMainAssembly(oldType.Assembly);
         var plan = new FieldPlan { OldType = oldType, NewType = newType };
         var oldFields = statics ? TypeFacts.StaticFields(oldType).ToList() : TypeFacts.InstanceFields(oldType);
         var newFields = statics ? TypeFacts.StaticFields(newType).ToList() : TypeFacts.InstanceFields(newType);
@@ -78,6 +87,11 @@ internal sealed class FieldPlan
             used.Add(oldField);
             if (statics && (TypeFacts.IsNotMigrated(newField) || TypeFacts.IsNotMigrated(oldField)))
             {
+                continue;
+            }
+            if (library && map.WhyCannotCross(oldField.FieldType) is { } why)
+            {
+                plan.LeftToInitializer.Add((oldField, why));
                 continue;
             }
             if (Classify(oldField.FieldType, newField.FieldType, map) is { } kind)

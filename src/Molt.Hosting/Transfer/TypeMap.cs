@@ -1,3 +1,4 @@
+using System.Reflection;
 using Molt.Hosting.Loading;
 
 namespace Molt.Hosting.Transfer;
@@ -108,5 +109,38 @@ internal sealed class TypeMap(ProgramVersion oldVersion, ProgramVersion newVersi
             candidate = New.FindType(back.OldName, oldType.Assembly.GetName().Name);
         }
         return candidate is not null && candidate.IsGenericTypeDefinition == oldType.IsGenericTypeDefinition ? candidate : null;
+    }
+
+    /// <summary>
+    /// Why a value of this declared type cannot cross to the new version (a delegate, a task, a thread, a timer, a
+    /// compiler-generated object of the old version, a reflection object, or a collection of them), or null.
+    /// </summary>
+    public string? WhyCannotCross(Type type)
+    {
+        if (type.HasElementType)
+        {
+            return WhyCannotCross(type.GetElementType()!);
+        }
+        if (typeof(Delegate).IsAssignableFrom(type))
+        {
+            return "a delegate (it calls the old version's code)";
+        }
+        if (TypeFacts.WhyCannotCross(type) is { } why)
+        {
+            return why;
+        }
+        if (InvolvesOld(type) && TypeFacts.IsCompilerGeneratedCode(type.IsGenericType ? type.GetGenericTypeDefinition() : type))
+        {
+            return "an object of a compiler-generated type (a lambda closure, an async state machine or an iterator)";
+        }
+        if (typeof(MemberInfo).IsAssignableFrom(type) && !typeof(Type).IsAssignableFrom(type))
+        {
+            return "a reflection object (one of the program's methods, fields or properties cannot cross: the new version must look it up again)";
+        }
+        if (type.IsGenericType)
+        {
+            return type.GetGenericArguments().Select(WhyCannotCross).FirstOrDefault(w => w is not null);
+        }
+        return null;
     }
 }

@@ -325,6 +325,12 @@ internal sealed class CompatibilityReport
                     $"~ {Subject(newField)} changed {change}, which the default mapping cannot convert and no transformer covers " +
                     "(add a [TransformField] or [TransformType] method to the new version)"));
         }
+        foreach (var (field, why) in plan.LeftToInitializer)
+        {
+            PutAt(field, new CheckFinding(CheckFindingKind.CannotCross, Subject(field), CheckCoverage.NotNeeded, CheckSeverity.Info,
+                $"! {Subject(field)} ({TypeFacts.Describe(field.FieldType)}) may hold {why}: a static of a library the program ships, " +
+                "left to the new version's initializer"));
+        }
         foreach (var (field, method) in plan.Computed)
         {
             PutAt(field, new CheckFinding(CheckFindingKind.FieldComputed, Subject(field), CheckCoverage.Transformer, CheckSeverity.Info,
@@ -440,7 +446,7 @@ internal sealed class CompatibilityReport
             return;
         }
         var subject = $"{prefix}{TypeName(oldField.DeclaringType!)}.{TypeFacts.LogicalName(oldField)}";
-        if (WhyCannotCross(oldField.FieldType) is { } why)
+        if (Map.WhyCannotCross(oldField.FieldType) is { } why)
         {
             _crossing.Add(new CheckFinding(CheckFindingKind.CannotCross, subject, CheckCoverage.Nothing, CheckSeverity.Warning,
                 $"! {subject} ({TypeFacts.Describe(oldField.FieldType)}) holds {why}: the update fails at transfer unless it is null " +
@@ -451,35 +457,6 @@ internal sealed class CompatibilityReport
             _crossing.Add(new CheckFinding(CheckFindingKind.OpenType, subject, CheckCoverage.DefaultMapping, CheckSeverity.Info,
                 $"? {subject} ({TypeFacts.Describe(oldField.FieldType)}) is of an open type: what it holds is checked at update time"));
         }
-    }
-
-    private string? WhyCannotCross(Type type)
-    {
-        if (type.HasElementType)
-        {
-            return WhyCannotCross(type.GetElementType()!);
-        }
-        if (typeof(Delegate).IsAssignableFrom(type))
-        {
-            return "a delegate (it calls the old version's code)";
-        }
-        if (TypeFacts.WhyCannotCross(type) is { } why)
-        {
-            return why;
-        }
-        if (Map.InvolvesOld(type) && TypeFacts.IsCompilerGeneratedCode(type.IsGenericType ? type.GetGenericTypeDefinition() : type))
-        {
-            return "an object of a compiler-generated type (a lambda closure, an async state machine or an iterator)";
-        }
-        if (typeof(MemberInfo).IsAssignableFrom(type) && !typeof(Type).IsAssignableFrom(type))
-        {
-            return "a reflection object (one of the program's methods, fields or properties cannot cross: the new version must look it up again)";
-        }
-        if (type.IsGenericType)
-        {
-            return type.GetGenericArguments().Select(WhyCannotCross).FirstOrDefault(w => w is not null);
-        }
-        return null;
     }
 
     private static bool IsOpen(Type type) =>
