@@ -41,6 +41,8 @@ public class LiveUpdateUnderLoadTests(ITestOutputHelper output)
         // Every key loaded and every write acknowledged so far, read back after each step, and more after each.
         Assert.All(report.Steps, s => Assert.True(s.KeysVerified >= report.KeysLoaded, $"{s.Name}: {s.KeysVerified} keys checked"));
         Assert.All(report.Steps, s => Assert.All(s.Checks, c => Assert.True(c.Passed, $"{s.Name}: {c.Name}")));
+        // The 200 idle connections opened to v1, each a unit of the server, were checked after every step.
+        Assert.All(report.Steps, s => Assert.Contains(s.Checks, c => c.Name.StartsWith("the 200 other connections opened to v1", StringComparison.Ordinal)));
         Assert.All(report.Steps, s => Assert.True(s.Result!.OldVersionUnloaded, string.Join(" ", s.Result.Warnings)));
     }
 }

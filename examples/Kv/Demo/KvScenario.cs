@@ -79,6 +79,13 @@ public sealed class KvScenario(KvScenarioOptions options)
             await session.AskAsync($"SET {key} 1", cancellationToken).ConfigureAwait(false);
         }
         Log($"a Python redis connection is opened (client id {sessionId}, local port {session.LocalPort}) and named '{SessionName}'; it stays open to the end");
+        await using var crowd = options.CrowdConnections > 0
+            ? await LiveSession.OpenCrowdAsync(options.ClientsFolder, port, options.CrowdConnections, options.ToolTimeout, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (crowd is not null)
+        {
+            Log($"{options.CrowdConnections} more Python redis connections are opened, each named with CLIENT SETNAME; they stay open to the end, idle");
+        }
 
         report.KeysLoaded = options.Keys;
         await LoadAsync(port, new Dataset("d1:", options.Keys, TypesOf(first)), cancellationToken).ConfigureAwait(false);
@@ -95,6 +102,10 @@ public sealed class KvScenario(KvScenarioOptions options)
             await RunStepAsync(step, host, port, releases[to], requests, cancellationToken).ConfigureAwait(false);
             requests = NextLoad(step, report.RequestsPerStep);
             await CheckSessionAsync(step, session, sessionId, to, cancellationToken).ConfigureAwait(false);
+            if (crowd is not null)
+            {
+                await CheckCrowdAsync(step, crowd, cancellationToken).ConfigureAwait(false);
+            }
             if (kind == "update" && step.Result?.Outcome == UpdateOutcome.Committed && TypesOf(to).Except(_datasets.SelectMany(d => d.Types)).Any())
             {
                 var added = TypesOf(to).Except(_datasets.SelectMany(d => d.Types)).ToArray();
@@ -228,6 +239,21 @@ public sealed class KvScenario(KvScenarioOptions options)
         catch (SessionException e)
         {
             step.ClientErrors.Add($"the live connection: {e.Message}");
+        }
+    }
+
+    /// <summary>The crowd opened to the first release: every connection the same one, with its name.</summary>
+    private static async Task CheckCrowdAsync(StepReport step, LiveSession crowd, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (count, problems) = await crowd.CheckCrowdAsync(cancellationToken).ConfigureAwait(false);
+            step.Checks.Add(($"the {count} other connections opened to v1 are the same connections, each with its name", problems.Count == 0));
+            step.ClientErrors.AddRange(problems.Select(p => $"the crowd: {p}"));
+        }
+        catch (SessionException e)
+        {
+            step.ClientErrors.Add($"the crowd: {e.Message}");
         }
     }
 

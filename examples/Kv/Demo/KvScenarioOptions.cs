@@ -9,6 +9,9 @@ public sealed record KvScenarioOptions
     /// <summary>Keys of the new types loaded after the updates that bring them (lists and hashes in v2, sets in v5).</summary>
     public int KeysPerNewType { get; init; } = 2_000;
 
+    /// <summary>More connections held open from the first release to the last, each named, each checked after every step (0: none).</summary>
+    public int CrowdConnections { get; init; } = 200;
+
     /// <summary>redis-benchmark's parallel connections.</summary>
     public int BenchmarkClients { get; init; } = 50;
 

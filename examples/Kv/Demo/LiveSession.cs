@@ -49,6 +49,52 @@ public sealed class LiveSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Opens <paramref name="connections"/> more connections of the Python client (<c>kv_data.py crowd</c>), each named
+    /// <c>crowd-i</c> with CLIENT SETNAME and never reconnected, and waits until all are open: hundreds of connections,
+    /// each a unit of the server, held through every update.
+    /// </summary>
+    public static async Task<LiveSession> OpenCrowdAsync(string clientsFolder, int port, int connections, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var tool = ExternalTool.Start(ExternalTool.Python, [Path.Combine(clientsFolder, "kv_data.py"), "crowd", "--port", Text(port), "--connections", Text(connections)], redirectInput: true);
+        var crowd = new LiveSession(tool, timeout);
+        try
+        {
+            using var ready = await crowd.NextAsync(cancellationToken).ConfigureAwait(false);
+            if (!ready.RootElement.TryGetProperty("ready", out var opened) || opened.GetInt32() != connections)
+            {
+                throw new SessionException($"the crowd's connections could not be opened: {ready.RootElement}");
+            }
+            return crowd;
+        }
+        catch
+        {
+            await crowd.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Asks each of the crowd's connections its name: the problems found (none when every one is the same connection with its name).</summary>
+    public async Task<(int Checked, IReadOnlyList<string> Problems)> CheckCrowdAsync(CancellationToken cancellationToken)
+    {
+        await _tool.WriteLineAsync("check").ConfigureAwait(false);
+        using var reply = await NextAsync(cancellationToken).ConfigureAwait(false);
+        var root = reply.RootElement;
+        if (!root.TryGetProperty("checked", out var count))
+        {
+            throw new SessionException($"the crowd did not answer its check: {root}");
+        }
+        var problems = root.GetProperty("problems").EnumerateArray().Select(p => p.GetString() ?? "").ToList();
+        var total = root.GetProperty("problem_count").GetInt32();
+        if (total > problems.Count)
+        {
+            problems.Add($"... {total - problems.Count} more");
+        }
+        return (count.GetInt32(), problems);
+    }
+
+    private static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Sends one command (arguments separated by spaces) and returns the client's JSON line for its reply.</summary>
     /// <exception cref="SessionException">The client reported an error, or went away.</exception>
     public async Task<JsonElement> SendAsync(string command, CancellationToken cancellationToken)

@@ -7,11 +7,12 @@
     kv_data.py writer --port P --prefix PFX --duration S --max-keys M --status-file F [--types ...] [--ttl-every K]
                       [--seed S] [--rate OPS]
     kv_data.py session --port P
+    kv_data.py crowd --port P --connections N
 
 Key i is `PFX{i}`; its type is types[i % len(types)]; its content derives from (seed, i) alone; every K-th key
 (i % K == 0; K = 0: none) has an EX TTL of 3600 + (i % 600) seconds. `writer` writes the very keys `load`
 writes, one at a time, so `verify --keys <acknowledged>` with the same options checks them. Every command prints
-one JSON line (`session`: one per reply) and exits 0 only when everything was right. Uses Debian's redis-py.
+one JSON line (`session`: one per reply; `crowd`: one per check) and exits 0 only when everything was right. Uses Debian's redis-py.
 """
 
 import argparse
@@ -433,6 +434,50 @@ def session(args):
     return 0 if lost is None else 1
 
 
+def crowd(args):
+    # Many connections held open, each named with CLIENT SETNAME and never reconnected (as in `session`): on each line
+    # of stdin, every one is asked its name, all sends first, then all replies; one JSON line says how that went.
+    connections = []
+    for i in range(args.connections):
+        connection = redis.Connection(host=args.host, port=args.port, socket_timeout=60.0, socket_connect_timeout=30.0)
+        connection.connect()
+        connection.send_command("CLIENT", "SETNAME", f"crowd-{i}")
+        if connection.read_response() not in (b"OK", "OK"):
+            emit({"error": f"CLIENT SETNAME failed on connection {i}"})
+            return 1
+        connections.append((connection, connection._sock))
+    emit({"ready": len(connections)})
+    failed = False
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        problems = []
+        asked = []
+        for i, (connection, original) in enumerate(connections):
+            try:
+                if connection._sock is not original:
+                    raise redis.ConnectionError("the socket changed")
+                connection.send_command("CLIENT", "GETNAME")
+                asked.append(i)
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as e:
+                problems.append(f"connection {i}: {type(e).__name__}: {e}")
+        for i in asked:
+            connection, original = connections[i]
+            try:
+                name = connection.read_response()
+                if name not in (f"crowd-{i}".encode(), f"crowd-{i}"):
+                    problems.append(f"connection {i}: its name is {name!r}, not crowd-{i}")
+                elif connection._sock is not original:
+                    problems.append(f"connection {i}: the socket changed")
+            except (redis.ConnectionError, redis.TimeoutError, OSError, redis.ResponseError) as e:
+                problems.append(f"connection {i}: {type(e).__name__}: {e}")
+        failed = failed or bool(problems)
+        emit({"checked": len(connections), "problem_count": len(problems), "problems": problems[:5]})
+    for connection, _ in connections:
+        connection.disconnect()
+    return 1 if failed else 0
+
+
 # ---------------------------------------------------------------- command line
 
 
@@ -458,8 +503,12 @@ def main():
     p = commands.add_parser("session", help="one connection; commands from stdin, one JSON reply per line")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--host", default="127.0.0.1")
+    p = commands.add_parser("crowd", help="N named connections; on each stdin line, checks each is the same one with its name")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--connections", type=int, required=True)
     args = parser.parse_args()
-    run = {"load": load, "verify": verify, "verify-bench": verify_bench, "writer": writer, "session": session}
+    run = {"load": load, "verify": verify, "verify-bench": verify_bench, "writer": writer, "session": session, "crowd": crowd}
     return run[args.command](args)
 
 
