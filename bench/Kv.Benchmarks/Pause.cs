@@ -190,7 +190,7 @@ internal static class Pause
     }
 
     // The port the running version bound: Kv.Program.Port, read by reflection so that no type of the program is held here.
-    private static int ReadPort(MoltHost host)
+    internal static int ReadPort(MoltHost host)
     {
         return (int)Molt.Testing.ProgramState.Call(host, "Kv.Program", "get_Port")!;
     }

@@ -14,6 +14,7 @@ var all = new (string Name, string What, Func<Task> Run)[]
     ("throughput", "redis-benchmark: kv standalone against kv under molt (the ratio), and redis-server", Throughput.RunAsync),
     ("pause", "the pause clients see during an update, by the number of keys", Pause.RunAsync),
     ("codepath", "kv's command path in process, from a collectible context and from one that is not", CodePath.RunAsync),
+    ("units", "an update by the number of idle connections (each a unit of the server)", Units.RunAsync),
 };
 args = Option(args, "--rounds", n => Throughput.Rounds = n);
 args = Option(args, "--requests", n => Throughput.Requests = n);
