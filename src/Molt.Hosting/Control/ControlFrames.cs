@@ -7,9 +7,9 @@ namespace Molt.Hosting.Control;
 /// <summary>Reads and writes the control protocol's frames: a 4-byte big-endian length, then that many bytes of UTF-8 JSON.</summary>
 internal static class ControlFrames
 {
-    /// <summary>Reads one message; null at a clean end of stream.</summary>
+    /// <summary>Reads one message of at most <paramref name="maxBytes"/>; null at a clean end of stream.</summary>
     /// <exception cref="InvalidDataException">A truncated, oversized or malformed frame.</exception>
-    public static async Task<T?> ReadAsync<T>(Stream stream, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    public static async Task<T?> ReadAsync<T>(Stream stream, JsonTypeInfo<T> type, int maxBytes, CancellationToken cancellationToken)
         where T : class
     {
         var header = new byte[4];
@@ -23,9 +23,9 @@ internal static class ControlFrames
             throw new InvalidDataException("The frame's length was cut short.");
         }
         var length = BinaryPrimitives.ReadInt32BigEndian(header);
-        if (length <= 0 || length > ControlProtocol.MaxFrameBytes)
+        if (length <= 0 || length > maxBytes)
         {
-            throw new InvalidDataException($"A frame of {length} bytes is outside 1..{ControlProtocol.MaxFrameBytes}.");
+            throw new InvalidDataException($"A frame of {length} bytes is outside 1..{maxBytes}.");
         }
         var payload = new byte[length];
         if (await ReadFullyAsync(stream, payload, cancellationToken).ConfigureAwait(false) < length)
@@ -42,9 +42,15 @@ internal static class ControlFrames
         }
     }
 
-    public static async Task WriteAsync<T>(Stream stream, T message, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    /// <summary>Writes one message.</summary>
+    /// <exception cref="InvalidDataException">It is larger than <paramref name="maxBytes"/>: nothing was written.</exception>
+    public static async Task WriteAsync<T>(Stream stream, T message, JsonTypeInfo<T> type, int maxBytes, CancellationToken cancellationToken)
     {
         var payload = JsonSerializer.SerializeToUtf8Bytes(message, type);
+        if (payload.Length > maxBytes)
+        {
+            throw new InvalidDataException($"The message is {payload.Length} bytes, over the {maxBytes} a frame may hold.");
+        }
         var frame = new byte[4 + payload.Length];
         BinaryPrimitives.WriteInt32BigEndian(frame, payload.Length);
         payload.CopyTo(frame, 4);

@@ -94,8 +94,14 @@ public static class ControlProtocol
     /// <summary>The protocol version this build speaks.</summary>
     public const int Version = 1;
 
-    /// <summary>The largest frame accepted, in bytes: a larger one closes the connection.</summary>
+    /// <summary>The largest request a program accepts, in bytes: a larger one closes the connection.</summary>
     public const int MaxFrameBytes = 1 << 20;
+
+    /// <summary>
+    /// The largest reply a client accepts, in bytes. Replies grow with the program (a check lists every changed type and
+    /// field, of its libraries too); requests do not, and a program reads them from whoever connects.
+    /// </summary>
+    public const int MaxReplyBytes = 64 << 20;
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

@@ -63,10 +63,10 @@ public sealed class MoltControlClient : IAsyncDisposable
     {
         try
         {
-            await ControlFrames.WriteAsync(_stream, request, ControlJson.Default.ControlRequest, cancellationToken).ConfigureAwait(false);
+            await ControlFrames.WriteAsync(_stream, request, ControlJson.Default.ControlRequest, ControlProtocol.MaxFrameBytes, cancellationToken).ConfigureAwait(false);
             while (true)
             {
-                var reply = await ControlFrames.ReadAsync(_stream, ControlJson.Default.ControlReply, cancellationToken).ConfigureAwait(false)
+                var reply = await ControlFrames.ReadAsync(_stream, ControlJson.Default.ControlReply, ControlProtocol.MaxReplyBytes, cancellationToken).ConfigureAwait(false)
                     ?? throw new ProgramUnreachableException("The program closed its endpoint before it replied.");
                 if (reply.Kind == "progress")
                 {

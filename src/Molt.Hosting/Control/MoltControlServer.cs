@@ -255,7 +255,7 @@ public sealed class MoltControlServer : IAsyncDisposable
                 idle.CancelAfter(idleTimeout);
                 try
                 {
-                    request = await ControlFrames.ReadAsync(stream, ControlJson.Default.ControlRequest, idle.Token).ConfigureAwait(false);
+                    request = await ControlFrames.ReadAsync(stream, ControlJson.Default.ControlRequest, ControlProtocol.MaxFrameBytes, idle.Token).ConfigureAwait(false);
                 }
                 catch (InvalidDataException e)
                 {
@@ -383,7 +383,16 @@ public sealed class MoltControlServer : IAsyncDisposable
     {
         try
         {
-            await ControlFrames.WriteAsync(stream, reply, ControlJson.Default.ControlReply, _stopping.Token).ConfigureAwait(false);
+            try
+            {
+                await ControlFrames.WriteAsync(stream, reply, ControlJson.Default.ControlReply, ControlProtocol.MaxReplyBytes, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (InvalidDataException e)
+            {
+                // Say so rather than send what no client reads.
+                await ControlFrames.WriteAsync(stream, Refuse($"The reply to this request is too large to send: {e.Message}"),
+                    ControlJson.Default.ControlReply, ControlProtocol.MaxReplyBytes, _stopping.Token).ConfigureAwait(false);
+            }
             return true;
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
@@ -439,7 +448,7 @@ public sealed class MoltControlServer : IAsyncDisposable
                 }
                 try
                 {
-                    await ControlFrames.WriteAsync(stream, frame, ControlJson.Default.ControlReply, cancellationToken).ConfigureAwait(false);
+                    await ControlFrames.WriteAsync(stream, frame, ControlJson.Default.ControlReply, ControlProtocol.MaxReplyBytes, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
                 {

@@ -65,6 +65,25 @@ public class ControlChannelTests
     }
 
     [Fact]
+    public async Task Client_CheckOfAVersionThatChangesThousandsOfTypes_ArrivesWhole()
+    {
+        // 3,000 types whose field widens from int to long: a report of some megabytes, over the 1 MiB a request may be.
+        string Types(string fieldType) => string.Concat(Enumerable.Range(0, 3000).Select(i => $"public class C{i} {{ public {fieldType} F; }}\n"));
+        var v1 = TestPrograms.Build("ControlledLarge", "v1", Source + Types("int"));
+        var v2 = TestPrograms.Build("ControlledLarge", "v2", Source + Types("long"));
+        var name = $"controlled-{Guid.NewGuid():N}"[..24];
+        await using var host = await MoltHost.StartAsync(v1);
+        await using var server = MoltControlServer.Start(host, name);
+        await using var client = await MoltControlClient.ConnectAsync(name);
+
+        var check = await client.CheckAsync(v2);
+
+        Assert.True(check.Compatible, check.Lines[^1]);
+        Assert.Equal(3000, check.Findings.Count(f => f.Kind == CheckFindingKind.FieldRetyped && f.Detail.Contains("a widening conversion", StringComparison.Ordinal)));
+        Assert.True(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(check, ControlJson.Default.CheckSummary).Length > ControlProtocol.MaxFrameBytes);
+    }
+
+    [Fact]
     public async Task Client_UnknownProgram_IsUnreachable()
     {
         await Assert.ThrowsAsync<ProgramUnreachableException>(() => MoltControlClient.ConnectAsync("no-such-program-here"));
