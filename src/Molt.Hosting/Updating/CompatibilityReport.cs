@@ -33,6 +33,7 @@ internal sealed class CompatibilityReport
     public static CompatibilityReport Create(TransferPlan plan, IReadOnlyList<(string Name, object State, UnitEntry Entry, string? LastSeenAt)> units)
     {
         var report = new CompatibilityReport(plan);
+        report.CheckProgramIdentity();
         report.CompareTypes();
         report.CheckUnits(units);
         // The plan is the authority on what nothing covers: anything it refuses that the comparison did not name is listed as it says it.
@@ -81,8 +82,9 @@ internal sealed class CompatibilityReport
     }
 
     /// <summary>Why the update is refused: the plan's own message, so that a refusal reads the same whether checked or updated.</summary>
-    public string RefusalMessage => Plan.Problems.Count > 0
-        ? Plan.RefusalMessage
+    public string RefusalMessage =>
+        _findings.Find(f => f.Kind == CheckFindingKind.Refusal && f.Subject == "program") is { } otherProgram ? otherProgram.Detail
+        : Plan.Problems.Count > 0 ? Plan.RefusalMessage
         : "The new version changes state in ways that nothing covers:" +
           string.Concat(_findings.Where(f => f.Severity == CheckSeverity.Incompatible).Select(f => "\n  - " + f.Detail));
 
@@ -103,6 +105,37 @@ internal sealed class CompatibilityReport
 
     private void Add(CheckFindingKind kind, string subject, CheckCoverage coverage, CheckSeverity severity, string detail) =>
         _findings.Add(new CheckFinding(kind, subject, coverage, severity, detail));
+
+    // ---- The program ----
+
+    /// <summary>What a program says in its project when it was renamed: <c>&lt;AssemblyMetadata Include="Molt.RenamedFrom" Value="OldName" /&gt;</c>.</summary>
+    internal const string RenamedFromMetadata = "Molt.RenamedFrom";
+
+    /// <summary>
+    /// An update moves a program to a version of itself: a path to another program (a slip of the operator's, at
+    /// 3 a.m.) is refused here, before any pause, rather than dropping every static the two do not share. A program
+    /// renamed between versions says so with its assembly metadata (read both ways, for a rollback).
+    /// </summary>
+    private void CheckProgramIdentity()
+    {
+        var (running, incoming) = (Map.Old.Info.AssemblyName, Map.New.Info.AssemblyName);
+        if (string.Equals(running, incoming, StringComparison.Ordinal))
+        {
+            return;
+        }
+        static bool RenamedFrom(Assembly assembly, string name) => assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Any(a => a.Key == RenamedFromMetadata && string.Equals(a.Value, name, StringComparison.Ordinal));
+        if (RenamedFrom(Map.New.MainAssembly, running) || RenamedFrom(Map.Old.MainAssembly, incoming))
+        {
+            Add(CheckFindingKind.TypeRenamed, "program", CheckCoverage.DefaultMapping, CheckSeverity.Info,
+                $"~ program {running} renamed {incoming} (assembly metadata {RenamedFromMetadata})");
+            return;
+        }
+        Add(CheckFindingKind.Refusal, "program", CheckCoverage.Nothing, CheckSeverity.Incompatible,
+            $"'{Map.New.Info.AssemblyPath}' is the program {incoming}, not {running}: an update moves a program to a version of " +
+            $"itself. If {running} was renamed {incoming}, say so in the new version's project: " +
+            $"<AssemblyMetadata Include=\"{RenamedFromMetadata}\" Value=\"{running}\" />");
+    }
 
     // ---- Types and fields ----
 
