@@ -89,4 +89,58 @@ public class DependencyTests
         Assert.True(result.Outcome == UpdateOutcome.Committed && result.OldVersionUnloaded == true, result.ToString());
         Assert.Equal("first,second 2 lib2", ProgramState.Call(host, "Program", "Report"));
     }
+
+    private const string PackageProgram = TestPrograms.Usings + """
+        public static class Program
+        {
+            public static Shapes.Box Item;
+            public static async Task Main(string[] args) { if (!Live.IsUpdating) { Item = new Shapes.Box { Value = 7 }; Shapes.Counter.Count = 5; } await Live.RunAsync(); }
+            public static string Report() => $"{Item.Value} {Shapes.Counter.Count} {Shapes.Box.Release}";
+        }
+        """;
+
+    private const string PackageLibrary = """
+        namespace Shapes;
+        public class Box { public int Value; public const string Release = "RELEASE"; }
+        public static class Counter { public static int Count; }
+        """;
+
+    /// <summary>Builds a version and writes the .deps.json a build writes when the library comes from a NuGet package.</summary>
+    private static string BuildWithPackage(string version)
+    {
+        // v2 of the package adds a static: the program's own library would have it listed by the check.
+        var library = PackageLibrary.Replace("RELEASE", version, StringComparison.Ordinal) + (version == "v2" ? "public static class Added { public static int Extra; }\n" : "");
+        var path = TestPrograms.Build("WithPackage", version, PackageProgram, ("Shapes", library));
+        File.WriteAllText(Path.ChangeExtension(path, ".deps.json"), """
+            {
+              "runtimeTarget": { "name": ".NETCoreApp,Version=v10.0", "signature": "" },
+              "compilationOptions": {},
+              "targets": { ".NETCoreApp,Version=v10.0": {
+                  "WithPackage/1.0.0": { "dependencies": { "Shapes": "1.0.0" }, "runtime": { "WithPackage.dll": {} } },
+                  "Shapes/1.0.0": { "runtime": { "lib/net10.0/Shapes.dll": { "assemblyVersion": "0.0.0.0", "fileVersion": "0.0.0.0" } } } } },
+              "libraries": {
+                  "WithPackage/1.0.0": { "type": "project", "serviceable": false, "sha512": "" },
+                  "Shapes/1.0.0": { "type": "package", "serviceable": true, "sha512": "sha512-AAAA", "path": "shapes/1.0.0", "hashPath": "shapes.1.0.0.nupkg.sha512" } }
+            }
+            """);
+        return path;
+    }
+
+    [Fact]
+    public async Task Update_APackagesStatics_StartAnew_ItsObjectsReachedFromTheProgramAreRebuilt()
+    {
+        var v1 = BuildWithPackage("v1");
+        var v2 = BuildWithPackage("v2");
+        await using var host = await MoltHost.StartAsync(v1);
+        Assert.Equal("7 5 v1", ProgramState.Call(host, "Program", "Report"));
+
+        var check = await host.CheckAsync(v2);
+        var result = await host.UpdateAsync(v2);
+
+        // A package is third-party code: its types are not the program's to compare, its statics start anew (as the
+        // framework's would); the program's own state, a Box included, crosses.
+        Assert.DoesNotContain(check.Findings, f => f.Subject.Contains("Shapes.", StringComparison.Ordinal));
+        Assert.True(result.Outcome == UpdateOutcome.Committed && result.OldVersionUnloaded == true, result.ToString());
+        Assert.Equal("7 0 v2", ProgramState.Call(host, "Program", "Report"));
+    }
 }

@@ -94,8 +94,10 @@ internal sealed class ProgramVersion
 
     /// <summary>
     /// The program's own assemblies: the main one, and the libraries it ships that load into this version's context
-    /// (found through the main assembly's references, transitively, and among those the context has loaded). A
-    /// library's statics and types are the program's state as much as the main assembly's. The framework, Molt and
+    /// (found through the main assembly's references, transitively, and among those the context has loaded), but for
+    /// NuGet packages. A library of the program's own (a project reference) holds its state as much as the main
+    /// assembly does; a package is third-party code: its objects are rebuilt when the program's state reaches them,
+    /// but its statics (its caches) start anew in each version, as the framework's would. The framework, Molt and
     /// libraries the host shares are not the program's.
     /// </summary>
     public Assembly[] ProgramAssemblies() => _programAssemblies ??= FindProgramAssemblies();
@@ -104,8 +106,9 @@ internal sealed class ProgramVersion
 
     private Assembly[] FindProgramAssemblies()
     {
+        var packages = PackageAssemblyNames(MainAssembly.Location);
         var found = new List<Assembly> { MainAssembly };
-        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { MainAssembly.GetName().Name ?? "" };
+        var seen = new HashSet<string>(packages, StringComparer.OrdinalIgnoreCase) { MainAssembly.GetName().Name ?? "" };
         for (var i = 0; i < found.Count; i++)
         {
             foreach (var reference in found[i].GetReferencedAssemblies())
@@ -128,8 +131,46 @@ internal sealed class ProgramVersion
                 }
             }
         }
-        found.AddRange(Context.Assemblies.Where(a => !found.Contains(a) && !a.IsDynamic));
+        found.AddRange(Context.Assemblies.Where(a => !found.Contains(a) && !a.IsDynamic && !packages.Contains(a.GetName().Name ?? "")));
         return [.. found];
+    }
+
+    /// <summary>
+    /// The names of the assemblies that NuGet packages bring, as the program's <c>.deps.json</c> lists them (libraries of
+    /// type "package", their runtime assets); none when it has no such file.
+    /// </summary>
+    internal static HashSet<string> PackageAssemblyNames(string mainAssemblyPath)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var depsPath = Path.ChangeExtension(mainAssemblyPath, ".deps.json");
+        if (!File.Exists(depsPath))
+        {
+            return names;
+        }
+        try
+        {
+            using var deps = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(depsPath));
+            var root = deps.RootElement;
+            var packages = root.GetProperty("libraries").EnumerateObject()
+                .Where(l => l.Value.TryGetProperty("type", out var type) && type.GetString() == "package")
+                .Select(l => l.Name)
+                .ToHashSet(StringComparer.Ordinal);
+            foreach (var target in root.GetProperty("targets").EnumerateObject())
+            {
+                foreach (var library in target.Value.EnumerateObject().Where(l => packages.Contains(l.Name)))
+                {
+                    if (library.Value.TryGetProperty("runtime", out var runtime))
+                    {
+                        names.UnionWith(runtime.EnumerateObject().Select(asset => Path.GetFileNameWithoutExtension(asset.Name)));
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or IOException)
+        {
+            // A deps file Molt cannot read: every library is taken for the program's own, which loses nothing.
+        }
+        return names;
     }
 
     /// <summary>
