@@ -1,6 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
+using Kv.Demo;
 using Molt.Benchmarks;
 using Molt.Hosting;
 
@@ -38,7 +37,9 @@ internal static class Units
             var options = new MoltHostOptions { QuiesceTimeout = TimeSpan.FromSeconds(30), RestartTimeout = TimeSpan.FromSeconds(60) };
             await using var host = await MoltHost.StartAsync(Paths.Kv(5), ["--port", "0"], options);
             var port = Pause.ReadPort(host);
-            await using var crowd = count > 0 ? await Crowd.OpenAsync(port, count) : null;
+            await using var crowd = count > 0
+                ? await LiveSession.OpenCrowdAsync(Path.Combine(AppContext.BaseDirectory, "clients"), port, count, Patience, CancellationToken.None)
+                : null;
             var units = await UnitsAtLeastAsync(host, count + 2);
             var results = new List<UpdateResult>();
             for (var run = 1; run <= Updates; run++)
@@ -53,7 +54,13 @@ internal static class Units
                     $"{count},{units},{run},{result.QuiesceTime.TotalMilliseconds:0.00},{result.TransferTime.TotalMilliseconds:0.00},{result.RestartTime.TotalMilliseconds:0.00},{result.PauseTime.TotalMilliseconds:0.00},{result.ObjectsRebuilt}"));
                 Console.WriteLine($"{count} connections ({units} units), update {run}: {result}");
             }
-            var checkedCount = crowd is null ? 0 : await crowd.CheckAsync();
+            var checkedCount = 0;
+            if (crowd is not null)
+            {
+                var (asked, problems) = await crowd.CheckCrowdAsync(CancellationToken.None);
+                checkedCount = problems.Count == 0 ? asked
+                    : throw new InvalidOperationException($"the crowd's connections did not all survive: {string.Join("; ", problems)}");
+            }
             static TimeSpan Median(IEnumerable<TimeSpan> times) => TimeSpan.FromMilliseconds(Stats.Median(times.Select(t => t.TotalMilliseconds)));
             table.Add(count.ToString("N0", CultureInfo.InvariantCulture), units.ToString(CultureInfo.InvariantCulture),
                 Table.Ms(Median(results.Select(r => r.QuiesceTime))), Table.Ms(Median(results.Select(r => r.RestartTime))),
@@ -80,77 +87,5 @@ internal static class Units
             await Task.Delay(50);
         }
         return host.Units.Count;
-    }
-
-    /// <summary>The Python client's crowd of named connections, in its own process.</summary>
-    private sealed class Crowd : IAsyncDisposable
-    {
-        private readonly Process _process;
-
-        private Crowd(Process process) => _process = process;
-
-        public static async Task<Crowd> OpenAsync(int port, int connections)
-        {
-            var script = Path.Combine(AppContext.BaseDirectory, "clients", "kv_data.py");
-            var start = Run.Info("/usr/bin/python3", [script, "crowd", "--port", port.ToString(CultureInfo.InvariantCulture), "--connections", connections.ToString(CultureInfo.InvariantCulture)]);
-            start.RedirectStandardInput = true;
-            var crowd = new Crowd(Process.Start(start)!);
-            try
-            {
-                using var ready = await crowd.NextAsync();
-                if (!ready.RootElement.TryGetProperty("ready", out var opened) || opened.GetInt32() != connections)
-                {
-                    throw new InvalidOperationException($"the crowd did not open its connections: {ready.RootElement}");
-                }
-                return crowd;
-            }
-            catch
-            {
-                await crowd.DisposeAsync();
-                throw;
-            }
-        }
-
-        /// <summary>Asks every connection its name; how many were checked. Throws when one is not the same, with its name.</summary>
-        public async Task<int> CheckAsync()
-        {
-            await _process.StandardInput.WriteLineAsync("check");
-            await _process.StandardInput.FlushAsync();
-            using var reply = await NextAsync();
-            var root = reply.RootElement;
-            if (!root.TryGetProperty("problem_count", out var problems) || problems.GetInt32() != 0)
-            {
-                throw new InvalidOperationException($"the crowd's connections did not all survive: {root}");
-            }
-            return root.GetProperty("checked").GetInt32();
-        }
-
-        private async Task<JsonDocument> NextAsync()
-        {
-            using var timeout = new CancellationTokenSource(Patience);
-            while (true)
-            {
-                var line = await _process.StandardOutput.ReadLineAsync(timeout.Token)
-                    ?? throw new InvalidOperationException($"the crowd ended: {await _process.StandardError.ReadToEndAsync()}");
-                if (line.StartsWith('{'))
-                {
-                    return JsonDocument.Parse(line);
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                _process.StandardInput.Close(); // It disconnects and exits at the end of its input.
-                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            }
-            catch (TimeoutException)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-            _process.Dispose();
-        }
     }
 }

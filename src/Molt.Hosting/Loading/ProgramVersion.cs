@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
+using Molt.Hosting.Transfer;
 
 namespace Molt.Hosting.Loading;
 
@@ -180,6 +181,13 @@ internal sealed class ProgramVersion
     public Type[] GenericInstantiationsInUse() => _instantiationsInUse ??= GenericInstantiations.Find(ProgramAssemblies());
 
     private Type[]? _instantiationsInUse;
+
+    /// <summary>
+    /// The types whose static fields are the program's state: its own closed types (not compiler-generated ones) and
+    /// the instantiations of its generic types that it uses.
+    /// </summary>
+    public IEnumerable<Type> StaticHolders() =>
+        ProgramTypes().Where(t => !t.ContainsGenericParameters && !TypeFacts.IsCompilerGeneratedCode(t)).Concat(GenericInstantiationsInUse());
 
     /// <summary>
     /// JIT-compiles the main assembly's methods while the old version still serves, so that the first requests

@@ -54,24 +54,17 @@ internal sealed class TransferPlan
     public static TransferPlan Plan(ProgramVersion oldVersion, ProgramVersion newVersion)
     {
         var plan = new TransferPlan(new TypeMap(oldVersion, newVersion, TransformerSet.Discover(newVersion)));
-        foreach (var type in oldVersion.ProgramTypes())
+        // Compiled now, before the pause: the copiers of the main assembly's types. A library's types (it may be a large
+        // one, most of whose types hold no state) and generic instantiations are compiled when the transfer first meets
+        // their objects.
+        foreach (var type in oldVersion.ProgramTypes().Where(t => oldVersion.IsMainAssembly(t.Assembly)
+            && !t.ContainsGenericParameters && !TypeFacts.IsCompilerGeneratedCode(t) && !t.IsAbstract && !t.IsInterface))
         {
-            if (type.ContainsGenericParameters || TypeFacts.IsCompilerGeneratedCode(type))
-            {
-                continue;
-            }
-            if (!type.IsAbstract && !type.IsInterface && type.Assembly == oldVersion.MainAssembly)
-            {
-                // Compiled now, before the pause. A library's types (it may be a large third-party one, most of whose types
-                // hold no state) and generic instantiations are compiled when the transfer first meets their objects.
-                plan.CopierFor(type);
-            }
-            plan.PlanStatics(type);
+            plan.CopierFor(type);
         }
-        // A generic type's statics belong to each of its instantiations, which no list of types holds: those the code uses.
-        foreach (var instantiation in oldVersion.GenericInstantiationsInUse())
+        foreach (var type in oldVersion.StaticHolders())
         {
-            plan.PlanStatics(instantiation);
+            plan.PlanStatics(type);
         }
         return plan;
     }

@@ -210,39 +210,31 @@ internal sealed class CompatibilityReport
             }
         }
         // Each generic instantiation the code uses has statics of its own (Pool<Int32>.Items): compared like a type's.
-        foreach (var instantiation in Map.Old.GenericInstantiationsInUse().Where(t => TypeFacts.StaticFields(t).Any()))
+        foreach (var instantiation in Map.Old.GenericInstantiationsInUse())
         {
-            if (Map.Map(instantiation) is { } image)
+            if (TypeFacts.StaticFields(instantiation).Any() && Map.Map(instantiation) is { } image)
             {
                 Collect(fieldFindings, FieldPlan.Create(instantiation, image, Map, statics: true, filledByTransformer: false), statics: true, transformer: null);
-                continue;
-            }
-            foreach (var field in TypeFacts.StaticFields(instantiation))
-            {
-                var subject = $"static {TypeName(instantiation)}.{TypeFacts.LogicalName(field)}";
-                Put(fieldFindings, instantiation, new CheckFinding(CheckFindingKind.FieldRemoved, subject, CheckCoverage.DefaultMapping, CheckSeverity.Warning,
-                    $"- {subject} removed with its type: {DroppedHow}"));
             }
         }
-        // A [ThreadStatic] has a value per thread, and the transfer runs on none of the program's threads: none crosses.
-        foreach (var type in oldTypes.Where(t => !t.ContainsGenericParameters).Concat(Map.Old.GenericInstantiationsInUse()))
+        foreach (var type in Map.Old.StaticHolders())
         {
-            foreach (var field in TypeFacts.StaticFields(type).Where(f => f.IsDefined(typeof(ThreadStaticAttribute), false)))
+            foreach (var field in TypeFacts.StaticFields(type))
             {
                 var subject = $"static {TypeName(type)}.{TypeFacts.LogicalName(field)}";
-                _crossing.Add(new CheckFinding(CheckFindingKind.CannotCross, subject, CheckCoverage.NotNeeded, CheckSeverity.Info,
-                    $"! {subject} is [ThreadStatic]: each thread has its own value and none crosses; every thread of the new version " +
-                    "starts with its default (keep state that must survive an update in an ordinary static or a unit's state)"));
-            }
-        }
-        // Statics of removed types are dropped with them.
-        foreach (var oldType in oldTypes.Where(t => !t.ContainsGenericParameters && Map.Map(t) is null))
-        {
-            foreach (var field in TypeFacts.StaticFields(oldType))
-            {
-                Put(fieldFindings, oldType, new CheckFinding(CheckFindingKind.FieldRemoved, $"static {oldType.FullName}.{TypeFacts.LogicalName(field)}",
-                    CheckCoverage.DefaultMapping, CheckSeverity.Warning,
-                    $"- static {oldType.FullName}.{TypeFacts.LogicalName(field)} removed with its type: {DroppedHow}"));
+                if (field.IsDefined(typeof(ThreadStaticAttribute), false))
+                {
+                    // A [ThreadStatic] has a value per thread, and the transfer runs on none of the program's threads: none crosses.
+                    _crossing.Add(new CheckFinding(CheckFindingKind.CannotCross, subject, CheckCoverage.NotNeeded, CheckSeverity.Info,
+                        $"! {subject} is [ThreadStatic]: each thread has its own value and none crosses; every thread of the new version " +
+                        "starts with its default (keep state that must survive an update in an ordinary static or a unit's state)"));
+                }
+                else if (Map.Map(type) is null)
+                {
+                    // Statics of removed types are dropped with them.
+                    Put(fieldFindings, type, new CheckFinding(CheckFindingKind.FieldRemoved, subject, CheckCoverage.DefaultMapping, CheckSeverity.Warning,
+                        $"- {subject} removed with its type: {DroppedHow}"));
+                }
             }
         }
         foreach (var added in Map.New.ProgramTypes()

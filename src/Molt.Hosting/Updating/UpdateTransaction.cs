@@ -389,10 +389,7 @@ internal sealed class UpdateTransaction(
 
     private static IEnumerable<(string, object?)> Roots(TransferPlan plan, IReadOnlyList<(string Name, object State, string ParkedAt, UnitEntry Entry)> parked)
     {
-        var types = plan.Map.Old.ProgramTypes()
-            .Where(t => !t.ContainsGenericParameters && !TypeFacts.IsCompilerGeneratedCode(t))
-            .Concat(plan.Map.Old.GenericInstantiationsInUse());
-        foreach (var type in types)
+        foreach (var type in plan.Map.Old.StaticHolders())
         {
             foreach (var field in TypeFacts.StaticFields(type))
             {

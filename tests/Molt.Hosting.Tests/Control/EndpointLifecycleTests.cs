@@ -92,6 +92,17 @@ public sealed class EndpointLifecycleTests : IClassFixture<EndpointDirectoryFixt
     }
 
     [Fact]
+    public void LockName_HeldByAStartThatDoesNotFinish_IsRefusedInWords()
+    {
+        var name = UniqueName("held");
+        using var first = ControlEndpoints.LockName(name, fixture.Endpoints, TimeSpan.FromSeconds(1));
+
+        var refused = Assert.Throws<InvalidOperationException>(() => ControlEndpoints.LockName(name, fixture.Endpoints, TimeSpan.FromMilliseconds(50)));
+
+        Assert.Contains($"A program named '{name}' is starting already", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task List_RemovesTheEndpointOfADeadProcess_KeepsLiveOnes()
     {
         var program = TestPrograms.Build("LifecycleTicker", "v1", TickerSource);

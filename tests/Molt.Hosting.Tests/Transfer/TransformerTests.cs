@@ -334,9 +334,9 @@ public class TransformerTests
         Assert.Contains("IndexOutOfRangeException", failure.Message, StringComparison.Ordinal);
         Assert.Contains("static Program.People", failure.StatePath, StringComparison.Ordinal);
         Assert.Equal("v1 Ada Lovelace,Plato", Report(host));
-        // The transfer's time is reported up to the failure (the transformer sleeps 20 ms before it throws), and is
-        // part of the pause.
-        Assert.True(result.TransferTime >= TimeSpan.FromMilliseconds(20), $"transfer {result.TransferTime.TotalMilliseconds} ms");
+        // The transfer's time is reported up to the failure (it used to be left at zero; the transformer sleeps before it
+        // throws, so there is time to report), and is part of the pause.
+        Assert.True(result.TransferTime > TimeSpan.Zero, $"transfer {result.TransferTime.TotalMilliseconds} ms");
         Assert.True(result.PauseTime >= result.QuiesceTime + result.TransferTime, $"pause {result.PauseTime}, quiesce {result.QuiesceTime}, transfer {result.TransferTime}");
         Assert.Equal(TimeSpan.Zero, result.RestartTime);
     }
