@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using Molt.Hosting.Transfer.Copiers;
 
 namespace Molt.Hosting.Transfer;
 
@@ -15,6 +16,7 @@ internal static class StatePathFinder
     public static string? Find(IEnumerable<(string Label, object? Value)> roots, object target, TypeMap map)
     {
         var parents = new Dictionary<object, (object? Parent, string Step)>(ReferenceEqualityComparer.Instance);
+        var slots = new Dictionary<Type, OpenSlots.Slot[]>();
         var queue = new Queue<object>();
         foreach (var (label, value) in roots)
         {
@@ -30,9 +32,9 @@ internal static class StatePathFinder
         }
         while (queue.TryDequeue(out var current) && parents.Count < MaxObjects)
         {
-            foreach (var (step, child) in Children(current, map))
+            foreach (var (step, child) in Children(current, map, slots))
             {
-                if (child is null || child.GetType().IsValueType && !ReferenceEquals(child, target) && !Walkable(child.GetType(), map))
+                if (child is null || child.GetType().IsValueType && !ReferenceEquals(child, target) && !Walkable(child.GetType(), map, slots))
                 {
                     continue;
                 }
@@ -44,7 +46,7 @@ internal static class StatePathFinder
                 {
                     return PathTo(child, parents);
                 }
-                if (Walkable(child.GetType(), map))
+                if (Walkable(child.GetType(), map, slots))
                 {
                     queue.Enqueue(child);
                 }
@@ -66,12 +68,47 @@ internal static class StatePathFinder
         return string.Concat(steps);
     }
 
-    private static bool Walkable(Type type, TypeMap map) =>
-        type != typeof(string) && (map.InvolvesOld(type) || TypeFacts.MayHoldProgramObjects(type));
+    /// <summary>
+    /// Objects that may lead to the program's: its own, framework containers over open types, framework objects with
+    /// open slots (a comparer, a delegate), and weak references (to their target).
+    /// </summary>
+    private static bool Walkable(Type type, TypeMap map, Dictionary<Type, OpenSlots.Slot[]> slots) =>
+        type != typeof(string) && (map.InvolvesOld(type) || TypeFacts.MayHoldProgramObjects(type) || IsWeakReference(type)
+            || SlotsOf(type, slots).Length > 0);
 
-    private static IEnumerable<(string Step, object? Child)> Children(object value, TypeMap map)
+    private static bool IsWeakReference(Type type) =>
+        type == typeof(WeakReference) || type.IsGenericType && type.GetGenericTypeDefinition() == typeof(WeakReference<>);
+
+    private static OpenSlots.Slot[] SlotsOf(Type type, Dictionary<Type, OpenSlots.Slot[]> slots)
+    {
+        if (!slots.TryGetValue(type, out var known))
+        {
+            slots[type] = known = type.IsArray ? [] : OpenSlots.Of(type, compiled: false);
+        }
+        return known;
+    }
+
+    private static IEnumerable<(string Step, object? Child)> Children(object value, TypeMap map, Dictionary<Type, OpenSlots.Slot[]> slots)
     {
         var type = value.GetType();
+        if (IsWeakReference(type))
+        {
+            object?[] target = [null];
+            yield return (".Target", value is WeakReference weak ? weak.Target
+                : type.GetMethod("TryGetTarget")!.Invoke(value, target) is true ? target[0] : null);
+            yield break;
+        }
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(System.Runtime.CompilerServices.ConditionalWeakTable<,>))
+        {
+            var i = 0;
+            foreach (var entry in (IEnumerable)value)
+            {
+                var entryType = entry.GetType();
+                yield return ($"[key {i}]", entryType.GetProperty("Key")!.GetValue(entry));
+                yield return ($"[{i++}]", entryType.GetProperty("Value")!.GetValue(entry));
+            }
+            yield break;
+        }
         if (value is Array array)
         {
             if (type.GetElementType()!.IsPrimitive)
@@ -95,6 +132,10 @@ internal static class StatePathFinder
                     yield return ($"[{key}]", entry.Value);
                     yield return ($"[key {key}]", entry.Key);
                 }
+                foreach (var slot in SlotsOf(type, slots))
+                {
+                    yield return (slot.Name, slot.Read(value));
+                }
                 yield break;
             }
             if (value is IEnumerable enumerable)
@@ -103,6 +144,10 @@ internal static class StatePathFinder
                 foreach (var element in enumerable)
                 {
                     yield return ($"[{i++}]", element);
+                }
+                foreach (var slot in SlotsOf(type, slots))
+                {
+                    yield return (slot.Name, slot.Read(value));
                 }
                 yield break;
             }

@@ -82,6 +82,10 @@ internal sealed class TransferPlan
 
     private TypeCopier Build(Type type)
     {
+        if (Carriers.CopierFor(type, Map) is { } carrier)
+        {
+            return carrier;
+        }
         if (!Map.InvolvesOld(type))
         {
             if (typeof(Delegate).IsAssignableFrom(type))
@@ -106,7 +110,7 @@ internal sealed class TransferPlan
                 return new CannotCrossCopier(why);
             }
             // A framework container whose elements may be the program's objects is rebuilt as the same type.
-            return TypeFacts.MayHoldProgramObjects(type) ? Rebuild(type, type) : ByReferenceCopier.Instance;
+            return TypeFacts.MayHoldProgramObjects(type) ? Rebuild(type, type) : Carriers.ByReference(type);
         }
         if (TypeFacts.IsCompilerGeneratedCode(type) || typeof(Delegate).IsAssignableFrom(type))
         {

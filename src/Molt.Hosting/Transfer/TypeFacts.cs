@@ -139,6 +139,12 @@ internal static class TypeFacts
         {
             return "a timer (its callback is the old version's code)";
         }
+        if (type.IsGenericType && type.GetGenericTypeDefinition() is var definition
+            && (definition == typeof(ThreadLocal<>) || definition == typeof(AsyncLocal<>)))
+        {
+            return $"a {definition.Name[..^2]}<T> (its values belong to threads or flows of the old version, which the update re-creates; " +
+                "mark it [NotMigrated] and let the new version create its own)";
+        }
         return null;
     }
 

@@ -1,0 +1,344 @@
+using System.Collections;
+using System.Reflection;
+using System.Reflection.Emit;
+using System.Runtime.CompilerServices;
+
+namespace Molt.Hosting.Transfer.Copiers;
+
+/// <summary>
+/// Framework objects that carry the old version's code or identity although their type is the framework's: weak
+/// references and weak tables (whose targets are the program's objects), cancellation sources (whose callbacks may be the
+/// old version's code), per-thread and per-flow values, and any framework object passed by reference whose open slots
+/// (fields typed object, an interface, an abstract class or a delegate; a collection's comparer) hold something of the
+/// old version. Each is carried into the new version, or refused with its path.
+/// </summary>
+internal static class Carriers
+{
+    /// <summary>The copier for a carrier type, whatever its generic arguments, or null when the type is no carrier.</summary>
+    public static TypeCopier? CopierFor(Type type, TypeMap map)
+    {
+        if (type.IsGenericType && !type.IsGenericTypeDefinition)
+        {
+            var definition = type.GetGenericTypeDefinition();
+            if (definition == typeof(ThreadLocal<>) || definition == typeof(AsyncLocal<>))
+            {
+                return new CannotCrossCopier(TypeFacts.WhyCannotCross(type)!);
+            }
+            if (definition == typeof(WeakReference<>))
+            {
+                return map.Map(type) is { } newType ? new WeakReferenceCopier(type, newType) : null;
+            }
+            if (definition == typeof(ConditionalWeakTable<,>) && (map.InvolvesOld(type) || TypeFacts.MayHoldProgramObjects(type))
+                && map.Map(type) is { } newTable)
+            {
+                return new WeakTableCopier(type, newTable);
+            }
+            return null;
+        }
+        if (type == typeof(WeakReference))
+        {
+            return new WeakReferenceCopier(type, type);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The copier for a framework type that would be passed by reference: checked at transfer when it has open slots
+    /// (a cancellation source's callbacks too), else passed as it is.
+    /// </summary>
+    public static TypeCopier ByReference(Type type)
+    {
+        var slots = OpenSlots.Of(type);
+        var check = slots.Length == 0 ? null : new OpenSlotsCopier(type, slots);
+        if (typeof(CancellationTokenSource).IsAssignableFrom(type))
+        {
+            return new CancellationSourceCopier(check);
+        }
+        return check ?? (TypeCopier)ByReferenceCopier.Instance;
+    }
+
+    /// <summary>Whether a delegate calls code of the old version (its method, or the object it is bound to).</summary>
+    public static Delegate? OldCodeIn(Delegate callback, TypeMap map)
+    {
+        foreach (var d in callback.GetInvocationList())
+        {
+            if (map.InvolvesOld(d.Method.DeclaringType ?? typeof(object)) || d.Target is { } target && map.InvolvesOld(target.GetType()))
+            {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    public static string Describe(Delegate callback) => $"{callback.Method.DeclaringType?.Name}.{callback.Method.Name}";
+}
+
+/// <summary>
+/// The open slots of a framework type: instance fields whose declared type is object, an interface, an abstract class or
+/// a delegate (so they may hold an object or code of the program), and the comparer a collection exposes (the slot that
+/// holds it is often internal). A framework object passed by reference must hold nothing of the old version in them.
+/// </summary>
+internal static class OpenSlots
+{
+    private static readonly string[] ComparerProperties = ["Comparer", "KeyComparer", "ValueComparer"];
+
+    /// <summary>A slot: what the path finder calls it, and a compiled read.</summary>
+    public sealed record Slot(string Name, Func<object, object?> Read);
+
+    /// <summary>The open slots of a type, read by compiled code (for the transfer), or by reflection (for the path finder, once per failed update).</summary>
+    public static Slot[] Of(Type type, bool compiled = true)
+    {
+        if (type.IsArray || type.IsPrimitive || type == typeof(string) || type.IsPointer || type.ContainsGenericParameters)
+        {
+            return [];
+        }
+        var slots = new List<Slot>();
+        foreach (var field in TypeFacts.InstanceFields(type))
+        {
+            if (IsOpen(field.FieldType))
+            {
+                slots.Add(new Slot("." + TypeFacts.LogicalName(field), compiled ? Compile(field, null) : field.GetValue));
+            }
+        }
+        foreach (var name in ComparerProperties)
+        {
+            if (type.GetProperty(name, BindingFlags.Instance | BindingFlags.Public, null, null, Type.EmptyTypes, null) is { CanRead: true } property
+                && !property.PropertyType.IsValueType && IsOpen(property.PropertyType))
+            {
+                slots.Add(new Slot("." + name, compiled ? Compile(null, property) : property.GetValue));
+            }
+        }
+        return [.. slots];
+    }
+
+    /// <summary>Object, interfaces, abstract classes and delegates: what the field holds can be the program's. Arrays are left out (their elements would be).</summary>
+    private static bool IsOpen(Type type) =>
+        type == typeof(object) || type.IsInterface || (type.IsAbstract && !type.IsSealed && !type.IsArray) || typeof(Delegate).IsAssignableFrom(type);
+
+    private static Func<object, object?> Compile(FieldInfo? field, PropertyInfo? property)
+    {
+        var owner = field?.DeclaringType ?? property!.DeclaringType!;
+        var method = new DynamicMethod($"molt slot {owner.Name}.{field?.Name ?? property!.Name}", typeof(object), [typeof(object)], typeof(OpenSlots).Module, skipVisibility: true);
+        var il = method.GetILGenerator();
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(owner.IsValueType ? OpCodes.Unbox : OpCodes.Castclass, owner);
+        if (field is not null)
+        {
+            il.Emit(OpCodes.Ldfld, field);
+        }
+        else
+        {
+            il.Emit(owner.IsValueType ? OpCodes.Call : OpCodes.Callvirt, property!.GetMethod!);
+        }
+        il.Emit(OpCodes.Ret);
+        return method.CreateDelegate<Func<object, object?>>();
+    }
+}
+
+/// <summary>
+/// A framework object that would pass by reference but has open slots: it passes when every slot's value crosses as
+/// itself (the common case: one comparer check for a dictionary of a million entries). When a slot holds an object of
+/// the old version (a comparer of the program's type), a hash collection is rebuilt with the slot's new object and its
+/// elements inserted again; any other framework object is refused, with the path to what it holds.
+/// </summary>
+internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots) : TypeCopier
+{
+    private HashCollectionCopier? _rebuild;
+    private bool _rebuildKnown;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override object Transfer(object old, StateTransfer transfer)
+    {
+        if (type.IsValueType)
+        {
+            return Check(old, transfer) is { } held ? throw CannotRebuild(held) : Passed(old, transfer);
+        }
+        if (transfer.TryGetNew(old, out var known))
+        {
+            return known;
+        }
+        // Marked as passing while its slots are checked: a cycle back to it (a timer whose state is its cancellation source) ends here.
+        transfer.SlotFor(old, out _) = old;
+        object? changed;
+        try
+        {
+            changed = Check(old, transfer);
+        }
+        catch
+        {
+            transfer.Forget(old);
+            throw;
+        }
+        if (changed is null)
+        {
+            return Passed(old, transfer);
+        }
+        transfer.Forget(old);
+        if (!_rebuildKnown)
+        {
+            _rebuild = HashCollectionCopier.TryCreate(type, type);
+            _rebuildKnown = true;
+        }
+        if (_rebuild is not null)
+        {
+            return _rebuild.Transfer(old, transfer);
+        }
+        throw CannotRebuild(changed);
+    }
+
+    private StateTransferException CannotRebuild(object held) => new(
+        $"it is held by a {TypeFacts.Describe(type)}, a framework object that would pass by reference, and Molt cannot rebuild one around " +
+        "the new version's object: the old version's code would run on (hold it in a field of the program's own, or rebuild the framework object " +
+        "in an [AfterTransfer] step)", held);
+
+    /// <summary>The first slot value that does not cross as itself (the old object), or null when all do.</summary>
+    private object? Check(object old, StateTransfer transfer)
+    {
+        foreach (var slot in slots)
+        {
+            var value = slot.Read(old);
+            if (value is not null && !ReferenceEquals(transfer.TransferObject(value), value))
+            {
+                return value;
+            }
+        }
+        return null;
+    }
+
+    private static object Passed(object old, StateTransfer transfer)
+    {
+        transfer.ReferencesPassed++;
+        return old;
+    }
+}
+
+/// <summary>
+/// <see cref="WeakReference"/> and <see cref="WeakReference{T}"/>: a weak reference to an object of the old version becomes a
+/// new weak reference (keeping its trackResurrection) to that object's new object, which lives as long as the new
+/// version's state holds it; one whose target is the framework's, or collected, passes by reference.
+/// </summary>
+internal sealed class WeakReferenceCopier : TypeCopier
+{
+    private readonly bool _involvesOld;
+    private readonly MethodInfo? _tryGetTarget;
+    private readonly MethodInfo _isTrackResurrection;
+    private readonly ConstructorInfo _construct;
+
+    public WeakReferenceCopier(Type oldType, Type newType)
+    {
+        _involvesOld = oldType != newType;
+        _tryGetTarget = oldType.IsGenericType ? oldType.GetMethod("TryGetTarget")! : null;
+        _isTrackResurrection = oldType.GetMethod("IsTrackResurrection", BindingFlags.Instance | BindingFlags.NonPublic, Type.EmptyTypes)
+            ?? throw new MissingMethodException(oldType.FullName, "IsTrackResurrection");
+        var target = newType.IsGenericType ? newType.GetGenericArguments()[0] : typeof(object);
+        _construct = newType.GetConstructor([target, typeof(bool)])!;
+    }
+
+    public override object Transfer(object old, StateTransfer transfer)
+    {
+        if (transfer.TryGetNew(old, out var known))
+        {
+            return known;
+        }
+        var target = Target(old);
+        var newTarget = transfer.TransferObject(target);
+        if (!_involvesOld && ReferenceEquals(newTarget, target))
+        {
+            transfer.ReferencesPassed++;
+            return old;
+        }
+        var created = _construct.Invoke([newTarget, _isTrackResurrection.Invoke(old, null)]);
+        return transfer.RegisterBuilt(old, created);
+    }
+
+    private object? Target(object old)
+    {
+        if (_tryGetTarget is null)
+        {
+            return ((WeakReference)old).Target;
+        }
+        object?[] arguments = [null];
+        return _tryGetTarget.Invoke(old, arguments) is true ? arguments[0] : null;
+    }
+}
+
+/// <summary>
+/// <see cref="ConditionalWeakTable{TKey, TValue}"/> over the program's types (or over object): a new table of the new
+/// version's types, with each live entry added again under its key's new object (the table hashes keys by identity).
+/// Read through its non-generic enumeration and written through a compiled call, never through generic code over both versions.
+/// </summary>
+internal sealed class WeakTableCopier(Type oldType, Type newType) : ReferenceCopier(allocatesAlone: true)
+{
+    private readonly Func<object, object?, object?, object?> _add = CopierEmitter.CallInstance(newType.GetMethod("AddOrUpdate")!);
+    private readonly PropertyInfo _key = typeof(KeyValuePair<,>).MakeGenericType(oldType.GetGenericArguments()).GetProperty("Key")!;
+    private readonly PropertyInfo _value = typeof(KeyValuePair<,>).MakeGenericType(oldType.GetGenericArguments()).GetProperty("Value")!;
+
+    protected override object Allocate(object old, StateTransfer transfer) => Activator.CreateInstance(newType)!;
+
+    public override void Fill(object old, object created, StateTransfer transfer)
+    {
+        foreach (var entry in (IEnumerable)old)
+        {
+            var key = transfer.TransferObject(_key.GetValue(entry));
+            var value = transfer.TransferObject(_value.GetValue(entry));
+            _add(created, key, value);
+        }
+    }
+}
+
+/// <summary>
+/// <see cref="CancellationTokenSource"/>: its registered callbacks would run when the new version cancels it. One registered by
+/// the old version's code refuses the update (the new version must register its own); with none, or only the framework's,
+/// it passes by reference (its other slots checked like any framework object's). The callbacks are found through its
+/// private fields (.NET 10: _registrations.Callbacks, a list linked by Next); if those change, this copier says so.
+/// </summary>
+internal sealed class CancellationSourceCopier(OpenSlotsCopier? slots) : TypeCopier
+{
+    private static readonly FieldInfo? Registrations = typeof(CancellationTokenSource).GetField("_registrations", BindingFlags.Instance | BindingFlags.NonPublic);
+
+    public override object Transfer(object old, StateTransfer transfer)
+    {
+        if (!transfer.TryGetNew(old, out _))
+        {
+            foreach (var callback in Callbacks(old))
+            {
+                if (Carriers.OldCodeIn(callback, transfer.Map) is { } oldCode)
+                {
+                    throw new StateTransferException(
+                        $"it is a CancellationTokenSource with a callback registered by the old version's code ({Carriers.Describe(oldCode)}), which would run " +
+                        "in the new version when it is cancelled (dispose the registration before the update, mark the field [NotMigrated], or compute it with a transformer)", old);
+                }
+            }
+        }
+        if (slots is not null)
+        {
+            return slots.Transfer(old, transfer);
+        }
+        transfer.ReferencesPassed++;
+        return old;
+    }
+
+    private static IEnumerable<Delegate> Callbacks(object source)
+    {
+        if (Registrations is null)
+        {
+            throw new StateTransferException("Molt cannot read a CancellationTokenSource's callbacks in this version of .NET (no field _registrations)", source);
+        }
+        if (Registrations.GetValue(source) is not { } registrations)
+        {
+            yield break;
+        }
+        var first = registrations.GetType().GetField("Callbacks", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+            ?? throw new StateTransferException("Molt cannot read a CancellationTokenSource's callbacks in this version of .NET (no field Callbacks)", source);
+        var node = first.GetValue(registrations);
+        while (node is not null)
+        {
+            var nodeType = node.GetType();
+            if (nodeType.GetField("Callback", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(node) is Delegate callback)
+            {
+                yield return callback;
+            }
+            node = nodeType.GetField("Next", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(node);
+        }
+    }
+}

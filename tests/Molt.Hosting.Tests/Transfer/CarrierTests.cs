@@ -1,0 +1,332 @@
+using static Molt.Hosting.Tests.Transfer.TransferTestKit;
+
+namespace Molt.Hosting.Tests.Transfer;
+
+/// <summary>
+/// Framework objects that carry the old version's code or identity (weak references, weak tables, collections with a
+/// comparer of the program's, cancellation sources, lazy values, per-thread values, static delegates): each is carried
+/// into the new version as the new version's objects, or the update rolls back with the path to it. Nothing of the old
+/// version runs, or stays loaded, after a commit.
+/// </summary>
+public class CarrierTests
+{
+    private const string Entry = """
+        public class Entry { public string Name; }
+        public class Note { public string Text; }
+        """;
+
+    /// <summary>Updates v1 to v2 (the same source, VERSION replaced), asserts the commit and the old version's unload, and returns the new version's report.</summary>
+    private static async Task<string?> AssertCarried(string name, string source)
+    {
+        var (host, result) = await StartAndUpdate(name,
+            Program(source.Replace("VERSION", "v1", StringComparison.Ordinal)), Program(source.Replace("VERSION", "v2", StringComparison.Ordinal)));
+        await using (host)
+        {
+            AssertCommitted(result);
+            return Report(host);
+        }
+    }
+
+    /// <summary>Updates v1 to v2, expects a rollback at transfer with a path, and checks that the old version still serves as before.</summary>
+    private static async Task<UpdateFailedException> AssertRefused(string name, string source)
+    {
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build(name, "v1", Program(source.Replace("VERSION", "v1", StringComparison.Ordinal))));
+        var before = Report(host);
+        var result = await host.UpdateAsync(TestPrograms.Build(name, "v2", Program(source.Replace("VERSION", "v2", StringComparison.Ordinal))));
+        var failure = AssertRolledBack(host, result, UpdatePhase.Transfer);
+        Assert.StartsWith("v1", before, StringComparison.Ordinal);
+        Assert.Equal(before, Report(host));
+        Assert.NotNull(failure.StatePath);
+        Assert.Contains(failure.StatePath, failure.Message, StringComparison.Ordinal);
+        return failure;
+    }
+
+    [Fact]
+    public async Task Update_GenericWeakReferenceToAProgramObject_TargetsItsNewObject()
+    {
+        var report = await AssertCarried("CR_WeakOfT", Entry + """
+            public static partial class Program
+            {
+                public static Entry Held;
+                public static WeakReference<Entry> Weak;
+                public static WeakReference<object> WeakAny;
+                public static WeakReference<Entry> Dead;
+                static void Init()
+                {
+                    Held = new Entry { Name = "alice" };
+                    Weak = new WeakReference<Entry>(Held);
+                    WeakAny = new WeakReference<object>(Held, trackResurrection: true);
+                    Dead = new WeakReference<Entry>(null!);
+                }
+                public static string Report() =>
+                    $"VERSION {(Weak.TryGetTarget(out var e) && ReferenceEquals(e, Held) ? e.Name : "lost")} " +
+                    $"{(WeakAny.TryGetTarget(out var a) && ReferenceEquals(a, Held) ? "same" : "lost")} {Dead.TryGetTarget(out _)}";
+            }
+            """);
+        Assert.Equal("v2 alice same False", report);
+    }
+
+    [Fact]
+    public async Task Update_WeakReferenceToAProgramObject_TargetsItsNewObjectAndKeepsTrackResurrection()
+    {
+        var report = await AssertCarried("CR_Weak", Entry + """
+            public static partial class Program
+            {
+                public static Entry Held;
+                public static WeakReference Weak;
+                public static WeakReference Short;
+                public static WeakReference ToText;
+                static void Init()
+                {
+                    Held = new Entry { Name = "bob" };
+                    Weak = new WeakReference(Held, trackResurrection: true);
+                    Short = new WeakReference(Held);
+                    ToText = new WeakReference(Held.Name);
+                }
+                public static string Report() =>
+                    $"VERSION {ReferenceEquals(Weak.Target, Held)} {Weak.TrackResurrection} {ReferenceEquals(Short.Target, Held)} {Short.TrackResurrection} {ToText.Target}";
+            }
+            """);
+        Assert.Equal("v2 True True True False bob", report);
+    }
+
+    [Fact]
+    public async Task Update_ConditionalWeakTableOfProgramObjects_KeepsItsEntriesUnderTheNewKeys()
+    {
+        var report = await AssertCarried("CR_Cwt", Entry + """
+            public static partial class Program
+            {
+                public static Entry[] Keys;
+                public static ConditionalWeakTable<Entry, Note> Notes;
+                public static ConditionalWeakTable<object, object> Loose;
+                static void Init()
+                {
+                    Keys = [new Entry { Name = "a" }, new Entry { Name = "b" }];
+                    Notes = new();
+                    Notes.Add(Keys[0], new Note { Text = "first" });
+                    Notes.Add(Keys[1], new Note { Text = "second" });
+                    Loose = new();
+                    Loose.Add(Keys[1], "loose");
+                }
+                public static string Report() =>
+                    $"VERSION {(Notes.TryGetValue(Keys[0], out var n0) ? n0.Text : "lost")} {(Notes.TryGetValue(Keys[1], out var n1) ? n1.Text : "lost")} " +
+                    $"{Notes.Count()} {(Loose.TryGetValue(Keys[1], out var l) ? l : "lost")}";
+            }
+            """);
+        Assert.Equal("v2 first second 2 loose", report);
+    }
+
+    [Fact]
+    public async Task Update_FrameworkCollectionsWithAComparerOfTheProgram_AreRebuiltWithTheNewComparer()
+    {
+        var report = await AssertCarried("CR_Comparer", """
+            public sealed class CaseBlind : IEqualityComparer<string>, IComparer<string>
+            {
+                public string Version = "VERSION";
+                public bool Equals(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+                public int GetHashCode(string s) => StringComparer.OrdinalIgnoreCase.GetHashCode(s);
+                public int Compare(string a, string b) => -string.Compare(a, b, StringComparison.OrdinalIgnoreCase);
+            }
+            public static partial class Program
+            {
+                public static Dictionary<string, int> Ages;
+                public static HashSet<string> Names;
+                public static SortedDictionary<string, int> Sorted;
+                public static SortedSet<string> SortedNames;
+                public static System.Collections.Concurrent.ConcurrentDictionary<string, int> Shared;
+                static void Init()
+                {
+                    var comparer = new CaseBlind();
+                    Ages = new(comparer) { ["alice"] = 30, ["bob"] = 40 };
+                    Names = new(comparer) { "alice" };
+                    Sorted = new(comparer) { ["a"] = 1, ["b"] = 2 };
+                    SortedNames = new(comparer) { "x", "y" };
+                    Shared = new(comparer);
+                    Shared["carol"] = 50;
+                }
+                static string Own(object comparer) => comparer is CaseBlind c ? c.Version : "old:" + comparer.GetType().Assembly.GetName().Name;
+                public static string Report() =>
+                    $"VERSION {Own(Ages.Comparer)} {Ages["ALICE"]} {Ages["Bob"]} {Own(Names.Comparer)} {Names.Contains("ALICE")} " +
+                    $"{Own(Sorted.Comparer)} {string.Join(",", Sorted.Keys)} {Own(SortedNames.Comparer)} {string.Join(",", SortedNames)} " +
+                    $"{Own(Shared.Comparer)} {Shared["CAROL"]} {ReferenceEquals(Ages.Comparer, Names.Comparer)}";
+            }
+            """);
+        // The comparer is the new version's object (its field copied), shared as before; lookups go through it.
+        Assert.Equal("v2 v1 30 40 v1 True v1 b,a v1 y,x v1 50 True", report);
+    }
+
+    [Fact]
+    public async Task Update_DictionaryWithAComparerMadeFromALambda_RollsBackWithThePath()
+    {
+        var failure = await AssertRefused("CR_ComparerLambda", """
+            public static partial class Program
+            {
+                public static SortedSet<string> Names;
+                static void Init() => Names = new(Comparer<string>.Create((a, b) => -string.CompareOrdinal(a, b))) { "a", "b" };
+                public static string Report() => $"VERSION {string.Join(",", Names)}";
+            }
+            """);
+        Assert.Equal("static Program.Names.Comparer._comparison", failure.StatePath);
+        Assert.Contains("delegate", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Update_EqualityComparerMadeFromLambdas_RollsBackWithThePath()
+    {
+        var failure = await AssertRefused("CR_EqualityLambda", """
+            public static partial class Program
+            {
+                public static Dictionary<string, int> Ages;
+                static void Init() => Ages = new(EqualityComparer<string>.Create((a, b) => a.Length == b.Length, s => s.Length)) { ["alice"] = 1 };
+                public static string Report() => $"VERSION {Ages["bobby"]}";
+            }
+            """);
+        Assert.StartsWith("static Program.Ages.", failure.StatePath, StringComparison.Ordinal);
+        Assert.EndsWith("._equals", failure.StatePath, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Update_CancellationSourceWithACallbackOfTheOldVersion_RollsBackWithThePath()
+    {
+        var failure = await AssertRefused("CR_CtsCallback", """
+            public static partial class Program
+            {
+                public static CancellationTokenSource Stop;
+                public static int Stopped;
+                static void Init() { Stop = new(); Stop.Token.Register(() => Stopped++); }
+                public static string Report() => $"VERSION {Stop.IsCancellationRequested}";
+            }
+            """);
+        Assert.Equal("static Program.Stop", failure.StatePath);
+        Assert.Contains("callback registered by the old version's code", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Update_CancellationSourcesWithNoCallbackOrTheFrameworksOnly_PassByReference()
+    {
+        var source = """
+            public static partial class Program
+            {
+                public static CancellationTokenSource Plain;
+                public static CancellationTokenSource Parent;
+                public static CancellationTokenSource Child;
+                static void Init()
+                {
+                    Plain = new();
+                    Parent = new();
+                    Child = CancellationTokenSource.CreateLinkedTokenSource(Parent.Token); // a framework callback on Parent
+                }
+                public static CancellationTokenSource GetPlain() => Plain;
+                public static string Report() { Parent.Cancel(); return $"VERSION {Plain.IsCancellationRequested} {Child.IsCancellationRequested}"; }
+            }
+            """;
+        var (host, result) = await StartAndUpdate("CR_CtsPlain",
+            Program(source.Replace("VERSION", "v1", StringComparison.Ordinal)), Program(source.Replace("VERSION", "v2", StringComparison.Ordinal)));
+        await using (host)
+        {
+            AssertCommitted(result);
+            Assert.Equal("v2 False True", Report(host));
+        }
+    }
+
+    [Fact]
+    public async Task Update_LazyNotYetEvaluatedWithAFactoryOfTheOldVersion_RollsBackWithThePath()
+    {
+        var failure = await AssertRefused("CR_LazyPending", """
+            public static partial class Program
+            {
+                public static Lazy<int> Answer;
+                static void Init() => Answer = new Lazy<int>(() => 42);
+                public static string Report() => $"VERSION {Answer.IsValueCreated}";
+            }
+            """);
+        Assert.Equal("static Program.Answer._factory", failure.StatePath);
+        Assert.Contains("delegate", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Update_EvaluatedLazy_CarriesItsValue()
+    {
+        var report = await AssertCarried("CR_LazyDone", Entry + """
+            public static partial class Program
+            {
+                public static Lazy<int> Answer;
+                public static Lazy<Entry> First;
+                public static Entry Held;
+                static void Init()
+                {
+                    Answer = new Lazy<int>(() => 42);
+                    _ = Answer.Value;
+                    Held = new Entry { Name = "first" };
+                    First = new Lazy<Entry>(() => Held);
+                    _ = First.Value;
+                }
+                public static string Report() => $"VERSION {Answer.Value} {First.Value.Name} {ReferenceEquals(First.Value, Held)}";
+            }
+            """);
+        Assert.Equal("v2 42 first True", report);
+    }
+
+    [Fact]
+    public async Task Update_ThreadLocal_RollsBackWithThePath()
+    {
+        var failure = await AssertRefused("CR_ThreadLocal", """
+            public static partial class Program
+            {
+                public static ThreadLocal<int> PerThread;
+                static void Init() => PerThread = new ThreadLocal<int>();
+                public static string Report() => $"VERSION {PerThread.Value}";
+            }
+            """);
+        Assert.Equal("static Program.PerThread", failure.StatePath);
+        Assert.Contains("ThreadLocal<T>", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Update_AsyncLocalInAProgramObject_RollsBackWithThePath()
+    {
+        var failure = await AssertRefused("CR_AsyncLocal", """
+            public class Context { public AsyncLocal<string> User = new(); }
+            public static partial class Program
+            {
+                public static Context Current;
+                static void Init() => Current = new Context();
+                public static string Report() => $"VERSION {Current.User.Value}";
+            }
+            """);
+        Assert.Equal("static Program.Current.User", failure.StatePath);
+        Assert.Contains("AsyncLocal<T>", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Update_StaticDelegateAndEventHoldingNull_CrossAsNull()
+    {
+        var report = await AssertCarried("CR_NullDelegates", """
+            public static partial class Program
+            {
+                public static Func<int, int> Square;
+                public static event Action Changed;
+                public static int Kept;
+                static void Init() => Kept = 7;
+                public static string Report() => $"VERSION {Square is null} {Changed is null} {Kept}";
+            }
+            """);
+        Assert.Equal("v2 True True 7", report);
+    }
+
+    [Fact]
+    public async Task Update_StaticEventWithAHandlerOfTheOldVersion_RollsBackWithThePath()
+    {
+        var failure = await AssertRefused("CR_Event", """
+            public static partial class Program
+            {
+                public static event Action Changed;
+                public static int Seen;
+                static void Init() => Changed += () => Seen++;
+                public static string Report() { Changed?.Invoke(); return $"VERSION {Seen > 0}"; }
+            }
+            """);
+        Assert.Equal("static Program.Changed", failure.StatePath);
+        Assert.Contains("delegate", failure.Message, StringComparison.Ordinal);
+    }
+}
