@@ -93,19 +93,20 @@ internal static class OpenSlots
             return [];
         }
         var slots = new List<Slot>();
-        foreach (var field in TypeFacts.InstanceFields(type))
-        {
-            if (IsOpen(field.FieldType))
-            {
-                slots.Add(new Slot("." + TypeFacts.LogicalName(field), compiled ? Compile(field, null) : field.GetValue));
-            }
-        }
         foreach (var name in ComparerProperties)
         {
             if (type.GetProperty(name, BindingFlags.Instance | BindingFlags.Public, null, null, Type.EmptyTypes, null) is { CanRead: true } property
                 && !property.PropertyType.IsValueType && IsOpen(property.PropertyType))
             {
                 slots.Add(new Slot("." + name, compiled ? Compile(null, property) : property.GetValue));
+            }
+        }
+        // After the comparer properties, so that the path finder names a comparer as the program knows it.
+        foreach (var field in TypeFacts.InstanceFields(type))
+        {
+            if (IsOpen(field.FieldType))
+            {
+                slots.Add(new Slot("." + TypeFacts.LogicalName(field), compiled ? Compile(field, null) : field.GetValue));
             }
         }
         return [.. slots];
@@ -300,9 +301,10 @@ internal sealed class CancellationSourceCopier(OpenSlotsCopier? slots) : TypeCop
     {
         if (!transfer.TryGetNew(old, out _))
         {
-            foreach (var callback in Callbacks(old))
+            foreach (var (callback, state) in Callbacks(old))
             {
-                if (Carriers.OldCodeIn(callback, transfer.Map) is { } oldCode)
+                // Register(Action) stores the program's delegate as the state of a framework callback that calls it.
+                if ((Carriers.OldCodeIn(callback, transfer.Map) ?? (state is Delegate d ? Carriers.OldCodeIn(d, transfer.Map) : null)) is { } oldCode)
                 {
                     throw new StateTransferException(
                         $"it is a CancellationTokenSource with a callback registered by the old version's code ({Carriers.Describe(oldCode)}), which would run " +
@@ -318,7 +320,7 @@ internal sealed class CancellationSourceCopier(OpenSlotsCopier? slots) : TypeCop
         return old;
     }
 
-    private static IEnumerable<Delegate> Callbacks(object source)
+    private static IEnumerable<(Delegate Callback, object? State)> Callbacks(object source)
     {
         if (Registrations is null)
         {
@@ -336,7 +338,7 @@ internal sealed class CancellationSourceCopier(OpenSlotsCopier? slots) : TypeCop
             var nodeType = node.GetType();
             if (nodeType.GetField("Callback", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(node) is Delegate callback)
             {
-                yield return callback;
+                yield return (callback, nodeType.GetField("CallbackState", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(node));
             }
             node = nodeType.GetField("Next", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(node);
         }
