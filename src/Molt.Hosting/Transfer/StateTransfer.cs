@@ -29,6 +29,9 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
     /// <summary>What the operator should know about this transfer that did not fail it.</summary>
     public List<string> Warnings { get; } = [];
 
+    /// <summary>How many checks of framework objects' open slots are under way, one within another (<see cref="Copiers.OpenSlotsCopier"/>).</summary>
+    internal int SlotCheckDepth { get; set; }
+
     /// <summary>Objects rebuilt as the new version's types.</summary>
     public long ObjectsRebuilt { get; set; }
 

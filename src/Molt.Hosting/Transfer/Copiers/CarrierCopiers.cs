@@ -93,21 +93,27 @@ internal static class OpenSlots
             return [];
         }
         var slots = new List<Slot>();
+        var fields = TypeFacts.InstanceFields(type).Where(f => IsOpen(f.FieldType)).ToList();
+        var named = new Dictionary<FieldInfo, string>();
         foreach (var name in ComparerProperties)
         {
-            if (type.GetProperty(name, BindingFlags.Instance | BindingFlags.Public, null, null, Type.EmptyTypes, null) is { CanRead: true } property
-                && !property.PropertyType.IsValueType && IsOpen(property.PropertyType))
+            if (type.GetProperty(name, BindingFlags.Instance | BindingFlags.Public, null, null, Type.EmptyTypes, null) is not { CanRead: true } property
+                || property.PropertyType.IsValueType || !IsOpen(property.PropertyType))
             {
-                slots.Add(new Slot("." + name, compiled ? Compile(null, property) : property.GetValue));
+                continue;
             }
+            // The field behind the property (Dictionary._comparer, SortedSet.comparer) is read once, under the name the program knows.
+            if (fields.FirstOrDefault(f => f.FieldType == property.PropertyType && !named.ContainsKey(f)) is { } behind)
+            {
+                named[behind] = name;
+                continue;
+            }
+            slots.Add(new Slot("." + name, compiled ? Compile(null, property) : property.GetValue));
         }
-        // After the comparer properties, so that the path finder names a comparer as the program knows it.
-        foreach (var field in TypeFacts.InstanceFields(type))
+        foreach (var field in fields)
         {
-            if (IsOpen(field.FieldType))
-            {
-                slots.Add(new Slot("." + TypeFacts.LogicalName(field), compiled ? Compile(field, null) : field.GetValue));
-            }
+            var name = named.TryGetValue(field, out var known) ? known : TypeFacts.LogicalName(field);
+            slots.Add(new Slot("." + name, compiled ? Compile(field, null) : field.GetValue));
         }
         return [.. slots];
     }
@@ -144,8 +150,14 @@ internal static class OpenSlots
 /// </summary>
 internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots) : TypeCopier
 {
+    /// <summary>How deep checks may nest before each checked object is recorded (framework objects rarely nest more than a few).</summary>
+    private const int GuardedDepth = 16;
+
     private HashCollectionCopier? _rebuild;
     private bool _rebuildKnown;
+
+    /// <summary>Per slot, the last value that crossed as itself: comparers are mostly shared, so most checks end at a reference comparison.</summary>
+    private readonly object?[] _passed = new object?[slots.Length];
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override object Transfer(object old, StateTransfer transfer)
@@ -154,27 +166,42 @@ internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots) : TypeC
         {
             return Check(old, transfer) is { } held ? throw CannotRebuild(held) : Passed(old, transfer);
         }
-        if (transfer.TryGetNew(old, out var known))
-        {
-            return known;
-        }
-        // Marked as passing while its slots are checked: a cycle back to it (a timer whose state is its cancellation source) ends here.
-        transfer.SlotFor(old, out _) = old;
         object? changed;
-        try
+        if (transfer.SlotCheckDepth < GuardedDepth)
         {
-            changed = Check(old, transfer);
+            // Not recorded in the identity map: a framework object that passes (most do) costs its slot reads only.
+            transfer.SlotCheckDepth++;
+            try
+            {
+                changed = Check(old, transfer);
+            }
+            finally
+            {
+                transfer.SlotCheckDepth--;
+            }
         }
-        catch
+        else
         {
-            transfer.Forget(old);
-            throw;
+            if (transfer.TryGetNew(old, out var known))
+            {
+                return known;
+            }
+            // Deep in framework objects (a cycle, perhaps: a timer whose state is its cancellation source): recorded as
+            // passing while its slots are checked, so that the way back to it ends here.
+            transfer.SlotFor(old, out _) = old;
+            try
+            {
+                changed = Check(old, transfer);
+            }
+            finally
+            {
+                transfer.Forget(old);
+            }
         }
         if (changed is null)
         {
             return Passed(old, transfer);
         }
-        transfer.Forget(old);
         if (!_rebuildKnown)
         {
             _rebuild = HashCollectionCopier.TryCreate(type, type);
@@ -193,15 +220,24 @@ internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots) : TypeC
         "in an [AfterTransfer] step)", held);
 
     /// <summary>The first slot value that does not cross as itself (the old object), or null when all do.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object? Check(object old, StateTransfer transfer)
     {
-        foreach (var slot in slots)
+        for (var i = 0; i < slots.Length; i++)
         {
-            var value = slot.Read(old);
-            if (value is not null && !ReferenceEquals(transfer.TransferObject(value), value))
+            var value = slots[i].Read(old);
+            if (value is null || ReferenceEquals(value, _passed[i]))
+            {
+                continue;
+            }
+            // What the slot holds is checked, not passed: it is not counted as a reference of the new version's state.
+            var passed = transfer.ReferencesPassed;
+            if (!ReferenceEquals(transfer.TransferObject(value), value))
             {
                 return value;
             }
+            transfer.ReferencesPassed = passed;
+            _passed[i] = value;
         }
         return null;
     }
