@@ -329,4 +329,40 @@ public class CarrierTests
         Assert.Equal("static Program.Changed", failure.StatePath);
         Assert.Contains("delegate", failure.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Update_ImmutableSetsAndDictionariesKeyedByProgramObjects_AreRebuiltWithTheNewKeys()
+    {
+        var report = await AssertCarried("CR_Immutable", """
+            public record Key(string Name);
+            public sealed class Backwards : IComparer<Key>, IEqualityComparer<string>
+            {
+                public int Compare(Key a, Key b) => -string.CompareOrdinal(a.Name, b.Name);
+                public bool Equals(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+                public int GetHashCode(string s) => StringComparer.OrdinalIgnoreCase.GetHashCode(s);
+            }
+            public static partial class Program
+            {
+                public static System.Collections.Immutable.ImmutableHashSet<Key> Set;
+                public static System.Collections.Immutable.ImmutableDictionary<Key, int> Map;
+                public static System.Collections.Immutable.ImmutableSortedSet<Key> Sorted;
+                public static System.Collections.Immutable.ImmutableSortedDictionary<Key, string> SortedMap;
+                public static System.Collections.Immutable.ImmutableDictionary<string, int> ByName;
+                static void Init()
+                {
+                    Set = System.Collections.Immutable.ImmutableHashSet.Create(new Key("a"), new Key("b"));
+                    Map = System.Collections.Immutable.ImmutableDictionary<Key, int>.Empty.Add(new Key("a"), 1).Add(new Key("b"), 2);
+                    Sorted = System.Collections.Immutable.ImmutableSortedSet.Create(new Backwards(), new Key("a"), new Key("c"), new Key("b"));
+                    SortedMap = System.Collections.Immutable.ImmutableSortedDictionary.Create<Key, string>(new Backwards()).Add(new Key("x"), "1").Add(new Key("y"), "2");
+                    ByName = System.Collections.Immutable.ImmutableDictionary.Create<string, int>(new Backwards()).Add("alice", 30);
+                }
+                public static string Report() =>
+                    $"VERSION {Set.Contains(new Key("a"))} {Set.Contains(new Key("b"))} {Map[new Key("b")]} {string.Join(",", Sorted.Select(k => k.Name))} " +
+                    $"{Sorted.Contains(new Key("c"))} {string.Join(",", SortedMap.Keys.Select(k => k.Name))} {SortedMap[new Key("x")]} " +
+                    $"{ByName["ALICE"]} {ByName.KeyComparer is Backwards} {Sorted.KeyComparer is Backwards}";
+            }
+            """);
+        // A record's hash code includes its type, which is another type in the new version: lookups work only if rebuilt.
+        Assert.Equal("v2 True True 2 c,b,a True y,x 1 30 True True", report);
+    }
 }
