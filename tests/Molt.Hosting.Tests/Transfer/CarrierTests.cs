@@ -365,4 +365,28 @@ public class CarrierTests
         // A record's hash code includes its type, which is another type in the new version: lookups work only if rebuilt.
         Assert.Equal("v2 True True 2 c,b,a True y,x 1 30 True True", report);
     }
+
+    [Fact]
+    public async Task Update_PriorityQueuesWithAComparerOfTheProgramOrOfProgramObjects_AreRebuilt()
+    {
+        var report = await AssertCarried("CR_PriorityQueue", Entry + """
+            public sealed class Highest : IComparer<int> { public int Compare(int a, int b) => b.CompareTo(a); }
+            public record Rank(int Value) : IComparable<Rank> { public int CompareTo(Rank other) => Value.CompareTo(other.Value); }
+            public static partial class Program
+            {
+                public static PriorityQueue<string, int> Jobs;
+                public static PriorityQueue<Entry, Rank> Entries;
+                static void Init()
+                {
+                    Jobs = new(new Highest());
+                    Jobs.Enqueue("low", 1); Jobs.Enqueue("high", 9); Jobs.Enqueue("mid", 5);
+                    Entries = new();
+                    Entries.Enqueue(new Entry { Name = "second" }, new Rank(2)); Entries.Enqueue(new Entry { Name = "first" }, new Rank(1));
+                }
+                public static string Report() =>
+                    $"VERSION {Jobs.Comparer is Highest} {Jobs.Dequeue()},{Jobs.Dequeue()},{Jobs.Dequeue()} {Entries.Dequeue().Name},{Entries.Dequeue().Name}";
+            }
+            """);
+        Assert.Equal("v2 True high,mid,low first,second", report);
+    }
 }
