@@ -97,6 +97,11 @@ internal static class TypeFacts
     /// </summary>
     public static bool MayHoldProgramObjects(Type type)
     {
+        if (type == typeof(CancellationToken))
+        {
+            // A token holds its source, whose callbacks may be the program's: checked like the source itself, not copied as bits.
+            return true;
+        }
         if (type.IsArray)
         {
             return IsOpen(type.GetElementType()!) || MayHoldProgramObjects(type.GetElementType()!);

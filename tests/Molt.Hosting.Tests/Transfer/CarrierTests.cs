@@ -202,6 +202,28 @@ public class CarrierTests
     }
 
     [Fact]
+    public async Task Update_CancellationTokenWhoseSourceHasACallbackOfTheOldVersion_RollsBackWithThePath()
+    {
+        var failure = await AssertRefused("CR_TokenCallback", """
+            public class Job { public string Name; public CancellationToken Stopping; }
+            public static partial class Program
+            {
+                public static Job Current;
+                public static int Stopped;
+                static void Init()
+                {
+                    var source = new CancellationTokenSource();
+                    source.Token.Register(() => Stopped++);
+                    Current = new Job { Name = "j", Stopping = source.Token };
+                }
+                public static string Report() => $"VERSION {Current.Stopping.IsCancellationRequested}";
+            }
+            """);
+        Assert.Equal("static Program.Current.Stopping._source", failure.StatePath);
+        Assert.Contains("callback registered by the old version's code", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Update_CancellationSourcesWithNoCallbackOrTheFrameworksOnly_PassByReference()
     {
         var source = """
@@ -210,23 +232,25 @@ public class CarrierTests
                 public static CancellationTokenSource Plain;
                 public static CancellationTokenSource Parent;
                 public static CancellationTokenSource Child;
+                public static CancellationToken ChildToken;
+                public static CancellationToken None;
                 static void Init()
                 {
                     Plain = new();
                     Parent = new();
                     Child = CancellationTokenSource.CreateLinkedTokenSource(Parent.Token); // a framework callback on Parent
+                    ChildToken = Child.Token;
                 }
                 public static CancellationTokenSource GetPlain() => Plain;
-                public static string Report() { Parent.Cancel(); return $"VERSION {Plain.IsCancellationRequested} {Child.IsCancellationRequested}"; }
+                public static string Report() { Parent.Cancel(); return $"VERSION {Plain.IsCancellationRequested} {Child.IsCancellationRequested} {ChildToken.IsCancellationRequested} {None.CanBeCanceled}"; }
             }
             """;
-        var (host, result) = await StartAndUpdate("CR_CtsPlain",
-            Program(source.Replace("VERSION", "v1", StringComparison.Ordinal)), Program(source.Replace("VERSION", "v2", StringComparison.Ordinal)));
-        await using (host)
-        {
-            AssertCommitted(result);
-            Assert.Equal("v2 False True", Report(host));
-        }
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("CR_CtsPlain", "v1", Program(source.Replace("VERSION", "v1", StringComparison.Ordinal))));
+        var plain = ProgramState.Call(host, "Program", "GetPlain");
+        var result = await host.UpdateAsync(TestPrograms.Build("CR_CtsPlain", "v2", Program(source.Replace("VERSION", "v2", StringComparison.Ordinal))));
+        AssertCommitted(result);
+        Assert.Same(plain, ProgramState.Call(host, "Program", "GetPlain"));
+        Assert.Equal("v2 False True True False", Report(host));
     }
 
     [Fact]
