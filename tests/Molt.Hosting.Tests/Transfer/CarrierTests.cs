@@ -1,3 +1,4 @@
+using Molt.Hosting.Control;
 using static Molt.Hosting.Tests.Transfer.TransferTestKit;
 
 namespace Molt.Hosting.Tests.Transfer;
@@ -304,6 +305,27 @@ public class CarrierTests
             """);
         Assert.Equal("static Program.PerThread", failure.StatePath);
         Assert.Contains("ThreadLocal<T>", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_ThreadLocalAndAsyncLocalStatics_AreWarnedBeforeTheUpdate()
+    {
+        var v1 = Program("""
+            public static partial class Program
+            {
+                public static ThreadLocal<int> PerThread;
+                public static AsyncLocal<string> PerFlow;
+                static void Init() { }
+            }
+            """);
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("CR_CheckLocals", "v1", v1));
+        var check = await host.CheckAsync(TestPrograms.Build("CR_CheckLocals", "v2", v1 + "\n// v2"));
+        foreach (var (name, what) in new[] { ("PerThread", "ThreadLocal<T>"), ("PerFlow", "AsyncLocal<T>") })
+        {
+            var finding = Assert.Single(check.Findings, f => f.Kind == CheckFindingKind.CannotCross && f.Subject == "static Program." + name);
+            Assert.Equal(CheckSeverity.Warning, finding.Severity);
+            Assert.Contains(what, finding.Detail, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
