@@ -266,7 +266,7 @@ public class CarrierTests
             }
             """);
         Assert.Equal("static Program.Answer._factory", failure.StatePath);
-        Assert.Contains("delegate", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("factory of a System.Lazy<System.Int32> not yet evaluated", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -434,5 +434,21 @@ public class CarrierTests
             }
             """);
         Assert.Equal("v2 True high,mid,low first,second", report);
+    }
+
+    [Fact]
+    public async Task Update_FrameworkObjectHoldingAProgramObjectInAnOpenField_RollsBackWithThePath()
+    {
+        // A SocketAsyncEventArgs would pass by reference, with the old version's object in its UserToken: refused, not leaked.
+        var failure = await AssertRefused("CR_OpenSlot", Entry + """
+            public static partial class Program
+            {
+                public static System.Net.Sockets.SocketAsyncEventArgs Args;
+                static void Init() => Args = new System.Net.Sockets.SocketAsyncEventArgs { UserToken = new Entry { Name = "token" } };
+                public static string Report() => $"VERSION {((Entry)Args.UserToken).Name}";
+            }
+            """);
+        Assert.Equal("static Program.Args._userToken", failure.StatePath);
+        Assert.Contains("SocketAsyncEventArgs", failure.Message, StringComparison.Ordinal);
     }
 }

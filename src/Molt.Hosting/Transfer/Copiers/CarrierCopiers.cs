@@ -164,6 +164,8 @@ internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots) : TypeC
     /// <summary>Per slot, the last value that crossed as itself: comparers are mostly shared, so most checks end at a reference comparison.</summary>
     private readonly object?[] _passed = new object?[slots.Length];
 
+    private readonly bool _isLazy = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Lazy<>);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override object Transfer(object old, StateTransfer transfer)
     {
@@ -237,7 +239,18 @@ internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots) : TypeC
             }
             // What the slot holds is checked, not passed: it is not counted as a reference of the new version's state.
             var passed = transfer.ReferencesPassed;
-            if (!ReferenceEquals(transfer.TransferObject(value), value))
+            object? transferred;
+            try
+            {
+                transferred = transfer.TransferObject(value);
+            }
+            catch (StateTransferException e) when (_isLazy && value is Delegate && ReferenceEquals(e.Offender, value))
+            {
+                throw new StateTransferException($"it is the factory of a {TypeFacts.Describe(type)} not yet evaluated ({Carriers.Describe((Delegate)value)}), " +
+                    "old code that would run when the new version reads its Value (evaluate it before the update, mark the static [NotMigrated], " +
+                    "or compute the field with a transformer)", value, e.InnerException);
+            }
+            if (!ReferenceEquals(transferred, value))
             {
                 return value;
             }
