@@ -69,12 +69,11 @@ internal static class StatePathFinder
     }
 
     /// <summary>
-    /// Objects that may lead to the program's: its own, framework containers over open types, framework objects with
-    /// open slots (a comparer, a delegate), and weak references (to their target).
+    /// Objects that may lead to the program's: its own, framework containers over open types, and framework objects that
+    /// may carry the program's (open slots such as a comparer or a delegate, weak references, cancellation sources, containers of them).
     /// </summary>
     private static bool Walkable(Type type, TypeMap map, Dictionary<Type, OpenSlots.Slot[]> slots) =>
-        type != typeof(string) && (map.InvolvesOld(type) || TypeFacts.MayHoldProgramObjects(type) || IsWeakReference(type)
-            || SlotsOf(type, slots).Length > 0);
+        type != typeof(string) && (map.InvolvesOld(type) || TypeFacts.MayHoldProgramObjects(type) || Carriers.MayCarry(type));
 
     private static bool IsWeakReference(Type type) =>
         type == typeof(WeakReference) || type.IsGenericType && type.GetGenericTypeDefinition() == typeof(WeakReference<>);

@@ -110,7 +110,7 @@ internal sealed class TransferPlan
                 return new CannotCrossCopier(why);
             }
             // A framework container whose elements may be the program's objects is rebuilt as the same type.
-            return TypeFacts.MayHoldProgramObjects(type) ? Rebuild(type, type) : Carriers.ByReference(type);
+            return TypeFacts.MayHoldProgramObjects(type) ? Rebuild(type, type) : Carriers.ByReference(type, () => Rebuild(type, type));
         }
         if (TypeFacts.IsCompilerGeneratedCode(type) || typeof(Delegate).IsAssignableFrom(type))
         {

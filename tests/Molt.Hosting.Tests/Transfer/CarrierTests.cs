@@ -451,4 +451,69 @@ public class CarrierTests
         Assert.Equal("static Program.Args._userToken", failure.StatePath);
         Assert.Contains("SocketAsyncEventArgs", failure.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Update_FrameworkContainersOfCarriers_PassWhenTheirElementsDoAndAreRebuiltWhenNot()
+    {
+        var source = Entry + """
+            public sealed class CaseBlind : IEqualityComparer<string>
+            {
+                public bool Equals(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+                public int GetHashCode(string s) => StringComparer.OrdinalIgnoreCase.GetHashCode(s);
+            }
+            public static partial class Program
+            {
+                public static Entry Held;
+                public static Dictionary<string, HashSet<string>> PlainSets;
+                public static Dictionary<string, HashSet<string>> ProgramSets;
+                public static List<WeakReference> Weak;
+                public static Dictionary<string, CancellationTokenSource> Running;
+                static void Init()
+                {
+                    Held = new Entry { Name = "held" };
+                    PlainSets = new() { ["a"] = new() { "x" } };
+                    ProgramSets = new() { ["a"] = new(new CaseBlind()) { "x" } };
+                    Weak = [new WeakReference(Held), new WeakReference("text")];
+                    Running = new() { ["job"] = new CancellationTokenSource() };
+                }
+                public static object GetPlainSets() => PlainSets;
+                public static object GetProgramSets() => ProgramSets;
+                public static object GetRunning() => Running;
+                public static string Report() =>
+                    $"VERSION {PlainSets["a"].Contains("x")} {ProgramSets["a"].Contains("X")} {ProgramSets["a"].Comparer is CaseBlind} " +
+                    $"{ReferenceEquals(Weak[0].Target, Held)} {Weak[1].Target} {Running["job"].IsCancellationRequested}";
+            }
+            """;
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("CR_Containers", "v1", Program(source.Replace("VERSION", "v1", StringComparison.Ordinal))));
+        var plainSets = ProgramState.Call(host, "Program", "GetPlainSets");
+        // Its identity hash code only: holding the old dictionary would hold the old comparer, and the old version with it.
+        var programSets = System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(ProgramState.Call(host, "Program", "GetProgramSets"));
+        var running = ProgramState.Call(host, "Program", "GetRunning");
+
+        var result = await host.UpdateAsync(TestPrograms.Build("CR_Containers", "v2", Program(source.Replace("VERSION", "v2", StringComparison.Ordinal))));
+
+        AssertCommitted(result);
+        Assert.Equal("v2 True True True True text False", Report(host));
+        Assert.Same(plainSets, ProgramState.Call(host, "Program", "GetPlainSets"));
+        Assert.Same(running, ProgramState.Call(host, "Program", "GetRunning"));
+        Assert.NotEqual(programSets, System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(ProgramState.Call(host, "Program", "GetProgramSets")));
+    }
+
+    [Fact]
+    public async Task Update_DictionaryOfCancellationSourcesOneWithACallbackOfTheOldVersion_RollsBackWithThePath()
+    {
+        var failure = await AssertRefused("CR_ContainerCts", """
+            public static partial class Program
+            {
+                public static Dictionary<string, CancellationTokenSource> Running;
+                static void Init()
+                {
+                    Running = new() { ["idle"] = new CancellationTokenSource(), ["job"] = new CancellationTokenSource() };
+                    Running["job"].Token.Register(() => Console.WriteLine("stopped"));
+                }
+                public static string Report() => $"VERSION {Running.Count}";
+            }
+            """);
+        Assert.Equal("static Program.Running[\"job\"]", failure.StatePath);
+    }
 }

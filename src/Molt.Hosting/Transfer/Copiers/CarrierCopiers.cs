@@ -49,18 +49,57 @@ internal static class Carriers
 
     /// <summary>
     /// The copier for a framework type that would be passed by reference: checked at transfer when it has open slots
-    /// (a cancellation source's callbacks too), else passed as it is.
+    /// (a cancellation source's callbacks too) or holds objects that do (a List&lt;CancellationTokenSource&gt;), else passed as it is.
     /// </summary>
-    public static TypeCopier ByReference(Type type)
+    /// <param name="type">A framework type that holds no type of the old version and no open type.</param>
+    /// <param name="rebuild">The copier that rebuilds it as the same type, when what it holds must change.</param>
+    public static TypeCopier ByReference(Type type, Func<TypeCopier> rebuild)
     {
         var slots = OpenSlots.Of(type);
-        var check = slots.Length == 0 ? null : new OpenSlotsCopier(type, slots);
+        var elements = HoldsCarriers(type) ? new ElementsCheckCopier(rebuild) : null;
+        var check = slots.Length == 0 ? null : new OpenSlotsCopier(type, slots, elements);
         if (typeof(CancellationTokenSource).IsAssignableFrom(type))
         {
             return new CancellationSourceCopier(check);
         }
-        return check ?? (TypeCopier)ByReferenceCopier.Instance;
+        return check ?? elements ?? (TypeCopier)ByReferenceCopier.Instance;
     }
+
+    /// <summary>
+    /// Whether objects of a framework type, passed by reference, may carry something of the old version: a carrier, an
+    /// object with open slots, or a container of them (a Dictionary&lt;string, Lazy&lt;int&gt;&gt;).
+    /// </summary>
+    public static bool MayCarry(Type type)
+    {
+        if (type.IsPrimitive || type == typeof(string) || type.ContainsGenericParameters)
+        {
+            return false;
+        }
+        if (MayCarryCache.TryGetValue(type, out var known))
+        {
+            return known;
+        }
+        var carries = type.IsAssignableTo(typeof(CancellationTokenSource)) || type == typeof(WeakReference)
+            || type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(WeakReference<>) || type.GetGenericTypeDefinition() == typeof(ConditionalWeakTable<,>))
+            || OpenSlots.Of(type, compiled: false).Length > 0 || HoldsCarriers(type);
+        if (!IsCollectible(type))
+        {
+            MayCarryCache[type] = carries;
+        }
+        return carries;
+    }
+
+    // Framework types only are cached: they are never unloaded, unlike instantiations over a version's types.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, bool> MayCarryCache = new();
+
+    private static bool IsCollectible(Type type) =>
+        type.HasElementType ? IsCollectible(type.GetElementType()!)
+        : type.Assembly.IsCollectible || type.IsGenericType && type.GetGenericArguments().Any(IsCollectible);
+
+    /// <summary>Whether an array or a generic type has an element or argument type that <see cref="MayCarry"/>.</summary>
+    private static bool HoldsCarriers(Type type) =>
+        (type.HasElementType || type.IsGenericType) && !type.ContainsGenericParameters
+        && (type.HasElementType ? MayCarry(type.GetElementType()!) : type.GetGenericArguments().Any(MayCarry));
 
     /// <summary>Whether a delegate calls code of the old version (its method, or the object it is bound to).</summary>
     public static Delegate? OldCodeIn(Delegate callback, TypeMap map)
@@ -76,6 +115,70 @@ internal static class Carriers
     }
 
     public static string Describe(Delegate callback) => $"{callback.Method.DeclaringType?.Name}.{callback.Method.Name}";
+}
+
+/// <summary>
+/// A framework container of carriers (a List&lt;CancellationTokenSource&gt;, a Dictionary&lt;string, WeakReference&gt;, a
+/// Dictionary&lt;string, HashSet&lt;string&gt;&gt; whose sets may have a comparer of the program's): its elements are checked
+/// one by one; when all cross as themselves, the container passes by reference, else it is rebuilt as the same type.
+/// A container that cannot be enumerated (a Lazy&lt;CancellationTokenSource&gt;) is always rebuilt.
+/// </summary>
+internal sealed class ElementsCheckCopier(Func<TypeCopier> rebuild) : TypeCopier
+{
+    private TypeCopier? _rebuild;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override object Transfer(object old, StateTransfer transfer)
+    {
+        if (AllCrossAsThemselves(old, transfer))
+        {
+            transfer.ReferencesPassed++;
+            return old;
+        }
+        return Rebuild(old, transfer);
+    }
+
+    /// <summary>Rebuilds the container as the same type, its elements transferred.</summary>
+    public object Rebuild(object old, StateTransfer transfer)
+    {
+        _rebuild ??= rebuild();
+        return _rebuild.Transfer(old, transfer);
+    }
+
+    /// <summary>Whether every element (key and value, for a dictionary) crosses as itself; a container that cannot be enumerated does not.</summary>
+    public static bool AllCrossAsThemselves(object old, StateTransfer transfer)
+    {
+        // What the elements are is checked, not passed: they are not counted as references of the new version's state.
+        var passed = transfer.ReferencesPassed;
+        var keys = default(CopierCache);
+        var values = default(CopierCache);
+        if (old is IDictionary dictionary)
+        {
+            var entries = dictionary.GetEnumerator();
+            while (entries.MoveNext())
+            {
+                if (!Same(entries.Key, ref keys, transfer) || !Same(entries.Value, ref values, transfer))
+                {
+                    return false;
+                }
+            }
+        }
+        else
+        {
+            foreach (var element in (IEnumerable)old)
+            {
+                if (!Same(element, ref keys, transfer))
+                {
+                    return false;
+                }
+            }
+        }
+        transfer.ReferencesPassed = passed;
+        return true;
+    }
+
+    private static bool Same(object? element, ref CopierCache cache, StateTransfer transfer) =>
+        element is null || ReferenceEquals(transfer.TransferObject(element, ref cache), element);
 }
 
 /// <summary>
@@ -153,7 +256,10 @@ internal static class OpenSlots
 /// the old version (a comparer of the program's type), a hash collection is rebuilt with the slot's new object and its
 /// elements inserted again; any other framework object is refused, with the path to what it holds.
 /// </summary>
-internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots) : TypeCopier
+/// <param name="type">The framework type.</param>
+/// <param name="slots">Its open slots.</param>
+/// <param name="elements">For a container of carriers (a Dictionary&lt;string, HashSet&lt;string&gt;&gt;), the check of its elements.</param>
+internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots, ElementsCheckCopier? elements = null) : TypeCopier
 {
     /// <summary>How deep checks may nest before each checked object is recorded (framework objects rarely nest more than a few).</summary>
     private const int GuardedDepth = 16;
@@ -207,7 +313,7 @@ internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots) : TypeC
         }
         if (changed is null)
         {
-            return Passed(old, transfer);
+            return elements is null || ElementsCheckCopier.AllCrossAsThemselves(old, transfer) ? Passed(old, transfer) : elements.Rebuild(old, transfer);
         }
         if (!_rebuildKnown)
         {
