@@ -122,6 +122,11 @@ internal sealed class TransferPlan
             return new CannotCrossCopier($"an object of type {TypeFacts.Describe(type)}, which the new version no longer has " +
                 $"(add [RenamedFrom(\"{type.FullName}\")] to its successor, or a [TransformType(\"{type.FullName}\")] method)");
         }
+        if (Map.KindChange(type) is var (from, to))
+        {
+            return new CannotCrossCopier($"an object of type {TypeFacts.Describe(from)}, {TypeFacts.Kind(from)} in the old version and " +
+                $"{TypeFacts.Kind(to)} in the new one: nothing converts one to the other (add a [TransformType(\"{from.FullName}\")] factory)");
+        }
         return Rebuild(type, newType);
     }
 
@@ -129,7 +134,7 @@ internal sealed class TransferPlan
     {
         if (oldType.IsEnum)
         {
-            return new EnumCopier(newType);
+            return new EnumCopier(oldType, newType);
         }
         if (oldType.IsArray)
         {
@@ -166,7 +171,8 @@ internal sealed class TransferPlan
             // A program type derived from a framework dictionary or set: its buckets hold the old hash codes, so its elements are inserted again.
             return derived;
         }
-        return oldType.IsValueType ? new StructCopier(plan) : new ClassCopier(plan, fill);
+        // By the new type's kind: a class that became a struct is copied into values, a struct that became a class into objects.
+        return newType.IsValueType ? new StructCopier(plan) : new ClassCopier(plan, fill);
     }
 
     /// <summary>The first base type of a program type that is not the program's, unless it is object.</summary>
