@@ -118,8 +118,8 @@ internal static class CopierEmitter
     }
 
     /// <summary>
-    /// <c>() → new object</c> through a constructor, with default values for its parameters (a record's
-    /// primary constructor), so that the field initializers of the new version run.
+    /// <c>() → new object</c> through a constructor, with default values for its parameters: for the framework's collections,
+    /// which must be built empty to be refilled. A program type's constructor never runs in a transfer (see FieldInitializers).
     /// </summary>
     public static Func<object> Construct(ConstructorInfo constructor)
     {
