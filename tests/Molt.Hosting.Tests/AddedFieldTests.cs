@@ -122,4 +122,42 @@ public class AddedFieldTests
         Assert.Contains("static Program.One", result.Failure.Message, StringComparison.Ordinal);
         Assert.Equal(3, ProgramState.Call(host, "Program", "Read"));
     }
+
+    [Fact]
+    public async Task Update_ProgramCollectionDerivedFromDictionary_OnlyTheFrameworkBaseConstructorRuns()
+    {
+        var v1 = TestPrograms.Usings + """
+            public class Registry : Dictionary<string, int> { public string Owner; }
+            public static class Program
+            {
+                public static Registry Names;
+                public static async Task Main(string[] args)
+                {
+                    if (!Live.IsUpdating) { Names = new Registry { Owner = "ann" }; Names["a"] = 1; Names["b"] = 2; }
+                    await Live.RunAsync();
+                }
+            }
+            """;
+        var v2 = TestPrograms.Usings + """
+            public class Registry : Dictionary<string, int>
+            {
+                public static int Built;
+                public string Owner;
+                public int Limit = 100;
+                public Registry() { Built++; if (Built > 0) throw new InvalidOperationException("registries are built once"); }
+            }
+            public static class Program
+            {
+                public static Registry Names;
+                public static async Task Main(string[] args) { await Live.RunAsync(); }
+                public static string Report() => $"{Names.Owner} {Names.Limit} {Names["a"]} {Names["b"]} {Names.Count} {Registry.Built}";
+            }
+            """;
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("AddedDerived", "v1", v1));
+
+        var result = await host.UpdateAsync(TestPrograms.Build("AddedDerived", "v2", v2));
+
+        Assert.True(result.Outcome == UpdateOutcome.Committed, result.ToString());
+        Assert.Equal("ann 100 1 2 2 0", ProgramState.Call(host, "Program", "Report"));
+    }
 }

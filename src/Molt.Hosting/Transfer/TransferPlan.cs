@@ -166,7 +166,7 @@ internal sealed class TransferPlan
         }
         if (isProgramType && fill is null && plan.Computed.Count == 0 && FrameworkBase(oldType) is { } frameworkBase
             && HashCollectionCopier.KeyType(frameworkBase) is not null
-            && HashCollectionCopier.TryCreate(oldType, newType, () => OwnFields(plan)) is { } derived)
+            && HashCollectionCopier.TryCreate(oldType, newType, () => OwnFields(plan), NewFrameworkBase(newType)) is { } derived)
         {
             // A program type derived from a framework dictionary or set: its buckets hold the old hash codes, so its elements are inserted again.
             return derived;
@@ -184,6 +184,17 @@ internal sealed class TransferPlan
             type = type.BaseType;
         }
         return type == typeof(object) || type == typeof(ValueType) ? null : type;
+    }
+
+    /// <summary>The first base type of a new version's program type that is not the program's.</summary>
+    private Type? NewFrameworkBase(Type programType)
+    {
+        var type = programType.BaseType;
+        while (type is not null && Map.New.Owns(type.Assembly))
+        {
+            type = type.BaseType;
+        }
+        return type;
     }
 
     /// <summary>A plan reduced to the fields that the program's own classes declare.</summary>
