@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Reflection;
+using Molt.Hosting.Control;
+using Molt.Hosting.Transfer;
+
+namespace Molt.Hosting.Updating;
+
+/// <summary>
+/// The check's trial of an update's transfer: the running state (every static the plan migrates, every unit's state) copied
+/// into the checked version's types by the same plan and copiers an update uses, while the program serves: no pause, no
+/// unit parked. It only reads the old state; what it builds lives in the checked version's context and is discarded with it.
+/// It runs the copiers and the new version's transformers, not the [AfterTransfer] steps nor the [StateCheck]s (they may
+/// act on the world, and they are the update's, once).
+/// </summary>
+/// <remarks>
+/// The program runs on beside the trial: a collection it modifies meanwhile makes the trial's read throw ("Collection was
+/// modified"); the trial then tries again a few times, and says so when the state never held still.
+/// </remarks>
+internal static class TrialTransfer
+{
+    /// <summary>How many times the trial runs before it gives up on state that keeps changing under it.</summary>
+    internal const int MaxAttempts = 4;
+
+    /// <summary>How many holders of refused state a refused trial names, at most (one transfer per root).</summary>
+    private const int MaxRefusals = 50;
+
+    /// <summary>Runs the trial over the plan's roots and the units' states.</summary>
+    public static TrialOutcome Run(TransferPlan plan, IReadOnlyList<(string Name, object State)> units)
+    {
+        TrialOutcome? last = null;
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            last = Attempt(plan, units, attempt);
+            if (last.Trial.Outcome != CheckTrialOutcome.StateChanging)
+            {
+                break;
+            }
+            Thread.Sleep(10 * attempt); // Let the program's burst of writes pass.
+        }
+        if (last!.Trial.Outcome == CheckTrialOutcome.Refused)
+        {
+            // The whole transfer stops at the first value that cannot cross, as the update does; the operator wants every
+            // holder at once: each root is tried alone, so that one refusal does not hide the next.
+            last = last with { Refusals = [.. last.Refusals.Concat(EachRoot(plan, units)).DistinctBy(r => (r.Path, r.Reason)).Take(MaxRefusals)] };
+        }
+        return last;
+    }
+
+    private static TrialOutcome Attempt(TransferPlan plan, IReadOnlyList<(string Name, object State)> units, int attempt)
+    {
+        var transfer = new StateTransfer(plan);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            foreach (var statics in plan.Statics)
+            {
+                statics.Copy(transfer);
+            }
+            foreach (var (_, state) in units)
+            {
+                transfer.TransferObject(state);
+            }
+            transfer.Drain();
+            return new TrialOutcome(Trial(CheckTrialOutcome.Carried), []);
+        }
+        catch (Exception e) when (IsConcurrentModification(e))
+        {
+            return new TrialOutcome(Trial(CheckTrialOutcome.StateChanging), []);
+        }
+        catch (Exception e) when (Unwrap(e) is StateTransferException failure)
+        {
+            return new TrialOutcome(Trial(CheckTrialOutcome.Refused), [Refusal(plan, failure, StatePathFinder.Roots(plan.Map, units.Select(u => (u.Name, u.State))))]);
+        }
+        catch (Exception e)
+        {
+            // Anything else the transfer would meet the same way: the update would roll back.
+            return new TrialOutcome(Trial(CheckTrialOutcome.Refused), [new TrialRefusal(null, $"transferring the state failed: {Describe(e)}", null)]);
+        }
+
+        CheckTrial Trial(CheckTrialOutcome outcome) =>
+            new(outcome, transfer.ObjectsRebuilt, transfer.ReferencesPassed, clock.Elapsed.TotalMilliseconds, attempt);
+    }
+
+    /// <summary>Each root alone (each migrated static, each unit's state): the refusals that a whole transfer would meet one after the other.</summary>
+    private static IEnumerable<TrialRefusal> EachRoot(TransferPlan plan, IReadOnlyList<(string Name, object State)> units)
+    {
+        var roots = MigratedStatics(plan.Map).Select(f => ($"static {TypeFacts.Describe(f.DeclaringType!)}.{TypeFacts.LogicalName(f)}", f.GetValue(null)))
+            .Concat(units.Select(u => ($"unit '{u.Name}' state", (object?)u.State)));
+        foreach (var (label, value) in roots)
+        {
+            if (value is null)
+            {
+                continue;
+            }
+            var transfer = new StateTransfer(plan);
+            TrialRefusal? refusal = null;
+            try
+            {
+                transfer.TransferObject(value);
+                transfer.Drain();
+            }
+            catch (Exception e) when (!IsConcurrentModification(e) && Unwrap(e) is StateTransferException failure)
+            {
+                refusal = Refusal(plan, failure, [(label, value)]);
+            }
+            catch (Exception e) when (IsConcurrentModification(e))
+            {
+                // This root changed under the trial: the whole trial's refusal stands for it.
+            }
+            if (refusal is not null)
+            {
+                yield return refusal;
+            }
+        }
+    }
+
+    /// <summary>The old statics whose values an update carries through the transfer (a plain value always crosses).</summary>
+    private static IEnumerable<FieldInfo> MigratedStatics(TypeMap map) =>
+        map.Old.StaticHolders()
+            .Where(t => TypeFacts.StaticFields(t).Any() && map.Map(t) is not null)
+            .SelectMany(t => FieldPlan.Create(t, map.Map(t)!, map, statics: true, filledByTransformer: false).Copies)
+            .Where(c => c.Kind is Conversion.Transfer or Conversion.WrapNullable)
+            .Select(c => c.Old);
+
+    private static TrialRefusal Refusal(TransferPlan plan, StateTransferException failure, IEnumerable<(string Label, object? Value)> roots)
+    {
+        var offender = failure.Offender;
+        var path = offender is null ? null : StatePathFinder.Find(roots, offender, plan.Map);
+        var what = offender is null ? "some state" : $"a {TypeFacts.Describe(offender.GetType())}";
+        // Only words and the enum member leave the trial: an exception of a transformer holds the checked version's code.
+        var member = offender is not null && offender.GetType().IsEnum ? (offender.GetType(), Enum.GetName(offender.GetType(), offender)) : default;
+        return new TrialRefusal(path, $"{what} cannot cross to the new version: {failure.Message}", member.Item1 is null ? null : member);
+    }
+
+    /// <summary>
+    /// Whether a failure is a collection of the running program modified while the trial read it (the framework's
+    /// enumerator version check): not a property of the state, but of the moment.
+    /// </summary>
+    internal static bool IsConcurrentModification(Exception e)
+    {
+        for (Exception? at = e; at is not null; at = at.InnerException)
+        {
+            if (at is InvalidOperationException && (at.Message == CollectionModifiedMessage.Value
+                || at.Message.StartsWith("Collection was modified", StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The framework's own message for a collection modified under its enumerator, in the process's language.</summary>
+    private static readonly Lazy<string> CollectionModifiedMessage = new(() =>
+    {
+        var list = new List<int> { 1 };
+        try
+        {
+            foreach (var _ in list)
+            {
+                list.Add(2);
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            return e.Message;
+        }
+        return "Collection was modified";
+    });
+
+    private static Exception Unwrap(Exception e) => e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+
+    private static string Describe(Exception e) => $"{Unwrap(e).GetType().Name}: {Unwrap(e).Message}";
+}
+
+/// <summary>What a trial transfer found: its numbers and outcome, and the holders of the state it refused.</summary>
+internal sealed record TrialOutcome(CheckTrial Trial, IReadOnlyList<TrialRefusal> Refusals);
+
+/// <summary>
+/// A value the trial refused: the path to a holder (null when none was found), why, and when the value is an enum value,
+/// its old enum and member name (null for a number with no name).
+/// </summary>
+internal sealed record TrialRefusal(string? Path, string Reason, (Type Enum, string? Member)? EnumValue);
