@@ -436,7 +436,7 @@ internal sealed class CompatibilityReport
         foreach (var (field, method) in plan.Computed)
         {
             PutAt(field, new CheckFinding(CheckFindingKind.FieldComputed, Subject(field), CheckCoverage.Transformer, CheckSeverity.Info,
-                $"~ {Subject(field)} computed by {Describe(method)}"));
+                $"~ {Subject(field)} computed by {Describe(method)}") { Value = "transformer" });
         }
         foreach (var field in plan.Added)
         {

@@ -237,7 +237,7 @@ public class TrialTransferCheckTests
             }
             """);
         var v2 = Program("""
-            public class Item { public int N; public int Twice; }
+            public class Item { public int N; public int Twice; public string Note; }
             public static partial class Program
             {
                 public static Dictionary<int, Item> Items;
@@ -260,7 +260,10 @@ public class TrialTransferCheckTests
         Assert.True(trial.Milliseconds > 0);
         Assert.Contains(check.Lines, l => l.StartsWith("trial transfer of the running state: every value crossed", StringComparison.Ordinal)
             && l.Contains("without the pause", StringComparison.Ordinal) && l.Contains("[AfterTransfer] steps and [StateCheck]s not run", StringComparison.Ordinal));
-        Assert.Equal("transformer", Assert.Single(check.Findings, f => f.Kind == CheckFindingKind.FieldAdded && f.Subject == "Item.Twice").Value);
+        Assert.Equal("transformer", Assert.Single(check.Findings, f => f.Kind == CheckFindingKind.FieldComputed && f.Subject == "Item.Twice").Value);
+        var note = Assert.Single(check.Findings, f => f.Kind == CheckFindingKind.FieldAdded && f.Subject == "Item.Note");
+        Assert.Equal("default", note.Value);
+        Assert.EndsWith("gets its default value (null)", note.Detail, StringComparison.Ordinal);
         // The running version's state is untouched: the trial only read it.
         Assert.Equal(1000, (int)ProgramState.Call(host, "Program", "Count")!);
         await AssertCollected(host);
