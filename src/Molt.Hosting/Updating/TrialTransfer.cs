@@ -27,10 +27,11 @@ internal static class TrialTransfer
     /// <summary>Runs the trial over the plan's roots and the units' states.</summary>
     public static TrialOutcome Run(TransferPlan plan, IReadOnlyList<(string Name, object State)> units)
     {
+        var statics = MigratedStatics(plan.Map);
         TrialOutcome? last = null;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            last = Attempt(plan, units, attempt);
+            last = Attempt(plan, statics, units, attempt);
             if (last.Trial.Outcome != CheckTrialOutcome.StateChanging)
             {
                 break;
@@ -41,20 +42,22 @@ internal static class TrialTransfer
         {
             // The whole transfer stops at the first value that cannot cross, as the update does; the operator wants every
             // holder at once: each root is tried alone, so that one refusal does not hide the next.
-            last = last with { Refusals = [.. last.Refusals.Concat(EachRoot(plan, units)).DistinctBy(r => (r.Path, r.Reason)).Take(MaxRefusals)] };
+            last = last with { Refusals = [.. last.Refusals.Concat(EachRoot(plan, statics, units)).DistinctBy(r => (r.Path, r.Reason)).Take(MaxRefusals)] };
         }
         return last;
     }
 
-    private static TrialOutcome Attempt(TransferPlan plan, IReadOnlyList<(string Name, object State)> units, int attempt)
+    private static TrialOutcome Attempt(TransferPlan plan, IReadOnlyList<FieldCopy> statics, IReadOnlyList<(string Name, object State)> units, int attempt)
     {
         var transfer = new StateTransfer(plan);
         var clock = Stopwatch.StartNew();
         try
         {
-            foreach (var statics in plan.Statics)
+            // The values of the statics the update copies, transferred as the plan's compiled copy does, but not stored: writing
+            // a static of the checked version would run its type's initializer, code the trial has no need to run.
+            foreach (var copy in statics)
             {
-                statics.Copy(transfer);
+                TransferStatic(transfer, copy);
             }
             foreach (var (_, state) in units)
             {
@@ -82,11 +85,11 @@ internal static class TrialTransfer
     }
 
     /// <summary>Each root alone (each migrated static, each unit's state): the refusals that a whole transfer would meet one after the other.</summary>
-    private static IEnumerable<TrialRefusal> EachRoot(TransferPlan plan, IReadOnlyList<(string Name, object State)> units)
+    private static IEnumerable<TrialRefusal> EachRoot(TransferPlan plan, IReadOnlyList<FieldCopy> statics, IReadOnlyList<(string Name, object State)> units)
     {
-        var roots = MigratedStatics(plan.Map).Select(f => ($"static {TypeFacts.Describe(f.DeclaringType!)}.{TypeFacts.LogicalName(f)}", f.GetValue(null)))
-            .Concat(units.Select(u => ($"unit '{u.Name}' state", (object?)u.State)));
-        foreach (var (label, value) in roots)
+        var roots = statics.Select(c => ($"static {TypeFacts.Describe(c.Old.DeclaringType!)}.{TypeFacts.LogicalName(c.Old)}", c.Old.GetValue(null), (FieldCopy?)c))
+            .Concat(units.Select(u => ($"unit '{u.Name}' state", (object?)u.State, (FieldCopy?)null)));
+        foreach (var (label, value, copy) in roots)
         {
             if (value is null)
             {
@@ -96,7 +99,14 @@ internal static class TrialTransfer
             TrialRefusal? refusal = null;
             try
             {
-                transfer.TransferObject(value);
+                if (copy is not null)
+                {
+                    TransferStatic(transfer, copy);
+                }
+                else
+                {
+                    transfer.TransferObject(value);
+                }
                 transfer.Drain();
             }
             catch (Exception e) when (!IsConcurrentModification(e) && Unwrap(e) is StateTransferException failure)
@@ -114,13 +124,25 @@ internal static class TrialTransfer
         }
     }
 
-    /// <summary>The old statics whose values an update carries through the transfer (a plain value always crosses).</summary>
-    private static IEnumerable<FieldInfo> MigratedStatics(TypeMap map) =>
-        map.Old.StaticHolders()
+    /// <summary>The statics an update copies through the transfer, as the plan's statics copies do (a plain value or a widening always crosses).</summary>
+    private static List<FieldCopy> MigratedStatics(TypeMap map) =>
+        [.. map.Old.StaticHolders()
             .Where(t => TypeFacts.StaticFields(t).Any() && map.Map(t) is not null)
             .SelectMany(t => FieldPlan.Create(t, map.Map(t)!, map, statics: true, filledByTransformer: false).Copies)
-            .Where(c => c.Kind is Conversion.Transfer or Conversion.WrapNullable)
-            .Select(c => c.Old);
+            .Where(c => c.Kind is Conversion.Transfer or Conversion.WrapNullable)];
+
+    /// <summary>One static's value through the transfer, and whether the new static could hold what it became (the compiled copy's cast).</summary>
+    private static void TransferStatic(StateTransfer transfer, FieldCopy copy)
+    {
+        var old = copy.Old.GetValue(null);
+        var created = transfer.TransferObject(old);
+        var target = copy.Kind == Conversion.WrapNullable ? Nullable.GetUnderlyingType(copy.New.FieldType)! : copy.New.FieldType;
+        if (created is null ? copy.Kind == Conversion.WrapNullable || target.IsValueType && Nullable.GetUnderlyingType(target) is null : !target.IsInstanceOfType(created))
+        {
+            throw new StateTransferException($"it became {(created is null ? "null" : $"a {TypeFacts.Describe(created.GetType())}")}, which the new static " +
+                $"{TypeFacts.Describe(copy.New.DeclaringType!)}.{TypeFacts.LogicalName(copy.New)} ({TypeFacts.Describe(copy.New.FieldType)}) cannot hold", old);
+        }
+    }
 
     private static TrialRefusal Refusal(TransferPlan plan, StateTransferException failure, IEnumerable<(string Label, object? Value)> roots)
     {

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using Molt.Hosting.Control;
 using static Molt.Hosting.Tests.Transfer.TransferTestKit;
 
@@ -9,7 +10,7 @@ namespace Molt.Hosting.Tests.Checking;
 /// gone). The check tries the transfer of the running state, read-only, and its verdict is what the update then does: NOT
 /// compatible with the path to the holder when the update is rolled back at transfer, compatible when it commits.
 /// </summary>
-public class TrialTransferCheckTests
+public class TrialTransferCheckTests(ITestOutputHelper output)
 {
     private static string Text(CheckSummary summary) => string.Join("\n", summary.Lines);
 
@@ -192,6 +193,40 @@ public class TrialTransferCheckTests
     }
 
     [Fact]
+    public async Task Check_FlagsEnumRenumbered_EachBitMapsByName()
+    {
+        var v1 = Program("""
+            [Flags] public enum Perm { None = 0, Read = 1, Write = 2, Exec = 4 }
+            public static partial class Program
+            {
+                public static Perm P;
+                public static Perm[] All;
+                static void Init() { P = Perm.Read | Perm.Exec; All = new[] { Perm.None, Perm.Write, Perm.Read | Perm.Write | Perm.Exec }; }
+            }
+            """);
+        var v2 = Program("""
+            [Flags] public enum Perm { None = 0, Exec = 1, Read = 2, Write = 4 }
+            public static partial class Program
+            {
+                public static Perm P;
+                public static Perm[] All;
+                static void Init() { }
+                public static string Report() => $"{(int)P} {string.Join(",", All.Select(a => (int)a))}";
+            }
+            """);
+        var v2Path = TestPrograms.Build("TC_Flags", "v2", v2);
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("TC_Flags", "v1", v1));
+
+        var check = await host.CheckAsync(v2Path);
+
+        Assert.True(check.Compatible, Text(check));
+        Assert.Equal(["Perm.Exec", "Perm.Read", "Perm.Write"],
+            check.Findings.Where(f => f.Kind == CheckFindingKind.EnumMemberRenumbered).Select(f => f.Subject).Order(StringComparer.Ordinal));
+        AssertCommitted(await host.UpdateAsync(v2Path));
+        Assert.Equal("3 0,4,7", Report(host));
+    }
+
+    [Fact]
     public async Task Check_TransformerThatThrows_NotCompatibleWithThePath_AndTheCheckedVersionIsCollected()
     {
         var v1 = Program("""
@@ -308,6 +343,7 @@ public class TrialTransferCheckTests
         var check = await host.CheckAsync(TestPrograms.Build("TC_Changing", "v2", v2));
 
         var trial = Assert.IsType<CheckTrial>(check.Trial);
+        output.WriteLine(trial.ToString());
         Assert.True(trial.Outcome is CheckTrialOutcome.StateChanging or CheckTrialOutcome.Carried, Text(check));
         if (trial.Outcome == CheckTrialOutcome.StateChanging)
         {
