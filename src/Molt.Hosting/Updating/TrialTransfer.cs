@@ -147,11 +147,30 @@ internal static class TrialTransfer
     private static TrialRefusal Refusal(TransferPlan plan, StateTransferException failure, IEnumerable<(string Label, object? Value)> roots)
     {
         var offender = failure.Offender;
-        var path = offender is null ? null : StatePathFinder.Find(roots, offender, plan.Map);
+        var path = offender is null ? null : PathTo(plan, roots, offender);
         var what = offender is null ? "some state" : $"a {TypeFacts.Describe(offender.GetType())}";
         // Only words and the enum member leave the trial: an exception of a transformer holds the checked version's code.
         var member = offender is not null && offender.GetType().IsEnum ? (offender.GetType(), Enum.GetName(offender.GetType(), offender)) : default;
         return new TrialRefusal(path, $"{what} cannot cross to the new version: {failure.Message}", member.Item1 is null ? null : member);
+    }
+
+    /// <summary>The path to a refused value; the walk reads collections that the program may be changing, so it tries again, then gives up on the path.</summary>
+    private static string? PathTo(TransferPlan plan, IEnumerable<(string Label, object? Value)> roots, object offender)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return StatePathFinder.Find(roots, offender, plan.Map);
+            }
+            catch (InvalidOperationException) when (attempt < MaxAttempts)
+            {
+            }
+            catch (InvalidOperationException)
+            {
+                return null;
+            }
+        }
     }
 
     /// <summary>
