@@ -141,6 +141,7 @@ public class TrialTransferCheckTests(ITestOutputHelper output)
         await using var host = await MoltHost.StartAsync(TestPrograms.Build("TC_Enum", "v1", v1));
 
         var held = await host.CheckAsync(v2Path);
+        output.WriteLine(Text(held));
         Assert.False(held.Compatible, Text(held));
         var removed = Assert.Single(held.Findings, f => f.Kind == CheckFindingKind.EnumMemberRemoved);
         Assert.Equal(("Color.Purple", true), (removed.Subject, removed.Held));
