@@ -257,7 +257,8 @@ internal sealed class CompatibilityReport
                 }
                 continue;
             }
-            if (newType is not null && oldType.IsValueType != newType.IsValueType && factory is null)
+            // A kind change that converts (class <-> struct); one that cannot (a class that became an enum or an interface) is refused by the plan.
+            if (newType is not null && oldType.IsValueType != newType.IsValueType && factory is null && !newType.IsEnum && Map.KindChange(oldType) is null)
             {
                 typeFindings.Add(oldType.IsValueType
                     ? new CheckFinding(CheckFindingKind.KindChanged, name, CheckCoverage.DefaultMapping, CheckSeverity.Info,

@@ -51,18 +51,22 @@ internal static class TrialTransfer
     {
         var transfer = new StateTransfer(plan);
         var clock = Stopwatch.StartNew();
+        string? at = null;
         try
         {
             // The values of the statics the update copies, transferred as the plan's compiled copy does, but not stored: writing
             // a static of the checked version would run its type's initializer, code the trial has no need to run.
             foreach (var copy in statics)
             {
+                at = Label(copy);
                 TransferStatic(transfer, copy);
             }
-            foreach (var (_, state) in units)
+            foreach (var (name, state) in units)
             {
+                at = $"unit '{name}' state";
                 transfer.TransferObject(state);
             }
+            at = null; // Draining: the failing object's path is searched from the roots.
             transfer.Drain();
             return new TrialOutcome(Trial(CheckTrialOutcome.Carried), []);
         }
@@ -72,7 +76,7 @@ internal static class TrialTransfer
         }
         catch (Exception e) when (Unwrap(e) is StateTransferException failure)
         {
-            return new TrialOutcome(Trial(CheckTrialOutcome.Refused), [Refusal(plan, failure, StatePathFinder.Roots(plan.Map, units.Select(u => (u.Name, u.State))))]);
+            return new TrialOutcome(Trial(CheckTrialOutcome.Refused), [Refusal(plan, failure, StatePathFinder.Roots(plan.Map, units.Select(u => (u.Name, u.State))), at)]);
         }
         catch (Exception e)
         {
@@ -87,7 +91,7 @@ internal static class TrialTransfer
     /// <summary>Each root alone (each migrated static, each unit's state): the refusals that a whole transfer would meet one after the other.</summary>
     private static IEnumerable<TrialRefusal> EachRoot(TransferPlan plan, IReadOnlyList<FieldCopy> statics, IReadOnlyList<(string Name, object State)> units)
     {
-        var roots = statics.Select(c => ($"static {TypeFacts.Describe(c.Old.DeclaringType!)}.{TypeFacts.LogicalName(c.Old)}", c.Old.GetValue(null), (FieldCopy?)c))
+        var roots = statics.Select(c => (Label(c), c.Old.GetValue(null), (FieldCopy?)c))
             .Concat(units.Select(u => ($"unit '{u.Name}' state", (object?)u.State, (FieldCopy?)null)));
         foreach (var (label, value, copy) in roots)
         {
@@ -111,7 +115,7 @@ internal static class TrialTransfer
             }
             catch (Exception e) when (!IsConcurrentModification(e) && Unwrap(e) is StateTransferException failure)
             {
-                refusal = Refusal(plan, failure, [(label, value)]);
+                refusal = Refusal(plan, failure, [(label, value)], label);
             }
             catch (Exception e) when (IsConcurrentModification(e))
             {
@@ -137,17 +141,21 @@ internal static class TrialTransfer
         var old = copy.Old.GetValue(null);
         var created = transfer.TransferObject(old);
         var target = copy.Kind == Conversion.WrapNullable ? Nullable.GetUnderlyingType(copy.New.FieldType)! : copy.New.FieldType;
-        if (created is null ? copy.Kind == Conversion.WrapNullable || target.IsValueType && Nullable.GetUnderlyingType(target) is null : !target.IsInstanceOfType(created))
+        // A null into a struct becomes its default (a class that became a struct), as the compiled copy does; a T? has to wrap a value.
+        if (created is null ? copy.Kind == Conversion.WrapNullable : !target.IsInstanceOfType(created))
         {
             throw new StateTransferException($"it became {(created is null ? "null" : $"a {TypeFacts.Describe(created.GetType())}")}, which the new static " +
                 $"{TypeFacts.Describe(copy.New.DeclaringType!)}.{TypeFacts.LogicalName(copy.New)} ({TypeFacts.Describe(copy.New.FieldType)}) cannot hold", old);
         }
     }
 
-    private static TrialRefusal Refusal(TransferPlan plan, StateTransferException failure, IEnumerable<(string Label, object? Value)> roots)
+    private static string Label(FieldCopy copy) => $"static {TypeFacts.Describe(copy.Old.DeclaringType!)}.{TypeFacts.LogicalName(copy.Old)}";
+
+    /// <summary>A refusal with the path to its holder: found from the roots, else the root being transferred when it failed (null while draining).</summary>
+    private static TrialRefusal Refusal(TransferPlan plan, StateTransferException failure, IEnumerable<(string Label, object? Value)> roots, string? root)
     {
         var offender = failure.Offender;
-        var path = offender is null ? null : PathTo(plan, roots, offender);
+        var path = offender is null ? root : PathTo(plan, roots, offender) ?? root;
         var what = offender is null ? "some state" : $"a {TypeFacts.Describe(offender.GetType())}";
         // Only words and the enum member leave the trial: an exception of a transformer holds the checked version's code.
         var member = offender is not null && offender.GetType().IsEnum ? (offender.GetType(), Enum.GetName(offender.GetType(), offender)) : default;

@@ -150,7 +150,7 @@ public class TrialTransferCheckTests(ITestOutputHelper output)
         Assert.Equal("Color.Green = 5", Assert.Single(held.Findings, f => f.Kind == CheckFindingKind.EnumMemberRenumbered && f.Subject == "Color.Green").Value);
         var refused = Assert.Single(held.Findings, f => f.Kind == CheckFindingKind.StateRefused);
         Assert.Equal("static Program.P.Ink", refused.Path);
-        Assert.Contains("Color.Purple", refused.Detail, StringComparison.Ordinal);
+        Assert.Contains("Purple", refused.Detail, StringComparison.Ordinal);
         Assert.Equal("static Program.P.Ink", AssertRolledBack(host, await host.UpdateAsync(v2Path), UpdatePhase.Transfer).StatePath);
 
         ProgramState.Call(host, "Program", "Release");
@@ -228,6 +228,40 @@ public class TrialTransferCheckTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Check_ClassBecomesStruct_SaysIdentityIsNotKept_AndTheUpdateCommits()
+    {
+        var v1 = Program("""
+            public class Point { public int X; }
+            public static partial class Program
+            {
+                public static Point P, Q, None;
+                static void Init() { P = new Point { X = 3 }; Q = P; }
+            }
+            """);
+        var v2 = Program("""
+            public struct Point { public int X; }
+            public static partial class Program
+            {
+                public static Point P, Q, None;
+                static void Init() { }
+                public static string Report() => $"{P.X} {Q.X} {None.X}";
+            }
+            """);
+        var v2Path = TestPrograms.Build("TC_Kind", "v2", v2);
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("TC_Kind", "v1", v1));
+
+        var check = await host.CheckAsync(v2Path);
+
+        Assert.True(check.Compatible, Text(check));
+        var kind = Assert.Single(check.Findings, f => f.Kind == CheckFindingKind.KindChanged);
+        Assert.Equal(("Point", "struct"), (kind.Subject, kind.Value));
+        Assert.Contains("identity not kept", kind.Detail, StringComparison.Ordinal);
+        Assert.Contains("null becomes default", kind.Detail, StringComparison.Ordinal);
+        AssertCommitted(await host.UpdateAsync(v2Path));
+        Assert.Equal("3 3 0", Report(host));
+    }
+
+    [Fact]
     public async Task Check_TransformerThatThrows_NotCompatibleWithThePath_AndTheCheckedVersionIsCollected()
     {
         var v1 = Program("""
@@ -299,7 +333,7 @@ public class TrialTransferCheckTests(ITestOutputHelper output)
         Assert.Equal("transformer", Assert.Single(check.Findings, f => f.Kind == CheckFindingKind.FieldComputed && f.Subject == "Item.Twice").Value);
         var note = Assert.Single(check.Findings, f => f.Kind == CheckFindingKind.FieldAdded && f.Subject == "Item.Note");
         Assert.Equal("default", note.Value);
-        Assert.EndsWith("gets its default value (null)", note.Detail, StringComparison.Ordinal);
+        Assert.EndsWith("gets default (null)", note.Detail, StringComparison.Ordinal);
         // The running version's state is untouched: the trial only read it.
         Assert.Equal(1000, (int)ProgramState.Call(host, "Program", "Count")!);
         await AssertCollected(host);
