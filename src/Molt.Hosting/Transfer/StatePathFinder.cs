@@ -12,6 +12,22 @@ internal static class StatePathFinder
 {
     private const int MaxObjects = 5_000_000;
 
+    /// <summary>The roots an update transfers, as the path names them: every static of the program's types, then each unit's state.</summary>
+    public static IEnumerable<(string Label, object? Value)> Roots(TypeMap map, IEnumerable<(string Name, object State)> units)
+    {
+        foreach (var type in map.Old.StaticHolders())
+        {
+            foreach (var field in TypeFacts.StaticFields(type))
+            {
+                yield return ($"static {TypeFacts.Describe(type)}.{TypeFacts.LogicalName(field)}", field.GetValue(null));
+            }
+        }
+        foreach (var (name, state) in units)
+        {
+            yield return ($"unit '{name}' state", state);
+        }
+    }
+
     /// <remarks>
     /// A value (an enum, a struct) has no identity: the box that failed was made by the transfer. A value target is found by
     /// equality instead, at the first place that holds an equal value, which is a holder of such state.
