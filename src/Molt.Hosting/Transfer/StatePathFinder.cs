@@ -13,20 +13,43 @@ internal static class StatePathFinder
 {
     private const int MaxObjects = 5_000_000;
 
+    /// <summary>The roots an update transfers, as the path names them: every static of the program's types, then each unit's state.</summary>
+    public static IEnumerable<(string Label, object? Value)> Roots(TypeMap map, IEnumerable<(string Name, object State)> units)
+    {
+        foreach (var type in map.Old.StaticHolders())
+        {
+            foreach (var field in TypeFacts.StaticFields(type))
+            {
+                yield return ($"static {TypeFacts.Describe(type)}.{TypeFacts.LogicalName(field)}", field.GetValue(null));
+            }
+        }
+        foreach (var (name, state) in units)
+        {
+            yield return ($"unit '{name}' state", state);
+        }
+    }
+
+    /// <remarks>
+    /// A value (an enum, a struct) has no identity: the box that failed was made by the transfer. A value target is found by
+    /// equality instead, at the first place that holds an equal value, which is a holder of such state.
+    /// </remarks>
     public static string? Find(IEnumerable<(string Label, object? Value)> roots, object target, TypeMap map)
     {
+        var targetType = target.GetType();
+        bool Matches(object candidate) => ReferenceEquals(candidate, target)
+            || targetType.IsValueType && candidate.GetType() == targetType && candidate.Equals(target);
         var parents = new Dictionary<object, (object? Parent, string Step)>(ReferenceEqualityComparer.Instance);
         var slots = new Dictionary<Type, OpenSlots.Slot[]>();
         var queue = new Queue<object>();
         foreach (var (label, value) in roots)
         {
+            if (value is not null && Matches(value))
+            {
+                return label;
+            }
             if (value is null || !parents.TryAdd(value, (null, label)))
             {
                 continue;
-            }
-            if (ReferenceEquals(value, target))
-            {
-                return label;
             }
             queue.Enqueue(value);
         }
@@ -34,19 +57,19 @@ internal static class StatePathFinder
         {
             foreach (var (step, child) in Children(current, map, slots))
             {
-                if (child is null || child.GetType().IsValueType && !ReferenceEquals(child, target) && !Walkable(child.GetType(), map, slots))
+                if (child is null)
                 {
                     continue;
                 }
-                if (!parents.TryAdd(child, (current, step)))
+                if (Matches(child))
+                {
+                    return PathTo(current, parents) + step;
+                }
+                if (child.GetType().IsValueType && !Walkable(child.GetType(), map) || !parents.TryAdd(child, (current, step)))
                 {
                     continue;
                 }
-                if (ReferenceEquals(child, target))
-                {
-                    return PathTo(child, parents);
-                }
-                if (Walkable(child.GetType(), map, slots))
+                if (Walkable(child.GetType(), map))
                 {
                     queue.Enqueue(child);
                 }
@@ -72,7 +95,7 @@ internal static class StatePathFinder
     /// Objects that may lead to the program's: its own, framework containers over open types, and framework objects that
     /// may carry the program's (open slots such as a comparer or a delegate, weak references, cancellation sources, containers of them).
     /// </summary>
-    private static bool Walkable(Type type, TypeMap map, Dictionary<Type, OpenSlots.Slot[]> slots) =>
+    private static bool Walkable(Type type, TypeMap map) =>
         type != typeof(string) && (map.InvolvesOld(type) || TypeFacts.MayHoldProgramObjects(type) || Carriers.MayCarry(type));
 
     private static bool IsWeakReference(Type type) =>
