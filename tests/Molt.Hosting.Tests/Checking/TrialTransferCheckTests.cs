@@ -97,19 +97,19 @@ public class TrialTransferCheckTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Check_ImmutableHashSetOfProgramObjects_NotCompatibleWithItsPath_NullCrosses()
+    public async Task Check_ThreadLocalHeld_NotCompatibleWithItsPath_NullCrosses()
     {
         const string Source = """
             public class Session { public int Id; }
             public static partial class Program
             {
-                public static System.Collections.Immutable.ImmutableHashSet<Session> Active;
-                static void Init() => Active = System.Collections.Immutable.ImmutableHashSet.Create(new Session { Id = 1 });
+                public static ThreadLocal<Session> Active;
+                static void Init() => Active = new ThreadLocal<Session>(() => new Session { Id = 1 });
                 public static void Release() => Active = null;
                 public static string Report() => Active is null ? "null" : "set";
             }
             """;
-        await AssertHeldThenReleased("TC_Immutable", Program(Source), Program(Source + "\n// v2"), "static Program.Active", "null");
+        await AssertHeldThenReleased("TC_ThreadLocal", Program(Source), Program(Source + "\n// v2"), "static Program.Active", "null");
     }
 
     [Fact]
