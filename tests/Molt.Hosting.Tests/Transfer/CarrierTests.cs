@@ -516,4 +516,39 @@ public class CarrierTests
             """);
         Assert.Equal("static Program.Running[\"job\"]", failure.StatePath);
     }
+
+    [Fact]
+    public async Task Update_NonGenericCollectionsOfProgramObjects_AreRebuiltOrRefused()
+    {
+        var report = await AssertCarried("CR_ArrayList", Entry + """
+            public static partial class Program
+            {
+                public static Entry Held;
+                public static ArrayList List;
+                public static Queue Queue;
+                public static Hashtable Plain;
+                static void Init()
+                {
+                    Held = new Entry { Name = "held" };
+                    List = new ArrayList { Held, "text", 3 };
+                    Queue = new Queue(); Queue.Enqueue(Held);
+                    Plain = new Hashtable { ["a"] = 1 };
+                }
+                public static string Report() =>
+                    $"VERSION {ReferenceEquals(List[0], Held)} {List[1]} {List[2]} {ReferenceEquals(Queue.Peek(), Held)} {Plain["a"]}";
+            }
+            """);
+        Assert.Equal("v2 True text 3 True 1", report);
+
+        var failure = await AssertRefused("CR_Hashtable", Entry + """
+            public static partial class Program
+            {
+                public static Hashtable Table;
+                static void Init() => Table = new Hashtable { [new Entry { Name = "key" }] = 1 };
+                public static string Report() => $"VERSION {Table.Count}";
+            }
+            """);
+        Assert.Equal("static Program.Table", failure.StatePath);
+        Assert.Contains("Hashtable", failure.Message, StringComparison.Ordinal);
+    }
 }

@@ -53,7 +53,11 @@ internal static class Carriers
     public static TypeCopier ByReference(Type type, Func<TypeCopier> rebuild)
     {
         var slots = OpenSlots.Of(type);
-        var elements = HoldsCarriers(type) ? new ElementsCheckCopier(rebuild) : null;
+        var elements = HoldsCarriers(type) ? new ElementsCheckCopier(rebuild)
+            : IsObjectCollection(type) ? new ElementsCheckCopier(IsHashedObjectCollection(type) ? () => new CannotCrossCopier(
+                $"a {TypeFacts.Describe(type)} that holds objects of the old version: their hash codes and orderings are the new version's, " +
+                "and Molt rebuilds only the generic collections (hold a Dictionary<TKey, TValue> or a SortedList<TKey, TValue>)") : rebuild)
+            : null;
         var check = slots.Length == 0 ? null : new OpenSlotsCopier(type, slots, elements);
         if (typeof(CancellationTokenSource).IsAssignableFrom(type))
         {
@@ -61,6 +65,17 @@ internal static class Carriers
         }
         return check ?? elements ?? (TypeCopier)ByReferenceCopier.Instance;
     }
+
+    /// <summary>
+    /// The non-generic collections of System.Collections (ArrayList, Queue, Stack, Hashtable, SortedList): collections of
+    /// object, whose elements are checked. Their elements live in arrays, which open slots do not cover.
+    /// </summary>
+    private static bool IsObjectCollection(Type type) =>
+        type == typeof(System.Collections.ArrayList) || type == typeof(System.Collections.Queue) || type == typeof(System.Collections.Stack)
+        || IsHashedObjectCollection(type);
+
+    /// <summary>The non-generic collections that keep hash codes or an ordering of their keys: they cannot be rebuilt by copying their fields.</summary>
+    private static bool IsHashedObjectCollection(Type type) => type == typeof(System.Collections.Hashtable) || type == typeof(System.Collections.SortedList);
 
     /// <summary>
     /// Whether objects of a framework type, passed by reference, may carry something of the old version: a carrier, an
@@ -78,7 +93,7 @@ internal static class Carriers
         }
         var carries = type.IsAssignableTo(typeof(CancellationTokenSource)) || type == typeof(WeakReference)
             || type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(WeakReference<>) || type.GetGenericTypeDefinition() == typeof(ConditionalWeakTable<,>))
-            || OpenSlots.Of(type, compiled: false).Length > 0 || HoldsCarriers(type);
+            || OpenSlots.Of(type, compiled: false).Length > 0 || HoldsCarriers(type) || IsObjectCollection(type);
         if (!IsCollectible(type))
         {
             MayCarryCache[type] = carries;
