@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Reflection;
 
 namespace Molt.Hosting.Transfer.Copiers;
@@ -11,8 +10,6 @@ namespace Molt.Hosting.Transfer.Copiers;
 /// </summary>
 internal sealed class CancellationSourceCopier(OpenSlotsCopier? slots) : TypeCopier
 {
-    private static readonly FieldInfo? Registrations = typeof(CancellationTokenSource).GetField("_registrations", BindingFlags.Instance | BindingFlags.NonPublic);
-
     public override object Transfer(object old, StateTransfer transfer)
     {
         if (!transfer.TryGetNew(old, out _))
@@ -36,27 +33,34 @@ internal sealed class CancellationSourceCopier(OpenSlotsCopier? slots) : TypeCop
         return old;
     }
 
+    private const BindingFlags Fields = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+    private static readonly FieldInfo? Registrations = typeof(CancellationTokenSource).GetField("_registrations", Fields);
+    private static readonly Type? RegistrationsType = typeof(CancellationTokenSource).GetNestedType("Registrations", BindingFlags.NonPublic);
+    private static readonly Type? NodeType = typeof(CancellationTokenSource).GetNestedType("CallbackNode", BindingFlags.NonPublic);
+    private static readonly FieldInfo? First = RegistrationsType?.GetField("Callbacks", Fields);
+    private static readonly FieldInfo? Next = NodeType?.GetField("Next", Fields);
+    private static readonly FieldInfo? Callback = NodeType?.GetField("Callback", Fields);
+    private static readonly FieldInfo? CallbackState = NodeType?.GetField("CallbackState", Fields);
+
+    /// <summary>The registered callbacks of a source, with their states.</summary>
+    /// <exception cref="StateTransferException">This .NET keeps them elsewhere: refusing beats letting old code run unseen.</exception>
     private static IEnumerable<(Delegate Callback, object? State)> Callbacks(object source)
     {
-        if (Registrations is null)
+        if (Registrations is null || First is null || Next is null || Callback is null || CallbackState is null)
         {
-            throw new StateTransferException("Molt cannot read a CancellationTokenSource's callbacks in this version of .NET (no field _registrations)", source);
+            throw new StateTransferException("Molt cannot read a CancellationTokenSource's callbacks in this version of .NET " +
+                "(_registrations.Callbacks, CallbackNode.Next, Callback, CallbackState)", source);
         }
         if (Registrations.GetValue(source) is not { } registrations)
         {
             yield break;
         }
-        var first = registrations.GetType().GetField("Callbacks", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
-            ?? throw new StateTransferException("Molt cannot read a CancellationTokenSource's callbacks in this version of .NET (no field Callbacks)", source);
-        var node = first.GetValue(registrations);
-        while (node is not null)
+        for (var node = First.GetValue(registrations); node is not null; node = Next.GetValue(node))
         {
-            var nodeType = node.GetType();
-            if (nodeType.GetField("Callback", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(node) is Delegate callback)
+            if (Callback.GetValue(node) is Delegate callback)
             {
-                yield return (callback, nodeType.GetField("CallbackState", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(node));
+                yield return (callback, CallbackState.GetValue(node));
             }
-            node = nodeType.GetField("Next", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(node);
         }
     }
 }
