@@ -551,4 +551,36 @@ public class CarrierTests
         Assert.Equal("static Program.Table", failure.StatePath);
         Assert.Contains("Hashtable", failure.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Update_SocketsAndTheirEndPoints_StillPassByReference()
+    {
+        // A Socket has open slots (its end points): checked, and passed as the same object.
+        var source = """
+            public class Connection { public System.Net.Sockets.Socket Socket; public string Name; }
+            public static partial class Program
+            {
+                public static System.Net.Sockets.Socket Listener;
+                public static List<Connection> Connections;
+                static void Init()
+                {
+                    Listener = new(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                    Listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+                    Listener.Listen();
+                    Connections = [new Connection { Socket = Listener, Name = "self" }];
+                }
+                public static object GetListener() => Listener;
+                public static string Report() => $"VERSION {ReferenceEquals(Connections[0].Socket, Listener)} {Listener.LocalEndPoint is System.Net.IPEndPoint}";
+            }
+            """;
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("CR_Socket", "v1", Program(source.Replace("VERSION", "v1", StringComparison.Ordinal))));
+        var listener = ProgramState.Call(host, "Program", "GetListener");
+
+        var result = await host.UpdateAsync(TestPrograms.Build("CR_Socket", "v2", Program(source.Replace("VERSION", "v2", StringComparison.Ordinal))));
+
+        AssertCommitted(result);
+        Assert.Same(listener, ProgramState.Call(host, "Program", "GetListener"));
+        Assert.Equal("v2 True True", Report(host));
+        ((IDisposable)listener!).Dispose();
+    }
 }
