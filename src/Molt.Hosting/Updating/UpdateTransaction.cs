@@ -17,15 +17,26 @@ namespace Molt.Hosting.Updating;
 /// <item>Commit: the old units retire, the new ones go on; the pause ends. Any failure in 2-5 rolls back instead: the new
 /// version's units retire, the old ones go on with their state untouched.</item>
 /// </list>
-/// Unloading the old version happens after, in the host (<see cref="UnloadVerifier"/>).
+/// Unloading the old version happens after, in the host (<see cref="UnloadVerifier"/>). The host's <c>stopping</c> token is
+/// cancelled when the program is asked to stop: the update then rolls back at its next step, as a caller's cancellation does.
 /// </summary>
 internal sealed class UpdateTransaction(
-    ProgramSession session, ProgramVersion current, string newPath, string[] args, MoltHostOptions options, UpdateOptions update, ILogger logger)
+    ProgramSession session, ProgramVersion current, string newPath, string[] args, MoltHostOptions options, UpdateOptions update, ILogger logger,
+    CancellationToken stopping = default)
 {
     private readonly TimeProvider _time = options.TimeProvider;
     private readonly TimeSpan _quiesceTimeout = update.QuiesceTimeout ?? options.QuiesceTimeout;
 
+    /// <summary>What a rollback needs to tell whether the new version changed state it shares with the old one: set once the transfer starts.</summary>
+    private (StateTransfer Transfer, TransferPlan Plan, IReadOnlyList<(string Name, object State, string ParkedAt, UnitEntry Entry)> Parked)? _shared;
+
     public async Task<UpdateOutcomeData> ExecuteAsync(CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
+        return await ExecuteCoreAsync(linked.Token).ConfigureAwait(false);
+    }
+
+    private async Task<UpdateOutcomeData> ExecuteCoreAsync(CancellationToken cancellationToken)
     {
         var result = new UpdateResult(current.Info, PlaceholderInfo());
         var phaseStart = _time.GetTimestamp();
@@ -64,9 +75,8 @@ internal sealed class UpdateTransaction(
         }
         catch (Exception e)
         {
-            incoming.Retire();
             return Refused(result, e as UpdateFailedException
-                ?? new UpdateFailedException(UpdatePhase.Prepare, $"Preparing the new version failed: {Describe(e)}", Detach(e)), phaseStart);
+                ?? new UpdateFailedException(UpdatePhase.Prepare, $"Preparing the new version failed: {Describe(e)}", Detach(e)), phaseStart, incoming.Retire());
         }
         result.PrepareTime = Phase(UpdatePhase.Prepare, ref phaseStart);
 
@@ -90,6 +100,7 @@ internal sealed class UpdateTransaction(
         var parked = session.ParkedUnits();
         List<MigratingUnit> migrating;
         var transfer = new StateTransfer(plan);
+        _shared = (transfer, plan, parked);
         try
         {
             migrating = TransferState(plan, transfer, parked, result);
@@ -107,7 +118,9 @@ internal sealed class UpdateTransaction(
         }
         try
         {
+            ThrowIfCancelled(cancellationToken, UpdatePhase.Transfer);
             RunStateChecks(plan.Map.Transformers);
+            ThrowIfCancelled(cancellationToken, UpdatePhase.StateCheck);
         }
         catch (UpdateFailedException e)
         {
@@ -123,6 +136,11 @@ internal sealed class UpdateTransaction(
         catch (UpdateFailedException e)
         {
             return RollBack(result, incoming, pauseStart, phaseStart, e);
+        }
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // A stop (or the caller) asked while the new version started: it has not committed, so it still rolls back.
+            return RollBack(result, incoming, pauseStart, phaseStart, Cancelled(UpdatePhase.Restart));
         }
         result.RestartTime = Phase(UpdatePhase.Restart, ref phaseStart);
 
@@ -338,8 +356,18 @@ internal sealed class UpdateTransaction(
         }
     }
 
-    private static UpdateFailedException Cancelled(UpdatePhase phase) =>
-        new(phase, "The update was cancelled by its caller; the old version goes on.");
+    private UpdateFailedException Cancelled(UpdatePhase phase) => stopping.IsCancellationRequested
+        ? new(phase, "The update was cancelled: the program is stopping. It rolled back, and the old version stops as it was.")
+        : new(phase, "The update was cancelled by its caller; the old version goes on.");
+
+    /// <summary>A cancellation seen between two steps of the pause: the update rolls back before the new version does more.</summary>
+    private void ThrowIfCancelled(CancellationToken cancellationToken, UpdatePhase phase)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            throw Cancelled(phase);
+        }
+    }
 
     private UpdateOutcomeData RollBack(UpdateResult result, ProgramVersion incoming, long pauseStart, long phaseStart, UpdateFailedException failure)
     {
@@ -358,20 +386,52 @@ internal sealed class UpdateTransaction(
                 result.RestartTime = failedPhase;
                 break;
         }
+        // Before the old units go on (their own changes would count too): did the new version change what both share?
+        failure = CheckSharedState(failure, result);
         session.Rollback();
         result.PauseTime = _time.GetElapsedTime(pauseStart);
         result.Outcome = UpdateOutcome.RolledBack;
         result.Failure = failure;
-        incoming.Retire();
-        return new UpdateOutcomeData(result, null, []);
+        _shared = null;
+        return new UpdateOutcomeData(result, null, [], incoming.Retire());
     }
 
-    private UpdateOutcomeData Refused(UpdateResult result, UpdateFailedException failure, long phaseStart)
+    /// <summary>
+    /// The objects both versions share (passed by reference) belong to the old version until the commit. When the new
+    /// version's code changed one before the update failed, the old version resumes with that change: it cannot be undone
+    /// without a copy taken in the pause, so it is not resumed in silence. The failure says so and where, the result warns.
+    /// </summary>
+    private UpdateFailedException CheckSharedState(UpdateFailedException failure, UpdateResult result)
+    {
+        if (_shared is not { } shared)
+        {
+            return failure;
+        }
+        var changed = shared.Transfer.SharedObjects.Changed();
+        if (changed.Count == 0)
+        {
+            return failure;
+        }
+        const int Named = 5;
+        var roots = Roots(shared.Plan, shared.Parked).ToList();
+        var named = changed.Take(Named)
+            .Select(o => $"{StatePathFinder.Find(roots, o, shared.Plan.Map) ?? "an object reached by the transfer"} (a {TypeFacts.Describe(o.GetType())})")
+            .ToList();
+        var what = string.Join(", ", named) + (changed.Count > Named ? $" and {changed.Count - Named} more" : "");
+        var warning = $"The new version changed state that it shares with the old version before the update rolled back, and that change cannot be undone: " +
+            $"{what}. The old version goes on with {(changed.Count == 1 ? "that change" : "those changes")}: check that state, or restart the program from a state you trust. " +
+            "(A transformer, [AfterTransfer] step, [StateCheck] or the new version's start-up must not change objects passed by reference.)";
+        result.Warnings = [.. result.Warnings, warning];
+        Log.SharedStateChanged(logger, warning);
+        return new UpdateFailedException(failure.Phase, $"{failure.Message} {warning}", failure.InnerException, failure.StatePath);
+    }
+
+    private UpdateOutcomeData Refused(UpdateResult result, UpdateFailedException failure, long phaseStart, RetiredVersion? failed = null)
     {
         result.PrepareTime = _time.GetElapsedTime(phaseStart);
         result.Outcome = UpdateOutcome.Refused;
         result.Failure = failure;
-        return new UpdateOutcomeData(result, null, []);
+        return new UpdateOutcomeData(result, null, [], failed);
     }
 
     private TimeSpan Phase(UpdatePhase phase, ref long start)
@@ -423,5 +483,9 @@ internal sealed class UpdateTransaction(
     private static Exception Detach(Exception e) => new ProgramException(Unwrap(e));
 }
 
-/// <summary>What a transaction hands back to the host.</summary>
-internal sealed record UpdateOutcomeData(UpdateResult Result, ProgramVersion? Committed, List<(string Name, WeakReference<Thread> Thread)> RetiredThreads);
+/// <summary>
+/// What a transaction hands back to the host; with <c>Failed</c>, the version that was refused or rolled back, retired (the
+/// host proves it is collected), null when it committed or was never loaded.
+/// </summary>
+internal sealed record UpdateOutcomeData(
+    UpdateResult Result, ProgramVersion? Committed, List<(string Name, WeakReference<Thread> Thread)> RetiredThreads, RetiredVersion? Failed = null);
