@@ -114,7 +114,8 @@ internal sealed class UpdateTransaction(
         {
             result.ObjectsRebuilt = transfer.ObjectsRebuilt;
             result.ReferencesPassed = transfer.ReferencesPassed;
-            result.Warnings = [.. transfer.Warnings];
+            // A rollback from inside the transfer has already warned of shared state it changed: kept, after the transfer's own.
+            result.Warnings = [.. transfer.Warnings, .. result.Warnings];
         }
         try
         {

@@ -1,0 +1,147 @@
+using static Molt.Hosting.Tests.Transfer.TransferTestKit;
+
+namespace Molt.Hosting.Tests.Updating;
+
+/// <summary>
+/// Framework objects pass to the new version by reference: both versions share them until the commit. When the new
+/// version's code changes one before the update rolls back — in a transformer, an [AfterTransfer] step, a [StateCheck]
+/// or its Main under IsUpdating — the old version resumes with that change (Molt cannot undo it without a copy taken in
+/// the pause), so the rollback says so: the failure and a warning name the state, by path. A rollback after code that
+/// only read the shared state says nothing.
+/// </summary>
+public class SharedStateRollbackTests
+{
+    private const string V1 = """
+        public class Holder { public List<string> Tags = new(); public int Size; }
+        public static partial class Program
+        {
+            public static List<string> Names = new();
+            public static Dictionary<string, byte[]> Blobs = new();
+            public static Holder Item = new();
+            static void Init() { Names.Add("a"); Names.Add("b"); Blobs["k"] = [1, 2, 3]; Item.Tags.Add("t"); Item.Size = 1; }
+            public static string Report() => $"{string.Join(",", Names)};{string.Join(",", Blobs.Keys)};{string.Join(",", Item.Tags)}";
+        }
+        """;
+
+    /// <summary>The new version: the same state, with <paramref name="extra"/> (its transformers, steps and checks) and <paramref name="onUpdate"/> run by Main under IsUpdating.</summary>
+    private static string V2(string extra, string onUpdate = "") => TestPrograms.Usings + "using System.Collections;\n\n" + """
+        public class Holder { public List<string> Tags = new(); public int Size; }
+        public static partial class Program
+        {
+            public static List<string> Names = new();
+            public static Dictionary<string, byte[]> Blobs = new();
+            public static Holder Item = new();
+            public static string Report() => "v2";
+            public static async Task Main(string[] args)
+            {
+                if (Live.IsUpdating)
+                {
+        """ + onUpdate + """
+
+                }
+                Live.StartUnit("ticker", new TickerState(), Tick);
+                await Live.RunAsync();
+            }
+            public static async Task Tick(TickerState state)
+            {
+                while (true) { await Live.UpdatePointAsync("tick"); await Task.Delay(5); }
+            }
+        """ + extra + """
+
+        }
+        public class TickerState { public int Rounds; }
+        """;
+
+    public static TheoryData<string, string, string, UpdatePhase> Places => new()
+    {
+        {
+            "transformer",
+            """
+            [TransformField(typeof(Holder), "Size")]
+            static int Size(OldObject old) { old.Get<List<string>>("Tags").Add("by-transformer"); return 2; }
+            [StateCheck] static bool Fails() => false;
+            """,
+            "", UpdatePhase.StateCheck
+        },
+        {
+            "after-transfer",
+            """
+            [AfterTransfer] static void Step(OldVersion old) { Blobs["by-step"] = [9]; throw new InvalidOperationException("step failed"); }
+            """,
+            "", UpdatePhase.Transfer
+        },
+        {
+            "state-check",
+            """
+            [StateCheck] static bool Check() { Names.Add("by-check"); return false; }
+            """,
+            "", UpdatePhase.StateCheck
+        },
+        {
+            "main",
+            "",
+            """Names.Remove("a"); throw new InvalidOperationException("start-up failed");""", UpdatePhase.Restart
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Places))]
+    public async Task Rollback_AfterTheNewVersionChangedSharedState_SaysSoWithThePath(string place, string extra, string onUpdate, UpdatePhase phase)
+    {
+        var name = "SharedChanged_" + place.Replace('-', '_');
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build(name, "v1", Program(V1)));
+        Assert.Equal("a,b;k;t", Report(host));
+
+        var result = await host.UpdateAsync(TestPrograms.Build(name, "v2", V2(extra, onUpdate)));
+
+        var failure = AssertRolledBack(host, result, phase);
+        var expectedPath = place switch
+        {
+            "transformer" => "static Program.Item",
+            "after-transfer" => "static Program.Blobs",
+            _ => "static Program.Names",
+        };
+        Assert.Contains("changed state that it shares with the old version", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(expectedPath, failure.Message, StringComparison.Ordinal);
+        var warning = Assert.Single(result.Warnings, w => w.Contains("cannot be undone", StringComparison.Ordinal));
+        Assert.Contains(expectedPath, warning, StringComparison.Ordinal);
+        // What the warning says is what the old version now sees: the change stayed (this is detection, not undo).
+        Assert.NotEqual("a,b;k;t", Report(host));
+        Assert.Equal(true, result.FailedVersionUnloaded);
+    }
+
+    [Fact]
+    public async Task Rollback_AfterTheNewVersionOnlyReadSharedState_SaysNothingAndTheOldStateIsAsItWas()
+    {
+        const string extra = """
+            [TransformField(typeof(Holder), "Size")]
+            static int Size(OldObject old) => old.Get<List<string>>("Tags").Count;
+            [AfterTransfer] static void Step(OldVersion old) { _ = old.Statics("Program").Get<Dictionary<string, byte[]>>("Blobs").Count; }
+            [StateCheck] static bool Check() => Names.Contains("a") && Blobs.ContainsKey("k") && false;
+            """;
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("SharedRead", "v1", Program(V1)));
+
+        var result = await host.UpdateAsync(TestPrograms.Build("SharedRead", "v2", V2(extra, "_ = Names.Count;")));
+
+        var failure = AssertRolledBack(host, result, UpdatePhase.StateCheck);
+        Assert.DoesNotContain("shares", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("cannot be undone", StringComparison.Ordinal));
+        Assert.Equal("a,b;k;t", Report(host));
+    }
+
+    [Fact]
+    public async Task Commit_AfterTheNewVersionChangedSharedState_IsNoConcernOfTheRollbackCheck()
+    {
+        const string extra = """
+            [AfterTransfer] static void Step(OldVersion old) { Names.Add("c"); Blobs.Remove("k"); }
+            public static string Now() => $"{string.Join(",", Names)};{string.Join(",", Blobs.Keys)}";
+            """;
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("SharedCommit", "v1", Program(V1)));
+
+        var result = await host.UpdateAsync(TestPrograms.Build("SharedCommit", "v2", V2(extra)));
+
+        AssertCommitted(result);
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("cannot be undone", StringComparison.Ordinal));
+        Assert.Equal("a,b,c;", Report(host, "Now"));
+    }
+}
