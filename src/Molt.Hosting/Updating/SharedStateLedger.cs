@@ -2,52 +2,92 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Reflection.Emit;
 using System.Runtime.CompilerServices;
+using Molt.Hosting.Transfer;
 
 namespace Molt.Hosting.Updating;
 
 /// <summary>
-/// The framework objects that one update's transfer passed to the new version by reference, and that the new version
-/// could change before the commit: the collections that carry a mutation counter (<c>List</c>, <c>Dictionary</c>,
-/// <c>HashSet</c>, <c>Queue</c>, <c>Stack</c>, <c>LinkedList</c>, the sorted ones...), each with the counter's value
-/// when it was passed. Recording costs one counter read per object passed (no copy: a million-entry dictionary is
-/// still one pointer); on a rollback, a counter that moved says the new version changed an object the old version is
-/// about to resume with. It detects; it cannot undo (undoing would need a copy taken in the pause).
+/// The framework collections that one update's transfer passed to the new version by reference: until the commit they
+/// are the old version's, and a rollback gives them back as they were. Each is recorded as it is passed:
+/// <list type="bullet">
+/// <item>An array-backed collection (<c>List</c>, <c>Dictionary</c>, <c>HashSet</c>, <c>Queue</c>, <c>Stack</c>,
+/// <c>SortedList</c>, <c>PriorityQueue</c>) is snapshotted — its fields, and a copy of its internal arrays — while the
+/// update's snapshots stay within <see cref="SnapshotBudgetBytes"/>; a rollback puts every snapshot back (a few field
+/// writes each: the copies become the collection's arrays), whatever the new version did to it.</item>
+/// <item>Any other (past the budget, or node-based: <c>LinkedList</c>, <c>SortedSet</c>, <c>SortedDictionary</c>) gets a
+/// fingerprint of its fields (counts, mutation counter, which arrays or nodes it holds); a rollback that finds one changed
+/// cannot undo it, and says so. A fingerprint sees an entry added or removed, a list element set, a collection cleared;
+/// it does not see a dictionary's value replaced under an existing key, which moves none of those fields.</item>
+/// </list>
+/// The cost is bounded whatever the size of the state: a snapshot copies at most the budget per update, a fingerprint
+/// reads a few fields. Nested collections (a List inside a shared Dictionary) and arrays are not recorded: the transfer
+/// never visits them (a byte[] passes as one pointer), and watching them would cost a pass over them in the pause.
 /// </summary>
 internal sealed class SharedStateLedger
 {
-    /// <summary>Per framework type: how to read its mutation counter, or null when it has none. Framework types are never unloaded.</summary>
-    private static readonly ConcurrentDictionary<Type, Func<object, int>?> Counters = new();
+    /// <summary>How many bytes of internal arrays one update may copy to undo the new version's changes: about a millisecond.</summary>
+    public const long SnapshotBudgetBytes = 4L << 20;
 
-    private readonly List<(object Shared, int Stamp)> _stamped = [];
+    /// <summary>Per framework type: how to snapshot, restore and fingerprint it, or null when it is not recorded. Framework types are never unloaded.</summary>
+    private static readonly ConcurrentDictionary<Type, Shape?> Shapes = new();
+
+    private readonly List<(object Shared, object Snapshot)> _snapshots = [];
+    private readonly List<(object Shared, long Fingerprint)> _fingerprints = [];
+    private long _budgetLeft = SnapshotBudgetBytes;
     private Type? _lastType;
-    private Func<object, int>? _lastCounter;
+    private Shape? _lastShape;
 
-    /// <summary>How many objects were recorded.</summary>
-    public int Count => _stamped.Count;
+    /// <summary>Collections that a rollback restores.</summary>
+    public int Snapshotted => _snapshots.Count;
 
-    /// <summary>Records an object passed by reference, with its mutation counter now, when it has one.</summary>
+    /// <summary>Collections that a rollback can only check.</summary>
+    public int Fingerprinted => _fingerprints.Count;
+
+    /// <summary>Bytes of internal arrays copied for the snapshots.</summary>
+    public long SnapshotBytes => SnapshotBudgetBytes - _budgetLeft;
+
+    /// <summary>Records an object passed by reference, when it is a collection the new version could change.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Record(object shared)
     {
         var type = shared.GetType();
         if (!ReferenceEquals(type, _lastType))
         {
-            _lastCounter = Counters.GetOrAdd(type, CompileCounter);
+            _lastShape = Shapes.GetOrAdd(type, Shape.Of);
             _lastType = type;
         }
-        if (_lastCounter is { } counter)
+        if (_lastShape is not { } shape)
         {
-            _stamped.Add((shared, counter(shared)));
+            return;
         }
+        if (shape.Snapshot is not null && _budgetLeft > 0)
+        {
+            var bytes = shape.ArrayBytes!(shared);
+            if (bytes <= _budgetLeft)
+            {
+                _budgetLeft -= bytes;
+                _snapshots.Add((shared, shape.Snapshot(shared)));
+                return;
+            }
+        }
+        _fingerprints.Add((shared, shape.Fingerprint(shared)));
     }
 
-    /// <summary>The recorded objects whose mutation counter moved since they were passed.</summary>
-    public List<object> Changed()
+    /// <summary>
+    /// Gives the old version back what it shared: every snapshotted collection as it was when passed. Returns the other
+    /// recorded collections that changed since they were passed, which cannot be undone.
+    /// </summary>
+    public List<object> Restore()
     {
-        var changed = new List<object>();
-        foreach (var (shared, stamp) in _stamped)
+        foreach (var (shared, snapshot) in _snapshots)
         {
-            if (Counters[shared.GetType()]!(shared) != stamp)
+            Shapes[shared.GetType()]!.Restore!(shared, snapshot);
+        }
+        _snapshots.Clear();
+        var changed = new List<object>();
+        foreach (var (shared, fingerprint) in _fingerprints)
+        {
+            if (Shapes[shared.GetType()]!.Fingerprint(shared) != fingerprint)
             {
                 changed.Add(shared);
             }
@@ -55,75 +95,209 @@ internal sealed class SharedStateLedger
         return changed;
     }
 
-    /// <summary>Whether objects of a type are recorded: it has a mutation counter Molt can read.</summary>
-    public static bool IsTracked(Type type) => Counters.GetOrAdd(type, CompileCounter) is not null;
-
-    /// <summary>
-    /// The framework's collections count their mutations in a private int (<c>_version</c>, or <c>version</c>), that their
-    /// enumerators compare; a wrapper (<c>SortedDictionary</c>) keeps its counter in the collection it wraps.
-    /// </summary>
-    private static Func<object, int>? CompileCounter(Type type)
+    /// <summary>Compiled accessors of one collection type.</summary>
+    private sealed class Shape
     {
-        if (type.IsArray || type.IsValueType || type == typeof(string))
+        /// <summary>Collections whose whole state is their fields and their internal arrays: a copy of those is a snapshot.</summary>
+        private static readonly HashSet<Type> ArrayBacked =
+        [
+            typeof(List<>), typeof(Dictionary<,>), typeof(HashSet<>), typeof(Queue<>), typeof(Stack<>), typeof(SortedList<,>), typeof(PriorityQueue<,>),
+        ];
+
+        /// <summary>Collections made of nodes: a snapshot would copy every node; a fingerprint watches them.</summary>
+        private static readonly HashSet<Type> NodeBased = [typeof(LinkedList<>), typeof(SortedSet<>), typeof(SortedDictionary<,>)];
+
+        private Shape(Func<object, long> fingerprint) => Fingerprint = fingerprint;
+
+        public Func<object, long> Fingerprint { get; }
+
+        public Func<object, object>? Snapshot { get; private init; }
+
+        public Action<object, object>? Restore { get; private init; }
+
+        public Func<object, long>? ArrayBytes { get; private init; }
+
+        public static Shape? Of(Type type)
         {
-            return null;
-        }
-        var path = CounterPath(type, depth: 0);
-        if (path is null)
-        {
-            return null;
-        }
-        var method = new DynamicMethod($"molt mutation counter of {type.Name}", typeof(int), [typeof(object)], typeof(SharedStateLedger).Module, skipVisibility: true);
-        var il = method.GetILGenerator();
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Castclass, type);
-        var isNull = il.DefineLabel();
-        for (var i = 0; i < path.Count; i++)
-        {
-            il.Emit(OpCodes.Ldfld, path[i]);
-            if (i < path.Count - 1)
+            if (!type.IsGenericType || type.IsValueType)
             {
-                // A wrapped collection not created yet: a counter of its own that no mutation moves.
+                return null;
+            }
+            var definition = type.GetGenericTypeDefinition();
+            if (ArrayBacked.Contains(definition))
+            {
+                var fields = TypeFacts.InstanceFields(type);
+                return new Shape(CompileFingerprint(type, fields))
+                {
+                    Snapshot = CompileSnapshot(type, fields),
+                    Restore = CompileRestore(type, fields),
+                    ArrayBytes = CompileArrayBytes(type, fields),
+                };
+            }
+            return NodeBased.Contains(definition) ? new Shape(CompileFingerprint(type, TypeFacts.InstanceFields(type))) : null;
+        }
+
+        private static DynamicMethod New(string what, Type type, Type returnType, Type[] parameters) =>
+            new($"molt {what} of {type.Name}", returnType, parameters, typeof(SharedStateLedger).Module, skipVisibility: true);
+
+        // A shallow copy (object.MemberwiseClone), then each internal array copied: the collection's state as it is now.
+        private static Func<object, object> CompileSnapshot(Type type, List<FieldInfo> fields)
+        {
+            var method = New("snapshot", type, typeof(object), [typeof(object)]);
+            var il = method.GetILGenerator();
+            var copy = il.DeclareLocal(type);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Call, typeof(object).GetMethod("MemberwiseClone", BindingFlags.Instance | BindingFlags.NonPublic)!);
+            il.Emit(OpCodes.Castclass, type);
+            il.Emit(OpCodes.Stloc, copy);
+            foreach (var field in fields.Where(f => f.FieldType.IsArray))
+            {
+                var isNull = il.DefineLabel();
+                var done = il.DefineLabel();
+                il.Emit(OpCodes.Ldloc, copy);
+                il.Emit(OpCodes.Ldloc, copy);
+                il.Emit(OpCodes.Ldfld, field);
                 il.Emit(OpCodes.Dup);
                 il.Emit(OpCodes.Brfalse, isNull);
+                il.Emit(OpCodes.Callvirt, typeof(Array).GetMethod(nameof(Array.Clone))!);
+                il.Emit(OpCodes.Castclass, field.FieldType);
+                il.Emit(OpCodes.Stfld, field);
+                il.Emit(OpCodes.Br, done);
+                il.MarkLabel(isNull);
+                il.Emit(OpCodes.Pop);
+                il.Emit(OpCodes.Pop);
+                il.MarkLabel(done);
             }
+            il.Emit(OpCodes.Ldloc, copy);
+            il.Emit(OpCodes.Ret);
+            return method.CreateDelegate<Func<object, object>>();
         }
-        il.Emit(OpCodes.Ret);
-        il.MarkLabel(isNull);
-        il.Emit(OpCodes.Pop);
-        il.Emit(OpCodes.Ldc_I4, int.MinValue);
-        il.Emit(OpCodes.Ret);
-        return method.CreateDelegate<Func<object, int>>();
-    }
 
-    private static List<FieldInfo>? CounterPath(Type type, int depth)
-    {
-        if (type.Assembly != typeof(object).Assembly && type.Assembly != typeof(LinkedList<>).Assembly
-            && type.Assembly != typeof(SortedSet<>).Assembly)
+        // Every field written back from the snapshot: the snapshot's array copies become the collection's arrays.
+        private static Action<object, object> CompileRestore(Type type, List<FieldInfo> fields)
         {
-            return null; // Only the framework's own collections are taken at their word.
-        }
-        const BindingFlags instance = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public;
-        for (var t = type; t is not null && t != typeof(object); t = t.BaseType)
-        {
-            if ((t.GetField("_version", instance | BindingFlags.DeclaredOnly) ?? t.GetField("version", instance | BindingFlags.DeclaredOnly)) is { } counter
-                && counter.FieldType == typeof(int))
+            var method = New("restore", type, typeof(void), [typeof(object), typeof(object)]);
+            var il = method.GetILGenerator();
+            foreach (var field in fields)
             {
-                return [counter];
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Castclass, type);
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Castclass, type);
+                il.Emit(OpCodes.Ldfld, field);
+                il.Emit(OpCodes.Stfld, field);
             }
+            il.Emit(OpCodes.Ret);
+            return method.CreateDelegate<Action<object, object>>();
         }
-        if (depth > 0)
+
+        // The bytes a snapshot copies: each internal array's length times its element's size.
+        private static Func<object, long> CompileArrayBytes(Type type, List<FieldInfo> fields)
         {
-            return null;
-        }
-        // A wrapper of one collection (SortedDictionary over its TreeSet): that collection's counter.
-        foreach (var field in type.GetFields(instance))
-        {
-            if (!field.FieldType.IsValueType && field.FieldType != typeof(object) && CounterPath(field.FieldType, depth + 1) is { } inner)
+            var method = New("array bytes", type, typeof(long), [typeof(object)]);
+            var il = method.GetILGenerator();
+            il.Emit(OpCodes.Ldc_I8, 0L);
+            foreach (var field in fields.Where(f => f.FieldType.IsArray))
             {
-                return [field, .. inner];
+                var isNull = il.DefineLabel();
+                var done = il.DefineLabel();
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Castclass, type);
+                il.Emit(OpCodes.Ldfld, field);
+                il.Emit(OpCodes.Dup);
+                il.Emit(OpCodes.Brfalse, isNull);
+                il.Emit(OpCodes.Ldlen);
+                il.Emit(OpCodes.Conv_I8);
+                il.Emit(OpCodes.Ldc_I8, (long)ElementSize(field.FieldType.GetElementType()!));
+                il.Emit(OpCodes.Mul);
+                il.Emit(OpCodes.Add);
+                il.Emit(OpCodes.Br, done);
+                il.MarkLabel(isNull);
+                il.Emit(OpCodes.Pop);
+                il.MarkLabel(done);
             }
+            il.Emit(OpCodes.Ret);
+            return method.CreateDelegate<Func<object, long>>();
         }
-        return null;
+
+        /// <summary>
+        /// A number that changes when the collection's fields do: its counts, its mutation counter, the identity of the arrays,
+        /// nodes and comparer it holds; for a wrapper (SortedDictionary), the same of the collection it wraps.
+        /// </summary>
+        private static Func<object, long> CompileFingerprint(Type type, List<FieldInfo> fields)
+        {
+            var method = New("fingerprint", type, typeof(long), [typeof(object)]);
+            var il = method.GetILGenerator();
+            var target = il.DeclareLocal(typeof(object));
+            il.Emit(OpCodes.Ldc_I8, 17L);
+            foreach (var field in fields)
+            {
+                EmitMix(il, type, field, il => il.Emit(OpCodes.Ldarg_0));
+                if (IsNodeBased(field.FieldType))
+                {
+                    // The set a SortedDictionary wraps: its own fields are where the changes show.
+                    var isNull = il.DefineLabel();
+                    var done = il.DefineLabel();
+                    il.Emit(OpCodes.Ldarg_0);
+                    il.Emit(OpCodes.Castclass, type);
+                    il.Emit(OpCodes.Ldfld, field);
+                    il.Emit(OpCodes.Stloc, target);
+                    il.Emit(OpCodes.Ldloc, target);
+                    il.Emit(OpCodes.Brfalse, isNull);
+                    foreach (var inner in TypeFacts.InstanceFields(field.FieldType))
+                    {
+                        EmitMix(il, field.FieldType, inner, il => il.Emit(OpCodes.Ldloc, target));
+                    }
+                    il.Emit(OpCodes.Br, done);
+                    il.MarkLabel(isNull);
+                    il.MarkLabel(done);
+                }
+            }
+            il.Emit(OpCodes.Ret);
+            return method.CreateDelegate<Func<object, long>>();
+        }
+
+        // hash = hash * 31 + (the field's value, or the identity of the object it holds)
+        private static void EmitMix(ILGenerator il, Type owner, FieldInfo field, Action<ILGenerator> loadOwner)
+        {
+            var kind = field.FieldType;
+            if (kind.IsValueType && !(kind.IsPrimitive || kind.IsEnum))
+            {
+                return; // No framework collection keeps its counts in a struct.
+            }
+            il.Emit(OpCodes.Ldc_I8, 31L);
+            il.Emit(OpCodes.Mul);
+            loadOwner(il);
+            il.Emit(OpCodes.Castclass, owner);
+            il.Emit(OpCodes.Ldfld, field);
+            if (kind.IsValueType)
+            {
+                var underlying = kind.IsEnum ? Enum.GetUnderlyingType(kind) : kind;
+                il.Emit(underlying == typeof(ulong) || underlying == typeof(nuint) || underlying == typeof(uint) || underlying == typeof(ushort)
+                    || underlying == typeof(byte) || underlying == typeof(char) || underlying == typeof(bool) ? OpCodes.Conv_U8 : OpCodes.Conv_I8);
+            }
+            else
+            {
+                il.Emit(OpCodes.Call, typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.GetHashCode), [typeof(object)])!);
+                il.Emit(OpCodes.Conv_I8);
+            }
+            il.Emit(OpCodes.Add);
+        }
+
+        /// <summary>A node-based collection, or a type derived from one (the TreeSet inside a SortedDictionary).</summary>
+        private static bool IsNodeBased(Type type)
+        {
+            for (var t = type; t is not null && !t.IsValueType; t = t.BaseType)
+            {
+                if (t.IsGenericType && NodeBased.Contains(t.GetGenericTypeDefinition()))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private static int ElementSize(Type element) =>
+            (int)typeof(Unsafe).GetMethod(nameof(Unsafe.SizeOf))!.MakeGenericMethod(element).Invoke(null, null)!;
     }
 }

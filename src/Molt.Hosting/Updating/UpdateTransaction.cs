@@ -387,8 +387,8 @@ internal sealed class UpdateTransaction(
                 result.RestartTime = failedPhase;
                 break;
         }
-        // Before the old units go on (their own changes would count too): did the new version change what both share?
-        failure = CheckSharedState(failure, result);
+        // Before the old units go on: what both versions share goes back to what it was (or the failure says it could not).
+        failure = RestoreSharedState(failure, result);
         session.Rollback();
         result.PauseTime = _time.GetElapsedTime(pauseStart);
         result.Outcome = UpdateOutcome.RolledBack;
@@ -398,17 +398,18 @@ internal sealed class UpdateTransaction(
     }
 
     /// <summary>
-    /// The objects both versions share (passed by reference) belong to the old version until the commit. When the new
-    /// version's code changed one before the update failed, the old version resumes with that change: it cannot be undone
-    /// without a copy taken in the pause, so it is not resumed in silence. The failure says so and where, the result warns.
+    /// The collections both versions share (passed by reference) belong to the old version until the commit: each one
+    /// snapshotted is put back as it was (<see cref="SharedStateLedger"/>). One that changed and could not be snapshotted
+    /// (past the update's snapshot budget) cannot be undone, and the old version is not resumed on it in silence: the
+    /// failure says so and where, and the result warns.
     /// </summary>
-    private UpdateFailedException CheckSharedState(UpdateFailedException failure, UpdateResult result)
+    private UpdateFailedException RestoreSharedState(UpdateFailedException failure, UpdateResult result)
     {
         if (_shared is not { } shared)
         {
             return failure;
         }
-        var changed = shared.Transfer.SharedObjects.Changed();
+        var changed = shared.Transfer.SharedObjects.Restore();
         if (changed.Count == 0)
         {
             return failure;
@@ -419,7 +420,8 @@ internal sealed class UpdateTransaction(
             .Select(o => $"{StatePathFinder.Find(roots, o, shared.Plan.Map) ?? "an object reached by the transfer"} (a {TypeFacts.Describe(o.GetType())})")
             .ToList();
         var what = string.Join(", ", named) + (changed.Count > Named ? $" and {changed.Count - Named} more" : "");
-        var warning = $"The new version changed state that it shares with the old version before the update rolled back, and that change cannot be undone: " +
+        var warning = $"The new version changed state that it shares with the old version before the update rolled back, and that change cannot be undone " +
+            $"(past the {SharedStateLedger.SnapshotBudgetBytes >> 20} MiB that an update snapshots to undo such changes): " +
             $"{what}. The old version goes on with {(changed.Count == 1 ? "that change" : "those changes")}: check that state, or restart the program from a state you trust. " +
             "(A transformer, [AfterTransfer] step, [StateCheck] or the new version's start-up must not change objects passed by reference.)";
         result.Warnings = [.. result.Warnings, warning];
