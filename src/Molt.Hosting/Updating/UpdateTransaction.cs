@@ -85,7 +85,7 @@ internal sealed class UpdateTransaction(
         var arrived = session.RequestQuiescence();
         if (!await ArrivesAsync(arrived, _quiesceTimeout, cancellationToken).ConfigureAwait(false))
         {
-            if (cancellationToken.IsCancellationRequested)
+            if (IsCancelled(cancellationToken))
             {
                 return RollBack(result, incoming, pauseStart, phaseStart, Cancelled(UpdatePhase.Quiesce));
             }
@@ -138,7 +138,7 @@ internal sealed class UpdateTransaction(
         {
             return RollBack(result, incoming, pauseStart, phaseStart, e);
         }
-        if (cancellationToken.IsCancellationRequested)
+        if (IsCancelled(cancellationToken))
         {
             // A stop (or the caller) asked while the new version started: it has not committed, so it still rolls back.
             return RollBack(result, incoming, pauseStart, phaseStart, Cancelled(UpdatePhase.Restart));
@@ -327,7 +327,7 @@ internal sealed class UpdateTransaction(
             throw new UpdateFailedException(UpdatePhase.Restart,
                 $"Unit '{fault.Unit}' of the new version threw {Describe(fault.Error)} before reaching its first update point", Detach(fault.Error));
         }
-        if (!arrived && cancellationToken.IsCancellationRequested)
+        if (!arrived && IsCancelled(cancellationToken))
         {
             throw Cancelled(UpdatePhase.Restart);
         }
@@ -364,11 +364,17 @@ internal sealed class UpdateTransaction(
     /// <summary>A cancellation seen between two steps of the pause: the update rolls back before the new version does more.</summary>
     private void ThrowIfCancelled(CancellationToken cancellationToken, UpdatePhase phase)
     {
-        if (cancellationToken.IsCancellationRequested)
+        if (IsCancelled(cancellationToken))
         {
             throw Cancelled(phase);
         }
     }
+
+    /// <summary>
+    /// Whether the caller or a stop asked to cancel. The stop is read at its source: the token linked to it is cancelled by
+    /// a callback, which may not have run yet when the stop has been asked for.
+    /// </summary>
+    private bool IsCancelled(CancellationToken cancellationToken) => cancellationToken.IsCancellationRequested || stopping.IsCancellationRequested;
 
     private UpdateOutcomeData RollBack(UpdateResult result, ProgramVersion incoming, long pauseStart, long phaseStart, UpdateFailedException failure)
     {

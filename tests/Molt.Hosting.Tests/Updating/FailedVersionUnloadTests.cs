@@ -48,6 +48,13 @@ public class FailedVersionUnloadTests
             (TestPrograms.Build("ManyFailed", "restart", V2("").Replace("if (!Live.IsUpdating)",
                 "if (Live.IsUpdating) { Log.Add(\"main\"); throw new InvalidOperationException(\"start-up failed\"); }\n if (!Live.IsUpdating)", StringComparison.Ordinal)),
                 UpdateOutcome.RolledBack, UpdatePhase.Restart),
+            // Its start-up starts a thread unit, then a unit of it throws before its first update point: the thread must end too.
+            (TestPrograms.Build("ManyFailed", "restart-thread", V2("""
+                public static void Work(Counter c) { while (true) { Live.UpdatePoint("work"); Thread.Sleep(1); } }
+                public static async Task Fail(Counter c) { await Task.Yield(); throw new InvalidOperationException("unit failed"); }
+                """).Replace("if (!Live.IsUpdating)",
+                "if (Live.IsUpdating) { Live.StartThreadUnit(\"worker\", new Counter(), Work); Live.StartUnit(\"failing\", new Counter(), Fail); }\n if (!Live.IsUpdating)", StringComparison.Ordinal)),
+                UpdateOutcome.RolledBack, UpdatePhase.Restart),
         };
         await using var host = await MoltHost.StartAsync(v1);
 
