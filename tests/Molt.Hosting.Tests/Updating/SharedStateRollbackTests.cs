@@ -114,7 +114,7 @@ public class SharedStateRollbackTests
     [Fact]
     public async Task Rollback_AfterTheNewVersionChangedASharedCollectionLargerThanTheSnapshotBudget_SaysSoWithThePath()
     {
-        // 2M ints: 8 MiB of internal array, past the 4 MiB an update copies to undo changes.
+        // 2M ints: 8 MiB of internal array, past the 1 MiB an update copies to undo changes.
         const string v2 = """
             public static partial class Program
             {
