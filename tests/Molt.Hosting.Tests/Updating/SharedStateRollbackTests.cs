@@ -140,6 +140,42 @@ public class SharedStateRollbackTests
     }
 
     [Fact]
+    public async Task Rollback_AfterTheNewVersionChangedNodeBasedSharedCollections_SaysSoWithTheirPaths()
+    {
+        // Node-based collections are never snapshotted (that would copy every node): a change to one is told, not undone.
+        const string state = """
+            public static partial class Program
+            {
+                public static SortedDictionary<string, int> Ranks = new();
+                public static LinkedList<string> Recent = new();
+                public static SortedSet<int> Ids = new();
+                public static LinkedList<string> Untouched = new();
+            """;
+        const string v1 = state + """
+                static void Init() { Ranks["a"] = 1; Recent.AddLast("r"); Ids.Add(1); Untouched.AddLast("u"); }
+                public static string Report() => $"{string.Join(",", Ranks.Keys)};{string.Join(",", Recent)};{string.Join(",", Ids)}";
+            }
+            """;
+        const string v2 = state + """
+                static void Init() { }
+                public static string Report() => "v2";
+                [StateCheck] static bool Check() { Ranks.Remove("a"); Recent.AddFirst("new"); Ids.Add(2); _ = Untouched.Count; return false; }
+            }
+            """;
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("SharedNodes", "v1", Program(v1)));
+
+        var result = await host.UpdateAsync(TestPrograms.Build("SharedNodes", "v2", Program(v2)));
+
+        AssertRolledBack(host, result, UpdatePhase.StateCheck);
+        var warning = Assert.Single(result.Warnings, w => w.Contains("cannot be undone", StringComparison.Ordinal));
+        Assert.Contains("static Program.Ranks", warning, StringComparison.Ordinal);
+        Assert.Contains("static Program.Recent", warning, StringComparison.Ordinal);
+        Assert.Contains("static Program.Ids", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("Untouched", warning, StringComparison.Ordinal);
+        Assert.Equal(";new,r;1,2", Report(host));
+    }
+
+    [Fact]
     public async Task Rollback_AfterTheNewVersionOnlyReadSharedState_SaysNothingAndTheOldStateIsAsItWas()
     {
         const string extra = """
