@@ -145,7 +145,8 @@ internal sealed class UpdateTransaction(
         }
         result.RestartTime = Phase(UpdatePhase.Restart, ref phaseStart);
 
-        // 6. Commit.
+        // 6. Commit: what both versions shared is the new version's now.
+        _shared = null;
         var retiredThreads = session.Commit();
         result.PauseTime = _time.GetElapsedTime(pauseStart);
         result.Outcome = UpdateOutcome.Committed;
