@@ -63,6 +63,15 @@ public class SharedStateRollbackTests
             "", UpdatePhase.StateCheck
         },
         {
+            "type-transformer",
+            """
+            [TransformType("Holder")]
+            static void Fix(OldObject old, Holder target) { target.Tags.Clear(); target.Tags.Add("by-type-transformer"); }
+            [StateCheck] static bool Fails() => false;
+            """,
+            "", UpdatePhase.StateCheck
+        },
+        {
             "after-transfer",
             """
             [AfterTransfer] static void Step(OldVersion old) { Blobs["k"] = [9]; Blobs["by-step"] = [9]; throw new InvalidOperationException("step failed"); }
@@ -99,6 +108,57 @@ public class SharedStateRollbackTests
         // The new version added, removed or set entries of collections both versions held: the old version sees none of it.
         Assert.Equal("a,b;k=1;t", Report(host));
         Assert.Equal(true, result.FailedVersionUnloaded);
+    }
+
+    [Fact]
+    public async Task Rollback_AfterANewUnitChangedItsSharedStateBeforeItsFirstUpdatePoint_GivesTheOldUnitItsStateBack()
+    {
+        // The unit's state is itself a framework collection: it passes by reference, and the new version's unit changes it
+        // before its first update point; another unit of the new version then fails, and the update rolls back.
+        const string v1 = """
+            public static partial class Program
+            {
+                public static Dictionary<string, byte[]> Seen = new();
+                static void Init() { var inbox = new Dictionary<string, byte[]> { ["k"] = [1] }; Seen = inbox; Live.StartUnit("inbox", inbox, Inbox); }
+                public static async Task Inbox(Dictionary<string, byte[]> inbox)
+                {
+                    while (true) { await Live.UpdatePointAsync("inbox"); try { await Task.Delay(5, Live.UpdateRequested); } catch (OperationCanceledException) { } }
+                }
+                public static string Report() => string.Join(",", Seen.Select(p => $"{p.Key}={p.Value[0]}"));
+            }
+            """;
+        const string v2 = """
+            public static partial class Program
+            {
+                public static Dictionary<string, byte[]> Seen = new();
+                static volatile bool changed;
+                static void Init() { }
+                public static async Task Inbox(Dictionary<string, byte[]> inbox)
+                {
+                    inbox["k"] = [9];
+                    inbox["by-unit"] = [9];
+                    changed = true;
+                    while (true) { await Live.UpdatePointAsync("inbox"); await Task.Delay(5); }
+                }
+                public static async Task Fail(List<int> state)
+                {
+                    while (!changed) await Task.Delay(1);
+                    throw new InvalidOperationException("the new unit failed");
+                }
+                public static string Report() => "v2";
+            }
+            """;
+        var v2Path = TestPrograms.Build("SharedUnit", "v2", Program(v2).Replace("if (!Live.IsUpdating)",
+            "if (Live.IsUpdating) Live.StartUnit(\"failing\", new List<int>(), Fail);\n if (!Live.IsUpdating)", StringComparison.Ordinal));
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("SharedUnit", "v1", Program(v1)));
+        Assert.Equal("k=1", Report(host));
+
+        var result = await host.UpdateAsync(v2Path);
+
+        var failure = AssertRolledBack(host, result, UpdatePhase.Restart);
+        Assert.Contains("the new unit failed", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("cannot be undone", StringComparison.Ordinal));
+        Assert.Equal("k=1", Report(host));
     }
 
     private const string BigV1 = """
