@@ -19,6 +19,8 @@ namespace Molt.Hosting.Updating;
 /// cannot undo it, and says so. A fingerprint sees an entry added or removed, a list element set, a collection cleared;
 /// it does not see a dictionary's value replaced under an existing key, which moves none of those fields.</item>
 /// </list>
+/// The transfer passes an object by reference each time it reaches it (it keeps no identity map of those): one reached
+/// twice is recorded twice, and a rollback restores its first snapshot.
 /// The cost is bounded whatever the size of the state: a snapshot copies at most the budget per update, a fingerprint
 /// reads a few fields. Nested collections (a List inside a shared Dictionary) and arrays are not recorded: the transfer
 /// never visits them (a byte[] passes as one pointer), and watching them would cost a pass over them in the pause.
@@ -89,12 +91,15 @@ internal sealed class SharedStateLedger
     /// </summary>
     public List<object> Restore()
     {
-        foreach (var (shared, snapshot) in _snapshots)
+        // A collection reached twice was recorded twice, maybe the second time after a transformer changed it: the last
+        // snapshot goes back first, so that the first one, taken before any change, is what stays.
+        for (var i = _snapshots.Count - 1; i >= 0; i--)
         {
+            var (shared, snapshot) = _snapshots[i];
             Shapes[shared.GetType()]!.Restore!(shared, snapshot);
         }
         _snapshots.Clear();
-        var changed = new List<object>();
+        var changed = new HashSet<object>(ReferenceEqualityComparer.Instance);
         foreach (var (shared, fingerprint) in _fingerprints)
         {
             if (Shapes[shared.GetType()]!.Fingerprint(shared) != fingerprint)
@@ -102,7 +107,7 @@ internal sealed class SharedStateLedger
                 changed.Add(shared);
             }
         }
-        return changed;
+        return [.. changed];
     }
 
     /// <summary>Compiled accessors of one collection type.</summary>

@@ -161,6 +161,45 @@ public class SharedStateRollbackTests
         Assert.Equal("k=1", Report(host));
     }
 
+    [Fact]
+    public async Task Rollback_AfterATransformerChangedACollectionTheTransferReachesTwice_GivesBackItsStateBeforeTheChange()
+    {
+        // One list, held by a static and by two objects: the transfer passes it each time it reaches it, the transformer of
+        // the first object filled changes it before the second is filled, and the rollback must give back what it was at first.
+        const string v1 = """
+            public class Holder { public List<string> Tags = new(); public int Size; }
+            public static partial class Program
+            {
+                public static List<string> Names = new();
+                public static Holder Item = new();
+                public static Holder Other = new();
+                static void Init() { Names.Add("a"); Item.Tags = Names; Other.Tags = Names; }
+                public static string Report() => $"{string.Join(",", Names)};{ReferenceEquals(Item.Tags, Names)}";
+            }
+            """;
+        const string v2 = """
+            public class Holder { public List<string> Tags = new(); public int Size; }
+            public static partial class Program
+            {
+                public static List<string> Names = new();
+                public static Holder Item = new();
+                public static Holder Other = new();
+                static void Init() { }
+                public static string Report() => "v2";
+                [TransformField(typeof(Holder), "Size")]
+                static int Size(OldObject old) { var tags = old.Get<List<string>>("Tags"); tags.Clear(); tags.Add("by-transformer"); return 1; }
+                [StateCheck] static bool Fails() => false;
+            }
+            """;
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("SharedTwice", "v1", Program(v1)));
+
+        var result = await host.UpdateAsync(TestPrograms.Build("SharedTwice", "v2", Program(v2)));
+
+        AssertRolledBack(host, result, UpdatePhase.StateCheck);
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("cannot be undone", StringComparison.Ordinal));
+        Assert.Equal("a;True", Report(host));
+    }
+
     private const string BigV1 = """
         public static partial class Program
         {
