@@ -101,6 +101,59 @@ public class StopDuringUpdateTests
         Assert.True(result.FailedVersionUnloaded == true, result.ToString());
     }
 
+    [Fact]
+    public async Task Stop_WhileTheUpdateWaitsForUnitsToPark_RollsBackAndTheOldVersionStopsWithItsState()
+    {
+        // The unit waits on a gate the update token does not wake: the update waits for it in its quiescence phase.
+        const string v1 = TestPrograms.Usings + """
+            public static class Program
+            {
+                public static List<string> Items = new();
+                public static async Task Main(string[] args)
+                {
+                    Items.Add("x");
+                    Live.StartThreadUnit("gated", args[0], Gated);
+                    await Live.RunAsync();
+                }
+                public static void Gated(string file)
+                {
+                    var gate = (ManualResetEventSlim)AppContext.GetData("StopInQuiesce.release")!;
+                    try { while (true) { Live.UpdatePoint("gated"); gate.Wait(); Thread.Sleep(1); } }
+                    finally { System.IO.File.WriteAllText(file, "stopped v1 " + string.Join(",", Items)); }
+                }
+            }
+            """;
+        var file = Path.Combine(Path.GetTempPath(), $"molt-StopInQuiesce-{Guid.NewGuid():N}.txt");
+        using var release = new ManualResetEventSlim(false);
+        AppContext.SetData("StopInQuiesce.release", release);
+        try
+        {
+            var host = await MoltHost.StartAsync(TestPrograms.Build("StopInQuiesce", "v1", v1), [file],
+                new MoltHostOptions { QuiesceTimeout = TimeSpan.FromMinutes(5) });
+            var update = host.UpdateAsync(TestPrograms.Build("StopInQuiesce", "v2", v1 + "\n// v2"));
+            await Eventually.True(() => host.Units.Any(u => u.Name == "gated" && u.Status == "Running"));
+            await Task.Delay(100); // The update is waiting for the unit.
+
+            var stop = host.StopAsync();
+            var result = await update.WaitAsync(TimeSpan.FromSeconds(60));
+            release.Set(); // The unit reaches its update point, where the stop ends it.
+            await stop.WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.Equal(UpdateOutcome.RolledBack, result.Outcome);
+            Assert.Equal(UpdatePhase.Quiesce, result.Failure!.Phase);
+            Assert.Contains("the program is stopping", result.Failure.Message, StringComparison.Ordinal);
+            Assert.Equal(true, result.FailedVersionUnloaded);
+            Assert.Empty(host.Units);
+            Assert.Equal("stopped v1 x", File.ReadAllText(file));
+        }
+        finally
+        {
+            release.Set();
+            AppContext.SetData("StopInQuiesce.release", null);
+            File.Delete(file);
+        }
+    }
+
     /// <summary>
     /// Starts v1, starts the update, waits until the new version's code holds, stops the host, lets the code go on, and
     /// returns the update's result and what the old version wrote as it stopped.
