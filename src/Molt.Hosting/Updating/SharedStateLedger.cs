@@ -15,15 +15,16 @@ namespace Molt.Hosting.Updating;
 /// update's snapshots stay within <see cref="SnapshotBudgetBytes"/>; a rollback puts every snapshot back (a few field
 /// writes each: the copies become the collection's arrays), whatever the new version did to it.</item>
 /// <item>Any other (past the budget, or node-based: <c>LinkedList</c>, <c>SortedSet</c>, <c>SortedDictionary</c>) gets a
-/// fingerprint of its counts (its numeric fields: counts, mutation counter, free list; the lengths of its arrays); a rollback that finds one changed
-/// cannot undo it, and says so. A fingerprint sees an entry added or removed, a list element set, a collection cleared;
+/// fingerprint of its counts (its numeric fields: counts, mutation counter, free list; the lengths of its arrays); a
+/// rollback that finds one changed cannot undo it, and says so. A fingerprint sees an entry added or removed, a list element set, a collection cleared;
 /// it does not see a dictionary's value replaced under an existing key, which moves none of those fields.</item>
 /// </list>
 /// The transfer passes an object by reference each time it reaches it (it keeps no identity map of those): one reached
 /// twice is recorded twice, and a rollback restores its first snapshot.
 /// The cost is bounded whatever the size of the state: a snapshot copies at most the budget per update, a fingerprint
 /// reads a few fields. Nested collections (a List inside a shared Dictionary) and arrays are not recorded: the transfer
-/// never visits them (a byte[] passes as one pointer), and watching them would cost a pass over them in the pause.
+/// never visits them (a byte[] passes as one pointer), and watching them would cost a pass over them in the pause
+/// (docs/architecture.md, "Why the old state is safe on rollback").
 /// </summary>
 internal sealed class SharedStateLedger
 {
@@ -36,11 +37,11 @@ internal sealed class SharedStateLedger
     /// <summary>Per framework type: how to snapshot, restore and fingerprint it, or null when it is not recorded. Framework types are never unloaded.</summary>
     private static readonly ConcurrentDictionary<Type, Shape?> Shapes = new();
 
-    private readonly List<(object Shared, object Snapshot)> _snapshots = [];
-    private readonly List<(object Shared, long Fingerprint)> _fingerprints = [];
     /// <summary>What a snapshot costs beyond its arrays (the collection's copy, the arrays' headers), charged to the budget so that a million empty collections do not each get one.</summary>
     private const long SnapshotOverheadBytes = 64;
 
+    private readonly List<(object Shared, object Snapshot)> _snapshots = [];
+    private readonly List<(object Shared, long Fingerprint)> _fingerprints = [];
     private long _budgetLeft = SnapshotBudgetBytes;
 
     // The shapes of the last two types seen: shared collections often alternate between two types (a dictionary and a list in each object).
@@ -48,15 +49,6 @@ internal sealed class SharedStateLedger
     private Shape? _lastShape;
     private Type? _otherType;
     private Shape? _otherShape;
-
-    /// <summary>Collections that a rollback restores.</summary>
-    public int Snapshotted => _snapshots.Count;
-
-    /// <summary>Collections that a rollback can only check.</summary>
-    public int Fingerprinted => _fingerprints.Count;
-
-    /// <summary>Bytes of internal arrays copied for the snapshots.</summary>
-    public long SnapshotBytes => SnapshotBudgetBytes - _budgetLeft;
 
     /// <summary>Records an object passed by reference, when it is a collection the new version could change.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -93,16 +85,19 @@ internal sealed class SharedStateLedger
     {
         // A collection reached twice was recorded twice, maybe the second time after a transformer changed it: the last
         // snapshot goes back first, so that the first one, taken before any change, is what stays.
+        var restored = new HashSet<object>(ReferenceEqualityComparer.Instance);
         for (var i = _snapshots.Count - 1; i >= 0; i--)
         {
             var (shared, snapshot) = _snapshots[i];
             Shapes[shared.GetType()]!.Restore!(shared, snapshot);
+            restored.Add(shared);
         }
         _snapshots.Clear();
         var changed = new HashSet<object>(ReferenceEqualityComparer.Instance);
         foreach (var (shared, fingerprint) in _fingerprints)
         {
-            if (Shapes[shared.GetType()]!.Fingerprint(shared) != fingerprint)
+            // Fingerprinted again once the budget ran out, maybe after a change: restored anyway.
+            if (!restored.Contains(shared) && Shapes[shared.GetType()]!.Fingerprint(shared) != fingerprint)
             {
                 changed.Add(shared);
             }
