@@ -36,6 +36,12 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
     public long ReferencesPassed { get; set; }
 
     /// <summary>
+    /// The framework objects passed by reference that the new version could change before the commit, with their mutation
+    /// counters: shared by both versions, so a rollback checks that the old version gets them back as they were.
+    /// </summary>
+    public Updating.SharedStateLedger SharedObjects { get; } = new();
+
+    /// <summary>
     /// Set while the after-transfer steps run: what a step reads from the old version is then completed (filled in,
     /// hash collections rebuilt) before the step sees it. A step that iterated a dictionary it just read would
     /// otherwise find it empty. Transformers that run during a drain still get objects that may not be filled in.
