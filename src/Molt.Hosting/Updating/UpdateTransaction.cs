@@ -416,13 +416,13 @@ internal sealed class UpdateTransaction(
         {
             return failure;
         }
-        var changed = shared.Transfer.SharedObjects.Restore();
+        var changed = shared.Transfer.SharedObjects!.Restore();
         if (changed.Count == 0)
         {
             return failure;
         }
         const int Named = 5;
-        var roots = Roots(shared.Plan, shared.Parked).ToList();
+        var roots = StatePathFinder.Roots(shared.Plan.Map, shared.Parked.Select(u => (u.Name, u.State))).ToList();
         var named = changed.Take(Named)
             .Select(o => $"{StatePathFinder.Find(roots, o, shared.Plan.Map) ?? "an object reached by the transfer"} (a {TypeFacts.Describe(o.GetType())})")
             .ToList();

@@ -56,7 +56,7 @@ internal sealed class ByReferenceCopier : TypeCopier
     {
         transfer.ReferencesPassed++;
         // Shared from now on by both versions: recorded, so that a rollback can tell whether the new version changed it.
-        transfer.SharedObjects.Record(old);
+        transfer.SharedObjects?.Record(old);
         return old;
     }
 }
