@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Warning, "Control endpoint '{Name}': refused a connection from user {UserId} (process {ProcessId}): only the same user or root may control a program")]
     public static partial void ControlRefused(ILogger logger, string name, uint userId, int processId);
 
+    [LoggerMessage(13, LogLevel.Error, "{Warning}")]
+    public static partial void SharedStateChanged(ILogger logger, string warning);
+
     [LoggerMessage(12, LogLevel.Warning, "Compatibility check: {Finding}")]
     public static partial void CheckWarning(ILogger logger, string finding);
 

@@ -17,6 +17,9 @@ public sealed class MoltHost : IAsyncDisposable
 {
     private readonly ProgramSession _session = new(isHosted: true);
     private readonly SemaphoreSlim _oneUpdate = new(1, 1);
+
+    /// <summary>Cancelled when the program is asked to stop: an update in flight rolls back (it has not committed).</summary>
+    private readonly CancellationTokenSource _stopping = new();
     private readonly List<UpdateResult> _history = [];
     private readonly MoltHostOptions _options;
     private readonly ILogger _logger;
@@ -123,8 +126,12 @@ public sealed class MoltHost : IAsyncDisposable
         }
         try
         {
+            if (_stopping.IsCancellationRequested)
+            {
+                throw new InvalidOperationException("The program is stopping: no update can start.");
+            }
             Log.UpdateRequested(_logger, Current.Info, newProgramPath);
-            var outcome = await new UpdateTransaction(_session, Current, newProgramPath, _args, _options, options, _logger)
+            var outcome = await new UpdateTransaction(_session, Current, newProgramPath, _args, _options, options, _logger, _stopping.Token)
                 .ExecuteAsync(cancellationToken).ConfigureAwait(false);
             var result = outcome.Result;
             if (outcome.Committed is { } committed)
@@ -143,6 +150,11 @@ public sealed class MoltHost : IAsyncDisposable
             }
             else
             {
+                if (outcome.Failed is { } failed)
+                {
+                    // A version that failed leaks as surely as a retired one would if something held it: proven gone the same way.
+                    await VerifyFailedAsync(failed, result).ConfigureAwait(false);
+                }
                 Log.NotCommitted(_logger, result);
             }
             lock (_history)
@@ -239,7 +251,27 @@ public sealed class MoltHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the program: each unit leaves its next update point by exception (its finally blocks run), then the version is unloaded.</summary>
+    private async Task VerifyFailedAsync(RetiredVersion failed, UpdateResult result)
+    {
+        if (!_options.VerifyUnload)
+        {
+            return;
+        }
+        var role = result.Outcome == UpdateOutcome.Refused ? "refused" : "rolled-back";
+        var (unloaded, warnings) = await UnloadVerifier.VerifyAsync(failed, [], result.To.Generation, _options.TimeProvider, role).ConfigureAwait(false);
+        result.FailedVersionUnloaded = unloaded;
+        result.Warnings = [.. result.Warnings, .. warnings];
+        foreach (var warning in warnings)
+        {
+            Log.UpdateWarning(_logger, warning);
+        }
+    }
+
+    /// <summary>
+    /// Stops the program: an update in flight rolls back first (it sees the stop at its next step; a transformer or
+    /// start-up that is running is not interrupted), then each unit leaves its next update point by exception (its finally
+    /// blocks run), then the version is unloaded.
+    /// </summary>
     /// <param name="cancellationToken">Not waited on beyond <see cref="MoltHostOptions.StopTimeout"/> anyway.</param>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
@@ -247,6 +279,7 @@ public sealed class MoltHost : IAsyncDisposable
         {
             return;
         }
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await _oneUpdate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -68,6 +68,13 @@ public sealed class UpdateResult
     /// </summary>
     public bool? OldVersionUnloaded { get; internal set; }
 
+    /// <summary>
+    /// Whether the version that was refused after loading or rolled back was collected, as <see cref="OldVersionUnloaded"/>
+    /// tells of the old version after a commit: a failed update must leave nothing behind. Null when it committed, when the
+    /// new version was never loaded, or when not checked.
+    /// </summary>
+    public bool? FailedVersionUnloaded { get; internal set; }
+
     /// <summary>Things the operator should know that did not fail the update (e.g. the old version was not collected).</summary>
     public IReadOnlyList<string> Warnings { get; internal set; } = [];
 

@@ -11,7 +11,7 @@ namespace Molt.Hosting.Transfer;
 /// structures never recurse), and deferred insertions into rebuilt hash collections. It only reads the
 /// old objects: on a rollback the old version goes on with them untouched.
 /// </summary>
-internal sealed class StateTransfer(TransferPlan plan) : IOldState
+internal sealed class StateTransfer(TransferPlan plan, bool watchSharedState = true) : IOldState
 {
     private readonly Dictionary<object, object> _newOf = new(ReferenceEqualityComparer.Instance);
     private readonly Stack<(ReferenceCopier Copier, object Old, object New)> _work = new();
@@ -37,6 +37,13 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
 
     /// <summary>References to framework objects passed to the new version as they are.</summary>
     public long ReferencesPassed { get; set; }
+
+    /// <summary>
+    /// The framework objects passed by reference that the new version could change before the commit, with their mutation
+    /// counters: shared by both versions, so a rollback checks that the old version gets them back as they were. Null for a
+    /// trial transfer (molt check), whose results nobody runs on.
+    /// </summary>
+    public Updating.SharedStateLedger? SharedObjects { get; } = watchSharedState ? new() : null;
 
     /// <summary>
     /// Set while the after-transfer steps run: what a step reads from the old version is then completed (filled in,

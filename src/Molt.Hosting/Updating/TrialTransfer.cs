@@ -49,7 +49,7 @@ internal static class TrialTransfer
 
     private static TrialOutcome Attempt(TransferPlan plan, IReadOnlyList<FieldCopy> statics, IReadOnlyList<(string Name, object State)> units, int attempt)
     {
-        var transfer = new StateTransfer(plan);
+        var transfer = new StateTransfer(plan, watchSharedState: false);
         var clock = Stopwatch.StartNew();
         string? at = null;
         try
@@ -99,7 +99,7 @@ internal static class TrialTransfer
             {
                 continue;
             }
-            var transfer = new StateTransfer(plan);
+            var transfer = new StateTransfer(plan, watchSharedState: false);
             TrialRefusal? refusal = null;
             try
             {

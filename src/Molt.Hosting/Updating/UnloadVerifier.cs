@@ -23,8 +23,13 @@ internal static class UnloadVerifier
         typeof(AppContext), typeof(AppDomain), typeof(System.Runtime.Loader.AssemblyLoadContext), typeof(TaskScheduler), typeof(Console),
     ];
 
+    /// <param name="retired">The version retired.</param>
+    /// <param name="retiredThreads">Its thread units, which should end.</param>
+    /// <param name="generation">Its generation, for the warnings.</param>
+    /// <param name="time">The host's clock.</param>
+    /// <param name="role">What the version was, for the warnings: "old" after a commit, "refused" or "rolled-back" after a failed update.</param>
     public static async Task<(bool Unloaded, List<string> Warnings)> VerifyAsync(
-        RetiredVersion retired, List<(string Name, WeakReference<Thread> Thread)> retiredThreads, int generation, TimeProvider time)
+        RetiredVersion retired, List<(string Name, WeakReference<Thread> Thread)> retiredThreads, int generation, TimeProvider time, string role = "old")
     {
         var context = retired.Context;
         // Background collections first: a blocking full collection of a large heap stops the new version for as long as
@@ -50,9 +55,9 @@ internal static class UnloadVerifier
         var warnings = new List<string>
         {
             retired.CodeUnloads
-                ? $"The old version (generation {generation}) was not collected after {MaxCollections + BlockingCollections} garbage collections: something outside it " +
+                ? $"The {role} version (generation {generation}) was not collected after {MaxCollections + BlockingCollections} garbage collections: something outside it " +
                   "still references its code or objects, and its memory stays in use."
-                : $"The old version's state (generation {generation}) was not collected after {MaxCollections + BlockingCollections} garbage collections: " +
+                : $"The {role} version's state (generation {generation}) was not collected after {MaxCollections + BlockingCollections} garbage collections: " +
                   $"something outside it still references what {string.Join(", ", retired.StillHeld.Take(5))} held, and that memory stays in use.",
         };
         warnings.AddRange(HandlersOfOldCode(context));
@@ -61,7 +66,7 @@ internal static class UnloadVerifier
         {
             if (weak.TryGetTarget(out var thread) && thread.IsAlive)
             {
-                warnings.Add($"Thread unit '{name}' of the old version is still running: it did not let UnitRetiredException end it (a catch-all handler?).");
+                warnings.Add($"Thread unit '{name}' of the {role} version is still running: it did not let UnitRetiredException end it (a catch-all handler?).");
             }
         }
         warnings.Add("Known causes: a static event handler or AppDomain/AppContext event registered by the old code, a Timer not disposed, " +

@@ -17,15 +17,26 @@ namespace Molt.Hosting.Updating;
 /// <item>Commit: the old units retire, the new ones go on; the pause ends. Any failure in 2-5 rolls back instead: the new
 /// version's units retire, the old ones go on with their state untouched.</item>
 /// </list>
-/// Unloading the old version happens after, in the host (<see cref="UnloadVerifier"/>).
+/// Unloading the old version happens after, in the host (<see cref="UnloadVerifier"/>). The host's <c>stopping</c> token is
+/// cancelled when the program is asked to stop: the update then rolls back at its next step, as a caller's cancellation does.
 /// </summary>
 internal sealed class UpdateTransaction(
-    ProgramSession session, ProgramVersion current, string newPath, string[] args, MoltHostOptions options, UpdateOptions update, ILogger logger)
+    ProgramSession session, ProgramVersion current, string newPath, string[] args, MoltHostOptions options, UpdateOptions update, ILogger logger,
+    CancellationToken stopping = default)
 {
     private readonly TimeProvider _time = options.TimeProvider;
     private readonly TimeSpan _quiesceTimeout = update.QuiesceTimeout ?? options.QuiesceTimeout;
 
+    /// <summary>What a rollback needs to tell whether the new version changed state it shares with the old one: set once the transfer starts.</summary>
+    private (StateTransfer Transfer, TransferPlan Plan, IReadOnlyList<(string Name, object State, string ParkedAt, UnitEntry Entry)> Parked)? _shared;
+
     public async Task<UpdateOutcomeData> ExecuteAsync(CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
+        return await ExecuteCoreAsync(linked.Token).ConfigureAwait(false);
+    }
+
+    private async Task<UpdateOutcomeData> ExecuteCoreAsync(CancellationToken cancellationToken)
     {
         var result = new UpdateResult(current.Info, PlaceholderInfo());
         var phaseStart = _time.GetTimestamp();
@@ -64,9 +75,8 @@ internal sealed class UpdateTransaction(
         }
         catch (Exception e)
         {
-            incoming.Retire();
             return Refused(result, e as UpdateFailedException
-                ?? new UpdateFailedException(UpdatePhase.Prepare, $"Preparing the new version failed: {Describe(e)}", Detach(e)), phaseStart);
+                ?? new UpdateFailedException(UpdatePhase.Prepare, $"Preparing the new version failed: {Describe(e)}", Detach(e)), phaseStart, incoming.Retire());
         }
         result.PrepareTime = Phase(UpdatePhase.Prepare, ref phaseStart);
 
@@ -75,7 +85,7 @@ internal sealed class UpdateTransaction(
         var arrived = session.RequestQuiescence();
         if (!await ArrivesAsync(arrived, _quiesceTimeout, cancellationToken).ConfigureAwait(false))
         {
-            if (cancellationToken.IsCancellationRequested)
+            if (IsCancelled(cancellationToken))
             {
                 return RollBack(result, incoming, pauseStart, phaseStart, Cancelled(UpdatePhase.Quiesce));
             }
@@ -90,6 +100,7 @@ internal sealed class UpdateTransaction(
         var parked = session.ParkedUnits();
         List<MigratingUnit> migrating;
         var transfer = new StateTransfer(plan);
+        _shared = (transfer, plan, parked);
         try
         {
             migrating = TransferState(plan, transfer, parked, result);
@@ -103,11 +114,14 @@ internal sealed class UpdateTransaction(
         {
             result.ObjectsRebuilt = transfer.ObjectsRebuilt;
             result.ReferencesPassed = transfer.ReferencesPassed;
-            result.Warnings = [.. transfer.Warnings];
+            // A rollback from inside the transfer has already warned of shared state it changed: kept, after the transfer's own.
+            result.Warnings = [.. transfer.Warnings, .. result.Warnings];
         }
         try
         {
+            ThrowIfCancelled(cancellationToken, UpdatePhase.Transfer);
             RunStateChecks(plan.Map.Transformers);
+            ThrowIfCancelled(cancellationToken, UpdatePhase.StateCheck);
         }
         catch (UpdateFailedException e)
         {
@@ -124,9 +138,15 @@ internal sealed class UpdateTransaction(
         {
             return RollBack(result, incoming, pauseStart, phaseStart, e);
         }
+        if (IsCancelled(cancellationToken))
+        {
+            // A stop (or the caller) asked while the new version started: it has not committed, so it still rolls back.
+            return RollBack(result, incoming, pauseStart, phaseStart, Cancelled(UpdatePhase.Restart));
+        }
         result.RestartTime = Phase(UpdatePhase.Restart, ref phaseStart);
 
-        // 6. Commit.
+        // 6. Commit: what both versions shared is the new version's now.
+        _shared = null;
         var retiredThreads = session.Commit();
         result.PauseTime = _time.GetElapsedTime(pauseStart);
         result.Outcome = UpdateOutcome.Committed;
@@ -308,7 +328,7 @@ internal sealed class UpdateTransaction(
             throw new UpdateFailedException(UpdatePhase.Restart,
                 $"Unit '{fault.Unit}' of the new version threw {Describe(fault.Error)} before reaching its first update point", Detach(fault.Error));
         }
-        if (!arrived && cancellationToken.IsCancellationRequested)
+        if (!arrived && IsCancelled(cancellationToken))
         {
             throw Cancelled(UpdatePhase.Restart);
         }
@@ -338,8 +358,24 @@ internal sealed class UpdateTransaction(
         }
     }
 
-    private static UpdateFailedException Cancelled(UpdatePhase phase) =>
-        new(phase, "The update was cancelled by its caller; the old version goes on.");
+    private UpdateFailedException Cancelled(UpdatePhase phase) => stopping.IsCancellationRequested
+        ? new(phase, "The update was cancelled: the program is stopping. It rolled back, and the old version stops as it was.")
+        : new(phase, "The update was cancelled by its caller; the old version goes on.");
+
+    /// <summary>A cancellation seen between two steps of the pause: the update rolls back before the new version does more.</summary>
+    private void ThrowIfCancelled(CancellationToken cancellationToken, UpdatePhase phase)
+    {
+        if (IsCancelled(cancellationToken))
+        {
+            throw Cancelled(phase);
+        }
+    }
+
+    /// <summary>
+    /// Whether the caller or a stop asked to cancel. The stop is read at its source: the token linked to it is cancelled by
+    /// a callback, which may not have run yet when the stop has been asked for.
+    /// </summary>
+    private bool IsCancelled(CancellationToken cancellationToken) => cancellationToken.IsCancellationRequested || stopping.IsCancellationRequested;
 
     private UpdateOutcomeData RollBack(UpdateResult result, ProgramVersion incoming, long pauseStart, long phaseStart, UpdateFailedException failure)
     {
@@ -358,20 +394,54 @@ internal sealed class UpdateTransaction(
                 result.RestartTime = failedPhase;
                 break;
         }
+        // Before the old units go on: what both versions share goes back to what it was (or the failure says it could not).
+        failure = RestoreSharedState(failure, result);
         session.Rollback();
         result.PauseTime = _time.GetElapsedTime(pauseStart);
         result.Outcome = UpdateOutcome.RolledBack;
         result.Failure = failure;
-        incoming.Retire();
-        return new UpdateOutcomeData(result, null, []);
+        _shared = null;
+        return new UpdateOutcomeData(result, null, [], incoming.Retire());
     }
 
-    private UpdateOutcomeData Refused(UpdateResult result, UpdateFailedException failure, long phaseStart)
+    /// <summary>
+    /// The collections both versions share (passed by reference) belong to the old version until the commit: each one
+    /// snapshotted is put back as it was (<see cref="SharedStateLedger"/>). One that changed and could not be snapshotted
+    /// (past the update's snapshot budget) cannot be undone, and the old version is not resumed on it in silence: the
+    /// failure says so and where, and the result warns.
+    /// </summary>
+    private UpdateFailedException RestoreSharedState(UpdateFailedException failure, UpdateResult result)
+    {
+        if (_shared is not { } shared)
+        {
+            return failure;
+        }
+        var changed = shared.Transfer.SharedObjects!.Restore();
+        if (changed.Count == 0)
+        {
+            return failure;
+        }
+        const int Named = 5;
+        var roots = StatePathFinder.Roots(shared.Plan.Map, shared.Parked.Select(u => (u.Name, u.State))).ToList();
+        var named = changed.Take(Named)
+            .Select(o => $"{StatePathFinder.Find(roots, o, shared.Plan.Map) ?? "an object reached by the transfer"} (a {TypeFacts.Describe(o.GetType())})")
+            .ToList();
+        var what = string.Join(", ", named) + (changed.Count > Named ? $" and {changed.Count - Named} more" : "");
+        var warning = $"The new version changed state that it shares with the old version before the update rolled back, and that change cannot be undone " +
+            $"(past the {SharedStateLedger.SnapshotBudgetBytes >> 20} MiB that an update snapshots to undo such changes): " +
+            $"{what}. The old version goes on with {(changed.Count == 1 ? "that change" : "those changes")}: check that state, or restart the program from a state you trust. " +
+            "(A transformer, [AfterTransfer] step, [StateCheck] or the new version's start-up must not change objects passed by reference.)";
+        result.Warnings = [.. result.Warnings, warning];
+        Log.SharedStateChanged(logger, warning);
+        return new UpdateFailedException(failure.Phase, $"{failure.Message} {warning}", failure.InnerException, failure.StatePath);
+    }
+
+    private UpdateOutcomeData Refused(UpdateResult result, UpdateFailedException failure, long phaseStart, RetiredVersion? failed = null)
     {
         result.PrepareTime = _time.GetElapsedTime(phaseStart);
         result.Outcome = UpdateOutcome.Refused;
         result.Failure = failure;
-        return new UpdateOutcomeData(result, null, []);
+        return new UpdateOutcomeData(result, null, [], failed);
     }
 
     private TimeSpan Phase(UpdatePhase phase, ref long start)
@@ -408,5 +478,9 @@ internal sealed class UpdateTransaction(
     private static Exception Detach(Exception e) => new ProgramException(Unwrap(e));
 }
 
-/// <summary>What a transaction hands back to the host.</summary>
-internal sealed record UpdateOutcomeData(UpdateResult Result, ProgramVersion? Committed, List<(string Name, WeakReference<Thread> Thread)> RetiredThreads);
+/// <summary>
+/// What a transaction hands back to the host; with <c>Failed</c>, the version that was refused or rolled back, retired (the
+/// host proves it is collected), null when it committed or was never loaded.
+/// </summary>
+internal sealed record UpdateOutcomeData(
+    UpdateResult Result, ProgramVersion? Committed, List<(string Name, WeakReference<Thread> Thread)> RetiredThreads, RetiredVersion? Failed = null);

@@ -55,6 +55,8 @@ internal sealed class ByReferenceCopier : TypeCopier
     public override object Transfer(object old, StateTransfer transfer)
     {
         transfer.ReferencesPassed++;
+        // Shared from now on by both versions: recorded, so that a rollback can tell whether the new version changed it.
+        transfer.SharedObjects?.Record(old);
         return old;
     }
 }
