@@ -29,8 +29,23 @@ internal sealed class StateTransfer(TransferPlan plan, bool watchSharedState = t
     /// <summary>What the operator should know about this transfer that did not fail it.</summary>
     public List<string> Warnings { get; } = [];
 
-    /// <summary>How many checks of framework objects' open slots are under way, one within another (<see cref="Copiers.OpenSlotsCopier"/>).</summary>
-    internal int SlotCheckDepth { get; set; }
+    /// <summary>
+    /// How many checks of what a framework object holds are under way, one within another (<see cref="Copiers.OpenSlotsCopier"/>,
+    /// <see cref="Copiers.ElementsCheckCopier"/>): what they reach is only checked, not passed to the new version on its own.
+    /// </summary>
+    internal int CheckDepth { get; set; }
+
+    /// <summary>Passes a framework object to the new version as it is: counted, and recorded for a rollback unless it was only checked.</summary>
+    internal object Pass(object old)
+    {
+        if (CheckDepth == 0)
+        {
+            ReferencesPassed++;
+            // Shared from now on by both versions: recorded, so that a rollback can tell whether the new version changed it.
+            SharedObjects?.Record(old);
+        }
+        return old;
+    }
 
     /// <summary>Objects rebuilt as the new version's types.</summary>
     public long ObjectsRebuilt { get; set; }

@@ -29,8 +29,7 @@ internal sealed class CancellationSourceCopier(OpenSlotsCopier? slots) : TypeCop
         {
             return slots.Transfer(old, transfer);
         }
-        transfer.ReferencesPassed++;
-        return old;
+        return transfer.Pass(old);
     }
 
     private const BindingFlags Fields = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;

@@ -18,8 +18,7 @@ internal sealed class ElementsCheckCopier(Func<TypeCopier> rebuild) : TypeCopier
     {
         if (AllCrossAsThemselves(old, transfer))
         {
-            transfer.ReferencesPassed++;
-            return old;
+            return transfer.Pass(old);
         }
         return Rebuild(old, transfer);
     }
@@ -34,8 +33,24 @@ internal sealed class ElementsCheckCopier(Func<TypeCopier> rebuild) : TypeCopier
     /// <summary>Whether every element (key and value, for a dictionary) crosses as itself; a container that cannot be enumerated does not.</summary>
     public static bool AllCrossAsThemselves(object old, StateTransfer transfer)
     {
-        // What the elements are is checked, not passed: they are not counted as references of the new version's state.
-        var passed = transfer.ReferencesPassed;
+        // What the elements are is checked, not passed: they are neither counted nor recorded as references of the new version's state.
+        transfer.CheckDepth++;
+        try
+        {
+            return EachCrossesAsItself(old, transfer);
+        }
+        finally
+        {
+            transfer.CheckDepth--;
+        }
+    }
+
+    private static bool EachCrossesAsItself(object old, StateTransfer transfer)
+    {
+        if (old is not IEnumerable)
+        {
+            return false;
+        }
         var keys = default(CopierCache);
         var values = default(CopierCache);
         if (old is IDictionary dictionary)
@@ -59,7 +74,6 @@ internal sealed class ElementsCheckCopier(Func<TypeCopier> rebuild) : TypeCopier
                 }
             }
         }
-        transfer.ReferencesPassed = passed;
         return true;
     }
 

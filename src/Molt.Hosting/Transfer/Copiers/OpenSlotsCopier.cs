@@ -29,43 +29,37 @@ internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots, Element
     {
         if (type.IsValueType)
         {
-            return Check(old, transfer) is { } held ? throw CannotRebuild(held) : Passed(old, transfer);
+            return Checked(old, transfer) is { } held ? throw CannotRebuild(held) : transfer.Pass(old);
         }
         object? changed;
-        if (transfer.SlotCheckDepth < GuardedDepth)
-        {
-            // Not recorded in the identity map: a framework object that passes (most do) costs its slot reads only.
-            transfer.SlotCheckDepth++;
-            try
-            {
-                changed = Check(old, transfer);
-            }
-            finally
-            {
-                transfer.SlotCheckDepth--;
-            }
-        }
-        else
+        // Deep in framework objects (a cycle, perhaps: a timer whose state is its cancellation source), each checked object is
+        // recorded as passing while its slots are checked, so that the way back to it ends there. Shallower, nothing is
+        // recorded: a framework object that passes (most do) costs its slot reads only.
+        var guarded = transfer.CheckDepth >= GuardedDepth;
+        if (guarded)
         {
             if (transfer.TryGetNew(old, out var known))
             {
                 return known;
             }
-            // Deep in framework objects (a cycle, perhaps: a timer whose state is its cancellation source): recorded as
-            // passing while its slots are checked, so that the way back to it ends here.
             transfer.SlotFor(old, out _) = old;
-            try
-            {
-                changed = Check(old, transfer);
-            }
-            finally
+        }
+        transfer.CheckDepth++;
+        try
+        {
+            changed = Check(old, transfer);
+        }
+        finally
+        {
+            transfer.CheckDepth--;
+            if (guarded)
             {
                 transfer.Forget(old);
             }
         }
         if (changed is null)
         {
-            return elements is null || ElementsCheckCopier.AllCrossAsThemselves(old, transfer) ? Passed(old, transfer) : elements.Rebuild(old, transfer);
+            return elements is null || ElementsCheckCopier.AllCrossAsThemselves(old, transfer) ? transfer.Pass(old) : elements.Rebuild(old, transfer);
         }
         if (!_rebuildKnown)
         {
@@ -95,8 +89,6 @@ internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots, Element
             {
                 continue;
             }
-            // What the slot holds is checked, not passed: it is not counted as a reference of the new version's state.
-            var passed = transfer.ReferencesPassed;
             object? transferred;
             try
             {
@@ -112,15 +104,22 @@ internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots, Element
             {
                 return value;
             }
-            transfer.ReferencesPassed = passed;
             _passed[i] = value;
         }
         return null;
     }
 
-    private static object Passed(object old, StateTransfer transfer)
+    /// <summary><see cref="Check"/> of a boxed value, within the check depth.</summary>
+    private object? Checked(object old, StateTransfer transfer)
     {
-        transfer.ReferencesPassed++;
-        return old;
+        transfer.CheckDepth++;
+        try
+        {
+            return Check(old, transfer);
+        }
+        finally
+        {
+            transfer.CheckDepth--;
+        }
     }
 }

@@ -54,10 +54,7 @@ internal sealed class ByReferenceCopier : TypeCopier
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override object Transfer(object old, StateTransfer transfer)
     {
-        transfer.ReferencesPassed++;
-        // Shared from now on by both versions: recorded, so that a rollback can tell whether the new version changed it.
-        transfer.SharedObjects?.Record(old);
-        return old;
+        return transfer.Pass(old);
     }
 }
 
@@ -74,8 +71,7 @@ internal sealed class TypeObjectCopier : TypeCopier
         var type = (Type)old;
         if (!transfer.Map.InvolvesOld(type))
         {
-            transfer.ReferencesPassed++;
-            return old;
+            return transfer.Pass(old);
         }
         transfer.ObjectsRebuilt++;
         return transfer.Map.Map(type)
@@ -96,8 +92,7 @@ internal sealed class MemberObjectCopier : TypeCopier
             throw new StateTransferException(
                 $"a reflection object of the old version's code ({member.DeclaringType?.Name}.{member.Name}): the new version must look it up again", old);
         }
-        transfer.ReferencesPassed++;
-        return old;
+        return transfer.Pass(old);
     }
 }
 
@@ -123,7 +118,6 @@ internal sealed class DelegateCopier : TypeCopier
                     "the new version must create its own (mark the static [NotMigrated], or compute the field with a transformer)", old);
             }
         }
-        transfer.ReferencesPassed++;
-        return old;
+        return transfer.Pass(old);
     }
 }

@@ -36,8 +36,7 @@ internal sealed class WeakReferenceCopier : TypeCopier
         var newTarget = transfer.TransferObject(target);
         if (!_involvesOld && ReferenceEquals(newTarget, target))
         {
-            transfer.ReferencesPassed++;
-            return old;
+            return transfer.Pass(old);
         }
         var created = _construct.Invoke([newTarget, _isTrackResurrection.Invoke(old, null)]);
         return transfer.RegisterBuilt(old, created);
