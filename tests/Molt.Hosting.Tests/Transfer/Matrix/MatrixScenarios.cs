@@ -9,8 +9,15 @@ namespace Molt.Hosting.Tests.Transfer.Matrix;
 /// </summary>
 internal static class MatrixScenarios
 {
-    /// <summary>Why the class-to-struct cases are not run in the test host yet (the lead removes this once the engine copies them).</summary>
-    public const string ClassToStructCrashes = "class -> struct kills the host (SIGSEGV) in today's engine";
+    /// <summary>
+    /// Why the cases of a kind change between class and struct are not run in the test host yet: today's engine kills the
+    /// process (SIGSEGV, or SIGABRT for an array's or generic argument's element). The lead removes these marks once the
+    /// engine copies them; the child-process test runs them meanwhile.
+    /// </summary>
+    public const string ClassToStructCrashes = "class -> struct kills the host (SIGSEGV/SIGABRT) in today's engine";
+
+    /// <inheritdoc cref="ClassToStructCrashes"/>
+    public const string StructToClassCrashes = "struct -> class kills the host (SIGSEGV) in today's engine";
 
     public static IReadOnlyList<Scenario> All { get; } =
     [
@@ -146,7 +153,7 @@ internal static class MatrixScenarios
         foreach (var (newKind, rule) in KindChanges(kind))
         {
             yield return Make($"{Keyword(kind)} becomes {Keyword(newKind)}", rule, v1, new TypeSpec(Keyword(newKind), "T", [a, b]), shownV1,
-                notFixed: rule == ClassToStruct ? ClassToStructCrashes : null);
+                notFixed: rule == ClassToStruct ? ClassToStructCrashes : rule == StructToClass ? StructToClassCrashes : null);
         }
         if (isClass)
         {
@@ -321,9 +328,9 @@ internal static class MatrixScenarios
 
         yield return Make("T gains a field with an initializer", NullableOfChanged, grown, "S{A=7 Added=42}");
         yield return Make("T renamed", NullableOfChanged, "[RenamedFrom(\"$NS$.S\")] public struct S2 { public int A; }\n", "S2{A=7}", newDeclared: "S2?");
-        // A null cannot be a dictionary key, nor a unit's state.
+        // A null cannot be a dictionary key.
         yield return Make("holding null, T gains a field", NullableOfChanged, grown, "null", value: "null", shown: "null",
-            holders: Scenario.AllHolders.Where(h => h is not (HolderKind.DictionaryKey or HolderKind.UnitState)).ToHashSet());
+            holders: Scenario.AllHolders.Where(h => h != HolderKind.DictionaryKey).ToHashSet());
         yield return Make("holder retyped from T to T?", ToNullable, v1, "S{A=7}", declared: "S", newDeclared: "S?", holders: Scenario.FieldHolders);
         yield return Make("holder retyped from T? to T", FromNullable, v1, null, newDeclared: "S", holders: Scenario.FieldHolders);
     }

@@ -99,14 +99,14 @@ internal static class MatrixSources
                 report = "Fmt.Of(Boxed)";
                 break;
             case HolderKind.UnitState:
-                // The unit's state reaches the report through a static the transfer leaves alone: what the new version's
-                // entry was handed is the unit's state, carried.
-                holder = $"[NotMigrated] public static {d} Current;\n    [NotMigrated] public static bool Started;\n" +
-                    $"    public static async Task Run({d} state)\n    {{\n        Current = state;\n        Started = true;\n" +
+                // A unit's state is an object (of a class): the value is its field. The report reads the state the new
+                // version's entry was handed through a static that the transfer leaves alone.
+                holder = $"public sealed class HUnit {{ public {d} F; }}\n    [NotMigrated] public static HUnit Current;\n" +
+                    "    public static async Task Run(HUnit state)\n    {\n        Current = state;\n" +
                     "        while (true)\n        {\n            await Live.UpdatePointAsync(\"wait\");\n" +
                     "            try { await Task.Delay(Timeout.Infinite, Live.UpdateRequested); } catch (OperationCanceledException) { }\n        }\n    }";
-                init = $"Live.StartUnit<{d}>(\"{c.Id}.unit\", {s.V1Value}, Run);";
-                report = "Started ? Fmt.Of(Current) : \"unit not started\"";
+                init = $"Live.StartUnit(\"{c.Id}.unit\", new HUnit {{ F = {s.V1Value} }}, Run);";
+                report = "Current is null ? \"unit not started\" : Fmt.Of(Current.F)";
                 break;
             default:
                 holder = "";
