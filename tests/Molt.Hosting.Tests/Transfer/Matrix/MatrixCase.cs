@@ -58,6 +58,9 @@ internal sealed record Scenario(
     /// <summary>Whether the holders' declared type itself changes (only fields hold the value then).</summary>
     public bool ChangesDeclaredType => ReferenceEquals(Holders, FieldHolders);
 
+    /// <summary>Every holder but the <c>object</c> field: those whose declared type is the case's type.</summary>
+    public static readonly IReadOnlySet<HolderKind> TypedHolders = Enum.GetValues<HolderKind>().Where(h => h != HolderKind.Boxed).ToHashSet();
+
     /// <summary>Every holder.</summary>
     public static readonly IReadOnlySet<HolderKind> AllHolders = Enum.GetValues<HolderKind>().ToHashSet();
 }

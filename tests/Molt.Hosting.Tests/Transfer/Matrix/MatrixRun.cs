@@ -45,6 +45,9 @@ internal static class MatrixRun
     /// <summary>The matrix's results (run once per test process, shared by the tests that look at them).</summary>
     public static Task<(IReadOnlyList<CaseResult> Results, TimeSpan Elapsed)> Results => Once.Value;
 
+    /// <summary>Where each group's time went (written beside the lists of mismatches).</summary>
+    private static readonly List<string> Timings = [];
+
     private static async Task<(IReadOnlyList<CaseResult>, TimeSpan)> RunAll()
     {
         var clock = Stopwatch.StartNew();
@@ -53,6 +56,7 @@ internal static class MatrixRun
         {
             await RunGroup(group, results);
         }
+        Write("timings.txt", string.Join("\n", Timings));
         return ([.. results.Values.OrderBy(r => r.Case.Number)], clock.Elapsed);
     }
 
@@ -61,17 +65,23 @@ internal static class MatrixRun
         var remaining = group.Cases.ToList();
         for (var attempt = 1; remaining.Count > 0; attempt++)
         {
+            var clock = Stopwatch.StartNew();
             var v1 = TestPrograms.Build(group.Name, $"v1-{attempt}", MatrixSources.Program(remaining, _ => false));
             var v2 = TestPrograms.Build(group.Name, $"v2-{attempt}", MatrixSources.Program(remaining, _ => true));
+            var built = clock.Elapsed;
             await using var host = await MoltHost.StartAsync(v1);
+            var started = clock.Elapsed;
             var before = MatrixSources.ParseReport(TransferTestKit.Report(host));
             foreach (var c in remaining)
             {
                 results[c.Id].V1Report ??= before.GetValueOrDefault(c.Id);
             }
             RecordCheck(await host.CheckAsync(v2), remaining, results);
+            var checkedAt = clock.Elapsed;
 
             var result = await host.UpdateAsync(v2);
+            Timings.Add($"{group.Name} #{attempt} ({remaining.Count} cases): build {built.TotalMilliseconds:0} ms, start {(started - built).TotalMilliseconds:0} ms, " +
+                $"check {(checkedAt - started).TotalMilliseconds:0} ms, update {(clock.Elapsed - checkedAt).TotalMilliseconds:0} ms ({result})");
             if (result.Outcome == UpdateOutcome.Committed)
             {
                 var after = MatrixSources.ParseReport(TransferTestKit.Report(host));

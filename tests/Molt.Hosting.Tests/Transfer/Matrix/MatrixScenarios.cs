@@ -37,8 +37,9 @@ internal static class MatrixScenarios
     private sealed record FieldSpec(string Name, string Type, string? Value = null, string? Initializer = null,
         string? Attribute = null, bool InBody = false, bool AutoProperty = false, string? ParameterDefault = null);
 
+    /// <param name="Inherited">Fields declared by the base type, set when the value is built.</param>
     private sealed record TypeSpec(string Keyword, string Name, IReadOnlyList<FieldSpec> Fields, string? Base = null,
-        string? Attribute = null, bool Abstract = false)
+        string? Attribute = null, bool Abstract = false, IReadOnlyList<FieldSpec>? Inherited = null)
     {
         private bool IsRecord => Keyword.StartsWith("record", StringComparison.Ordinal);
 
@@ -71,7 +72,7 @@ internal static class MatrixScenarios
 
         public string New()
         {
-            var initialized = Body.Where(f => f.Value is not null).Select(f => $"{f.Name} = {f.Value}").ToList();
+            var initialized = (Inherited ?? []).Concat(Body).Where(f => f.Value is not null).Select(f => $"{f.Name} = {f.Value}").ToList();
             var args = Positional.Any() ? "(" + string.Join(", ", Positional.Select(f => f.Value ?? "default")) + ")" : "";
             return $"new {Name}{args}" + (initialized.Count > 0 ? " { " + string.Join(", ", initialized) + " }" : args.Length == 0 ? "()" : "");
         }
@@ -161,7 +162,7 @@ internal static class MatrixScenarios
             FieldSpec baseA = a with { InBody = true }, ownB = b with { InBody = true };
             var base1 = new TypeSpec(keyword, "Base1", [baseA]).Source();
             var base2 = new TypeSpec(keyword, "Base2", [baseA]).Source();
-            var derived = new TypeSpec(keyword, "T", [ownB], Base: "Base1");
+            var derived = new TypeSpec(keyword, "T", [ownB], Base: "Base1", Inherited: [baseA]);
             yield return Make("base type changed", BaseTypeChanged, derived, derived with { Base = "Base2" }, shownV1, oldExtra: base1, newExtra: base2);
             yield return Make("field moved from the base into the type", BaseTypeChanged, derived, T(baseA, ownB), shownV1, oldExtra: base1, newExtra: base1);
             yield return Make("class becomes abstract", BecomesAbstract, v1, v1 with { Abstract = true }, null);
@@ -238,7 +239,9 @@ internal static class MatrixScenarios
             "public interface IShape { }\npublic class Circle : IShape { public int R; public int Added = 42; }\n", "Circle{Added=42 R=3}");
         yield return Make("implementation renamed", TypeRenamed,
             "public interface IShape { }\n[RenamedFrom(\"$NS$.Circle\")] public class Round : IShape { public int R; }\n", "Round{R=3}");
-        yield return Make("implementation no longer implements it", NoLongerDerived, "public interface IShape { }\npublic class Circle { public int R; }\n", null);
+        // (An object field can hold it still: only the holders declared as the interface.)
+        yield return Make("implementation no longer implements it", NoLongerDerived, "public interface IShape { }\npublic class Circle { public int R; }\n", null,
+            holders: Scenario.TypedHolders);
         yield return Make("interface becomes an abstract class", InterfaceToClass, "public abstract class IShape { }\npublic class Circle : IShape { public int R; }\n", null);
         yield return Make("holder retyped from the interface to object", ToObject, v1, "Circle{R=3}", "object", Scenario.FieldHolders);
         yield return Make("holder retyped from the interface to its implementation", FromObject, v1, null, "Circle", Scenario.FieldHolders);
@@ -261,7 +264,8 @@ internal static class MatrixScenarios
         yield return Make("base renamed", TypeRenamed,
             "[RenamedFrom(\"$NS$.Animal\")] public abstract class Creature { public string Name; }\npublic class Dog : Creature { public int Barks; }\n", shown, "Creature");
         yield return Make("derived class moved under another base", NoLongerDerived,
-            "public abstract class Animal { public string Name; }\npublic abstract class Pet { public string Name; }\npublic class Dog : Pet { public int Barks; }\n", null);
+            "public abstract class Animal { public string Name; }\npublic abstract class Pet { public string Name; }\npublic class Dog : Pet { public int Barks; }\n", null,
+            holders: Scenario.TypedHolders);
         yield return Make("derived class becomes abstract", BecomesAbstract,
             "public abstract class Animal { public string Name; }\npublic abstract class Dog : Animal { public int Barks; }\n", null);
         yield return Make("base becomes concrete", BecomesConcrete, "public class Animal { public string Name; }\npublic class Dog : Animal { public int Barks; }\n", shown);

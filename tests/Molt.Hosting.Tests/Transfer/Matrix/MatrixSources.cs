@@ -99,14 +99,14 @@ internal static class MatrixSources
                 report = "Fmt.Of(Boxed)";
                 break;
             case HolderKind.UnitState:
-                // A unit's state is an object (of a class): the value is its field. The report reads the state the new
-                // version's entry was handed through a static that the transfer leaves alone.
-                holder = $"public sealed class HUnit {{ public {d} F; }}\n    [NotMigrated] public static HUnit Current;\n" +
-                    "    public static async Task Run(HUnit state)\n    {\n        Current = state;\n" +
+                // A unit's state is an object (of a class): the value is its field. The report finds the state the running
+                // version's entry was handed through a weak reference that the transfer leaves alone: only the unit holds it.
+                holder = $"public sealed class HUnit {{ public {d} F; }}\n    [NotMigrated] public static WeakReference<HUnit> Current;\n" +
+                    "    public static async Task Run(HUnit state)\n    {\n        Current = new WeakReference<HUnit>(state);\n" +
                     "        while (true)\n        {\n            await Live.UpdatePointAsync(\"wait\");\n" +
                     "            try { await Task.Delay(Timeout.Infinite, Live.UpdateRequested); } catch (OperationCanceledException) { }\n        }\n    }";
                 init = $"Live.StartUnit(\"{c.Id}.unit\", new HUnit {{ F = {s.V1Value} }}, Run);";
-                report = "Current is null ? \"unit not started\" : Fmt.Of(Current.F)";
+                report = "Current is not null && Current.TryGetTarget(out var state) ? Fmt.Of(state.F) : \"unit not started\"";
                 break;
             default:
                 holder = "";

@@ -44,22 +44,22 @@ internal static class TransferRules
         "default (0, null, false): no constructor runs");
 
     public static readonly TransferRule FieldRemoved = new(
-        "field removed", ExpectedOutcome.Committed, "dropped (listed in UpdateResult.DroppedFields)");
+        "field removed", ExpectedOutcome.Committed, "dropped (listed in `UpdateResult.DroppedFields`)");
 
     public static readonly TransferRule FieldRenamed = new(
-        "field or auto-property renamed with [RenamedFrom(\"old\")]", ExpectedOutcome.Committed, "the old field's value");
+        "field or auto-property renamed with `[RenamedFrom(\"old\")]`", ExpectedOutcome.Committed, "the old field's value");
 
     public static readonly TransferRule Widening = new(
-        "field retyped by a lossless widening (int → long, int → double)", ExpectedOutcome.Committed, "the value, converted");
+        "field retyped by a lossless widening (`int` → `long`, `int` → `double`)", ExpectedOutcome.Committed, "the value, converted");
 
     public static readonly TransferRule Narrowing = new(
-        "field retyped by a narrowing (long → int, double → float)", ExpectedOutcome.RefusedAtPrepare, "a value may not fit");
+        "field retyped by a narrowing (`long` → `int`, `double` → `float`)", ExpectedOutcome.RefusedAtPrepare, "a value may not fit");
 
     public static readonly TransferRule ToObject = new(
-        "field retyped to object", ExpectedOutcome.Committed, "the value, boxed (or the rebuilt object)");
+        "field retyped to `object`", ExpectedOutcome.Committed, "the value, boxed (or the rebuilt object)");
 
     public static readonly TransferRule FromObject = new(
-        "field retyped from object (or an interface, or a base class) to a specific type", ExpectedOutcome.RefusedAtPrepare,
+        "field retyped from `object` (or an interface, or a base class) to a specific type", ExpectedOutcome.RefusedAtPrepare,
         "the old field may hold anything");
 
     public static readonly TransferRule ToBaseType = new(
@@ -70,16 +70,16 @@ internal static class TransferRules
         "no default mapping");
 
     public static readonly TransferRule ToNullable = new(
-        "field retyped from T to T?", ExpectedOutcome.Committed, "the value, wrapped");
+        "field retyped from `T` to `T?`", ExpectedOutcome.Committed, "the value, wrapped");
 
     public static readonly TransferRule FromNullable = new(
-        "field retyped from T? to T", ExpectedOutcome.RefusedAtPrepare, "a null has no value");
+        "field retyped from `T?` to `T`", ExpectedOutcome.RefusedAtPrepare, "a null has no value");
 
     public static readonly TransferRule EnumInteger = new(
         "field retyped from an enum to an integer or back", ExpectedOutcome.RefusedAtPrepare, "no default mapping");
 
     public static readonly TransferRule TypeRenamed = new(
-        "type renamed with [RenamedFrom(\"Old.Full.Name\")]", ExpectedOutcome.Committed, "every field copied by name");
+        "type renamed with `[RenamedFrom(\"Old.Full.Name\")]`", ExpectedOutcome.Committed, "every field copied by name");
 
     public static readonly TransferRule ClassToStruct = new(
         "class becomes a struct", ExpectedOutcome.Committed,
@@ -96,7 +96,7 @@ internal static class TransferRules
         "fields matched by name over the whole hierarchy");
 
     public static readonly TransferRule BecomesAbstract = new(
-        "class becomes abstract", ExpectedOutcome.RefusedAtPrepare, "its objects cannot be built (unless a [TransformType] factory)");
+        "class becomes abstract", ExpectedOutcome.RefusedAtPrepare, "its objects cannot be built (unless a `[TransformType]` factory)");
 
     public static readonly TransferRule BecomesConcrete = new(
         "abstract class becomes concrete", ExpectedOutcome.Committed, "every field copied by name");
@@ -116,21 +116,21 @@ internal static class TransferRules
         "the member of the same name, never the same number");
 
     public static readonly TransferRule EnumMemberRenamed = new(
-        "enum member renamed with [RenamedFrom(\"Old\")]", ExpectedOutcome.Committed, "the renamed member");
+        "enum member renamed with `[RenamedFrom(\"Old\")]`", ExpectedOutcome.Committed, "the renamed member");
 
     public static readonly TransferRule EnumMemberRemovedUnused = new(
         "enum member removed, no value of it held", ExpectedOutcome.Committed, "the other values by name");
 
     public static readonly TransferRule EnumValueWithoutMember = new(
         "enum value held whose member is removed, or that has no name in the old enum", ExpectedOutcome.RolledBackAtTransfer,
-        "no member to map it to (unless a [TransformType] factory)");
+        "no member to map it to (unless a `[TransformType]` factory)");
 
     public static readonly TransferRule FlagsByName = new(
-        "[Flags] members renumbered, added or renamed", ExpectedOutcome.Committed,
+        "`[Flags]` members renumbered, added or renamed", ExpectedOutcome.Committed,
         "each set bit mapped by its member's name, OR-ed; 0 stays 0");
 
     public static readonly TransferRule GenericByArguments = new(
-        "generic type or its argument changed", ExpectedOutcome.Committed, "mapped through its definition and arguments (Box<Old> → Box<New>)");
+        "generic type or its argument changed", ExpectedOutcome.Committed, "mapped through its definition and arguments (`Box<Old>` → `Box<New>`)");
 
     public static readonly TransferRule ArrayByElement = new(
         "array's element type changed", ExpectedOutcome.Committed, "each element mapped; rank kept");
@@ -139,5 +139,43 @@ internal static class TransferRules
         "array's rank changed", ExpectedOutcome.RefusedAtPrepare, "no default mapping");
 
     public static readonly TransferRule NullableOfChanged = new(
-        "T? whose T changed, or holding null", ExpectedOutcome.Committed, "the value mapped as a T; null stays null");
+        "`T?` whose `T` changed, or holding null", ExpectedOutcome.Committed, "the value mapped as a `T`; null stays null");
+
+    /// <summary>Every rule, in the order of the docs' table (declared after the rules: static fields initialize in order).</summary>
+    public static readonly IReadOnlyList<TransferRule> All =
+    [
+        FieldAddedWithInitializer,
+        FieldAddedWithoutInitializer,
+        PositionalParameterAdded,
+        FieldRemoved,
+        FieldRenamed,
+        Widening,
+        Narrowing,
+        ToObject,
+        FromObject,
+        ToBaseType,
+        ToUnrelatedType,
+        ToNullable,
+        FromNullable,
+        EnumInteger,
+        TypeRenamed,
+        ClassToStruct,
+        StructToClass,
+        RecordAndPlain,
+        BaseTypeChanged,
+        BecomesAbstract,
+        BecomesConcrete,
+        NoLongerDerived,
+        InterfaceToClass,
+        EnumToOtherKind,
+        EnumByName,
+        EnumMemberRenamed,
+        EnumMemberRemovedUnused,
+        EnumValueWithoutMember,
+        FlagsByName,
+        GenericByArguments,
+        ArrayByElement,
+        ArrayRankChanged,
+        NullableOfChanged,
+    ];
 }
