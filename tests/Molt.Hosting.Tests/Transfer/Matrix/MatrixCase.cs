@@ -20,6 +20,7 @@ internal enum TypeKind
 internal enum HolderKind
 {
     Static,
+    StaticReadonly,
     InstanceField,
     StructField,
     ArrayElement,
@@ -35,7 +36,9 @@ internal enum HolderKind
 /// <summary>
 /// One change of one kind of type, independent of where the value is held: the case's types in both versions
 /// (declared in the case's own namespace, written <c>$NS$</c> where a full name is needed), the holders' declared
-/// type in each version, the value v1 puts there, and how it reads in v1 and, when the rule carries it, in v2.
+/// type in each version, the value v1 puts there, and how it reads in v1 and, when the rule carries it, in v2
+/// (<see cref="ReportExtra"/>: a C# expression whose text the report appends, e.g. a count of constructor calls, and
+/// <see cref="ReportExtraShown"/>: how it reads, the same in both versions).
 /// </summary>
 internal sealed record Scenario(
     TypeKind Kind,
@@ -49,11 +52,16 @@ internal sealed record Scenario(
     string V1Shown,
     string? V2Shown,
     IReadOnlySet<HolderKind> Holders,
-    string? NotFixed = null)
+    string? NotFixed = null,
+    string ReportExtra = "",
+    string ReportExtraShown = "")
 {
     /// <summary>A scenario that changes the holders' declared type itself: only fields can hold such a value.</summary>
     public static readonly IReadOnlySet<HolderKind> FieldHolders =
-        new HashSet<HolderKind> { HolderKind.Static, HolderKind.InstanceField, HolderKind.StructField };
+        new HashSet<HolderKind> { HolderKind.Static, HolderKind.StaticReadonly, HolderKind.InstanceField, HolderKind.StructField };
+
+    /// <summary>Only an <c>object</c> field: for a value whose type the new version no longer has.</summary>
+    public static readonly IReadOnlySet<HolderKind> ObjectHolder = new HashSet<HolderKind> { HolderKind.Boxed };
 
     /// <summary>Whether the holders' declared type itself changes (only fields hold the value then).</summary>
     public bool ChangesDeclaredType => ReferenceEquals(Holders, FieldHolders);
@@ -75,10 +83,10 @@ internal sealed record MatrixCase(int Number, Scenario Scenario, HolderKind Hold
     public ExpectedOutcome Expected => Scenario.Rule.Outcome;
 
     /// <summary>What the case's report reads in v1 (and after a refusal or rollback).</summary>
-    public string V1Report => Scenario.V1Shown + Suffix;
+    public string V1Report => Scenario.V1Shown + Suffix + Scenario.ReportExtraShown;
 
     /// <summary>What the case's report must read after the commit (when the rule carries the value).</summary>
-    public string? V2Report => Scenario.V2Shown is null ? null : Scenario.V2Shown + Suffix;
+    public string? V2Report => Scenario.V2Shown is null ? null : Scenario.V2Shown + Suffix + Scenario.ReportExtraShown;
 
     /// <summary>Keyed holders also report whether a lookup of the carried key finds it (the collection was re-keyed).</summary>
     private string Suffix => Holder switch
@@ -97,6 +105,7 @@ internal sealed record MatrixCase(int Number, Scenario Scenario, HolderKind Hold
         ExpectedOutcome.RolledBackAtTransfer => Holder switch
         {
             HolderKind.Static => "H.Static",
+            HolderKind.StaticReadonly => "H.StaticReadonly",
             HolderKind.InstanceField => "H.Inst",
             HolderKind.StructField => "H.StructBox",
             HolderKind.ArrayElement => "H.Arr",
@@ -111,6 +120,7 @@ internal sealed record MatrixCase(int Number, Scenario Scenario, HolderKind Hold
         ExpectedOutcome.RefusedAtPrepare when Scenario.ChangesDeclaredType => Holder switch
         {
             HolderKind.Static => "H.Static",
+            HolderKind.StaticReadonly => "H.StaticReadonly",
             HolderKind.InstanceField => "HBox.F",
             _ => "HStruct.F",
         },

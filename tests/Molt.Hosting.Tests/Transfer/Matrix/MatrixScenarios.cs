@@ -38,8 +38,9 @@ internal static class MatrixScenarios
         string? Attribute = null, bool InBody = false, bool AutoProperty = false, string? ParameterDefault = null);
 
     /// <param name="Inherited">Fields declared by the base type, set when the value is built.</param>
+    /// <param name="Members">Other members' source (methods, a constructor).</param>
     private sealed record TypeSpec(string Keyword, string Name, IReadOnlyList<FieldSpec> Fields, string? Base = null,
-        string? Attribute = null, bool Abstract = false, IReadOnlyList<FieldSpec>? Inherited = null)
+        string? Attribute = null, bool Abstract = false, IReadOnlyList<FieldSpec>? Inherited = null, string Members = "")
     {
         private bool IsRecord => Keyword.StartsWith("record", StringComparison.Ordinal);
 
@@ -63,7 +64,12 @@ internal static class MatrixScenarios
                 $"{(f.Attribute is null ? "" : $"[{f.Attribute}] ")}public {f.Type} {f.Name}{(f.AutoProperty ? " { get; set; }" : "")}" +
                 (f.Initializer is null ? (f.AutoProperty ? "" : ";") : $" = {f.Initializer};")).ToList();
             // A struct with field initializers must declare a constructor (a positional record struct has its own).
-            if (Keyword.EndsWith("struct", StringComparison.Ordinal) && !Positional.Any() && Body.Any(f => f.Initializer is not null))
+            if (Members.Length > 0)
+            {
+                members.Add(Members);
+            }
+            if (Keyword.EndsWith("struct", StringComparison.Ordinal) && !Positional.Any() && Body.Any(f => f.Initializer is not null)
+                && !Members.Contains($"public {Name}()", StringComparison.Ordinal))
             {
                 members.Add($"public {Name}() {{ }}");
             }
@@ -110,14 +116,32 @@ internal static class MatrixScenarios
         var shownV1 = Shown("T", ("A", "7"), ("B", "'x'"));
 
         Scenario Make(string change, TransferRule rule, TypeSpec old, TypeSpec @new, string? expected, string? v1Shown = null,
-            string? notFixed = null, string oldExtra = "", string newExtra = "") =>
-            new(kind, change, rule, Support + oldExtra + old.Source(), Support + newExtra + @new.Source(), old.Name, @new.Name, old.New(),
-                v1Shown ?? shownV1, rule.Outcome == ExpectedOutcome.Committed ? expected : null, Scenario.AllHolders, notFixed);
+            string? notFixed = null, string oldExtra = "", string newExtra = "", IReadOnlySet<HolderKind>? holders = null,
+            (string Expression, string Shown) reportExtra = default, string? value = null) =>
+            new(kind, change, rule, Support + oldExtra + old.Source(), Support + newExtra + @new.Source(), old.Name, @new.Name, value ?? old.New(),
+                v1Shown ?? shownV1, rule.Outcome == ExpectedOutcome.Committed ? expected : null, holders ?? Scenario.AllHolders, notFixed,
+                reportExtra.Expression ?? "", reportExtra.Shown ?? "");
 
         yield return Make("field added with an initializer", FieldAddedWithInitializer,
             v1, T(a, b, new("Added", "int", Initializer: "42", InBody: true)), Shown("T", ("A", "7"), ("Added", "42"), ("B", "'x'")));
         yield return Make("auto-property added with an initializer", FieldAddedWithInitializer,
             v1, T(a, b, new("Note", "string", Initializer: "\"n\"", InBody: true, AutoProperty: true)), Shown("T", ("A", "7"), ("B", "'x'"), ("Note", "'n'")));
+        if (!isRecord)
+        {
+            // No constructor runs during a transfer: its side effects do not happen, and one that throws does not matter.
+            const string counting = "public static int Constructed; public T() { Constructed++; }";
+            yield return Make("field added with an initializer, the constructor counts its calls", FieldAddedWithInitializer,
+                v1 with { Members = counting }, T(a, b, new("Added", "int", Initializer: "42")) with { Members = counting },
+                Shown("T", ("A", "7"), ("Added", "42"), ("B", "'x'")), reportExtra: (" + \" ctor=\" + T.Constructed", " ctor=1"));
+            yield return Make("field added with an initializer, the new constructor throws", FieldAddedWithInitializer,
+                v1 with { Members = "public T() { }" }, T(a, b, new("Added", "int", Initializer: "42")) with { Members = "public T() { throw new InvalidOperationException(\"constructor\"); }" },
+                Shown("T", ("A", "7"), ("Added", "42"), ("B", "'x'")));
+            if (kind == TypeKind.Class || kind == TypeKind.Struct)
+            {
+                yield return Make("field added with an initializer that throws", InitializerThrows,
+                    v1, T(a, b, new("Added", "int", Initializer: "Fail()")) with { Members = "static int Fail() => throw new InvalidOperationException(\"initializer\");" }, null);
+            }
+        }
         yield return Make("field added without an initializer", FieldAddedWithoutInitializer,
             v1, T(a, b, new("Added", "int", InBody: true)), Shown("T", ("A", "7"), ("Added", "0"), ("B", "'x'")));
         if (isRecord)
@@ -149,6 +173,7 @@ internal static class MatrixScenarios
         yield return Make("enum field retyped to int", EnumInteger, T(color, b), T(a, b), null, Shown("T", ("A", "Green"), ("B", "'x'")));
         yield return Make("int field retyped to an enum", EnumInteger, T(a with { Value = "1" }, b), T(color, b), null, Shown("T", ("A", "1"), ("B", "'x'")));
         yield return Make("type renamed", TypeRenamed, v1, T(a, b) with { Name = "T2", Attribute = "RenamedFrom(\"$NS$.T\")" }, Shown("T2", ("A", "7"), ("B", "'x'")));
+        yield return Make("type removed", TypeRemoved, v1, new TypeSpec("class", "Other", [a]), null, holders: Scenario.ObjectHolder);
 
         // Kind changes: the same fields in a type of another kind.
         foreach (var (newKind, rule) in KindChanges(kind))
@@ -158,6 +183,10 @@ internal static class MatrixScenarios
         }
         if (isClass)
         {
+            // A null reference becomes default(struct): in every holder that declares the type (a dictionary key cannot be null).
+            yield return Make($"{keyword} becomes {Keyword(kind == TypeKind.Class ? TypeKind.Struct : TypeKind.RecordStruct)}, holding null", ClassToStruct,
+                v1, new TypeSpec(kind == TypeKind.Class ? "struct" : "record struct", "T", [a, b]), Shown("T", ("A", "0"), ("B", "null")), "null",
+                ClassToStructCrashes, holders: Scenario.TypedHolders.Where(h => h != HolderKind.DictionaryKey).ToHashSet(), value: "null");
             // Fields in a record's body, so that a base record can declare one.
             FieldSpec baseA = a with { InBody = true }, ownB = b with { InBody = true };
             var base1 = new TypeSpec(keyword, "Base1", [baseA]).Source();
@@ -202,6 +231,8 @@ internal static class MatrixScenarios
         yield return Make("held value has no name (42)", EnumValueWithoutMember, "public enum Color { Black, Red, Green, Blue }\n", null,
             value: "(Color)42", shown: "42");
         yield return Make("type renamed", TypeRenamed, "[RenamedFrom(\"$NS$.Color\")] public enum Hue { Red, Green, Blue }\n", "Green", declared: "Hue");
+        yield return Simple(TypeKind.Enum, "type removed", TypeRemoved, v1, "public enum Other { Red }\n", "Color", "Color.Green", "Green", null,
+            "object", Scenario.ObjectHolder);
         yield return Make("enum becomes a class", EnumToOtherKind, "public class Color { public int Value; }\n", null);
         yield return Make("enum becomes a struct", EnumToOtherKind, "public struct Color { public int Value; }\n", null);
     }

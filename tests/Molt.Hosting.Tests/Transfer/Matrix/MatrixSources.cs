@@ -33,6 +33,9 @@ internal static class MatrixSources
         return TransferTestKit.Program(text.ToString());
     }
 
+    /// <summary>What a unit's case reports before its unit has run.</summary>
+    public const string UnitNotStarted = "unit not started";
+
     /// <summary>Reads <c>Program.Report()</c>'s lines back: case id to value.</summary>
     public static Dictionary<string, string> ParseReport(string? report)
     {
@@ -57,6 +60,12 @@ internal static class MatrixSources
                 holder = $"public static {d} Static;";
                 init = $"Static = {s.V1Value};";
                 report = "Fmt.Of(Static)";
+                break;
+            case HolderKind.StaticReadonly:
+                // Set by its initializer in v1 (Init cannot assign it); v2 declares it bare: the transfer fills it.
+                holder = v2 ? $"public static readonly {d} StaticReadonly;" : $"public static readonly {d} StaticReadonly = {s.V1Value};";
+                init = "";
+                report = "Fmt.Of(StaticReadonly)";
                 break;
             case HolderKind.InstanceField:
                 holder = $"public sealed class HBox {{ public {d} F; }}\n    public static HBox Inst;";
@@ -106,7 +115,7 @@ internal static class MatrixSources
                     "        while (true)\n        {\n            await Live.UpdatePointAsync(\"wait\");\n" +
                     "            try { await Task.Delay(Timeout.Infinite, Live.UpdateRequested); } catch (OperationCanceledException) { }\n        }\n    }";
                 init = $"Live.StartUnit(\"{c.Id}.unit\", new HUnit {{ F = {s.V1Value} }}, Run);";
-                report = "Current is not null && Current.TryGetTarget(out var state) ? Fmt.Of(state.F) : \"unit not started\"";
+                report = $"Current is not null && Current.TryGetTarget(out var state) ? Fmt.Of(state.F) : \"{UnitNotStarted}\"";
                 break;
             default:
                 holder = "";
@@ -123,7 +132,7 @@ internal static class MatrixSources
             {
                 {{holder}}
                 public static void Init() { {{(v2 ? "" : init)}} }
-                public static string Report() => {{report}};
+                public static string Report() => ({{report}}){{s.ReportExtra}};
             }
             }
 

@@ -36,6 +36,9 @@ internal static class TransferRules
         "field or auto-property added with an initializer", ExpectedOutcome.Committed,
         "its declared initializer, evaluated alone once per rebuilt object; no constructor runs");
 
+    public static readonly TransferRule InitializerThrows = new(
+        "field added with an initializer that throws", ExpectedOutcome.RolledBackAtTransfer, "the initializer's exception, with the path to the object");
+
     public static readonly TransferRule FieldAddedWithoutInitializer = new(
         "field added without an initializer", ExpectedOutcome.Committed, "default (0, null, false)");
 
@@ -95,6 +98,10 @@ internal static class TransferRules
         "base type changed, or a field moved between the type and its base", ExpectedOutcome.Committed,
         "fields matched by name over the whole hierarchy");
 
+    public static readonly TransferRule TypeRemoved = new(
+        "type removed, a value of it held (in an `object` field)", ExpectedOutcome.RolledBackAtTransfer,
+        "no type to rebuild it as (unless renamed or transformed)");
+
     public static readonly TransferRule BecomesAbstract = new(
         "class becomes abstract", ExpectedOutcome.RefusedAtPrepare, "its objects cannot be built (unless a `[TransformType]` factory)");
 
@@ -145,6 +152,7 @@ internal static class TransferRules
     public static readonly IReadOnlyList<TransferRule> All =
     [
         FieldAddedWithInitializer,
+        InitializerThrows,
         FieldAddedWithoutInitializer,
         PositionalParameterAdded,
         FieldRemoved,
@@ -162,6 +170,7 @@ internal static class TransferRules
         ClassToStruct,
         StructToClass,
         RecordAndPlain,
+        TypeRemoved,
         BaseTypeChanged,
         BecomesAbstract,
         BecomesConcrete,
