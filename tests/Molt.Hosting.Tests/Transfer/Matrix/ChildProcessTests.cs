@@ -18,7 +18,7 @@ public class ChildProcessTests(ITestOutputHelper output)
     public async Task Matrix_NoCase_TakesTheHostProcessDown()
     {
         var clock = Stopwatch.StartNew();
-        var lines = Manifest().ToList();
+        var lines = await Manifest();
         var deaths = new List<string>();
         var finished = 0;
         var remaining = lines;
@@ -35,7 +35,7 @@ public class ChildProcessTests(ITestOutputHelper output)
             var begun = stdout.LastOrDefault(l => l.StartsWith("begin ", StringComparison.Ordinal))?["begin ".Length..];
             var at = remaining.FindIndex(l => l.Label == begun);
             // A group that killed the process is run again scenario by scenario, to tell which.
-            var split = begun is null ? [] : ByScenario(begun).ToList();
+            var split = begun is null ? [] : await ByScenario(begun);
             deaths.Add($"{begun ?? "before the first update"} ({Describe(begun)}): exit code {exitCode}{Signal(exitCode)}" +
                 (split.Count > 0 ? " (run again scenario by scenario)" : "; " + string.Join(" | ", stderr.TakeLast(3))));
             if (at < 0 || ended.Contains(begun!))
@@ -52,36 +52,37 @@ public class ChildProcessTests(ITestOutputHelper output)
     }
 
     /// <summary>Every group's update, then each case expected to roll back alone (a transfer stops at its first failure).</summary>
-    private static IEnumerable<(string Label, string V1, string V2)> Manifest()
+    private static async Task<List<(string Label, string V1, string V2)>> Manifest()
     {
+        var lines = new List<(string Label, string V1, string V2)>();
         foreach (var group in TransferMatrix.Groups(withNotFixed: true))
         {
-            var v1 = TestPrograms.Build(group.Name, "v1-1", MatrixSources.Program(group.Cases, _ => false));
-            yield return (group.Name, v1, TestPrograms.Build(group.Name, "v2-1", MatrixSources.Program(group.Cases, _ => true)));
+            // The same programs as the in-process run's first attempt: compiled once per test process.
+            var (v1, v2) = await MatrixRun.Build(group.Name, "1", group.Cases);
+            lines.Add((group.Name, v1, v2));
             if (group.Cases.Count > 1 && group.Cases.All(c => c.Expected == ExpectedOutcome.RolledBackAtTransfer))
             {
                 foreach (var c in group.Cases)
                 {
-                    yield return ($"{group.Name}/{c.Id}", v1, TestPrograms.Build(group.Name, $"v2-{c.Id}", MatrixSources.Program(group.Cases, x => x == c)));
+                    lines.Add(($"{group.Name}/{c.Id}", v1, TestPrograms.Build(group.Name, $"v2-{c.Id}", MatrixSources.Program(group.Cases, x => x == c))));
                 }
             }
         }
+        return lines;
     }
 
-    private static IEnumerable<(string Label, string V1, string V2)> ByScenario(string label)
+    /// <summary>A group's updates again, one program per scenario.</summary>
+    private static async Task<List<(string Label, string V1, string V2)>> ByScenario(string label)
     {
+        var lines = new List<(string Label, string V1, string V2)>();
         var group = TransferMatrix.Groups(withNotFixed: true).FirstOrDefault(g => g.Name == label);
         var scenarios = group?.Cases.GroupBy(c => c.Scenario).ToList() ?? [];
-        if (scenarios.Count < 2)
+        for (var i = 0; i < scenarios.Count && scenarios.Count > 1; i++)
         {
-            yield break;
+            var (v1, v2) = await MatrixRun.Build($"{label}_S{i + 1}", "1", [.. scenarios[i]]);
+            lines.Add(($"{label}/S{i + 1}", v1, v2));
         }
-        foreach (var (scenario, i) in scenarios.Select((s, i) => (s.ToList(), i + 1)))
-        {
-            var name = $"{label}_S{i}";
-            yield return ($"{label}/S{i}", TestPrograms.Build(name, "v1", MatrixSources.Program(scenario, _ => false)),
-                TestPrograms.Build(name, "v2", MatrixSources.Program(scenario, _ => true)));
-        }
+        return lines;
     }
 
     private static string Describe(string? label)
