@@ -329,6 +329,10 @@ internal static class MatrixScenarios
         yield return Make("argument class becomes a struct", ClassToStruct, box + "public struct Entry { public int A; }\n", shown,
             notFixed: ClassToStructCrashes);
         yield return Make("argument struct becomes a class", StructToClass, v1, shown, old: box + "public struct Entry { public int A; }\n");
+        // Only an object field can hold it: the new version cannot name Box<Entry>.
+        yield return Simple(TypeKind.GenericInstantiation, "definition gains a constraint its argument does not meet", GenericConstraintUnfit, v1,
+            "public class Box<T> where T : struct { public T Item; public int N; }\npublic class Entry { public int A; }\n", "Box<Entry>",
+            "new Box<Entry> { Item = new Entry { A = 7 }, N = 1 }", shown, null, "object", Scenario.ObjectHolder);
     }
 
     /// <summary>An <c>Entry[]</c> of two elements.</summary>

@@ -139,6 +139,10 @@ internal static class TransferRules
     public static readonly TransferRule GenericByArguments = new(
         "generic type or its argument changed", ExpectedOutcome.Committed, "mapped through its definition and arguments (`Box<Old>` → `Box<New>`)");
 
+    public static readonly TransferRule GenericConstraintUnfit = new(
+        "generic type's new constraints do not fit its argument (a value held in an `object` field)", ExpectedOutcome.RolledBackAtTransfer,
+        "no such instantiation in the new version");
+
     public static readonly TransferRule ArrayByElement = new(
         "array's element type changed", ExpectedOutcome.Committed, "each element mapped; rank kept");
 
@@ -183,6 +187,7 @@ internal static class TransferRules
         EnumValueWithoutMember,
         FlagsByName,
         GenericByArguments,
+        GenericConstraintUnfit,
         ArrayByElement,
         ArrayRankChanged,
         NullableOfChanged,
