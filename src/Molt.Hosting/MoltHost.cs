@@ -177,7 +177,9 @@ public sealed class MoltHost : IAsyncDisposable
     /// Checks a new version against the running one without applying anything: the types and fields that
     /// changed and what covers each change, the state that cannot cross, the units the new version would
     /// drop or resume elsewhere, and the verdict, which is what <see cref="UpdateAsync(string, CancellationToken)"/>
-    /// decides in its prepare phase. The program runs on untouched; the checked version is unloaded after.
+    /// would do if run then: refuse it in its prepare phase, roll it back at transfer (the check tries the transfer of the
+    /// running state into the new version, read-only, and discards it), or commit. The program runs on untouched: no unit
+    /// parks; the checked version is unloaded after.
     /// </summary>
     /// <param name="newProgramPath">The new version's main assembly.</param>
     /// <param name="cancellationToken">Cancels the check before it starts.</param>

@@ -160,7 +160,22 @@ internal static class Render
         {
             WriteLine(line, check.Compatible ? null : "yellow");
         }
-        WriteLine(check.Compatible ? "check: compatible" : "check: NOT compatible: the update would be refused", check.Compatible ? "green" : "red");
+        WriteLine(CheckVerdict(check), check.Compatible ? "green" : "red");
+    }
+
+    /// <summary>The last line of a check: compatible, or what the update would do instead (refused at prepare, or rolled back at transfer by the state held now).</summary>
+    private static string CheckVerdict(CheckSummary check)
+    {
+        if (check.Compatible)
+        {
+            return check.Trial?.Outcome == CheckTrialOutcome.StateChanging
+                ? "check: compatible by the types (the running state changed under the trial transfer; its values were not tried)"
+                : "check: compatible";
+        }
+        var blocking = check.Findings.Where(f => f.Severity == CheckSeverity.Incompatible).ToList();
+        return blocking.Count > 0 && blocking.TrueForAll(f => f.Kind == CheckFindingKind.StateRefused)
+            ? $"check: NOT compatible: the update would be rolled back at transfer ({string.Join("; ", blocking.Select(f => f.Path ?? f.Subject))})"
+            : "check: NOT compatible: the update would be refused";
     }
 
     // ---- update and rollback --------------------------------------------------------------------------------

@@ -7,7 +7,20 @@ namespace Molt.Hosting.Control;
 /// <param name="Coverage">What carries the change across an update.</param>
 /// <param name="Severity">Whether it stops the update, may fail it or lose something, or is for information.</param>
 /// <param name="Detail">The finding in words, as the report's line says it.</param>
-public sealed record CheckFinding(CheckFindingKind Kind, string Subject, CheckCoverage Coverage, CheckSeverity Severity, string Detail);
+public sealed record CheckFinding(CheckFindingKind Kind, string Subject, CheckCoverage Coverage, CheckSeverity Severity, string Detail)
+{
+    /// <summary>
+    /// The value the new version will have: for an added field, what it gets ("initializer", "default", "transformer");
+    /// for an enum member, the new member it maps to (<c>Color.Green = 2</c>). Null when the finding has none.
+    /// </summary>
+    public string? Value { get; init; }
+
+    /// <summary>Whether the running program's state holds the value or object now (from the check's trial transfer); null when not known.</summary>
+    public bool? Held { get; init; }
+
+    /// <summary>The path from a root of the state (a static, a unit's state) to a holder of the value, when the check found one.</summary>
+    public string? Path { get; init; }
+}
 
 /// <summary>The kinds of findings of a compatibility check.</summary>
 public enum CheckFindingKind
@@ -50,6 +63,18 @@ public enum CheckFindingKind
     StateCheck,
     /// <summary>The new version cannot be loaded or planned at all (not a program, a transformer of the wrong shape...).</summary>
     Refusal,
+    /// <summary>An enum member whose number differs in the new enum: its values map by name, to another number.</summary>
+    EnumMemberRenumbered,
+    /// <summary>An enum member renamed with [RenamedFrom] on the new member: its values map to it.</summary>
+    EnumMemberRenamed,
+    /// <summary>An enum member with no member in the new enum: a value of it held by the state fails the update at transfer.</summary>
+    EnumMemberRemoved,
+    /// <summary>A type whose kind changed (a class that becomes a struct, or a struct that becomes a class).</summary>
+    KindChanged,
+    /// <summary>A value of the running state that the update would refuse at transfer (found by the check's trial transfer), with its path.</summary>
+    StateRefused,
+    /// <summary>The check's trial transfer could not complete because the state kept changing under it: the verdict is the types' alone.</summary>
+    TrialInconclusive,
 }
 
 /// <summary>What carries a change across an update.</summary>

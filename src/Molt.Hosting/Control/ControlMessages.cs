@@ -86,6 +86,33 @@ public sealed record CheckSummary(bool Compatible, IReadOnlyList<string> Lines)
 {
     /// <summary>The report's findings as data, in the order of <see cref="Lines"/> (empty from a program that sends none).</summary>
     public IReadOnlyList<CheckFinding> Findings { get; init; } = [];
+
+    /// <summary>The trial transfer of the running state that the check made, or null when it made none (the types already refuse the update).</summary>
+    public CheckTrial? Trial { get; init; }
+}
+
+/// <summary>
+/// The check's trial transfer: the running state copied into the checked version's types, read-only, while the program served
+/// (no pause, no unit parked), then discarded. It runs the copiers and the new version's transformers, not its [AfterTransfer]
+/// steps nor its [StateCheck]s.
+/// </summary>
+/// <param name="Outcome">Whether every value crossed.</param>
+/// <param name="ObjectsRebuilt">Objects rebuilt as the new version's types (in the last attempt).</param>
+/// <param name="ReferencesPassed">References to framework objects that would pass to the new version as they are.</param>
+/// <param name="Milliseconds">How long the last attempt took: a hint of an update's transfer time, measured without the pause
+/// (with the program running beside it).</param>
+/// <param name="Attempts">How many attempts it took (a collection that changed under the trial makes it try again).</param>
+public sealed record CheckTrial(CheckTrialOutcome Outcome, long ObjectsRebuilt, long ReferencesPassed, double Milliseconds, int Attempts);
+
+/// <summary>How a check's trial transfer ended.</summary>
+public enum CheckTrialOutcome
+{
+    /// <summary>Every value crossed.</summary>
+    Carried,
+    /// <summary>A value cannot cross: the update would be rolled back at transfer.</summary>
+    Refused,
+    /// <summary>The state kept changing under the trial (a collection modified while it was read): no conclusion.</summary>
+    StateChanging,
 }
 
 /// <summary>Constants of the control protocol.</summary>

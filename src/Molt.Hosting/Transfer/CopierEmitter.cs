@@ -12,47 +12,91 @@ internal static class CopierEmitter
 {
     private static readonly MethodInfo TransferObject = typeof(StateTransfer).GetMethod(nameof(StateTransfer.TransferObject), [typeof(object)])!;
 
-    /// <summary><c>(old, new, transfer)</c>: copies every planned field of a class.</summary>
+    /// <summary><c>(old, new, transfer)</c>: copies every planned field into a new class instance (the old object a class instance or a boxed struct).</summary>
     public static Action<object, object, StateTransfer> ClassFill(FieldPlan plan)
     {
+        Validate(plan, newIsValue: false);
         var method = New($"fill {plan.NewType.Name}", null, [typeof(object), typeof(object), typeof(StateTransfer)]);
         var il = method.GetILGenerator();
-        var oldLocal = il.DeclareLocal(plan.OldType);
+        var loadOld = LoadOldArgument(il, plan.OldType);
         var newLocal = il.DeclareLocal(plan.NewType);
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Castclass, plan.OldType);
-        il.Emit(OpCodes.Stloc, oldLocal);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Castclass, plan.NewType);
         il.Emit(OpCodes.Stloc, newLocal);
         foreach (var copy in plan.Copies)
         {
-            EmitCopy(il, copy, g => g.Emit(OpCodes.Ldloc, oldLocal), g => g.Emit(OpCodes.Ldloc, newLocal), transferArgument: 2);
+            EmitCopy(il, copy, loadOld, g => g.Emit(OpCodes.Ldloc, newLocal), transferArgument: 2);
         }
         il.Emit(OpCodes.Ret);
         return method.CreateDelegate<Action<object, object, StateTransfer>>();
     }
 
-    /// <summary><c>(boxed old, transfer) → boxed new</c>: copies a struct.</summary>
+    /// <summary><c>(old, transfer) → boxed new</c>: copies into a new struct value (the old object a boxed struct or a class instance).</summary>
     public static Func<object, StateTransfer, object> StructCopy(FieldPlan plan)
     {
+        Validate(plan, newIsValue: true);
         var method = New($"copy {plan.NewType.Name}", typeof(object), [typeof(object), typeof(StateTransfer)]);
         var il = method.GetILGenerator();
-        var oldLocal = il.DeclareLocal(plan.OldType);
+        var loadOld = LoadOldArgument(il, plan.OldType);
         var newLocal = il.DeclareLocal(plan.NewType);
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Unbox_Any, plan.OldType);
-        il.Emit(OpCodes.Stloc, oldLocal);
         il.Emit(OpCodes.Ldloca, newLocal);
         il.Emit(OpCodes.Initobj, plan.NewType);
         foreach (var copy in plan.Copies)
         {
-            EmitCopy(il, copy, g => g.Emit(OpCodes.Ldloca, oldLocal), g => g.Emit(OpCodes.Ldloca, newLocal), transferArgument: 1);
+            EmitCopy(il, copy, loadOld, g => g.Emit(OpCodes.Ldloca, newLocal), transferArgument: 1);
         }
         il.Emit(OpCodes.Ldloc, newLocal);
         il.Emit(OpCodes.Box, plan.NewType);
         il.Emit(OpCodes.Ret);
         return method.CreateDelegate<Func<object, StateTransfer, object>>();
+    }
+
+    /// <summary>Takes the old object from argument 0 into a local; returns how to load it for a field read.</summary>
+    private static Action<ILGenerator> LoadOldArgument(ILGenerator il, Type oldType)
+    {
+        var oldLocal = il.DeclareLocal(oldType);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(oldType.IsValueType ? OpCodes.Unbox_Any : OpCodes.Castclass, oldType);
+        il.Emit(OpCodes.Stloc, oldLocal);
+        return oldType.IsValueType ? g => g.Emit(OpCodes.Ldloca, oldLocal) : g => g.Emit(OpCodes.Ldloc, oldLocal);
+    }
+
+    /// <summary>
+    /// Checks a plan against the types its copier reads and writes before any IL is made: a dynamic method that skips
+    /// visibility checks is not verified, and a field written with another type's layout would corrupt memory in silence.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The plan does not fit its types (a bug of the planner, stopped here).</exception>
+    private static void Validate(FieldPlan plan, bool newIsValue)
+    {
+        if (plan.NewType.IsValueType != newIsValue || plan.NewType.IsAbstract && !newIsValue || plan.NewType.IsInterface || plan.OldType.IsInterface)
+        {
+            throw new InvalidOperationException($"cannot copy {TypeFacts.Describe(plan.OldType)} into {TypeFacts.Describe(plan.NewType)} as a {(newIsValue ? "struct" : "class")}");
+        }
+        foreach (var copy in plan.Copies)
+        {
+            var where = $"{TypeFacts.Describe(plan.OldType)}.{copy.Old.Name} -> {TypeFacts.Describe(plan.NewType)}.{copy.New.Name}";
+            if (copy.Old.IsStatic || copy.New.IsStatic || !copy.Old.DeclaringType!.IsAssignableFrom(plan.OldType) || !copy.New.DeclaringType!.IsAssignableFrom(plan.NewType))
+            {
+                throw new InvalidOperationException($"{where}: a field of another type");
+            }
+            ValidateConversion(copy, where);
+        }
+    }
+
+    private static void ValidateConversion(FieldCopy copy, string where)
+    {
+        var (from, to) = (copy.Old.FieldType, copy.New.FieldType);
+        var fits = copy.Kind switch
+        {
+            Conversion.Direct => from == to || from.IsEnum && to.IsEnum && FieldPlan.EnumsMatch(from, to),
+            Conversion.Widen => Widening.CanWiden(from, to),
+            Conversion.WrapNullable => Nullable.GetUnderlyingType(to) is not null,
+            _ => true, // Through the transfer: the value is boxed, and the store is a checked cast or unbox.
+        };
+        if (!fits)
+        {
+            throw new InvalidOperationException($"{where}: a {copy.Kind} copy from {TypeFacts.Describe(from)} to {TypeFacts.Describe(to)}");
+        }
     }
 
     /// <summary><c>(transfer)</c>: copies every planned static field of a type into the new version's type.</summary>
@@ -62,6 +106,11 @@ internal static class CopierEmitter
         var il = method.GetILGenerator();
         foreach (var copy in plan.Copies)
         {
+            if (!copy.Old.IsStatic || !copy.New.IsStatic)
+            {
+                throw new InvalidOperationException($"{copy.Old.Name} -> {copy.New.Name}: not a static field");
+            }
+            ValidateConversion(copy, $"static {TypeFacts.Describe(plan.NewType)}.{copy.New.Name}");
             EmitCopy(il, copy, loadOld: null, loadNew: null, transferArgument: 0);
         }
         il.Emit(OpCodes.Ret);
@@ -69,8 +118,8 @@ internal static class CopierEmitter
     }
 
     /// <summary>
-    /// <c>() → new object</c> through a constructor, with default values for its parameters (a record's
-    /// primary constructor), so that the field initializers of the new version run.
+    /// <c>() → new object</c> through a constructor, with default values for its parameters: for the framework's collections,
+    /// which must be built empty to be refilled. A program type's constructor never runs in a transfer (see FieldInitializers).
     /// </summary>
     public static Func<object> Construct(ConstructorInfo constructor)
     {
@@ -155,7 +204,14 @@ internal static class CopierEmitter
         {
             il.Emit(OpCodes.Ldarg, i + 1);
             var type = parameters[i].ParameterType;
-            il.Emit(type.IsValueType ? OpCodes.Unbox_Any : OpCodes.Castclass, type);
+            if (type.IsValueType)
+            {
+                EmitUnboxOrDefault(il, type);
+            }
+            else
+            {
+                il.Emit(OpCodes.Castclass, type);
+            }
         }
         il.Emit(declaring.IsInterface ? OpCodes.Callvirt : OpCodes.Call, method);
         if (method.ReturnType == typeof(void))
@@ -186,7 +242,7 @@ internal static class CopierEmitter
                 EmitTransfer();
                 if (copy.New.FieldType.IsValueType)
                 {
-                    il.Emit(OpCodes.Unbox_Any, copy.New.FieldType);
+                    EmitUnboxOrDefault(il, copy.New.FieldType);
                 }
                 else
                 {
@@ -225,6 +281,27 @@ internal static class CopierEmitter
             }
             il.Emit(OpCodes.Callvirt, TransferObject);
         }
+    }
+
+    /// <summary>
+    /// Unboxes the value on the stack as <paramref name="type"/>, a null as its default: a class that became a struct has
+    /// nothing else to give for a null reference.
+    /// </summary>
+    internal static void EmitUnboxOrDefault(ILGenerator il, Type type)
+    {
+        var notNull = il.DefineLabel();
+        var done = il.DefineLabel();
+        var empty = il.DeclareLocal(type);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Brtrue, notNull);
+        il.Emit(OpCodes.Pop);
+        il.Emit(OpCodes.Ldloca, empty);
+        il.Emit(OpCodes.Initobj, type);
+        il.Emit(OpCodes.Ldloc, empty);
+        il.Emit(OpCodes.Br, done);
+        il.MarkLabel(notNull);
+        il.Emit(OpCodes.Unbox_Any, type);
+        il.MarkLabel(done);
     }
 
     private static DynamicMethod New(string name, Type? returnType, Type[] parameters) =>

@@ -30,8 +30,11 @@ internal sealed class FieldPlan
     /// <summary>New fields computed by a field transformer.</summary>
     public List<(FieldInfo Field, MethodInfo Transformer)> Computed { get; } = [];
 
-    /// <summary>New fields with no counterpart in the old type: they keep their initial value.</summary>
+    /// <summary>New fields with no counterpart in the old type: they get their declared initializer's value, or the default.</summary>
     public List<FieldInfo> Added { get; } = [];
+
+    /// <summary>For each field of <see cref="Added"/> (instance fields only), the value it gets and why.</summary>
+    public List<AddedField> AddedValues { get; } = [];
 
     /// <summary>Old fields that the new type does not have (logical names).</summary>
     public List<string> Dropped { get; } = [];
@@ -104,8 +107,16 @@ internal sealed class FieldPlan
             {
                 plan.Problems.Add(
                     $"{(statics ? "static " : "")}{TypeFacts.Describe(newType)}.{TypeFacts.LogicalName(newField)} changed from " +
-                    $"{TypeFacts.Describe(oldField.FieldType)} to {TypeFacts.Describe(newField.FieldType)}, and no transformer covers it " +
-                    "(add a [TransformField] or [TransformType] method to the new version)");
+                    $"{TypeFacts.Describe(oldField.FieldType)} to {TypeFacts.Describe(newField.FieldType)}{WhyNotConverted(oldField.FieldType, newField.FieldType, map)}, " +
+                    "and no transformer covers it (add a [TransformField] or [TransformType] method to the new version)");
+            }
+        }
+        if (!statics && plan.Added.Count > 0)
+        {
+            plan.AddedValues.AddRange(FieldInitializers.Describe(plan.Added, map.Initializers));
+            foreach (var added in plan.AddedValues.Where(a => a.Source == AddedFieldSource.Unevaluable))
+            {
+                plan.Problems.Add($"{TypeFacts.Describe(newType)}.{TypeFacts.LogicalName(added.Field)} is added, and {added.Detail}");
             }
         }
         plan.DroppedFields.AddRange(oldFields.Where(f => !used.Contains(f)));
@@ -113,9 +124,25 @@ internal sealed class FieldPlan
         return plan;
     }
 
+    /// <summary>What the default mapping lacks for a field's change, said in a few words (or nothing when the types say it).</summary>
+    private static string WhyNotConverted(Type oldType, Type newType, TypeMap map) =>
+        map.KindChange(oldType) is var (from, to)
+            ? $" ({TypeFacts.Describe(from)} was {Article(TypeFacts.Kind(from))} and is now {Article(TypeFacts.Kind(to))}: they have no fields in common to copy)"
+        : map.Map(oldType) is not { } mapped ? ""
+        : Nullable.GetUnderlyingType(oldType) is not null && Nullable.GetUnderlyingType(newType) is null ? " (a null has no value of the new type)"
+        : oldType.IsPrimitive && newType.IsPrimitive ? " (a narrowing conversion could lose the value)"
+        : !newType.IsAssignableFrom(mapped) ? " (the new type cannot hold every old value)"
+        : "";
+
+    private static string Article(string kind) => (kind[0] is 'a' or 'e' or 'i' or 'o' or 'u' ? "an " : "a ") + kind;
+
     /// <summary>How a value of the old field type becomes a value of the new field type, or null when it cannot by default.</summary>
     public static Conversion? Classify(Type oldType, Type newType, TypeMap map)
     {
+        if (map.KindChange(oldType) is not null)
+        {
+            return null; // An enum that became a class, a class that became an interface...: nothing to copy.
+        }
         var mapped = map.Map(oldType);
         if (mapped == newType)
         {

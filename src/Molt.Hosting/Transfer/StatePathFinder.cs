@@ -12,19 +12,42 @@ internal static class StatePathFinder
 {
     private const int MaxObjects = 5_000_000;
 
+    /// <summary>The roots an update transfers, as the path names them: every static of the program's types, then each unit's state.</summary>
+    public static IEnumerable<(string Label, object? Value)> Roots(TypeMap map, IEnumerable<(string Name, object State)> units)
+    {
+        foreach (var type in map.Old.StaticHolders())
+        {
+            foreach (var field in TypeFacts.StaticFields(type))
+            {
+                yield return ($"static {TypeFacts.Describe(type)}.{TypeFacts.LogicalName(field)}", field.GetValue(null));
+            }
+        }
+        foreach (var (name, state) in units)
+        {
+            yield return ($"unit '{name}' state", state);
+        }
+    }
+
+    /// <remarks>
+    /// A value (an enum, a struct) has no identity: the box that failed was made by the transfer. A value target is found by
+    /// equality instead, at the first place that holds an equal value, which is a holder of such state.
+    /// </remarks>
     public static string? Find(IEnumerable<(string Label, object? Value)> roots, object target, TypeMap map)
     {
+        var targetType = target.GetType();
+        bool Matches(object candidate) => ReferenceEquals(candidate, target)
+            || targetType.IsValueType && candidate.GetType() == targetType && candidate.Equals(target);
         var parents = new Dictionary<object, (object? Parent, string Step)>(ReferenceEqualityComparer.Instance);
         var queue = new Queue<object>();
         foreach (var (label, value) in roots)
         {
+            if (value is not null && Matches(value))
+            {
+                return label;
+            }
             if (value is null || !parents.TryAdd(value, (null, label)))
             {
                 continue;
-            }
-            if (ReferenceEquals(value, target))
-            {
-                return label;
             }
             queue.Enqueue(value);
         }
@@ -32,17 +55,17 @@ internal static class StatePathFinder
         {
             foreach (var (step, child) in Children(current, map))
             {
-                if (child is null || child.GetType().IsValueType && !ReferenceEquals(child, target) && !Walkable(child.GetType(), map))
+                if (child is null)
                 {
                     continue;
                 }
-                if (!parents.TryAdd(child, (current, step)))
+                if (Matches(child))
+                {
+                    return PathTo(current, parents) + step;
+                }
+                if (child.GetType().IsValueType && !Walkable(child.GetType(), map) || !parents.TryAdd(child, (current, step)))
                 {
                     continue;
-                }
-                if (ReferenceEquals(child, target))
-                {
-                    return PathTo(child, parents);
                 }
                 if (Walkable(child.GetType(), map))
                 {

@@ -196,6 +196,46 @@ internal sealed class StateTransfer(TransferPlan plan) : IOldState
 
     internal OldObject View(object old) => new(this, old.GetType(), old);
 
+    /// <summary>Sets the added fields' initial values on a new object, naming the fields when an initializer throws.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void RunInitializers(FieldPlan plan, object old, Action<object> initialize, object created)
+    {
+        try
+        {
+            initialize(created);
+        }
+        catch (Exception e)
+        {
+            throw new StateTransferException(
+                $"the initializer of a field that {TypeFacts.Describe(plan.NewType)} added ({string.Join(", ", plan.Added.Select(TypeFacts.LogicalName))}) " +
+                $"threw {e.GetType().Name}: {e.Message} (compute the field with [TransformField] instead)", old, e);
+        }
+    }
+
+    /// <summary>
+    /// Counts the copies that run inline, inside another one (a class that became a struct is copied where it is met, not
+    /// from the work list): an old object that reaches itself through them would otherwise recurse until the stack overflowed.
+    /// </summary>
+    internal InlineCopy EnterInlineCopy(object old)
+    {
+        if (++_inlineDepth > MaxInlineDepth)
+        {
+            _inlineDepth = 0;
+            throw new StateTransferException($"it reaches itself through classes that became structs ({TypeFacts.Describe(old.GetType())}), " +
+                "and a struct cannot contain itself: use a [TransformType] factory", old);
+        }
+        return new InlineCopy(this);
+    }
+
+    private const int MaxInlineDepth = 256;
+    private int _inlineDepth;
+
+    /// <summary>Leaves an inline copy (see <see cref="EnterInlineCopy"/>).</summary>
+    internal readonly struct InlineCopy(StateTransfer transfer) : IDisposable
+    {
+        public void Dispose() => transfer._inlineDepth = Math.Max(0, transfer._inlineDepth - 1);
+    }
+
     /// <summary>Runs one of the new version's transformers, naming it when it throws.</summary>
     internal void RunTransformer(MethodInfo transformer, object old, Action run)
     {

@@ -122,6 +122,11 @@ internal sealed class TransferPlan
             return new CannotCrossCopier($"an object of type {TypeFacts.Describe(type)}, which the new version no longer has " +
                 $"(add [RenamedFrom(\"{type.FullName}\")] to its successor, or a [TransformType(\"{type.FullName}\")] method)");
         }
+        if (Map.KindChange(type) is var (from, to))
+        {
+            return new CannotCrossCopier($"an object of type {TypeFacts.Describe(from)}, {TypeFacts.Kind(from)} in the old version and " +
+                $"{TypeFacts.Kind(to)} in the new one: nothing converts one to the other (add a [TransformType(\"{from.FullName}\")] factory)");
+        }
         return Rebuild(type, newType);
     }
 
@@ -129,7 +134,7 @@ internal sealed class TransferPlan
     {
         if (oldType.IsEnum)
         {
-            return new EnumCopier(newType);
+            return new EnumCopier(oldType, newType);
         }
         if (oldType.IsArray)
         {
@@ -161,12 +166,13 @@ internal sealed class TransferPlan
         }
         if (isProgramType && fill is null && plan.Computed.Count == 0 && FrameworkBase(oldType) is { } frameworkBase
             && HashCollectionCopier.KeyType(frameworkBase) is not null
-            && HashCollectionCopier.TryCreate(oldType, newType, () => OwnFields(plan)) is { } derived)
+            && HashCollectionCopier.TryCreate(oldType, newType, () => OwnFields(plan), NewFrameworkBase(newType)) is { } derived)
         {
             // A program type derived from a framework dictionary or set: its buckets hold the old hash codes, so its elements are inserted again.
             return derived;
         }
-        return oldType.IsValueType ? new StructCopier(plan) : new ClassCopier(plan, fill);
+        // By the new type's kind: a class that became a struct is copied into values, a struct that became a class into objects.
+        return newType.IsValueType ? new StructCopier(plan) : new ClassCopier(plan, fill);
     }
 
     /// <summary>The first base type of a program type that is not the program's, unless it is object.</summary>
@@ -178,6 +184,17 @@ internal sealed class TransferPlan
             type = type.BaseType;
         }
         return type == typeof(object) || type == typeof(ValueType) ? null : type;
+    }
+
+    /// <summary>The first base type of a new version's program type that is not the program's.</summary>
+    private Type? NewFrameworkBase(Type programType)
+    {
+        var type = programType.BaseType;
+        while (type is not null && Map.New.Owns(type.Assembly))
+        {
+            type = type.BaseType;
+        }
+        return type;
     }
 
     /// <summary>A plan reduced to the fields that the program's own classes declare.</summary>

@@ -142,6 +142,20 @@ internal static class TypeFacts
         return null;
     }
 
+    /// <summary>The kind of a type, as the rules of an update name it: enum, interface, delegate, struct or class.</summary>
+    public static string Kind(Type type) =>
+        type.IsEnum ? "enum" : type.IsInterface ? "interface" : typeof(Delegate).IsAssignableFrom(type) ? "delegate" : type.IsValueType ? "struct" : "class";
+
+    /// <summary>
+    /// Whether objects of one kind of type can become objects of another by copying fields: the same kind, or a class and a
+    /// struct either way. An enum and anything else, or an interface and a class, have nothing to copy between them.
+    /// </summary>
+    public static bool KindsConvert(Type oldType, Type newType)
+    {
+        var (from, to) = (Kind(oldType), Kind(newType));
+        return from == to || from is "class" or "struct" && to is "class" or "struct";
+    }
+
     /// <summary>A readable name for a type, generic arguments included.</summary>
     public static string Describe(Type type)
     {

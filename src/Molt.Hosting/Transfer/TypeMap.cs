@@ -20,6 +20,9 @@ internal sealed class TypeMap(ProgramVersion oldVersion, ProgramVersion newVersi
 
     public TransformerSet Transformers { get; } = transformers;
 
+    /// <summary>The field initializers read from the new version's constructors, by declaring type.</summary>
+    public Dictionary<Type, FieldInitializers.TypeInitializers> Initializers { get; } = [];
+
     /// <summary>Whether a type is, or is built from, one of the old version's types.</summary>
     public bool InvolvesOld(Type type)
     {
@@ -109,6 +112,35 @@ internal sealed class TypeMap(ProgramVersion oldVersion, ProgramVersion newVersi
             candidate = New.FindType(back.OldName, oldType.Assembly.GetName().Name);
         }
         return candidate is not null && candidate.IsGenericTypeDefinition == oldType.IsGenericTypeDefinition ? candidate : null;
+    }
+
+    /// <summary>
+    /// The first of the old version's types inside <paramref name="oldType"/> (itself, an array's element, a generic argument)
+    /// whose new type is of a kind that its objects cannot become (an enum that became a class, a class that became an
+    /// interface), with that new type; null when every kind converts (class and struct convert either way).
+    /// </summary>
+    public (Type Old, Type New)? KindChange(Type oldType)
+    {
+        if (!InvolvesOld(oldType))
+        {
+            return null;
+        }
+        if (oldType.HasElementType)
+        {
+            return KindChange(oldType.GetElementType()!);
+        }
+        if (oldType.IsGenericType && !oldType.IsGenericTypeDefinition)
+        {
+            foreach (var argument in oldType.GetGenericArguments())
+            {
+                if (KindChange(argument) is { } inside)
+                {
+                    return inside;
+                }
+            }
+            return null;
+        }
+        return Map(oldType) is { } mapped && !TypeFacts.KindsConvert(oldType, mapped) ? (oldType, mapped) : null;
     }
 
     /// <summary>

@@ -7,8 +7,9 @@ namespace Molt.Hosting.Updating;
 
 /// <summary>
 /// Checks a new version against the running one without applying anything: loads it into a context of its
-/// own, plans the transfer as an update's prepare phase does, reports (<see cref="CompatibilityReport"/>),
-/// and unloads it again. The program runs on untouched: no unit is asked to park.
+/// own, plans the transfer as an update's prepare phase does, reports (<see cref="CompatibilityReport"/>), tries the
+/// transfer of the running state into it (<see cref="TrialTransfer"/>, when the types allow the update), and unloads it
+/// again. The program runs on untouched: no unit is asked to park.
 /// </summary>
 internal static class CompatibilityCheck
 {
@@ -32,7 +33,14 @@ internal static class CompatibilityCheck
         try
         {
             var plan = TransferPlan.Plan(current, incoming);
-            return CompatibilityReport.Create(plan, session.UnitEntries()).ToSummary(current.Info, incoming.Info);
+            var units = session.UnitEntries();
+            var report = CompatibilityReport.Create(plan, units);
+            if (report.Compatible)
+            {
+                // The types allow the update; whether the values held now cross too, only a transfer tells: a trial one, discarded.
+                report.ApplyTrial(TrialTransfer.Run(plan, [.. units.Select(u => (u.Name, u.State))]));
+            }
+            return report.ToSummary(current.Info, incoming.Info);
         }
         catch (UpdateFailedException e)
         {

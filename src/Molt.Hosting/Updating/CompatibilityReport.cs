@@ -45,6 +45,56 @@ internal sealed class CompatibilityReport
         return report;
     }
 
+    /// <summary>The check's trial transfer of the running state, when it ran (<see cref="ApplyTrial"/>).</summary>
+    public CheckTrial? Trial { get; private set; }
+
+    /// <summary>
+    /// Adds what the trial transfer found: each holder of state it refused (the update would be rolled back at transfer), whether
+    /// the state holds the enum members the new enum lacks, and when the state never held still, a warning: the verdict is then the types'.
+    /// </summary>
+    public void ApplyTrial(TrialOutcome outcome)
+    {
+        Trial = outcome.Trial;
+        switch (outcome.Trial.Outcome)
+        {
+            case CheckTrialOutcome.Carried:
+                // Every value crossed: no value of a removed enum member is held now.
+                MarkRemovedMembers(_ => false);
+                break;
+            case CheckTrialOutcome.StateChanging:
+                Add(CheckFindingKind.TrialInconclusive, "state", CheckCoverage.NotNeeded, CheckSeverity.Warning,
+                    $"! the trial transfer of the running state did not complete in {outcome.Trial.Attempts} attempts: a collection changed under it each time " +
+                    "(the program kept writing): the verdict is the types' alone, and the values themselves are tried only by the update");
+                break;
+            case CheckTrialOutcome.Refused:
+                var held = outcome.Refusals.Where(r => r.EnumValue is { Member: not null }).Select(r => $"{r.EnumValue!.Value.Enum.FullName}.{r.EnumValue.Value.Member}").ToHashSet(StringComparer.Ordinal);
+                MarkRemovedMembers(subject => held.Contains(subject) ? true : null);
+                foreach (var refusal in outcome.Refusals)
+                {
+                    var at = refusal.Path ?? "state";
+                    _findings.Add(new CheckFinding(CheckFindingKind.StateRefused, at, CheckCoverage.Nothing, CheckSeverity.Incompatible,
+                        $"! {(refusal.Path is null ? "" : $"{refusal.Path}: ")}{refusal.Reason}: the update would be rolled back at transfer")
+                    { Held = true, Path = refusal.Path });
+                }
+                break;
+        }
+    }
+
+    private void MarkRemovedMembers(Func<string, bool?> held)
+    {
+        for (var i = 0; i < _findings.Count; i++)
+        {
+            if (_findings[i] is { Kind: CheckFindingKind.EnumMemberRemoved } removed && held(removed.Subject) is { } isHeld)
+            {
+                _findings[i] = removed with
+                {
+                    Held = isHeld,
+                    Detail = removed.Detail + (isHeld ? "; the running state holds it now" : "; the running state holds none now"),
+                };
+            }
+        }
+    }
+
     /// <summary>The report as the CLI prints it and as the control channel sends it.</summary>
     public CheckSummary ToSummary(ProgramVersionInfo from, ProgramVersionInfo to)
     {
@@ -60,8 +110,14 @@ internal sealed class CompatibilityReport
         {
             lines.Add("note: values held in fields of open types (object, interfaces, abstract classes) are only checked at update time");
         }
+        if (Trial is { } trial)
+        {
+            lines.Add($"trial transfer of the running state: {trial.Outcome switch { CheckTrialOutcome.Carried => "every value crossed", CheckTrialOutcome.Refused => "refused", _ => "state kept changing" }}; " +
+                $"{trial.ObjectsRebuilt:N0} objects rebuilt, {trial.ReferencesPassed:N0} references passed, {trial.Milliseconds:0.#} ms " +
+                $"(measured while the program ran, without the pause; in {trial.Attempts} attempt{(trial.Attempts == 1 ? "" : "s")}; [AfterTransfer] steps and [StateCheck]s not run)");
+        }
         lines.Add(Verdict);
-        return new CheckSummary(Compatible, lines) { Findings = [.. _findings] };
+        return new CheckSummary(Compatible, lines) { Findings = [.. _findings], Trial = Trial };
     }
 
     /// <summary>The verdict line: compatible or not, and why.</summary>
@@ -73,9 +129,17 @@ internal sealed class CompatibilityReport
             var also = warnings == 0 ? "" : $" ({warnings} warning{(warnings == 1 ? "" : "s")} above)";
             if (Compatible)
             {
-                return $"verdict: compatible: every change is covered by the default mapping or a transformer{also}";
+                var tried = Trial?.Outcome == CheckTrialOutcome.Carried ? ", and every value of the running state crossed in a trial transfer" : "";
+                return $"verdict: compatible: every change is covered by the default mapping or a transformer{tried}{also}";
             }
             var reasons = _findings.Where(f => f.Severity == CheckSeverity.Incompatible).ToList();
+            var refused = reasons.Where(r => r.Kind == CheckFindingKind.StateRefused).ToList();
+            if (refused.Count == reasons.Count)
+            {
+                // The types allow it; the state it holds now does not.
+                return $"verdict: NOT compatible: the update would be rolled back at transfer: {refused.Count} value{(refused.Count == 1 ? "" : "s")} of the running state " +
+                    $"cannot cross ({string.Join("; ", refused.Select(r => r.Subject))}){also}";
+            }
             return $"verdict: NOT compatible: {reasons.Count} change{(reasons.Count == 1 ? "" : "s")} that nothing covers " +
                 $"({string.Join("; ", reasons.Select(r => r.Subject))}){also}";
         }
@@ -99,7 +163,8 @@ internal sealed class CompatibilityReport
             _ => "",
         };
         var tags = string.Join(", ", new[] { mark, covered }.Where(t => t.Length > 0));
-        var indent = f.Kind is >= CheckFindingKind.FieldAdded and <= CheckFindingKind.FieldComputed ? "    " : "  ";
+        var indent = f.Kind is >= CheckFindingKind.FieldAdded and <= CheckFindingKind.FieldComputed
+            or CheckFindingKind.EnumMemberRenumbered or CheckFindingKind.EnumMemberRenamed or CheckFindingKind.EnumMemberRemoved ? "    " : "  ";
         return $"{indent}{f.Detail}{(tags.Length == 0 ? "" : $" [{tags}]")}";
     }
 
@@ -184,9 +249,22 @@ internal sealed class CompatibilityReport
                 if (newType is not null && newType.IsEnum && !FieldPlan.EnumsMatch(oldType, newType))
                 {
                     typeFindings.Add(new CheckFinding(CheckFindingKind.TypeChanged, name, CheckCoverage.DefaultMapping, CheckSeverity.Info,
-                        $"~ enum {name} changed: values map by member name, else by number"));
+                        $"~ enum {name} changed: values map by member name, never by number"));
+                    if (factory is null)
+                    {
+                        typeFindings.AddRange(EnumMembers(oldType, newType));
+                    }
                 }
                 continue;
+            }
+            // A kind change that converts (class <-> struct); one that cannot (a class that became an enum or an interface) is refused by the plan.
+            if (newType is not null && oldType.IsValueType != newType.IsValueType && factory is null && !newType.IsEnum && Map.KindChange(oldType) is null)
+            {
+                typeFindings.Add(oldType.IsValueType
+                    ? new CheckFinding(CheckFindingKind.KindChanged, name, CheckCoverage.DefaultMapping, CheckSeverity.Info,
+                        $"~ type {name}: a struct that becomes a class: each value becomes a new object of {newType.FullName}") { Value = "class" }
+                    : new CheckFinding(CheckFindingKind.KindChanged, name, CheckCoverage.DefaultMapping, CheckSeverity.Info,
+                        $"~ type {name}: a class that becomes a struct: identity not kept (two references to one object become two equal copies); null becomes default") { Value = "struct" });
             }
             if (newType is null)
             {
@@ -359,16 +437,26 @@ internal sealed class CompatibilityReport
         foreach (var (field, method) in plan.Computed)
         {
             PutAt(field, new CheckFinding(CheckFindingKind.FieldComputed, Subject(field), CheckCoverage.Transformer, CheckSeverity.Info,
-                $"~ {Subject(field)} computed by {Describe(method)}"));
+                $"~ {Subject(field)} computed by {Describe(method)}") { Value = "transformer" });
         }
         foreach (var field in plan.Added)
         {
+            // The plan says what each added instance field gets; an added static is the new version's type initializer's to set.
+            var added = plan.AddedValues.Find(a => a.Field == field);
+            var value = transformer is not null ? "transformer"
+                : statics ? "type initializer"
+                : added?.Source switch
+                {
+                    AddedFieldSource.Initializer => "initializer",
+                    AddedFieldSource.Unevaluable => "none",
+                    _ => "default",
+                };
             var how = transformer is not null ? byTransformer!
-                : statics ? "keeps the new version's initializer"
-                : plan.NewType.GetConstructor(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic, Type.EmptyTypes) is not null
-                    ? "gets its initializer" : "gets its default value (the type has no parameterless constructor)";
+                : statics ? "keeps what the new version's type initializer gives it (its initializer, else the default)"
+                : added is not null ? $"gets {added.Describe()}"
+                : $"gets the default ({DefaultOf(field.FieldType)})";
             PutAt(field, new CheckFinding(CheckFindingKind.FieldAdded, Subject(field), transformer is not null ? CheckCoverage.Transformer : CheckCoverage.DefaultMapping,
-                CheckSeverity.Info, $"+ {Subject(field)} added ({TypeFacts.Describe(field.FieldType)}): {how}"));
+                CheckSeverity.Info, $"+ {Subject(field)} added ({TypeFacts.Describe(field.FieldType)}): {how}") { Value = value });
         }
         var oldFields = statics ? TypeFacts.StaticFields(plan.OldType).ToList() : TypeFacts.InstanceFields(plan.OldType);
         foreach (var dropped in plan.Dropped)
@@ -461,6 +549,39 @@ internal sealed class CompatibilityReport
         }
     }
 
+    /// <summary>The members of a changed enum whose values change meaning: renumbered (mapped by name), renamed, or with no member in the new enum.</summary>
+    private static IEnumerable<CheckFinding> EnumMembers(Type oldEnum, Type newEnum)
+    {
+        var name = oldEnum.FullName!;
+        foreach (var (old, mapped, renamed, renumbered) in EnumMapping.Create(oldEnum, newEnum).Members())
+        {
+            var subject = $"{name}.{old}";
+            var number = Number(oldEnum, old);
+            if (mapped is null)
+            {
+                yield return new CheckFinding(CheckFindingKind.EnumMemberRemoved, subject, CheckCoverage.Nothing, CheckSeverity.Warning,
+                    $"- {subject} (= {number}) has no member in the new enum: an update fails at transfer if the state holds it " +
+                    $"(give its successor [RenamedFrom(\"{old}\")], or add a [TransformType(\"{name}\")] method)");
+                continue;
+            }
+            var value = $"{newEnum.Name}.{mapped} = {Number(newEnum, mapped)}";
+            if (renamed)
+            {
+                yield return new CheckFinding(CheckFindingKind.EnumMemberRenamed, subject, CheckCoverage.DefaultMapping, CheckSeverity.Info,
+                    $"~ {subject} (= {number}) renamed {mapped} ([RenamedFrom]): its values become {value}") { Value = value };
+            }
+            else if (renumbered)
+            {
+                yield return new CheckFinding(CheckFindingKind.EnumMemberRenumbered, subject, CheckCoverage.DefaultMapping, CheckSeverity.Info,
+                    $"~ {subject} is {number} now and {Number(newEnum, mapped)} in the new enum: its values map by name, to {value}") { Value = value };
+            }
+        }
+    }
+
+    /// <summary>An enum member's number, as written.</summary>
+    private static string Number(Type enumType, string member) =>
+        Convert.ToString(enumType.GetField(member)!.GetRawConstantValue(), System.Globalization.CultureInfo.InvariantCulture)!;
+
     // ---- State that cannot cross ----
 
     /// <summary>A migrated field whose declared type cannot cross, or is open (checked only at update time).</summary>
@@ -473,9 +594,12 @@ internal sealed class CompatibilityReport
         var subject = $"{prefix}{TypeName(oldField.DeclaringType!)}.{TypeFacts.LogicalName(oldField)}";
         if (Map.WhyCannotCross(oldField.FieldType) is { } why)
         {
+            // A static's value is known now: null crosses as null; a value is tried by the check's trial transfer.
+            bool? held = oldField.IsStatic ? oldField.GetValue(null) is not null : null;
+            var now = held switch { false => " (null now: it crosses as null)", true => " (it holds a value now)", _ => "" };
             _crossing.Add(new CheckFinding(CheckFindingKind.CannotCross, subject, CheckCoverage.Nothing, CheckSeverity.Warning,
                 $"! {subject} ({TypeFacts.Describe(oldField.FieldType)}) holds {why}: the update fails at transfer unless it is null " +
-                "or empty then (mark it [NotMigrated], drop it, or compute it with a transformer)"));
+                $"or empty then{now} (mark it [NotMigrated], drop it, or compute it with a transformer)") { Held = held });
         }
         else if (prefix.Length > 0 && IsOpen(oldField.FieldType))
         {
@@ -483,6 +607,9 @@ internal sealed class CompatibilityReport
                 $"? {subject} ({TypeFacts.Describe(oldField.FieldType)}) is of an open type: what it holds is checked at update time"));
         }
     }
+
+    private static string DefaultOf(Type type) =>
+        !type.IsValueType || Nullable.GetUnderlyingType(type) is not null ? "null" : type == typeof(bool) ? "false" : type.IsPrimitive || type.IsEnum || type == typeof(decimal) ? "0" : "default";
 
     private static bool IsOpen(Type type) =>
         type == typeof(object) || type.IsInterface || (type.IsAbstract && !type.IsSealed && !typeof(MemberInfo).IsAssignableFrom(type));

@@ -165,7 +165,7 @@ internal sealed class UpdateTransaction(
         }
         catch (Exception e) when (Unwrap(e) is StateTransferException failure)
         {
-            var path = failure.Offender is null ? null : StatePathFinder.Find(Roots(plan, parked), failure.Offender, plan.Map);
+            var path = failure.Offender is null ? null : StatePathFinder.Find(StatePathFinder.Roots(plan.Map, parked.Select(u => (u.Name, u.State))), failure.Offender, plan.Map);
             var what = failure.Offender is null ? "Some state" : $"A {TypeFacts.Describe(failure.Offender.GetType())}";
             throw new UpdateFailedException(UpdatePhase.Transfer,
                 $"{what} cannot cross to the new version{(path is null ? "" : $" (at {path})")}: {failure.Message}.",
@@ -386,21 +386,6 @@ internal sealed class UpdateTransaction(
 
     private ProgramVersionInfo PlaceholderInfo() =>
         new(Path.GetFullPath(newPath), Path.GetFileNameWithoutExtension(newPath), "?", new string('0', 64), current.Info.Generation + 1, _time.GetUtcNow());
-
-    private static IEnumerable<(string, object?)> Roots(TransferPlan plan, IReadOnlyList<(string Name, object State, string ParkedAt, UnitEntry Entry)> parked)
-    {
-        foreach (var type in plan.Map.Old.StaticHolders())
-        {
-            foreach (var field in TypeFacts.StaticFields(type))
-            {
-                yield return ($"static {TypeFacts.Describe(type)}.{TypeFacts.LogicalName(field)}", field.GetValue(null));
-            }
-        }
-        foreach (var unit in parked)
-        {
-            yield return ($"unit '{unit.Name}' state", unit.State);
-        }
-    }
 
     private string DescribeLate(UnitInfo unit)
     {

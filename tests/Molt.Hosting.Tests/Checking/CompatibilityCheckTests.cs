@@ -200,7 +200,7 @@ public class CompatibilityCheckTests
     }
 
     [Fact]
-    public async Task Check_GenericTypeDefinitionsFields_ComparedByName_RetypeWarnedNotRefused()
+    public async Task Check_GenericTypeDefinitionsFields_ComparedByName_RetypeWarned_HeldInstantiationRefused()
     {
         var v1 = Program("""
             public class Box<T> { public T Value; public int Count; public string Gone = ""; }
@@ -210,7 +210,7 @@ public class CompatibilityCheckTests
             public class Box<T> { public T Value; public string Count = ""; public int Added; }
             public static partial class Program { public static Box<string> B; static void Init() { } }
             """);
-        var (host, check, _) = await StartAndCheck("CK_Generic", v1, v2);
+        var (host, check, v2Path) = await StartAndCheck("CK_Generic", v1, v2);
         await using var _ = host;
 
         Finding(check, CheckFindingKind.TypeChanged, "Box`1");
@@ -218,7 +218,11 @@ public class CompatibilityCheckTests
         Finding(check, CheckFindingKind.FieldAdded, "Box`1.Added");
         Finding(check, CheckFindingKind.FieldRemoved, "Box`1.Gone");
         Assert.DoesNotContain(check.Findings, f => f.Subject == "Box`1.Value");
-        Assert.True(check.Compatible, Text(check));
+        // The definition's retype is a warning; the instantiation the state holds (Box<string>) is refused by the trial transfer, as by the update.
+        Assert.False(check.Compatible, Text(check));
+        Assert.Equal("static Program.B", Finding(check, CheckFindingKind.StateRefused, "static Program.B").Path);
+        var failure = AssertRolledBack(host, await host.UpdateAsync(v2Path), UpdatePhase.Transfer);
+        Assert.Equal("static Program.B", failure.StatePath);
     }
 
     [Fact]

@@ -148,38 +148,83 @@ public class TypeMappingTests
     }
 
     [Fact]
-    public async Task Update_EnumMembersReorderedOrRenamed_MapByNameThenByValue()
+    public async Task Update_EnumMembersReorderedRenamedAndFlags_MapByNameNeverByNumber()
     {
         var v1 = Program("""
             public enum Color { Red, Green, Blue, Purple = 7 }
-            public class Pen { public Color Ink; }
+            [Flags] public enum Access { None = 0, Read = 1, Write = 2, Exec = 4, ReadWrite = Read | Write }
+            public class Pen { public Color Ink; public object Boxed; }
             public static partial class Program
             {
                 public static Color A;
                 public static Color B;
                 public static Pen P;
                 public static Color[] All;
-                static void Init() { A = Color.Green; B = Color.Purple; P = new Pen { Ink = Color.Blue }; All = new[] { Color.Red, Color.Green, Color.Blue, Color.Purple }; }
+                public static List<Color> Listed;
+                public static Dictionary<Color, string> Keyed;
+                public static Access[] Rights;
+                static void Init()
+                {
+                    A = Color.Green; B = Color.Purple; P = new Pen { Ink = Color.Blue, Boxed = Color.Purple };
+                    All = new[] { Color.Red, Color.Green, Color.Blue, Color.Purple };
+                    Listed = [Color.Purple, Color.Red];
+                    Keyed = new() { [Color.Purple] = "p", [Color.Red] = "r" };
+                    Rights = [Access.None, Access.Read, Access.Write | Access.Exec, Access.ReadWrite, Access.ReadWrite | Access.Exec];
+                }
             }
             """);
-        // Reordered (so the numbers changed) and Purple renamed to Violet with the same number.
+        // Reordered (so every number changed), Purple renamed Violet with another number; the flags renumbered, Exec renamed Run.
         var v2 = Program("""
-            public enum Color { Blue, Red, Green, Violet = 7 }
-            public class Pen { public Color Ink; }
+            public enum Color { Blue, Red, Green, [RenamedFrom("Purple")] Violet = 9 }
+            [Flags] public enum Access { None = 0, Write = 1, Read = 8, [RenamedFrom("Exec")] Run = 16, ReadWrite = Read | Write }
+            public class Pen { public Color Ink; public object Boxed; }
             public static partial class Program
             {
                 public static Color A;
                 public static Color B;
                 public static Pen P;
                 public static Color[] All;
+                public static List<Color> Listed;
+                public static Dictionary<Color, string> Keyed;
+                public static Access[] Rights;
                 static void Init() { }
-                public static string Report() => $"{A} {B} {P.Ink} {string.Join(",", All)}";
+                public static string Report() =>
+                    $"{A} {B} {P.Ink} {P.Boxed} {string.Join(",", All)} {string.Join(",", Listed)} " +
+                    $"{string.Join(",", Keyed.OrderBy(k => k.Value).Select(k => $"{k.Key}={k.Value}"))} {string.Join(";", Rights.Select(r => (int)r))}";
             }
             """);
         var (host, result) = await StartAndUpdate("TM_EnumReorder", v1, v2);
         await using var _ = host;
         AssertCommitted(result);
-        Assert.Equal("Green Violet Blue Red,Green,Blue,Violet", Report(host));
+        Assert.Equal("Green Violet Blue Violet Red,Green,Blue,Violet Violet,Red Violet=p,Red=r 0;8;17;9;25", Report(host));
+    }
+
+    [Fact]
+    public async Task Update_EnumValueWithNoMemberInTheNewVersion_RollsBackWithItsPath()
+    {
+        var v1 = Program("""
+            public enum Color { Red, Green, Purple }
+            public class Pen { public Color Ink; }
+            public static partial class Program
+            {
+                public static Pen[] Pens;
+                static void Init() => Pens = [new Pen { Ink = Color.Red }, new Pen { Ink = Color.Purple }];
+            }
+            """);
+        var v2 = Program("""
+            public enum Color { Red, Green }
+            public class Pen { public Color Ink; }
+            public static partial class Program
+            {
+                public static Pen[] Pens;
+                static void Init() { }
+            }
+            """);
+        var (host, result) = await StartAndUpdate("TM_EnumRemoved", v1, v2);
+        await using var _ = host;
+        var failure = AssertRolledBack(host, result, UpdatePhase.Transfer);
+        Assert.Contains("Purple has no member", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("static Program.Pens[1].Ink", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]

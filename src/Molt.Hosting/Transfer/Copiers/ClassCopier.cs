@@ -4,14 +4,16 @@ using System.Runtime.CompilerServices;
 namespace Molt.Hosting.Transfer.Copiers;
 
 /// <summary>
-/// Rebuilds objects of a class (the program's, or a framework generic over the program's types) as the
-/// new version's class: compiled field copies, then field transformers, then a filling type transformer.
+/// Rebuilds objects as the new version's class (the program's, or a framework generic over the program's types):
+/// compiled field copies, the initializers of the fields the new version added, then field transformers, then a filling
+/// type transformer. The old object is a class instance, or a boxed struct of a type that became a class (each box a new
+/// object). No constructor of the new class runs: it is allocated uninitialized.
 /// </summary>
 internal sealed class ClassCopier : ReferenceCopier
 {
     private readonly Type _newType;
-    private Func<object>? _construct;
     private readonly Action<object, object, StateTransfer> _fill;
+    private readonly Action<object>? _initialize;
     private readonly (Action<OldObject, object> Compute, MethodInfo Transformer)[] _computed;
     private readonly (Action<OldObject, object> Fill, MethodInfo Transformer)? _transformer;
 
@@ -20,17 +22,8 @@ internal sealed class ClassCopier : ReferenceCopier
     {
         Plan = plan;
         _newType = plan.NewType;
-        // Fields the new version added get their initializers only from a constructor: run the one with the fewest
-        // parameters (given default values) before the mapped fields are copied over what it set.
-        if (plan.Added.Count > 0 && !plan.NewType.IsAbstract
-            && plan.NewType.GetConstructors(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
-                .Where(c => c.GetParameters().All(p => !p.ParameterType.IsByRef && !p.ParameterType.IsPointer)
-                    && !(c.GetParameters() is [{ } only] && only.ParameterType == plan.NewType)) // not a record's copy constructor
-                .MinBy(c => c.GetParameters().Length) is { } constructor)
-        {
-            _construct = CopierEmitter.Construct(constructor);
-        }
         _fill = CopierEmitter.ClassFill(plan);
+        _initialize = FieldInitializers.Compile(plan.AddedValues);
         _computed = [.. plan.Computed.Select(c => (CopierEmitter.ComputeField(c.Field, c.Transformer), c.Transformer))];
         if (fillTransformer is not null)
         {
@@ -47,21 +40,6 @@ internal sealed class ClassCopier : ReferenceCopier
         {
             throw new StateTransferException($"the new version made {TypeFacts.Describe(_newType)} abstract; add a [TransformType] factory for {TypeFacts.Describe(Plan.OldType)}", old);
         }
-        if (_construct is { } construct)
-        {
-            try
-            {
-                return construct();
-            }
-            catch (Exception e)
-            {
-                // The constructor rejects default arguments (it validates them): added fields get default values instead.
-                _construct = null;
-                transfer.Warn($"{TypeFacts.Describe(_newType)}'s constructor threw {e.GetType().Name} when given default arguments, " +
-                    $"so the fields the new version added ({string.Join(", ", Plan.Added.Select(TypeFacts.LogicalName))}) have default values, " +
-                    "not their initializers; compute them with [TransformField] if that matters.");
-            }
-        }
         return RuntimeHelpers.GetUninitializedObject(_newType);
     }
 
@@ -69,6 +47,10 @@ internal sealed class ClassCopier : ReferenceCopier
     public override void Fill(object old, object created, StateTransfer transfer)
     {
         _fill(old, created, transfer);
+        if (_initialize is { } initialize)
+        {
+            transfer.RunInitializers(Plan, old, initialize, created);
+        }
         if (created is Exception exception)
         {
             ExceptionStackTrace.Detach((Exception)old, exception);

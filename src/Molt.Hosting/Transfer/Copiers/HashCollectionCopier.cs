@@ -27,16 +27,34 @@ internal sealed class HashCollectionCopier : ReferenceCopier
     private readonly ConstructorInfo? _withCapacityAndComparer;
     private readonly PropertyInfo? _count;
     private readonly Func<object, object?, object?, object?> _add;
+    private readonly Type? _derived;
+    private readonly ConstructorInfo? _baseConstructor;
+    private readonly Action<object>? _initializeOwnFields;
+    private readonly FieldPlan? _ownFields;
 
-    private HashCollectionCopier(Type oldType, Type newType, Type oldKey, Type newKey, bool isDictionary, MethodInfo add, ConstructorInfo constructor, FieldPlan? ownFields)
+    private HashCollectionCopier(Type oldType, Type newType, Type oldKey, Type newKey, bool isDictionary, MethodInfo add, ConstructorInfo constructor, FieldPlan? ownFields, Type? newFrameworkBase)
         : base(allocatesAlone: false) // A custom comparer is transferred first.
     {
-        _construct = CopierEmitter.Construct(constructor);
+        // A program type derived from the collection is allocated uninitialized and only its framework base's constructor runs
+        // on it: the program's own constructor never runs in a transfer (its added fields get their initializers instead).
+        var built = newFrameworkBase ?? newType;
+        if (newFrameworkBase is not null)
+        {
+            _derived = newType;
+            _baseConstructor = newFrameworkBase.GetConstructor(Type.EmptyTypes);
+            _construct = () => _baseConstructor!.Invoke(RuntimeHelpers.GetUninitializedObject(_derived), null) ?? throw new InvalidOperationException();
+        }
+        else
+        {
+            _construct = CopierEmitter.Construct(constructor);
+        }
         _fillOwnFields = ownFields is { Copies.Count: > 0 } ? CopierEmitter.ClassFill(ownFields) : null;
+        _initializeOwnFields = ownFields is null ? null : FieldInitializers.Compile(ownFields.AddedValues);
+        _ownFields = ownFields;
         _isDictionary = isDictionary;
         _add = CopierEmitter.CallInstance(add);
         _count = oldType.GetProperty("Count", BindingFlags.Instance | BindingFlags.Public, null, typeof(int), Type.EmptyTypes, null);
-        _withCapacity = CapacityConstructor(newType);
+        _withCapacity = CapacityConstructor(built);
         _comparerProperty = oldType.GetProperty("Comparer", BindingFlags.Instance | BindingFlags.Public);
         if (_comparerProperty is not null)
         {
@@ -45,8 +63,8 @@ internal sealed class HashCollectionCopier : ReferenceCopier
             {
                 var defaults = comparerInterface == typeof(IEqualityComparer<>) ? typeof(EqualityComparer<>) : typeof(Comparer<>);
                 _defaultComparer = defaults.MakeGenericType(oldKey).GetProperty("Default")!.GetValue(null);
-                _withComparer = newType.GetConstructor([comparerInterface.MakeGenericType(newKey)]);
-                _withCapacityAndComparer = CapacityConstructor(newType, comparerInterface.MakeGenericType(newKey));
+                _withComparer = built.GetConstructor([comparerInterface.MakeGenericType(newKey)]);
+                _withCapacityAndComparer = CapacityConstructor(built, comparerInterface.MakeGenericType(newKey));
             }
         }
     }
@@ -58,9 +76,10 @@ internal sealed class HashCollectionCopier : ReferenceCopier
     /// <param name="oldType">The old collection type.</param>
     /// <param name="newType">The new collection type.</param>
     /// <param name="ownFields">For a program type derived from a framework collection, its plan; called only when the copier is made.</param>
-    public static HashCollectionCopier? TryCreate(Type oldType, Type newType, Func<FieldPlan>? ownFields = null)
+    /// <param name="newFrameworkBase">For a program type derived from a framework collection, the new type's first framework base.</param>
+    public static HashCollectionCopier? TryCreate(Type oldType, Type newType, Func<FieldPlan>? ownFields = null, Type? newFrameworkBase = null)
     {
-        if (newType.IsAbstract || newType.GetConstructor(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic, Type.EmptyTypes) is not { } constructor)
+        if (newType.IsAbstract || (newFrameworkBase ?? newType).GetConstructor(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic, Type.EmptyTypes) is not { } constructor)
         {
             return null;
         }
@@ -68,12 +87,12 @@ internal sealed class HashCollectionCopier : ReferenceCopier
             && typeof(IDictionary).IsAssignableFrom(oldType))
         {
             var add = newDictionary.GetMethod("Add", newDictionary.GetGenericArguments())!;
-            return new HashCollectionCopier(oldType, newType, oldDictionary.GetGenericArguments()[0], newDictionary.GetGenericArguments()[0], isDictionary: true, add, constructor, ownFields?.Invoke());
+            return new HashCollectionCopier(oldType, newType, oldDictionary.GetGenericArguments()[0], newDictionary.GetGenericArguments()[0], isDictionary: true, add, constructor, ownFields?.Invoke(), newFrameworkBase);
         }
         if (Find(oldType, typeof(ISet<>)) is { } oldSet && Find(newType, typeof(ISet<>)) is { } newSet)
         {
             var add = newSet.GetMethod("Add", newSet.GetGenericArguments())!;
-            return new HashCollectionCopier(oldType, newType, oldSet.GetGenericArguments()[0], newSet.GetGenericArguments()[0], isDictionary: false, add, constructor, ownFields?.Invoke());
+            return new HashCollectionCopier(oldType, newType, oldSet.GetGenericArguments()[0], newSet.GetGenericArguments()[0], isDictionary: false, add, constructor, ownFields?.Invoke(), newFrameworkBase);
         }
         return null;
     }
@@ -98,15 +117,31 @@ internal sealed class HashCollectionCopier : ReferenceCopier
         {
             // A custom comparer: the same object if it is the framework's (StringComparer.OrdinalIgnoreCase), rebuilt if it is the program's.
             var newComparer = transfer.TransferObject(comparer);
-            return _withCapacityAndComparer?.Invoke([CountOf(old), newComparer]) ?? _withComparer.Invoke([newComparer]);
+            return _withCapacityAndComparer is { } both ? Build(both, [CountOf(old), newComparer]) : Build(_withComparer, [newComparer]);
         }
-        return _withCapacity?.Invoke([CountOf(old)]) ?? _construct();
+        return _withCapacity is { } sized ? Build(sized, [CountOf(old)]) : _construct();
+    }
+
+    /// <summary>A new collection through a framework constructor: the collection type's own, or its framework base's run on the uninitialized derived object.</summary>
+    private object Build(ConstructorInfo constructor, object?[] arguments)
+    {
+        if (_derived is null)
+        {
+            return constructor.Invoke(arguments);
+        }
+        var created = RuntimeHelpers.GetUninitializedObject(_derived);
+        constructor.Invoke(created, arguments);
+        return created;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Fill(object old, object created, StateTransfer transfer)
     {
         _fillOwnFields?.Invoke(old, created, transfer);
+        if (_initializeOwnFields is { } initialize)
+        {
+            transfer.RunInitializers(_ownFields!, old, initialize, created);
+        }
         // Sized from the count (the old collection does not change during the transfer); a copier cache for
         // the keys and one for the values, since the transfer's own cache would miss on every element.
         var count = CountOf(old);
