@@ -30,6 +30,9 @@ internal sealed class CaseResult(MatrixCase c)
     public bool? CheckCompatible { get; set; }
 
     public string? CheckLines { get; set; }
+
+    /// <summary>The check's exception, when it threw instead of answering.</summary>
+    public string? CheckError { get; set; }
 }
 
 /// <summary>
@@ -75,10 +78,43 @@ internal static class MatrixRun
             {
                 results[c.Id].V1Report ??= before.GetValueOrDefault(c.Id);
             }
-            RecordCheck(await host.CheckAsync(v2), remaining, results);
+            try
+            {
+                RecordCheck(await host.CheckAsync(v2), remaining, results);
+            }
+            catch (Exception e)
+            {
+                // A check must answer, not throw: the cases its exception names (else all) get it as their verdict.
+                var error = $"the check threw {e.GetType().Name}: {e.Message}";
+                foreach (var c in NamedOrAll(error, remaining))
+                {
+                    results[c.Id].CheckError = error;
+                }
+            }
             var checkedAt = clock.Elapsed;
 
-            var result = await host.UpdateAsync(v2);
+            UpdateResult result;
+            try
+            {
+                result = await host.UpdateAsync(v2);
+            }
+            catch (Exception e)
+            {
+                // An update must end in an outcome, not throw: the cases its exception names are decided by it, the others go on.
+                var error = $"the update threw {e.GetType().Name}: {e.Message}";
+                var culprits = NamedOrAll(error, remaining);
+                foreach (var c in culprits)
+                {
+                    results[c.Id].Failure = error;
+                    results[c.Id].GroupFailure = culprits.Count == remaining.Count && remaining.Count > 1;
+                }
+                if (culprits.Count == remaining.Count)
+                {
+                    return;
+                }
+                remaining.RemoveAll(culprits.Contains);
+                continue;
+            }
             Timings.Add($"{group.Name} #{attempt} ({remaining.Count} cases): build {built.TotalMilliseconds:0} ms, start {(started - built).TotalMilliseconds:0} ms, " +
                 $"check {(checkedAt - started).TotalMilliseconds:0} ms, update {(clock.Elapsed - checkedAt).TotalMilliseconds:0} ms ({result})");
             if (result.Outcome == UpdateOutcome.Committed)
@@ -150,6 +186,9 @@ internal static class MatrixRun
         }
     }
 
+    private static List<MatrixCase> NamedOrAll(string text, List<MatrixCase> cases) =>
+        cases.Where(c => Names(text, c)).ToList() is { Count: > 0 } named ? named : [.. cases];
+
     /// <summary>Whether a text names a case: its namespace (<c>C0042.</c>), or its unit (<c>C0042.unit</c>).</summary>
     public static bool Names(string text, MatrixCase c) => text.Contains(c.Id + ".", StringComparison.Ordinal);
 
@@ -192,6 +231,10 @@ internal static class MatrixRun
     /// <summary>What is wrong with the check's verdict for a case (null: nothing): it must say compatible exactly when the rules carry the case.</summary>
     public static string? CheckMismatch(CaseResult r)
     {
+        if (r.CheckError is not null)
+        {
+            return r.CheckError;
+        }
         if (r.CheckCompatible is not { } compatible)
         {
             return null;
@@ -207,7 +250,7 @@ internal static class MatrixRun
 
     private static string Got(CaseResult r) => r.Outcome switch
     {
-        null => "not run",
+        null => r.Failure ?? "not run",
         UpdateOutcome.Committed => $"committed with {r.ReportAfter ?? "no value"}",
         _ => $"{r.Outcome} at {r.Phase}{(r.GroupFailure ? " (naming no case)" : "")}: {r.Failure}",
     };

@@ -48,7 +48,7 @@ public class TransferMatrixTests(ITestOutputHelper output)
     public async Task Matrix_Check_VerdictIsWhatTheUpdateDoes()
     {
         var (results, elapsed) = await MatrixRun.Results;
-        var checkedCases = results.Where(r => r.CheckCompatible is not null).ToList();
+        var checkedCases = results.Where(r => r.CheckCompatible is not null || r.CheckError is not null).ToList();
         var mismatches = checkedCases.Select(r => (Result: r, Mismatch: MatrixRun.CheckMismatch(r)!)).Where(m => m.Mismatch is not null).ToList();
         Report("check", checkedCases.Count, mismatches, elapsed);
     }
