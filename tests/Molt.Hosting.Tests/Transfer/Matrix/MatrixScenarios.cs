@@ -227,8 +227,14 @@ internal static class MatrixScenarios
         yield return Make("type renamed", TypeRenamed, "[RenamedFrom(\"$NS$.Color\")] public enum Hue { Red, Green, Blue }\n", "Green", declared: "Hue");
         yield return Simple(TypeKind.Enum, "type removed", TypeRemoved, v1, "public enum Other { Red }\n", "Color", "Color.Green", "Green", null,
             "object", Scenario.ObjectHolder);
-        yield return Make("enum becomes a class", EnumToOtherKind, "public class Color { public int Value; }\n", null);
-        yield return Make("enum becomes a struct", EnumToOtherKind, "public struct Color { public int Value; }\n", null);
+        // A holder declared as the enum tells at prepare; an object field holding one tells only at transfer.
+        foreach (var (what, v2) in new[] { ("a class", "public class Color { public int Value; }\n"), ("a struct", "public struct Color { public int Value; }\n") })
+        {
+            yield return Simple(TypeKind.Enum, $"enum becomes {what}", EnumToOtherKind, v1, v2, "Color", "Color.Green", "Green", null,
+                holders: Scenario.TypedHolders);
+            yield return Simple(TypeKind.Enum, $"enum becomes {what}, its value held in an object field", EnumValueToOtherKind, v1, v2, "Color",
+                "Color.Green", "Green", null, "object", Scenario.ObjectHolder);
+        }
     }
 
     /// <summary>A [Flags] enum <c>Perm { None = 0, Read = 1, Write = 2, Exec = 4 }</c> holding Read | Exec (5).</summary>
@@ -267,7 +273,9 @@ internal static class MatrixScenarios
         // (An object field can hold it still: only the holders declared as the interface.)
         yield return Make("implementation no longer implements it", NoLongerDerived, "public interface IShape { }\npublic class Circle { public int R; }\n", null,
             holders: Scenario.TypedHolders);
-        yield return Make("interface becomes an abstract class", InterfaceToClass, "public abstract class IShape { }\npublic class Circle : IShape { public int R; }\n", null);
+        // (An object field holding the implementation does not involve the interface.)
+        yield return Make("interface becomes an abstract class", InterfaceToClass, "public abstract class IShape { }\npublic class Circle : IShape { public int R; }\n", null,
+            holders: Scenario.TypedHolders);
         yield return Make("holder retyped from the interface to object", ToObject, v1, "Circle{R=3}", "object", Scenario.FieldHolders);
         yield return Make("holder retyped from the interface to its implementation", FromObject, v1, null, "Circle", Scenario.FieldHolders);
     }

@@ -113,10 +113,13 @@ internal static class TransferRules
         "the new field cannot hold the object");
 
     public static readonly TransferRule InterfaceToClass = new(
-        "interface becomes a class (or any other kind)", ExpectedOutcome.RefusedAtPrepare, "no default mapping");
+        "interface becomes a class (or any other kind), a holder declared as it", ExpectedOutcome.RefusedAtPrepare, "no default mapping");
 
     public static readonly TransferRule EnumToOtherKind = new(
-        "enum becomes a class or struct (or the reverse)", ExpectedOutcome.RefusedAtPrepare, "no default mapping");
+        "enum becomes a class or struct (or the reverse), a holder declared as it", ExpectedOutcome.RefusedAtPrepare, "no default mapping");
+
+    public static readonly TransferRule EnumValueToOtherKind = new(
+        "enum becomes a class or struct, a value of it held in an `object` field", ExpectedOutcome.RolledBackAtTransfer, "no default mapping");
 
     public static readonly TransferRule EnumByName = new(
         "enum members added, reordered, renumbered, or its underlying type changed", ExpectedOutcome.Committed,
@@ -181,6 +184,7 @@ internal static class TransferRules
         NoLongerDerived,
         InterfaceToClass,
         EnumToOtherKind,
+        EnumValueToOtherKind,
         EnumByName,
         EnumMemberRenamed,
         EnumMemberRemovedUnused,
