@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Reflection.Emit;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Molt.Hosting.Transfer;
@@ -191,11 +192,68 @@ internal sealed class ProgramVersion
 
     /// <summary>
     /// JIT-compiles the main assembly's methods while the old version still serves, so that the first requests
-    /// after the update do not pay for it (collectible contexts get no ReadyToRun code). Does not run
-    /// static constructors: migrated statics are written before the new version's code runs.
+    /// after the update do not pay for it (collectible contexts get no ReadyToRun code). Except the methods that read a
+    /// <c>static readonly</c> field of a program type with no static constructor, and the methods that call them: the JIT
+    /// takes such a type as initialized from the start and compiles the field's value — its default, before the transfer
+    /// writes it — into the code as a constant, into its callers too when it inlines the reader. They compile on first
+    /// call, after the transfer. (A type with a static constructor is not initialized by compiling: its fields are safe.)
     /// </summary>
     /// <returns>How many methods were compiled.</returns>
-    public int PrepareCode() => Prepare(LoadableTypes(MainAssembly)); // A library's code (maybe a large third-party one) compiles as it is called.
+    public int PrepareCode()
+    {
+        var types = LoadableTypes(MainAssembly).ToList(); // A library's code (maybe a large third-party one) compiles as it is called.
+        var later = ReadersOfUninitializedReadonlyStatics(types);
+        return Prepare(types, later.Contains);
+    }
+
+    /// <summary>The methods that read a static readonly field of a type with no static constructor, and their callers, to a fixed point.</summary>
+    private HashSet<MethodBase> ReadersOfUninitializedReadonlyStatics(List<Type> types)
+    {
+        var later = new HashSet<MethodBase>();
+        var callers = new Dictionary<MethodBase, List<MethodBase>>();
+        foreach (var method in types.Where(t => !t.ContainsGenericParameters).SelectMany(t => t.GetMethods(AllDeclared).Cast<MethodBase>().Concat(t.GetConstructors(AllDeclared))))
+        {
+            if (IlReader.Body(method) is not { } il)
+            {
+                continue;
+            }
+            var typeArguments = method.DeclaringType is { IsGenericType: true } declaring ? declaring.GetGenericArguments() : null;
+            var methodArguments = method.IsGenericMethod ? method.GetGenericArguments() : null;
+            foreach (var (op, operand) in IlReader.Instructions(il))
+            {
+                var token = op.OperandType is OperandType.InlineField or OperandType.InlineMethod ? IlReader.ReadInt32(il, operand) : 0;
+                if (op == OpCodes.Ldsfld || op == OpCodes.Ldsflda)
+                {
+                    if (IlReader.Resolve(() => method.Module.ResolveField(token, typeArguments, methodArguments)) is { IsInitOnly: true, DeclaringType: { } owner }
+                        && Owns(owner.Assembly) && owner.TypeInitializer is null)
+                    {
+                        later.Add(method);
+                    }
+                }
+                else if (op == OpCodes.Call || op == OpCodes.Callvirt || op == OpCodes.Newobj)
+                {
+                    if (IlReader.Resolve(() => method.Module.ResolveMethod(token, typeArguments, methodArguments)) is { } called && called.Module == method.Module)
+                    {
+                        (callers.TryGetValue(called, out var list) ? list : callers[called] = []).Add(method);
+                    }
+                }
+            }
+        }
+        var work = new Queue<MethodBase>(later);
+        while (work.TryDequeue(out var method))
+        {
+            foreach (var caller in callers.GetValueOrDefault(method) ?? [])
+            {
+                if (later.Add(caller))
+                {
+                    work.Enqueue(caller);
+                }
+            }
+        }
+        return later;
+    }
+
+    private const BindingFlags AllDeclared = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
 
     /// <summary>
     /// JIT-compiles Molt's own code (the runtime and the host) once per process, so that the first update's
@@ -206,7 +264,7 @@ internal sealed class ProgramVersion
     private static readonly Lazy<int> MoltCodePrepared = new(() =>
         Prepare(typeof(ProgramVersion).Assembly.GetTypes().Concat(typeof(Live).Assembly.GetTypes())));
 
-    private static int Prepare(IEnumerable<Type> types)
+    private static int Prepare(IEnumerable<Type> types, Func<MethodBase, bool>? later = null)
     {
         var count = 0;
         foreach (var type in types)
@@ -218,7 +276,7 @@ internal sealed class ProgramVersion
             const BindingFlags all = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
             foreach (var method in type.GetMethods(all).Cast<MethodBase>().Concat(type.GetConstructors(all)))
             {
-                if (method.IsAbstract || method.ContainsGenericParameters || method.IsStatic && method.IsConstructor)
+                if (method.IsAbstract || method.ContainsGenericParameters || method.IsStatic && method.IsConstructor || later?.Invoke(method) == true)
                 {
                     continue;
                 }
