@@ -68,7 +68,7 @@ internal static class CopierEmitter
     /// <exception cref="InvalidOperationException">The plan does not fit its types (a bug of the planner, stopped here).</exception>
     private static void Validate(FieldPlan plan, bool newIsValue)
     {
-        if (plan.NewType.IsValueType != newIsValue || plan.NewType.IsAbstract && !newIsValue || plan.NewType.IsInterface || plan.OldType.IsInterface)
+        if (plan.NewType.IsValueType != newIsValue || plan.NewType.IsInterface || plan.OldType.IsInterface)
         {
             throw new InvalidOperationException($"cannot copy {TypeFacts.Describe(plan.OldType)} into {TypeFacts.Describe(plan.NewType)} as a {(newIsValue ? "struct" : "class")}");
         }

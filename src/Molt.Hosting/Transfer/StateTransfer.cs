@@ -221,6 +221,28 @@ internal sealed class StateTransfer(TransferPlan plan, bool watchSharedState = t
 
     internal OldObject View(object old) => new(this, old.GetType(), old);
 
+    /// <summary>
+    /// Says which field's value no longer fits its new field, after a compiled copy failed a cast: an object whose class no
+    /// longer derives from the field's type or implements its interface. Runs only on that failure path (by reflection); the
+    /// field's old value is the offender, so the update's path names its holder.
+    /// </summary>
+    internal Exception ExplainMisfit(IEnumerable<FieldCopy> copies, object? oldInstance, Exception cause)
+    {
+        foreach (var copy in copies.Where(c => c.Kind is Conversion.Transfer or Conversion.WrapNullable))
+        {
+            var value = copy.Old.GetValue(copy.Old.IsStatic ? null : oldInstance);
+            var created = TransferObject(value);
+            if (created is not null && !copy.New.FieldType.IsInstanceOfType(created))
+            {
+                return new StateTransferException($"it becomes a {TypeFacts.Describe(created.GetType())}, which the new version's " +
+                    $"{(copy.New.IsStatic ? "static " : "")}{TypeFacts.Describe(copy.New.DeclaringType!)}.{TypeFacts.LogicalName(copy.New)} " +
+                    $"({TypeFacts.Describe(copy.New.FieldType)}) cannot hold: the new version changed the class's base or interfaces " +
+                    "(add a [TransformField] or [TransformType] method)", value, cause);
+            }
+        }
+        return cause;
+    }
+
     /// <summary>Sets the added fields' initial values on a new object, naming the fields when an initializer throws.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void RunInitializers(FieldPlan plan, object old, Action<object> initialize, object created)

@@ -27,8 +27,8 @@ internal sealed class TransferPlan
     /// <summary>The old version's static fields that the new version has no place for: their state stays behind unless a transformer reads it.</summary>
     public List<FieldInfo> DroppedStatics { get; } = [];
 
-    /// <summary>Per old type with statics to migrate: its name, the compiled copy, and how many fields.</summary>
-    public List<(string TypeName, Action<StateTransfer> Copy, int Count)> Statics { get; } = [];
+    /// <summary>Per old type with statics to migrate: its name, the compiled copy, and the fields it copies.</summary>
+    public List<(string TypeName, Action<StateTransfer> Copy, IReadOnlyList<FieldCopy> Copies)> Statics { get; } = [];
 
     /// <summary>The changes that nothing covers, one a line: when there is any, the update cannot go ahead.</summary>
     public IReadOnlyList<string> Problems => [.. _problems.Distinct()];
@@ -157,6 +157,14 @@ internal sealed class TransferPlan
             return new CannotCrossCopier($"a {TypeFacts.Describe(oldType)}, whose keys' hash codes change in the new version and which " +
                 "cannot be rebuilt by inserting them again (hold a Dictionary or HashSet instead, or rebuild it in an [AfterTransfer] step)");
         }
+        if (isProgramType && !oldType.IsAbstract && newType.IsAbstract)
+        {
+            // The types tell already that no object of this type can be built: refused before any pause, not at the first object.
+            var why = $"{TypeFacts.Describe(newType)} became abstract, so its objects cannot be rebuilt " +
+                $"(add a [TransformType(\"{oldType.FullName}\")] factory that builds a concrete type)";
+            _problems.Add(why);
+            return new CannotCrossCopier(why);
+        }
         var fill = oldType.FullName is { } name && Map.Transformers.ByOldType.TryGetValue(name, out var t) && !t.IsFactory ? t : null;
         var plan = FieldPlan.Create(oldType, newType, Map, statics: false, filledByTransformer: fill is not null);
         if (isProgramType)
@@ -227,7 +235,7 @@ internal sealed class TransferPlan
         DroppedFields.AddRange(plan.Dropped.Select(f => $"static {TypeFacts.Describe(oldType)}.{f}"));
         if (plan.Copies.Count > 0 && plan.Problems.Count == 0)
         {
-            Statics.Add((TypeFacts.Describe(oldType), CopierEmitter.StaticsCopy(plan), plan.Copies.Count));
+            Statics.Add((TypeFacts.Describe(oldType), CopierEmitter.StaticsCopy(plan), plan.Copies));
         }
     }
 }

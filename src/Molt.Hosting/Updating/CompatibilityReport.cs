@@ -36,12 +36,12 @@ internal sealed class CompatibilityReport
         report.CheckProgramIdentity();
         report.CompareTypes();
         report.CheckUnits(units);
-        // The plan is the authority on what nothing covers: anything it refuses that the comparison did not name is listed as it says it.
-        if (plan.Problems.Count > 0 && report.Compatible)
-        {
-            report._findings.AddRange(plan.Problems.Select(p => new CheckFinding(
-                CheckFindingKind.Refusal, "state", CheckCoverage.Nothing, CheckSeverity.Incompatible, p)));
-        }
+        // The plan is the authority on what nothing covers: each problem it refuses for that no incompatible finding of the
+        // comparison names (by its subject) is listed as the plan says it.
+        var named = report._findings.Where(f => f.Severity == CheckSeverity.Incompatible).Select(f => f.Subject).ToList();
+        report._findings.AddRange(plan.Problems
+            .Where(p => !named.Exists(subject => p.Contains(subject, StringComparison.Ordinal)))
+            .Select(p => new CheckFinding(CheckFindingKind.Refusal, "state", CheckCoverage.Nothing, CheckSeverity.Incompatible, p)));
         return report;
     }
 

@@ -160,8 +160,15 @@ internal sealed class UpdateTransaction(
         {
             foreach (var statics in plan.Statics)
             {
-                statics.Copy(transfer);
-                result.StaticsMigrated += statics.Count;
+                try
+                {
+                    statics.Copy(transfer);
+                }
+                catch (InvalidCastException e)
+                {
+                    throw transfer.ExplainMisfit(statics.Copies, null, e);
+                }
+                result.StaticsMigrated += statics.Copies.Count;
             }
             var migrating = parked
                 .Select(u => new MigratingUnit(u.Name, transfer.TransferObject(u.State)!, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread))

@@ -24,9 +24,20 @@ internal sealed class ArrayCopier(Type newArray) : ReferenceCopier(allocatesAlon
         if (old is object?[] sourceReferences && created is object?[] targetReferences)
         {
             // Arrays of references are covariant: one loop serves every element type, with no generic code over both versions.
-            for (var i = 0; i < sourceReferences.Length; i++)
+            var i = 0;
+            try
             {
-                targetReferences[i] = transfer.TransferObject(sourceReferences[i]);
+                for (; i < sourceReferences.Length; i++)
+                {
+                    targetReferences[i] = transfer.TransferObject(sourceReferences[i]);
+                }
+            }
+            catch (ArrayTypeMismatchException e)
+            {
+                // An element whose class no longer derives from the element type (or implements it): name the element.
+                throw new StateTransferException($"it becomes a {TypeFacts.Describe(transfer.TransferObject(sourceReferences[i])!.GetType())}, which an array of " +
+                    $"{TypeFacts.Describe(_newElement)} cannot hold: the new version changed the class's base or interfaces " +
+                    "(add a [TransformType] method)", sourceReferences[i], e);
             }
             return;
         }

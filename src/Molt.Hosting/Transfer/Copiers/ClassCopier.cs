@@ -46,7 +46,14 @@ internal sealed class ClassCopier : ReferenceCopier
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Fill(object old, object created, StateTransfer transfer)
     {
-        _fill(old, created, transfer);
+        try
+        {
+            _fill(old, created, transfer);
+        }
+        catch (InvalidCastException e)
+        {
+            throw transfer.ExplainMisfit(Plan.Copies, old, e);
+        }
         if (_initialize is { } initialize)
         {
             transfer.RunInitializers(Plan, old, initialize, created);

@@ -22,15 +22,22 @@ internal sealed class StructCopier(FieldPlan plan) : TypeCopier
     {
         transfer.ObjectsRebuilt++;
         object created;
-        if (Plan.OldType.IsValueType)
+        try
         {
-            created = _copy(old, transfer);
+            if (Plan.OldType.IsValueType)
+            {
+                created = _copy(old, transfer);
+            }
+            else
+            {
+                // A class that became a struct is copied inline; an old object that reaches itself through open-typed fields would never end.
+                using var nesting = transfer.EnterInlineCopy(old);
+                created = _copy(old, transfer);
+            }
         }
-        else
+        catch (InvalidCastException e)
         {
-            // A class that became a struct is copied inline; an old object that reaches itself through open-typed fields would never end.
-            using var nesting = transfer.EnterInlineCopy(old);
-            created = _copy(old, transfer);
+            throw transfer.ExplainMisfit(Plan.Copies, old, e);
         }
         if (_initialize is { } initialize)
         {
