@@ -450,15 +450,7 @@ public class CompatibilityCheckTests
         var check = await host.CheckAsync(TestPrograms.Build("CK_Unload", "v2", Program(UncoveredV2, ticker: true)));
 
         Assert.False(check.Compatible, Text(check));
-        var context = host.LastCheckedContext;
-        Assert.NotNull(context);
-        for (var i = 0; i < 20 && context.IsAlive; i++)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            await Task.Delay(10 * (i + 1));
-        }
-        Assert.False(context.IsAlive, "the checked version's context was not collected");
+        await TrialTransferCheckTests.AssertCollected(host);
         await AssertStillTicking(host);
     }
 

@@ -398,7 +398,7 @@ public class TrialTransferCheckTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task AssertCollected(MoltHost host)
+    internal static async Task AssertCollected(MoltHost host)
     {
         var context = host.LastCheckedContext;
         Assert.NotNull(context);
