@@ -11,6 +11,7 @@ namespace Molt.Hosting.Transfer;
 internal static class CopierEmitter
 {
     private static readonly MethodInfo TransferObject = typeof(StateTransfer).GetMethod(nameof(StateTransfer.TransferObject), [typeof(object)])!;
+    private static readonly MethodInfo ShareArray = typeof(StateTransfer).GetMethod(nameof(StateTransfer.ShareArray))!;
 
     /// <summary><c>(old, new, transfer)</c>: copies every planned field into a new class instance (the old object a class instance or a boxed struct).</summary>
     public static Action<object, object, StateTransfer> ClassFill(FieldPlan plan)
@@ -232,6 +233,13 @@ internal static class CopierEmitter
         switch (copy.Kind)
         {
             case Conversion.Direct:
+                if (copy.Old.FieldType.IsArray)
+                {
+                    // An array of plain values passes as it is: shared from now on, and recorded so that a rollback can put it back.
+                    il.Emit(OpCodes.Ldarg, transferArgument);
+                    LoadOldValue();
+                    il.Emit(OpCodes.Callvirt, ShareArray);
+                }
                 LoadOldValue();
                 break;
             case Conversion.Widen:

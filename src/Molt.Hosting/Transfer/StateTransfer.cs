@@ -47,6 +47,19 @@ internal sealed class StateTransfer(TransferPlan plan, bool watchSharedState = t
         return old;
     }
 
+    /// <summary>
+    /// Records an array that a compiled copy passes as it is (a <c>byte[]</c> field, copied directly, never through
+    /// <see cref="TransferObject(object?)"/>): shared by both versions from now on, so a rollback can put it back.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void ShareArray(object? array)
+    {
+        if (array is not null && SharedObjects is { } ledger)
+        {
+            ledger.Record(array);
+        }
+    }
+
     /// <summary>Objects rebuilt as the new version's types.</summary>
     public long ObjectsRebuilt { get; set; }
 

@@ -22,9 +22,10 @@ namespace Molt.Hosting.Updating;
 /// The transfer passes an object by reference each time it reaches it (it keeps no identity map of those): one reached
 /// twice is recorded twice, and a rollback restores its first snapshot.
 /// The cost is bounded whatever the size of the state: a snapshot copies at most the budget per update, a fingerprint
-/// reads a few fields. Nested collections (a List inside a shared Dictionary) and arrays are not recorded: the transfer
-/// never visits them (a byte[] passes as one pointer), and watching them would cost a pass over them in the pause
-/// (docs/architecture.md, "Why the old state is safe on rollback").
+/// reads a few fields. Arrays passed by reference (a byte[] value) are copied within the same budget and put back; past it
+/// they are not watched. Nested collections (a List inside a shared Dictionary) are not recorded: the transfer never
+/// visits them, and watching them would cost a pass over them in the pause (docs/architecture.md, "Why the old state is
+/// safe on rollback").
 /// </summary>
 internal sealed class SharedStateLedger
 {
@@ -41,6 +42,7 @@ internal sealed class SharedStateLedger
     private const long SnapshotOverheadBytes = 64;
 
     private readonly List<(object Shared, object Snapshot)> _snapshots = [];
+    private readonly List<(Array Shared, Array Snapshot)> _arrays = [];
     private readonly List<(object Shared, long Fingerprint)> _fingerprints = [];
     private long _budgetLeft = SnapshotBudgetBytes;
 
@@ -54,6 +56,11 @@ internal sealed class SharedStateLedger
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Record(object shared)
     {
+        if (shared is Array array)
+        {
+            RecordArray(array);
+            return;
+        }
         var type = shared.GetType();
         if (!ReferenceEquals(type, _lastType))
         {
@@ -78,7 +85,27 @@ internal sealed class SharedStateLedger
     }
 
     /// <summary>
-    /// Gives the old version back what it shared: every snapshotted collection as it was when passed. Returns the other
+    /// An array passed by reference (a <c>byte[]</c> value, a buffer) is copied while the budget lasts, and put back on a
+    /// rollback; past the budget it is not watched: nothing short of reading every byte would see a change made in place.
+    /// </summary>
+    private void RecordArray(Array array)
+    {
+        if (_budgetLeft <= 0 || array.Rank != 1)
+        {
+            return;
+        }
+        var element = array.GetType().GetElementType()!;
+        var bytes = (element.IsPrimitive ? Buffer.ByteLength(array) : (long)array.Length * IntPtr.Size) + SnapshotOverheadBytes;
+        if (bytes > _budgetLeft)
+        {
+            return; // A smaller one may still fit.
+        }
+        _budgetLeft -= bytes;
+        _arrays.Add((array, (Array)array.Clone()));
+    }
+
+    /// <summary>
+    /// Gives the old version back what it shared: every snapshotted collection and array as it was when passed. Returns the other
     /// recorded collections that changed since they were passed, which cannot be undone.
     /// </summary>
     public List<object> Restore()
@@ -93,6 +120,12 @@ internal sealed class SharedStateLedger
             restored.Add(shared);
         }
         _snapshots.Clear();
+        for (var i = _arrays.Count - 1; i >= 0; i--)
+        {
+            var (shared, snapshot) = _arrays[i];
+            Array.Copy(snapshot, shared, snapshot.Length);
+        }
+        _arrays.Clear();
         var changed = new HashSet<object>(ReferenceEqualityComparer.Instance);
         foreach (var (shared, fingerprint) in _fingerprints)
         {

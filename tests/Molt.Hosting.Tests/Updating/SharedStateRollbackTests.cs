@@ -11,20 +11,20 @@ namespace Molt.Hosting.Tests.Updating;
 public class SharedStateRollbackTests
 {
     private const string V1 = """
-        public class Holder { public List<string> Tags = new(); public int Size; }
+        public class Holder { public List<string> Tags = new(); public int Size; public byte[] Data = [5]; }
         public static partial class Program
         {
             public static List<string> Names = new();
             public static Dictionary<string, byte[]> Blobs = new();
             public static Holder Item = new();
             static void Init() { Names.Add("a"); Names.Add("b"); Blobs["k"] = [1, 2, 3]; Item.Tags.Add("t"); Item.Size = 1; }
-            public static string Report() => $"{string.Join(",", Names)};{string.Join(",", Blobs.Select(b => $"{b.Key}={b.Value[0]}"))};{string.Join(",", Item.Tags)}";
+            public static string Report() => $"{string.Join(",", Names)};{string.Join(",", Blobs.Select(b => $"{b.Key}={b.Value[0]}"))};{string.Join(",", Item.Tags)};{Item.Data[0]}";
         }
         """;
 
     /// <summary>The new version: the same state, with <paramref name="extra"/> (its transformers, steps and checks) and <paramref name="onUpdate"/> run by Main under IsUpdating.</summary>
     private static string V2(string extra, string onUpdate = "") => TestPrograms.Usings + "using System.Collections;\n\n" + """
-        public class Holder { public List<string> Tags = new(); public int Size; }
+        public class Holder { public List<string> Tags = new(); public int Size; public byte[] Data = [5]; }
         public static partial class Program
         {
             public static List<string> Names = new();
@@ -90,6 +90,15 @@ public class SharedStateRollbackTests
             "",
             """Names.Remove("a"); throw new InvalidOperationException("start-up failed");""", UpdatePhase.Restart
         },
+        {
+            // An array changed in place: a program object's byte[], passed by reference, written through.
+            "array-in-place",
+            """
+            [AfterTransfer] static void Step(OldVersion old) { Item.Data[0] = 42; }
+            [StateCheck] static bool Fails() => false;
+            """,
+            "", UpdatePhase.StateCheck
+        },
     };
 
     [Theory]
@@ -98,7 +107,7 @@ public class SharedStateRollbackTests
     {
         var name = "SharedChanged_" + place.Replace('-', '_');
         await using var host = await MoltHost.StartAsync(TestPrograms.Build(name, "v1", Program(V1)));
-        Assert.Equal("a,b;k=1;t", Report(host));
+        Assert.Equal("a,b;k=1;t;5", Report(host));
 
         var result = await host.UpdateAsync(TestPrograms.Build(name, "v2", V2(extra, onUpdate)));
 
@@ -106,7 +115,7 @@ public class SharedStateRollbackTests
         Assert.DoesNotContain("shares", failure.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(result.Warnings, w => w.Contains("cannot be undone", StringComparison.Ordinal));
         // The new version added, removed or set entries of collections both versions held: the old version sees none of it.
-        Assert.Equal("a,b;k=1;t", Report(host));
+        Assert.Equal("a,b;k=1;t;5", Report(host));
         Assert.Equal(true, result.FailedVersionUnloaded);
     }
 
@@ -290,7 +299,7 @@ public class SharedStateRollbackTests
         var failure = AssertRolledBack(host, result, UpdatePhase.StateCheck);
         Assert.DoesNotContain("shares", failure.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(result.Warnings, w => w.Contains("cannot be undone", StringComparison.Ordinal));
-        Assert.Equal("a,b;k=1;t", Report(host));
+        Assert.Equal("a,b;k=1;t;5", Report(host));
     }
 
     [Fact]
