@@ -228,6 +228,42 @@ public class TypeMappingTests
     }
 
     [Fact]
+    public async Task Update_EnumValueWithNoMemberCoveredByATypeTransformer_CommitsWithTheTransformersValue_AndTheCheckSaysSo()
+    {
+        var v1 = Program("""
+            public enum Color { Red, Green, Purple }
+            public static partial class Program
+            {
+                public static Color[] Inks;
+                static void Init() => Inks = [Color.Red, Color.Purple, Color.Green];
+            }
+            """);
+        var v2 = Program("""
+            public enum Color { Red, Green, Violet }
+            public static partial class Program
+            {
+                public static Color[] Inks;
+                static void Init() { }
+                // Purple is gone: it becomes Violet; every other value keeps its name.
+                [TransformType("Color")]
+                static Color Recolor(OldObject old) => old.Instance.ToString() == "Purple" ? Color.Violet : Enum.Parse<Color>(old.Instance.ToString()!);
+                public static string Report() => string.Join(",", Inks);
+            }
+            """);
+        var v1Path = TestPrograms.Build("TM_EnumTransformed", "v1", v1);
+        var v2Path = TestPrograms.Build("TM_EnumTransformed", "v2", v2);
+        await using var host = await MoltHost.StartAsync(v1Path);
+
+        var check = await host.CheckAsync(v2Path);
+        var result = await host.UpdateAsync(v2Path);
+
+        Assert.True(check.Compatible, string.Join("\n", check.Lines));
+        Assert.Contains(check.Lines, l => l.Contains("Color", StringComparison.Ordinal) && l.Contains("Recolor", StringComparison.Ordinal));
+        AssertCommitted(result);
+        Assert.Equal("Red,Violet,Green", Report(host));
+    }
+
+    [Fact]
     public async Task Update_NullableValues_KeepValuesAndNulls()
     {
         const string Types = """
