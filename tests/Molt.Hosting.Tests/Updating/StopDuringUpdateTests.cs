@@ -118,21 +118,28 @@ public class StopDuringUpdateTests
                 public static void Gated(string file)
                 {
                     var gate = (ManualResetEventSlim)AppContext.GetData("StopInQuiesce.release")!;
-                    try { while (true) { Live.UpdatePoint("gated"); gate.Wait(); Thread.Sleep(1); } }
+                    var waiting = (ManualResetEventSlim)AppContext.GetData("StopInQuiesce.waiting")!;
+                    try { while (true) { Live.UpdatePoint("gated"); waiting.Set(); gate.Wait(); Thread.Sleep(1); } }
                     finally { System.IO.File.WriteAllText(file, "stopped v1 " + string.Join(",", Items)); }
                 }
             }
             """;
         var file = Path.Combine(Path.GetTempPath(), $"molt-StopInQuiesce-{Guid.NewGuid():N}.txt");
         using var release = new ManualResetEventSlim(false);
+        using var waiting = new ManualResetEventSlim(false);
+        using var prepared = new ManualResetEventSlim(false);
         AppContext.SetData("StopInQuiesce.release", release);
+        AppContext.SetData("StopInQuiesce.waiting", waiting);
         try
         {
             var host = await MoltHost.StartAsync(TestPrograms.Build("StopInQuiesce", "v1", v1), [file],
                 new MoltHostOptions { QuiesceTimeout = TimeSpan.FromMinutes(5) });
-            var update = host.UpdateAsync(TestPrograms.Build("StopInQuiesce", "v2", v1 + "\n// v2"));
-            await Eventually.True(() => host.Units.Any(u => u.Name == "gated" && u.Status == "Running"));
-            await Task.Delay(100); // The update is waiting for the unit.
+            // The unit is past its update point and blocked on the gate before the update starts, so it cannot park.
+            Assert.True(waiting.Wait(TimeSpan.FromSeconds(30)), "the unit never reached its gate");
+            var update = host.UpdateAsync(TestPrograms.Build("StopInQuiesce", "v2", v1 + "\n// v2"),
+                new UpdateOptions { Progress = new OnPhase(UpdatePhase.Prepare, prepared) });
+            Assert.True(prepared.Wait(TimeSpan.FromSeconds(60)), "the update never finished preparing");
+            await Task.Delay(100); // The update is in its quiescence phase, waiting for the unit.
 
             var stop = host.StopAsync();
             var result = await update.WaitAsync(TimeSpan.FromSeconds(60));
@@ -150,6 +157,7 @@ public class StopDuringUpdateTests
         {
             release.Set();
             AppContext.SetData("StopInQuiesce.release", null);
+            AppContext.SetData("StopInQuiesce.waiting", null);
             File.Delete(file);
         }
     }
@@ -192,6 +200,18 @@ public class StopDuringUpdateTests
             AppContext.SetData(name + ".entered", null);
             AppContext.SetData(name + ".release", null);
             File.Delete(file);
+        }
+    }
+
+    /// <summary>Sets an event, on the update's own thread, when a phase completes.</summary>
+    private sealed class OnPhase(UpdatePhase phase, ManualResetEventSlim completed) : IProgress<UpdateProgress>
+    {
+        public void Report(UpdateProgress value)
+        {
+            if (value.Phase == phase)
+            {
+                completed.Set();
+            }
         }
     }
 }
