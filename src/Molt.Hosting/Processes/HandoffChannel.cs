@@ -280,7 +280,8 @@ internal sealed class HandoffChannel : IDisposable
                             VectorCount = 1,
                             // Room for MaxDescriptors only: more is cut by the kernel (MSG_CTRUNC) and reported.
                             Control = Marshal.UnsafeAddrOfPinnedArrayElement(control, 0),
-                            ControlLength = (nuint)(MaxDescriptors == 0 ? 0 : ControlSpace(MaxDescriptors)),
+                            // CMSG_LEN, not CMSG_SPACE: the padding would make room for one more.
+                            ControlLength = (nuint)(MaxDescriptors == 0 ? 0 : Libc.ControlHeaderBytes + 4 * MaxDescriptors),
                         };
                         var received = Libc.recvmsg(fd, ref header, Libc.MsgDontwait | Libc.MsgCmsgCloexec);
                         if (received < 0)
