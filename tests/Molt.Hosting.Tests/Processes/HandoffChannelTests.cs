@@ -132,6 +132,51 @@ public class HandoffChannelTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// What the old process must respect when it closes its copies (facts of .NET 10 on Linux, pinned here): a copy
+    /// closed while an asynchronous receive is pending on it cancels that receive and the new owner's connection goes on;
+    /// a copy closed while a thread is blocked in a synchronous receive on it is reset (.NET unblocks the thread by
+    /// disconnecting the close-on-exec socket, which is the one connection both copies share). So nothing may be blocked
+    /// on a socket being handed off: the units are quiesced first.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ClosingTheOldCopy_WithAReceivePending_KeepsTheConnectionOnlyIfTheReceiveWasAsynchronous(bool blocked)
+    {
+        var (sender, receiver) = Pair();
+        using var _ = sender;
+        using var __ = receiver;
+        using var listener = Loopback();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listener.LocalEndPoint!);
+        var old = await listener.AcceptAsync();
+        var buffer = new byte[16];
+        var pending = blocked
+            ? Task.Factory.StartNew(() => old.Receive(buffer), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : old.ReceiveAsync(buffer.AsMemory()).AsTask();
+        await Task.Delay(100); // The receive is waiting in the kernel or in .NET's event loop.
+
+        sender.Send("connection"u8, [old.SafeHandle], Patience);
+        using var message = receiver.Receive(Patience);
+        using var adopted = message.TakeSocket(0);
+        old.Dispose();
+        await Assert.ThrowsAnyAsync<Exception>(() => pending.WaitAsync(Patience)); // Ended by the close, either way.
+
+        using var deadline = new CancellationTokenSource(Patience);
+        if (blocked)
+        {
+            // The client sees the connection reset: lost for the new owner too.
+            var reset = await Assert.ThrowsAsync<SocketException>(async () => await client.ReceiveAsync(buffer, deadline.Token));
+            Assert.Equal(SocketError.ConnectionReset, reset.SocketErrorCode);
+        }
+        else
+        {
+            await client.SendAsync("after"u8.ToArray());
+            Assert.Equal("after", Encoding.ASCII.GetString(buffer, 0, await adopted.ReceiveAsync(buffer, deadline.Token)));
+        }
+    }
+
+    /// <summary>
     /// The numbers for the docs: 1000 connected sockets (4 messages of at most 253) and 64 MiB of bytes in 64 KiB
     /// messages, sent by one thread and received by another; every socket adopted and checked to be the same connection.
     /// </summary>

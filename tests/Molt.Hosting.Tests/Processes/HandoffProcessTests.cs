@@ -44,6 +44,7 @@ public class HandoffProcessTests(ITestOutputHelper output)
         using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
 
+        var started = Stopwatch.StartNew();
         var (channel, childEnd) = HandoffChannel.CreatePair();
         using var _ = channel;
         using var child = HandoffChild.Start(childEnd, new Dictionary<string, string>
@@ -59,8 +60,8 @@ public class HandoffProcessTests(ITestOutputHelper output)
             var sent = clock.Elapsed;
             using var adopted = channel.Receive(Patience);
             var answer = Encoding.UTF8.GetString(adopted.Payload).Split(' ');
-            output.WriteLine($"{loopback}: 2 sockets sent in {sent.TotalMilliseconds:0.000} ms; the child (started just before) adopted them " +
-                $"{clock.Elapsed.TotalMilliseconds:0} ms after the send; {unread} unread bytes crossed in the kernel");
+            output.WriteLine($"{loopback}: 2 sockets sent in {sent.TotalMilliseconds:0.000} ms; the child adopted them and answered " +
+                $"{started.Elapsed.TotalMilliseconds:0} ms after its start; {unread} unread bytes crossed in the kernel");
             Assert.True(answer is ["adopted", _, _, _, _, _], $"unexpected answer '{string.Join(' ', answer)}':\n{child.Output}");
             Assert.Equal(child.Id.ToString(), answer[1]);
             // Inheritance is explicit: the child started holding one socket, the channel's end, open across exec on
