@@ -14,6 +14,9 @@ namespace Molt.Hosting.Processes;
 /// </summary>
 internal sealed class HandoffListener : IDisposable
 {
+    /// <summary>Strangers refused before the wait is given up: the wait is bounded in count as well as in time.</summary>
+    private const int MaxRefusals = 64;
+
     private readonly Socket _socket;
     private readonly string _directory;
     private readonly ILogger _logger;
@@ -65,13 +68,18 @@ internal sealed class HandoffListener : IDisposable
     /// (closes and logs) every other peer meanwhile.
     /// </summary>
     /// <exception cref="TimeoutException">The expected process did not connect in time.</exception>
+    /// <exception cref="HandoffException">64 other peers were refused first.</exception>
     public async Task<HandoffChannel> AcceptAsync(int expectedProcessId, TimeSpan timeout, CancellationToken cancellation = default)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
         var clock = Stopwatch.StartNew();
-        while (true)
+        for (var refused = 0; ; refused++)
         {
+            if (refused == MaxRefusals)
+            {
+                throw new HandoffException($"Refused {MaxRefusals} connections to the hand-off channel while waiting for process {expectedProcessId}: given up.");
+            }
             Socket peer;
             try
             {

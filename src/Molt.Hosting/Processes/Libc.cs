@@ -146,6 +146,7 @@ internal static class Libc
     [DllImport("libc", SetLastError = true)]
     public static extern int close(int fd);
 
+    // fcntl is variadic in C; its one int argument is passed as a fixed one is, on x64 and arm64 Linux alike.
     [DllImport("libc", SetLastError = true)]
     private static extern int fcntl(int fd, int command, int argument);
 
