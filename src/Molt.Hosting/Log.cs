@@ -61,4 +61,13 @@ internal static partial class Log
 
     [LoggerMessage(45, LogLevel.Warning, "Control endpoint '{Name}': its description could not be rewritten for the version now running ({Problem}); molt list shows the version before")]
     public static partial void ControlDescriptionNotWritten(ILogger logger, string name, string problem);
+
+    [LoggerMessage(60, LogLevel.Warning, "Hand-off channel: refused a connection from process {ProcessId} of user {UserId}: only process {ExpectedProcessId} of user {OwnerUserId} may connect")]
+    public static partial void HandoffPeerRefused(ILogger logger, int processId, uint userId, int expectedProcessId, uint ownerUserId);
+
+    [LoggerMessage(61, LogLevel.Warning, "Hand-off channel: refused a connection whose peer credentials could not be read")]
+    public static partial void HandoffPeerUnreadable(ILogger logger, Exception error);
+
+    [LoggerMessage(62, LogLevel.Information, "Hand-off channel: process {ProcessId} connected after {Milliseconds:0.0} ms")]
+    public static partial void HandoffAccepted(ILogger logger, int processId, double milliseconds);
 }
