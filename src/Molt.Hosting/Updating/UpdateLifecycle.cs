@@ -262,7 +262,8 @@ internal sealed class UpdateLifecycle
 
     private static string Noun(UpdateEvent e) => e == UpdateEvent.BeginCheck ? "check" : "update";
 
-    private static string Doing(UpdateState state) => state switch
+    /// <summary>What the program is doing in a state, in words (the refusals use it).</summary>
+    internal static string Doing(UpdateState state) => state switch
     {
         UpdateState.Serving => "serving",
         UpdateState.Checking => "checking",
