@@ -6,8 +6,8 @@ namespace Molt.Hosting;
 
 /// <summary>
 /// Runs an updatable program and updates it live. Each version is loaded into its own collectible
-/// context; an update is a transaction whose phases (prepare, quiesce, transfer, check, restart, commit or roll back,
-/// release the old) and their order are stated once, on <see cref="UpdateLifecycle"/>.
+/// context; an update is a transaction, committed or rolled back, after which the version that no longer runs is
+/// released and its collection verified (its phases and their order: <see cref="UpdateLifecycle"/>, and docs/architecture.md).
 /// </summary>
 /// <remarks>
 /// Lifecycle: <see cref="StartAsync"/> → any number of <see cref="UpdateAsync(string, CancellationToken)"/> (one at a time) →
