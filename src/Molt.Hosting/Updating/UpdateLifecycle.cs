@@ -250,14 +250,14 @@ internal sealed class UpdateLifecycle
         var target = Transitions.First(t => t.Key.Event == e).Value;
         string now = state switch
         {
-            UpdateState.Serving => "no update is in progress",
+            UpdateState.Serving => e == UpdateEvent.EndCheck ? "no check is in progress" : "no update is in progress",
             UpdateState.Checking => "a check is in progress, not an update",
             UpdateState.Stopping => "the program is stopping",
             UpdateState.Stopped => "the program is stopped",
             _ when target == state => $"an update is already {Doing(state)}",
             _ => $"the update is {Doing(state)}",
         };
-        return $"Cannot {Verb(e)}: {now}; {Verb(e)} follows only {string.Join(" or ", what.Select(Doing))}.";
+        return $"Cannot {Verb(e)}: {now} ({Verb(e)} is allowed only while {string.Join(" or ", what.Select(Doing))}).";
     }
 
     private static string Noun(UpdateEvent e) => e == UpdateEvent.BeginCheck ? "check" : "update";

@@ -58,7 +58,7 @@ public sealed class UpdateLifecycleTests
         var refused = Assert.Throws<InvalidOperationException>(() => lifecycle.Fire(e));
 
         Assert.Equal(from, lifecycle.State);
-        Assert.Contains(WhatIsUnderWay(from), refused.Message, StringComparison.Ordinal);
+        Assert.Contains(WhatIsUnderWay(from, e), refused.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(nameof(UpdateState), refused.Message, StringComparison.Ordinal);
     }
 
@@ -90,7 +90,7 @@ public sealed class UpdateLifecycleTests
 
         var refused = Assert.Throws<InvalidOperationException>(() => lifecycle.Fire(UpdateEvent.Commit));
 
-        Assert.Equal("Cannot commit: an update is already committing; commit follows only restarting.", refused.Message);
+        Assert.Equal("Cannot commit: an update is already committing (commit is allowed only while restarting).", refused.Message);
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public sealed class UpdateLifecycleTests
     {
         var refused = Assert.Throws<InvalidOperationException>(() => In(UpdateState.Preparing).Fire(UpdateEvent.RollBack));
 
-        Assert.Equal("Cannot roll back: the update is preparing; roll back follows only quiescing or transferring state or checking state or restarting.", refused.Message);
+        Assert.Equal("Cannot roll back: the update is preparing (roll back is allowed only while quiescing or transferring state or checking state or restarting).", refused.Message);
     }
 
     [Fact]
@@ -183,9 +183,9 @@ public sealed class UpdateLifecycleTests
     }
 
     /// <summary>What a refusal in this state must name.</summary>
-    private static string WhatIsUnderWay(UpdateState state) => state switch
+    private static string WhatIsUnderWay(UpdateState state, UpdateEvent e) => state switch
     {
-        UpdateState.Serving => "no update is in progress",
+        UpdateState.Serving => e == UpdateEvent.EndCheck ? "no check is in progress" : "no update is in progress",
         UpdateState.Checking => "check",
         _ => UpdateLifecycle.Doing(state),
     };
