@@ -6,8 +6,8 @@ namespace Molt.Hosting;
 
 /// <summary>
 /// Runs an updatable program and updates it live. Each version is loaded into its own collectible
-/// context; an update is a transaction (prepare, quiesce, transfer, state check, restart, then commit or
-/// roll back) after which the old version is unloaded and its collection verified.
+/// context; an update is a transaction, committed or rolled back, after which the version that no longer runs is
+/// released and its collection verified (its phases and their order: <see cref="UpdateLifecycle"/>, and docs/architecture.md).
 /// </summary>
 /// <remarks>
 /// Lifecycle: <see cref="StartAsync"/> → any number of <see cref="UpdateAsync(string, CancellationToken)"/> (one at a time) →
@@ -16,10 +16,9 @@ namespace Molt.Hosting;
 public sealed class MoltHost : IAsyncDisposable
 {
     private readonly ProgramSession _session = new(isHosted: true);
-    private readonly SemaphoreSlim _oneUpdate = new(1, 1);
 
-    /// <summary>Cancelled when the program is asked to stop: an update in flight rolls back (it has not committed).</summary>
-    private readonly CancellationTokenSource _stopping = new();
+    /// <summary>Where the program is in its updates: one update or check at a time, none after a stop; every step checked.</summary>
+    private readonly UpdateLifecycle _lifecycle = new();
     private readonly List<UpdateResult> _history = [];
     private readonly MoltHostOptions _options;
     private readonly ILogger _logger;
@@ -120,41 +119,28 @@ public sealed class MoltHost : IAsyncDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), quiesce, "The quiescence deadline must be positive and at most about 49 days.");
         }
-        if (!await _oneUpdate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
-        {
-            throw new InvalidOperationException("An update (or a check) of this program is already in progress; try again when it has finished.");
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        _lifecycle.Fire(UpdateEvent.BeginUpdate);
         try
         {
-            if (_stopping.IsCancellationRequested)
-            {
-                throw new InvalidOperationException("The program is stopping: no update can start.");
-            }
             Log.UpdateRequested(_logger, Current.Info, newProgramPath);
-            var outcome = await new UpdateTransaction(_session, Current, newProgramPath, _args, _options, options, _logger, _stopping.Token)
-                .ExecuteAsync(cancellationToken).ConfigureAwait(false);
-            var result = outcome.Result;
-            if (outcome.Committed is { } committed)
+            var mechanism = new InProcessUpdate(_session, Current, newProgramPath, _args, _options, options, _logger);
+            var transaction = new UpdateTransaction(_lifecycle, mechanism, Current.Info, newProgramPath, _options, options, _logger, _lifecycle.StopRequested);
+            var result = await transaction.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            var committed = result.Outcome == UpdateOutcome.Committed;
+            if (committed)
             {
-                var retired = _current!;
-                _current = committed;
+                _current = mechanism.Incoming;
                 VersionCommitted?.Invoke();
-                if (KeepsOldCode)
-                {
-                    // Its statics are about to be cleared: retired thread units unwinding (their finally blocks run) may still read them.
-                    await ThreadsEndedAsync(outcome.RetiredThreads, RetiredThreadsWait).ConfigureAwait(false);
-                }
-                await RetireAsync(retired.Retire(), outcome.RetiredThreads, retired.Info.Generation, result).ConfigureAwait(false);
+            }
+            await transaction.ReleaseAsync(result).ConfigureAwait(false);
+            if (committed)
+            {
                 options.Progress?.Report(new UpdateProgress(UpdatePhase.Unload, result.UnloadTime));
                 Log.Committed(_logger, result);
             }
             else
             {
-                if (outcome.Failed is { } failed)
-                {
-                    // A version that failed leaks as surely as a retired one would if something held it: proven gone the same way.
-                    await VerifyFailedAsync(failed, result).ConfigureAwait(false);
-                }
                 Log.NotCommitted(_logger, result);
             }
             lock (_history)
@@ -166,7 +152,7 @@ public sealed class MoltHost : IAsyncDisposable
         }
         finally
         {
-            _oneUpdate.Release();
+            _lifecycle.EndUpdate();
         }
     }
 
@@ -179,9 +165,8 @@ public sealed class MoltHost : IAsyncDisposable
     /// <exception cref="InvalidOperationException">No update has committed yet, or another update is in progress.</exception>
     public Task<UpdateResult> RollbackAsync(UpdateOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var previous = History.LastOrDefault(r => r.Outcome == UpdateOutcome.Committed && r.To.Sha256 == Version.Sha256 && r.To.Generation == Version.Generation)
-            ?? throw new InvalidOperationException("There is no previous version to roll back to: no update has committed.");
-        return UpdateAsync(previous.From.AssemblyPath,
+        var previous = _lifecycle.PreviousVersion();
+        return UpdateAsync(previous.AssemblyPath,
             new UpdateOptions { QuiesceTimeout = options?.QuiesceTimeout, Progress = options?.Progress, IsRollback = true }, cancellationToken);
     }
 
@@ -200,10 +185,8 @@ public sealed class MoltHost : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(newProgramPath);
         // The running version must not be replaced (and unloaded) under the check; a check during an update is refused, as a second update is.
-        if (!await _oneUpdate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
-        {
-            throw new InvalidOperationException("An update (or a check) of this program is already in progress; try again when it has finished.");
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        _lifecycle.Fire(UpdateEvent.BeginCheck);
         try
         {
             var summary = CompatibilityCheck.Run(_session, Current, newProgramPath, _options.TimeProvider, out var checkedContext);
@@ -212,7 +195,7 @@ public sealed class MoltHost : IAsyncDisposable
         }
         finally
         {
-            _oneUpdate.Release();
+            _lifecycle.Fire(UpdateEvent.EndCheck);
         }
     }
 
@@ -221,51 +204,6 @@ public sealed class MoltHost : IAsyncDisposable
 
     /// <summary>Old versions that were not collected after their update (they leak until the process ends).</summary>
     public IReadOnlyList<ProgramVersionInfo> OldVersionsNotUnloaded => [.. History.Where(r => r.OldVersionUnloaded == false).Select(r => r.From)];
-
-    /// <summary>How long, with old code kept, the retired version's thread units get to finish unwinding before its statics are cleared.</summary>
-    private static readonly TimeSpan RetiredThreadsWait = TimeSpan.FromSeconds(2);
-
-    private async Task ThreadsEndedAsync(List<(string Name, WeakReference<Thread> Thread)> threads, TimeSpan wait)
-    {
-        var start = _options.TimeProvider.GetTimestamp();
-        while (threads.Any(t => t.Thread.TryGetTarget(out var thread) && thread.IsAlive) && _options.TimeProvider.GetElapsedTime(start) < wait)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(5), _options.TimeProvider).ConfigureAwait(false);
-        }
-    }
-
-    private async Task RetireAsync(RetiredVersion retired, List<(string, WeakReference<Thread>)> threads, int generation, UpdateResult result)
-    {
-        if (!_options.VerifyUnload)
-        {
-            return;
-        }
-        var start = _options.TimeProvider.GetTimestamp();
-        var (unloaded, warnings) = await UnloadVerifier.VerifyAsync(retired, threads, generation, _options.TimeProvider).ConfigureAwait(false);
-        result.UnloadTime = _options.TimeProvider.GetElapsedTime(start);
-        result.OldVersionUnloaded = unloaded;
-        result.Warnings = [.. result.Warnings, .. warnings];
-        foreach (var warning in warnings)
-        {
-            Log.UpdateWarning(_logger, warning);
-        }
-    }
-
-    private async Task VerifyFailedAsync(RetiredVersion failed, UpdateResult result)
-    {
-        if (!_options.VerifyUnload)
-        {
-            return;
-        }
-        var role = result.Outcome == UpdateOutcome.Refused ? "refused" : "rolled-back";
-        var (unloaded, warnings) = await UnloadVerifier.VerifyAsync(failed, [], result.To.Generation, _options.TimeProvider, role).ConfigureAwait(false);
-        result.FailedVersionUnloaded = unloaded;
-        result.Warnings = [.. result.Warnings, .. warnings];
-        foreach (var warning in warnings)
-        {
-            Log.UpdateWarning(_logger, warning);
-        }
-    }
 
     /// <summary>
     /// Stops the program: an update in flight rolls back first (it sees the stop at its next step; a transformer or
@@ -279,8 +217,10 @@ public sealed class MoltHost : IAsyncDisposable
         {
             return;
         }
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _oneUpdate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!await _lifecycle.BeginStopAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return; // Another caller stopped it.
+        }
         try
         {
             if (_current is not { } current)
@@ -298,7 +238,7 @@ public sealed class MoltHost : IAsyncDisposable
         }
         finally
         {
-            _oneUpdate.Release();
+            _lifecycle.Fire(UpdateEvent.FinishStop);
         }
     }
 

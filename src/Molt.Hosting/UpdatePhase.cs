@@ -1,6 +1,9 @@
 namespace Molt.Hosting;
 
-/// <summary>The phases of an update, in the order they run.</summary>
+/// <summary>
+/// The phases of an update that a result or a progress report names, in the order they run. An update's whole order,
+/// with its commit or rollback, is stated once in docs/architecture.md ("The life of an update").
+/// </summary>
 public enum UpdatePhase
 {
     /// <summary>Load the new version, plan the state transfer, JIT-compile its code; the old version still serves.</summary>
@@ -13,6 +16,6 @@ public enum UpdatePhase
     StateCheck,
     /// <summary>The new version starts up and its units run to their first update point; the update commits after it.</summary>
     Restart,
-    /// <summary>After commit: the old version's context is unloaded and its collection verified.</summary>
+    /// <summary>After the commit, releasing the old: its context is unloaded and its collection verified.</summary>
     Unload,
 }

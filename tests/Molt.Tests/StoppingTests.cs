@@ -9,6 +9,7 @@ namespace Molt.Tests;
 /// Each test runs its program in a session of its own (the process's standalone session cannot be stopped
 /// without stopping every other test's units).
 /// </remarks>
+[Collection(nameof(ProgramSession.PendingSessions))]
 public class StoppingTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
