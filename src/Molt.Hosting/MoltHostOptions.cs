@@ -50,6 +50,9 @@ public sealed class MoltHostOptions
     /// <summary>Where the host logs. Default: nowhere.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
+    /// <summary>Every update of this host through the state stream (<see cref="UpdateOptions.ThroughStream"/>). Internal, for tests.</summary>
+    internal bool TransferThroughStream { get; set; }
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(QuiesceTimeout, TimeSpan.Zero, nameof(QuiesceTimeout));

@@ -14,6 +14,12 @@ public sealed class UpdateOptions
     /// update that would leave state behind fails (and the newer version runs on) instead of warning.
     /// </summary>
     internal bool IsRollback { get; init; }
+
+    /// <summary>
+    /// Issue 11's state stream, proven in one process: the quiesced old state is written to a stream, read into the old version
+    /// loaded anew, and transferred from those objects (the live old objects stay untouched). Internal, for tests.
+    /// </summary>
+    internal bool ThroughStream { get; init; }
 }
 
 /// <summary>A phase of an update that has completed, and how long it took.</summary>

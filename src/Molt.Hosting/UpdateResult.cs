@@ -47,6 +47,18 @@ public sealed class UpdateResult
     /// <summary>Objects rebuilt as the new version's types (program types, and framework generics over them).</summary>
     public long ObjectsRebuilt { get; internal set; }
 
+    /// <summary>Through a state stream (issue 11): its size in bytes, else null.</summary>
+    internal long? StreamBytes { get; set; }
+
+    /// <summary>Through a state stream: how long writing it took.</summary>
+    internal TimeSpan StreamWriteTime { get; set; }
+
+    /// <summary>Through a state stream: how long reading it into the re-loaded old version took.</summary>
+    internal TimeSpan StreamReadTime { get; set; }
+
+    /// <summary>Through a state stream: whether the old version loaded anew to read it was proven collected (null: not checked).</summary>
+    internal bool? StreamContextUnloaded { get; set; }
+
     /// <summary>References to framework objects (strings, arrays, sockets...) passed to the new version without a copy.</summary>
     public long ReferencesPassed { get; internal set; }
 

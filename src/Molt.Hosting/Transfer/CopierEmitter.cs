@@ -119,6 +119,31 @@ internal static class CopierEmitter
     }
 
     /// <summary>
+    /// <c>(values, transfer)</c>: <see cref="StaticsCopy"/> with the old statics' values given, in the copies' order, rather than
+    /// read from the old fields: for a transfer from a state stream, whose old version's statics are never written.
+    /// </summary>
+    public static Action<object?[], StateTransfer> StaticsCopyFromValues(string typeName, IReadOnlyList<FieldCopy> copies)
+    {
+        var method = New($"statics from values {typeName}", null, [typeof(object?[]), typeof(StateTransfer)]);
+        var il = method.GetILGenerator();
+        for (var i = 0; i < copies.Count; i++)
+        {
+            var copy = copies[i];
+            var index = i;
+            ValidateConversion(copy, $"static {typeName}.{copy.New.Name}");
+            EmitCopy(il, copy, loadOld: null, loadNew: null, transferArgument: 1, loadStatic: g =>
+            {
+                g.Emit(OpCodes.Ldarg_0);
+                g.Emit(OpCodes.Ldc_I4, index);
+                g.Emit(OpCodes.Ldelem_Ref);
+                g.Emit(copy.Old.FieldType.IsValueType ? OpCodes.Unbox_Any : OpCodes.Castclass, copy.Old.FieldType);
+            });
+        }
+        il.Emit(OpCodes.Ret);
+        return method.CreateDelegate<Action<object?[], StateTransfer>>();
+    }
+
+    /// <summary>
     /// <c>() → new object</c> through a constructor, with default values for its parameters: for the framework's collections,
     /// which must be built empty to be refilled. A program type's constructor never runs in a transfer (see FieldInitializers).
     /// </summary>
@@ -227,7 +252,8 @@ internal static class CopierEmitter
         return dynamic.CreateDelegate<Func<object, object?, object?, object?>>();
     }
 
-    private static void EmitCopy(ILGenerator il, FieldCopy copy, Action<ILGenerator>? loadOld, Action<ILGenerator>? loadNew, int transferArgument)
+    private static void EmitCopy(ILGenerator il, FieldCopy copy, Action<ILGenerator>? loadOld, Action<ILGenerator>? loadNew, int transferArgument,
+        Action<ILGenerator>? loadStatic = null)
     {
         loadNew?.Invoke(il);
         switch (copy.Kind)
@@ -268,7 +294,11 @@ internal static class CopierEmitter
 
         void LoadOldValue()
         {
-            if (copy.Old.IsStatic)
+            if (copy.Old.IsStatic && loadStatic is not null)
+            {
+                loadStatic(il);
+            }
+            else if (copy.Old.IsStatic)
             {
                 il.Emit(OpCodes.Ldsfld, copy.Old);
             }

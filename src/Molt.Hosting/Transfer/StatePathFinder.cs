@@ -14,13 +14,14 @@ internal static class StatePathFinder
     private const int MaxObjects = 5_000_000;
 
     /// <summary>The roots an update transfers, as the path names them: every static of the program's types, then each unit's state.</summary>
-    public static IEnumerable<(string Label, object? Value)> Roots(TypeMap map, IEnumerable<(string Name, object State)> units)
+    /// <remarks>The statics' values are the live fields', or <paramref name="readStatic"/>'s (a state stream's, read into the old version loaded anew).</remarks>
+    public static IEnumerable<(string Label, object? Value)> Roots(TypeMap map, IEnumerable<(string Name, object State)> units, Func<System.Reflection.FieldInfo, object?>? readStatic = null)
     {
         foreach (var type in map.Old.StaticHolders())
         {
             foreach (var field in TypeFacts.StaticFields(type))
             {
-                yield return ($"static {TypeFacts.Describe(type)}.{TypeFacts.LogicalName(field)}", field.GetValue(null));
+                yield return ($"static {TypeFacts.Describe(type)}.{TypeFacts.LogicalName(field)}", readStatic is null ? field.GetValue(null) : readStatic(field));
             }
         }
         foreach (var (name, state) in units)

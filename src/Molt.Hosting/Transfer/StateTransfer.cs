@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Molt.Hosting.Transfer.Copiers;
+using Molt.Hosting.Transfer.Stream;
 
 namespace Molt.Hosting.Transfer;
 
@@ -25,6 +26,15 @@ internal sealed class StateTransfer(TransferPlan plan, bool watchSharedState = t
     private bool _draining;
 
     public TypeMap Map => plan.Map;
+
+    /// <summary>
+    /// Where the old statics' values come from: null for the live old version's fields, else a state stream's values (the old
+    /// version loaded anew, whose statics stay unwritten and whose static constructors do not run).
+    /// </summary>
+    internal IOldStatics? OldStatics { get; init; }
+
+    /// <summary>An old static's value, from <see cref="OldStatics"/>.</summary>
+    internal object? ReadOldStatic(FieldInfo field) => OldStatics is null ? field.GetValue(null) : OldStatics.Read(field);
 
     /// <summary>What the operator should know about this transfer that did not fail it.</summary>
     public List<string> Warnings { get; } = [];
@@ -243,7 +253,7 @@ internal sealed class StateTransfer(TransferPlan plan, bool watchSharedState = t
     {
         foreach (var copy in copies.Where(c => c.Kind is Conversion.Transfer or Conversion.WrapNullable))
         {
-            var value = copy.Old.GetValue(copy.Old.IsStatic ? null : oldInstance);
+            var value = copy.Old.IsStatic ? ReadOldStatic(copy.Old) : copy.Old.GetValue(oldInstance);
             var created = TransferObject(value);
             if (created is not null && !copy.New.FieldType.IsInstanceOfType(created))
             {
@@ -330,6 +340,7 @@ internal sealed class StateTransfer(TransferPlan plan, bool watchSharedState = t
         if (instance is null)
         {
             StaticsRead.Add(info);
+            return ReadOldStatic(info);
         }
         return info.GetValue(instance);
     }

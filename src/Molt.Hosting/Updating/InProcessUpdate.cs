@@ -2,6 +2,7 @@ using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Molt.Hosting.Loading;
 using Molt.Hosting.Transfer;
+using Molt.Hosting.Transfer.Stream;
 
 namespace Molt.Hosting.Updating;
 
@@ -30,6 +31,9 @@ internal sealed class InProcessUpdate(
     private List<MigratingUnit>? _migrating;
     private List<(string Name, WeakReference<Thread> Thread)> _retiredThreads = [];
     private bool _committed;
+
+    /// <summary>The old version loaded anew to read a state stream into (<see cref="UpdateOptions.ThroughStream"/>), retired after the transfer.</summary>
+    private RetiredVersion? _reloaded;
 
     /// <summary>What a rollback needs to tell whether the new version changed state it shares with the old one: set once the transfer starts.</summary>
     private (StateTransfer Transfer, TransferPlan Plan, IReadOnlyList<(string Name, object State, string ParkedAt, UnitEntry Entry)> Parked)? _shared;
@@ -93,6 +97,11 @@ internal sealed class InProcessUpdate(
 
     public void Transfer(UpdateResult result)
     {
+        if (update.ThroughStream || options.TransferThroughStream)
+        {
+            TransferThroughStream(result);
+            return;
+        }
         var plan = Plan;
         var parked = session.ParkedUnits();
         var transfer = new StateTransfer(plan);
@@ -108,6 +117,65 @@ internal sealed class InProcessUpdate(
             result.ReferencesPassed = transfer.ReferencesPassed;
             // Before the rollback's own warnings, if it rolls back: the transfer's come first.
             result.Warnings = [.. transfer.Warnings, .. result.Warnings];
+        }
+    }
+
+    /// <summary>
+    /// Issue 11's transfer, in one process: the quiesced old state is written as a state stream, read into the old version
+    /// loaded anew (for its types only), and transferred from those objects by the same plan, copiers and transformers. The live
+    /// old objects are only read, and nothing is shared with the new version: a rollback resumes them as they are.
+    /// </summary>
+    private void TransferThroughStream(UpdateResult result)
+    {
+        var parked = session.ParkedUnits();
+        var live = Plan;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        StateStream stream;
+        try
+        {
+            var statics = live.Map.Old.StaticHolders().SelectMany(TypeFacts.StaticFields).ToList();
+            stream = StateWriter.Write(Current, statics, [.. parked.Select(u => (u.Name, u.State))]);
+        }
+        catch (StateTransferException failure)
+        {
+            var path = failure.Offender is null ? null : StatePathFinder.Find(StatePathFinder.Roots(live.Map, parked.Select(u => (u.Name, u.State))), failure.Offender, live.Map);
+            var what = failure.Offender is null ? "Some state" : $"A {TypeFacts.Describe(failure.Offender.GetType())}";
+            throw new UpdateFailedException(UpdatePhase.Transfer,
+                $"{what} cannot be written to the state stream{(path is null ? "" : $" (at {path})")}: {failure.Message}.", null, path);
+        }
+        result.StreamBytes = stream.Bytes.Length;
+        result.StreamWriteTime = clock.Elapsed;
+        var reloaded = ProgramVersion.Load(Current.Info.AssemblyPath, Current.Info.Generation, _time, collectible: true);
+        StateTransfer? transfer = null;
+        try
+        {
+            clock.Restart();
+            StateReader reader;
+            try
+            {
+                reader = StateReader.Read(stream, reloaded);
+            }
+            catch (StateStreamException e)
+            {
+                throw new UpdateFailedException(UpdatePhase.Transfer, $"Reading the state stream failed: {e.Message}.");
+            }
+            result.StreamReadTime = clock.Elapsed;
+            var plan = TransferPlan.Plan(reloaded, Incoming);
+            transfer = new StateTransfer(plan, watchSharedState: false) { OldStatics = reader };
+            var units = parked.Zip(reader.Units, (u, r) => (u.Name, r.State, u.ParkedAt, u.Entry)).ToList();
+            _migrating = TransferState(plan, transfer, units, result);
+            CheckStateLeftBehind(plan, transfer, goingBack: update.IsRollback || IsOlder(Incoming.Info, Current.Info));
+        }
+        finally
+        {
+            if (transfer is not null)
+            {
+                result.ObjectsRebuilt = transfer.ObjectsRebuilt;
+                result.ReferencesPassed = transfer.ReferencesPassed;
+                result.Warnings = [.. transfer.Warnings, .. result.Warnings];
+            }
+            // Only its types were needed: it goes now, and is proven collected with the version that no longer runs.
+            _reloaded = reloaded.Retire();
         }
     }
 
@@ -136,6 +204,7 @@ internal sealed class InProcessUpdate(
 
     public async Task ReleaseAsync(UpdateResult result)
     {
+        await ReleaseReloadedAsync(result).ConfigureAwait(false);
         var old = _committed ? _current : _incoming;
         var threads = _committed ? _retiredThreads : [];
         // Nothing here may hold either version while the released one is proven collected.
@@ -182,6 +251,24 @@ internal sealed class InProcessUpdate(
         }
     }
 
+    /// <summary>Proves the old version loaded anew for a state stream collected, as a failed version is.</summary>
+    private async Task ReleaseReloadedAsync(UpdateResult result)
+    {
+        var reloaded = _reloaded;
+        _reloaded = null;
+        if (reloaded is null || !options.VerifyUnload)
+        {
+            return;
+        }
+        var (unloaded, warnings) = await UnloadVerifier.VerifyAsync(reloaded, [], result.From.Generation, _time, "re-loaded old").ConfigureAwait(false);
+        result.StreamContextUnloaded = unloaded;
+        result.Warnings = [.. result.Warnings, .. warnings];
+        foreach (var warning in warnings)
+        {
+            Log.UpdateWarning(logger, warning);
+        }
+    }
+
     private async Task ThreadsEndedAsync(List<(string Name, WeakReference<Thread> Thread)> threads, TimeSpan wait)
     {
         var start = _time.GetTimestamp();
@@ -199,7 +286,14 @@ internal sealed class InProcessUpdate(
             {
                 try
                 {
-                    statics.Copy(transfer);
+                    if (transfer.OldStatics is null)
+                    {
+                        statics.Copy(transfer);
+                    }
+                    else
+                    {
+                        CopierEmitter.StaticsCopyFromValues(statics.TypeName, statics.Copies)([.. statics.Copies.Select(c => transfer.ReadOldStatic(c.Old))], transfer);
+                    }
                 }
                 catch (InvalidCastException e)
                 {
@@ -229,7 +323,8 @@ internal sealed class InProcessUpdate(
         }
         catch (Exception e) when (Unwrap(e) is StateTransferException failure)
         {
-            var path = failure.Offender is null ? null : StatePathFinder.Find(StatePathFinder.Roots(plan.Map, parked.Select(u => (u.Name, u.State))), failure.Offender, plan.Map);
+            var path = failure.Offender is null ? null : StatePathFinder.Find(StatePathFinder.Roots(plan.Map, parked.Select(u => (u.Name, u.State)),
+                transfer.OldStatics is null ? null : transfer.ReadOldStatic), failure.Offender, plan.Map);
             var what = failure.Offender is null ? "Some state" : $"A {TypeFacts.Describe(failure.Offender.GetType())}";
             throw new UpdateFailedException(UpdatePhase.Transfer,
                 $"{what} cannot cross to the new version{(path is null ? "" : $" (at {path})")}: {failure.Message}.",
@@ -253,7 +348,7 @@ internal sealed class InProcessUpdate(
     {
         var behind = plan.DroppedStatics
             .Where(f => !transfer.StaticsRead.Contains(f))
-            .Select(f => (Field: f, Held: DescribeHeld(f.GetValue(null), plan)))
+            .Select(f => (Field: f, Held: DescribeHeld(transfer.ReadOldStatic(f), plan)))
             .Where(d => d.Held is not null)
             .Select(d => $"static {TypeFacts.Describe(d.Field.DeclaringType!)}.{TypeFacts.LogicalName(d.Field)} ({d.Held})")
             .ToList();

@@ -1,0 +1,355 @@
+using System.Collections;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using Molt.Hosting.Loading;
+using static Molt.Hosting.Transfer.Stream.StateStreamFormat;
+
+namespace Molt.Hosting.Transfer.Stream;
+
+/// <summary>
+/// Writes the quiesced old state (the statics an update reads, each parked unit's state) as a <see cref="StateStreamFormat"/>
+/// stream. Only reads the old objects. What cannot mean the same in another process (a delegate, a task, a thread, a timer,
+/// a handle, a pointer) is refused with a <see cref="StateTransferException"/> naming it: the update finds its path.
+/// </summary>
+internal sealed class StateWriter
+{
+    private readonly MemoryStream _bytes = new();
+    private readonly BinaryWriter _out;
+    private readonly Dictionary<object, int> _ids = new(ReferenceEqualityComparer.Instance);
+    private readonly Queue<object> _bodies = new();
+    private readonly Dictionary<Type, int> _types = [];
+    private readonly Dictionary<Type, List<FieldInfo>> _fields = [];
+    private readonly List<Socket> _sockets = [];
+
+    private StateWriter() => _out = new BinaryWriter(_bytes, Encoding.UTF8, leaveOpen: true);
+
+    /// <summary>Writes the statics (by field) and the units' states (by name) of the old version.</summary>
+    public static StateStream Write(ProgramVersion old, IReadOnlyList<FieldInfo> statics, IReadOnlyList<(string Name, object State)> units)
+    {
+        var writer = new StateWriter();
+        writer.Header(old);
+        writer._out.Write7BitEncodedInt(statics.Count);
+        foreach (var field in statics)
+        {
+            writer.WriteType(field.DeclaringType!);
+            writer._out.Write(field.Name);
+            writer.WriteValue(field.GetValue(null), IsInline(field.FieldType));
+        }
+        writer._out.Write7BitEncodedInt(units.Count);
+        foreach (var (name, state) in units)
+        {
+            writer._out.Write(name);
+            writer.WriteValue(state, inline: false);
+        }
+        while (writer._bodies.TryDequeue(out var next))
+        {
+            writer.WriteBody(next);
+        }
+        writer._out.Flush();
+        return new StateStream(writer._bytes.ToArray(), writer._sockets);
+    }
+
+    private void Header(ProgramVersion old)
+    {
+        _out.Write(Magic);
+        _out.Write(StateStreamFormat.Version);
+        _out.Write(old.MainAssembly.GetName().Name ?? "");
+        var assemblies = old.ProgramAssemblies();
+        _out.Write7BitEncodedInt(assemblies.Length);
+        foreach (var assembly in assemblies)
+        {
+            _out.Write(assembly.GetName().Name ?? "");
+            _out.Write(assembly.ManifestModule.ModuleVersionId.ToByteArray());
+        }
+    }
+
+    private void WriteType(Type type)
+    {
+        if (_types.TryGetValue(type, out var id))
+        {
+            _out.Write7BitEncodedInt(id);
+            return;
+        }
+        _out.Write7BitEncodedInt(0);
+        _types[type] = _types.Count + 1;
+        if (type.IsArray)
+        {
+            if (!type.IsSZArray)
+            {
+                throw new StateTransferException($"a multi-dimensional array ({TypeFacts.Describe(type)}) cannot be written to the state stream yet", null);
+            }
+            _out.Write(ArrayType);
+            WriteType(type.GetElementType()!);
+            return;
+        }
+        if (type.IsPointer || type.IsByRef || type.ContainsGenericParameters)
+        {
+            throw new StateTransferException($"a {TypeFacts.Describe(type)} cannot mean the same in another process", null);
+        }
+        _out.Write(NamedType);
+        _out.Write(type.Assembly.GetName().Name ?? "");
+        var definition = type.IsGenericType ? type.GetGenericTypeDefinition() : type;
+        _out.Write(definition.FullName ?? definition.Name);
+        var arguments = type.IsGenericType ? type.GetGenericArguments() : [];
+        _out.Write7BitEncodedInt(arguments.Length);
+        foreach (var argument in arguments)
+        {
+            WriteType(argument);
+        }
+        // The layout the reader checks against the type it loads: one build's objects never fill another's fields.
+        var fields = type.IsInterface || type.IsPrimitive ? [] : FieldsOf(type);
+        _out.Write7BitEncodedInt(fields.Count);
+        foreach (var field in fields)
+        {
+            _out.Write(Describe(field));
+        }
+    }
+
+    private List<FieldInfo> FieldsOf(Type type)
+    {
+        if (!_fields.TryGetValue(type, out var fields))
+        {
+            _fields[type] = fields = Fields(type);
+        }
+        return fields;
+    }
+
+    private void WriteValue(object? value, bool inline)
+    {
+        if (value is null)
+        {
+            _out.Write(Null);
+            return;
+        }
+        var type = value.GetType();
+        if (type.IsPrimitive)
+        {
+            if (value is IntPtr or UIntPtr)
+            {
+                if (value is 0 or (nint)0 or (nuint)0)
+                {
+                    _out.Write(StateStreamFormat.Primitive);
+                    WriteType(type);
+                    return;
+                }
+                throw new StateTransferException("a native pointer or handle (an IntPtr) cannot mean the same in another process", value);
+            }
+            _out.Write(StateStreamFormat.Primitive);
+            WriteType(type);
+            WritePrimitive(value);
+            return;
+        }
+        if (type.IsEnum)
+        {
+            _out.Write(StateStreamFormat.Enum);
+            WriteType(type);
+            WritePrimitive(Convert.ChangeType(value, System.Enum.GetUnderlyingType(type), System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
+        if (type.IsValueType && inline)
+        {
+            Refuse(type, value);
+            _out.Write(Struct);
+            WriteType(type);
+            WriteFields(value, type);
+            return;
+        }
+        if (value is Type t)
+        {
+            _out.Write(TypeRef);
+            WriteType(t);
+            return;
+        }
+        if (TryWriteSingleton(value, type))
+        {
+            return;
+        }
+        if (_ids.TryGetValue(value, out var id))
+        {
+            _out.Write(Ref);
+            _out.Write7BitEncodedInt(id);
+            return;
+        }
+        Refuse(type, value);
+        _ids.Add(value, _ids.Count);
+        switch (value)
+        {
+            case string s:
+                _out.Write(StateStreamFormat.String);
+                _out.Write7BitEncodedInt(s.Length);
+                _out.Write(MemoryMarshal.AsBytes(s.AsSpan()));
+                return;
+            case Socket socket:
+                _out.Write(StateStreamFormat.Socket);
+                _out.Write7BitEncodedInt(_sockets.Count);
+                _sockets.Add(socket);
+                return;
+            case System.Array array when type.GetElementType()!.IsPrimitive:
+                if (array.GetType().GetElementType() is var e && (e == typeof(IntPtr) || e == typeof(UIntPtr)))
+                {
+                    throw new StateTransferException("an array of native pointers cannot mean the same in another process", value);
+                }
+                _out.Write(PrimitiveArray);
+                WriteType(type);
+                var bytes = new byte[Buffer.ByteLength(array)];
+                Buffer.BlockCopy(array, 0, bytes, 0, bytes.Length);
+                _out.Write7BitEncodedInt(array.Length);
+                _out.Write(bytes);
+                return;
+            case System.Array array:
+                _out.Write(StateStreamFormat.Array);
+                WriteType(type);
+                _out.Write7BitEncodedInt(array.Length);
+                _bodies.Enqueue(value);
+                return;
+        }
+        if (CollectionBase(type) is { } collection)
+        {
+            _out.Write(HashCollection);
+            WriteType(type);
+            WriteValue(ComparerOf(value, collection), inline: false);
+            _bodies.Enqueue(value);
+            return;
+        }
+        _out.Write(StateStreamFormat.Object);
+        WriteType(type);
+        _bodies.Enqueue(value);
+    }
+
+    private void WriteBody(object value)
+    {
+        var type = value.GetType();
+        if (value is System.Array array)
+        {
+            var inline = IsInline(type.GetElementType()!);
+            foreach (var element in array)
+            {
+                WriteValue(element, inline);
+            }
+            return;
+        }
+        if (CollectionBase(type) is { } collection)
+        {
+            // The program's own fields of a class derived from the collection, then the entries.
+            foreach (var field in FieldsOf(type).Where(f => !f.DeclaringType!.IsAssignableFrom(collection)))
+            {
+                WriteValue(field.GetValue(value), IsInline(field.FieldType));
+            }
+            var arguments = collection.GetGenericArguments();
+            var entries = new List<(object? Key, object? Value)>();
+            if (IsSet(collection))
+            {
+                foreach (var item in (IEnumerable)value)
+                {
+                    entries.Add((item, null));
+                }
+            }
+            else
+            {
+                foreach (DictionaryEntry entry in (IDictionary)value)
+                {
+                    entries.Add((entry.Key, entry.Value));
+                }
+            }
+            _out.Write7BitEncodedInt(entries.Count);
+            foreach (var (key, item) in entries)
+            {
+                WriteValue(key, IsInline(arguments[0]));
+                if (!IsSet(collection))
+                {
+                    WriteValue(item, IsInline(arguments[1]));
+                }
+            }
+            return;
+        }
+        WriteFields(value, type);
+    }
+
+    private void WriteFields(object value, Type type)
+    {
+        foreach (var field in FieldsOf(type))
+        {
+            WriteValue(field.GetValue(value), IsInline(field.FieldType));
+        }
+    }
+
+    private bool TryWriteSingleton(object value, Type type)
+    {
+        var known = System.Array.IndexOf(WellKnown, value);
+        if (known >= 0)
+        {
+            _out.Write(Singleton);
+            _out.Write((byte)(FirstWellKnown + known));
+            return true;
+        }
+        if (type.Assembly != typeof(object).Assembly || !type.IsGenericType)
+        {
+            return false;
+        }
+        // EqualityComparer<T>.Default and Comparer<T>.Default: the receiver's own, whatever internal class it is.
+        foreach (var face in type.GetInterfaces().Where(i => i.IsGenericType))
+        {
+            var definition = face.GetGenericTypeDefinition();
+            var (kind, holder) = definition == typeof(IEqualityComparer<>) ? (DefaultEqualityComparer, typeof(EqualityComparer<>))
+                : definition == typeof(IComparer<>) ? (DefaultComparer, typeof(Comparer<>)) : ((byte)0, null);
+            if (holder is null)
+            {
+                continue;
+            }
+            var argument = face.GetGenericArguments()[0];
+            if (ReferenceEquals(holder.MakeGenericType(argument).GetProperty("Default")!.GetValue(null), value))
+            {
+                _out.Write(Singleton);
+                _out.Write(kind);
+                WriteType(argument);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Refuses what cannot mean the same in another process, in words (the update adds the path).</summary>
+    private static void Refuse(Type type, object value)
+    {
+        var reason = type switch
+        {
+            _ when typeof(Delegate).IsAssignableFrom(type) => "a delegate (a lambda, a method, an event's handlers) is code of this process",
+            _ when typeof(Task).IsAssignableFrom(type) => "a Task is work running in this process",
+            _ when type == typeof(Thread) => "a Thread runs in this process only",
+            _ when type == typeof(Timer) || type == typeof(System.Timers.Timer) || type == typeof(PeriodicTimer) => "a timer calls back into this process",
+            _ when typeof(SafeHandle).IsAssignableFrom(type) => "a handle of this process (a file, a native resource) does not exist in another",
+            _ when typeof(WaitHandle).IsAssignableFrom(type) => "a wait handle belongs to this process",
+            _ when typeof(MemberInfo).IsAssignableFrom(type) || typeof(Assembly).IsAssignableFrom(type) || typeof(Module).IsAssignableFrom(type)
+                => "a reflection object (method, field, assembly) names this process's loaded code",
+            _ when type == typeof(Pointer) => "a pointer is an address in this process",
+            _ when type.Namespace == "System.Runtime.Loader" => "a load context belongs to this process",
+            _ => null,
+        };
+        if (reason is not null)
+        {
+            throw new StateTransferException($"{reason}: it cannot cross to another process", value);
+        }
+    }
+
+    private void WritePrimitive(object value)
+    {
+        switch (value)
+        {
+            case bool v: _out.Write(v); break;
+            case byte v: _out.Write(v); break;
+            case sbyte v: _out.Write(v); break;
+            case short v: _out.Write(v); break;
+            case ushort v: _out.Write(v); break;
+            case char v: _out.Write((ushort)v); break;
+            case int v: _out.Write(v); break;
+            case uint v: _out.Write(v); break;
+            case long v: _out.Write(v); break;
+            case ulong v: _out.Write(v); break;
+            case float v: _out.Write(v); break;
+            case double v: _out.Write(v); break;
+            default: throw new InvalidOperationException($"not a primitive: {value.GetType()}");
+        }
+    }
+}
