@@ -45,6 +45,18 @@ public class TransferMatrixTests(ITestOutputHelper output)
         AssertUpdates(ExpectedOutcome.RolledBackAtTransfer, "rolled-back");
 
     [Fact]
+    public Task Matrix_ThroughStream_CasesTheRulesCarry_Commit() =>
+        AssertUpdates(ExpectedOutcome.Committed, "stream-committed", throughStream: true);
+
+    [Fact]
+    public Task Matrix_ThroughStream_CasesTheRulesRefuse_Refused() =>
+        AssertUpdates(ExpectedOutcome.RefusedAtPrepare, "stream-refused", throughStream: true);
+
+    [Fact]
+    public Task Matrix_ThroughStream_CasesTheRulesRollBack_RolledBackWithTheHolderPath() =>
+        AssertUpdates(ExpectedOutcome.RolledBackAtTransfer, "stream-rolled-back", throughStream: true);
+
+    [Fact]
     public async Task Matrix_Check_VerdictIsWhatTheUpdateDoes()
     {
         var (results, elapsed) = await MatrixRun.Results;
@@ -53,9 +65,9 @@ public class TransferMatrixTests(ITestOutputHelper output)
         Report("check", checkedCases.Count, mismatches, elapsed);
     }
 
-    private async Task AssertUpdates(ExpectedOutcome outcome, string name)
+    private async Task AssertUpdates(ExpectedOutcome outcome, string name, bool throughStream = false)
     {
-        var (results, elapsed) = await MatrixRun.Results;
+        var (results, elapsed) = await (throughStream ? MatrixRun.ResultsThroughStream : MatrixRun.Results);
         var ofOutcome = results.Where(r => r.Case.Expected == outcome).ToList();
         var skipped = ofOutcome.Where(r => r.Case.Scenario.NotFixed is not null).ToList();
         foreach (var reason in skipped.GroupBy(r => r.Case.Scenario.NotFixed))

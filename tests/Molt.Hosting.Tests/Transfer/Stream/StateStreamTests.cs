@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using Molt.Hosting.Loading;
+using Molt.Hosting.Transfer;
+using Molt.Hosting.Transfer.Stream;
+using Xunit;
+using Xunit.Abstractions;
+using static Molt.Hosting.Tests.Transfer.TransferTestKit;
+
+namespace Molt.Hosting.Tests.Transfer.Stream;
+
+/// <summary>
+/// Issue 11's state stream, in one process: the update writes the quiesced old state to a stream, reads it into the old
+/// version loaded anew, and transfers from those objects (<see cref="UpdateOptions.ThroughStream"/>).
+/// </summary>
+public class StateStreamTests(ITestOutputHelper output)
+{
+    private static readonly UpdateOptions ThroughStream = new() { ThroughStream = true };
+
+    private const string EveryKind = """
+        using System.Collections.Concurrent;
+        public enum Color { Red, Green = 5 }
+        public struct Point { public int X; public double Y; public string Label; }
+        public class Node { public string Name; public Node Next; }
+        public class Key
+        {
+            public int Id; public string S;
+            public override int GetHashCode() => Id;
+            public override bool Equals(object o) => o is Key k && k.Id == Id && k.S == S;
+        }
+        public class Entry { public string Name; public int Count; public DateTime When; public Guid G; public decimal D; public Color C; public int? Maybe; public int? None; }
+        public class Box<T> { public static T Shared; public static int Count; }
+        public class Names : Dictionary<string, int> { public string Title; public Names() : base(StringComparer.OrdinalIgnoreCase) { } }
+        public static partial class Program
+        {
+            public static int I; public static long L; public static double D; public static bool B; public static char Ch;
+            public static string S; public static string Empty; public static string Null;
+            public static int[] Ints; public static string[] Strings; public static object[] Mixed; public static Point[] Points; public static Point P; public static Color C;
+            public static List<Entry> Entries; public static Dictionary<string, byte[]> Blobs; public static Dictionary<Key, Entry> ByKey; public static HashSet<string> Set;
+            public static Node Ring; public static Entry SharedA, SharedB; public static Dictionary<string, int> Ci; public static SortedDictionary<string, int> Sorted;
+            public static ConcurrentDictionary<int, string> Conc; public static SortedSet<int> SortedInts; public static Type T; public static object Boxed; public static Names Derived;
+            public static void Init()
+            {
+                I = -7; L = long.MaxValue; D = 3.25; B = true; Ch = 'é'; S = "héllo"; Empty = "";
+                Ints = [1, 2, 3]; Strings = ["a", null, "c"]; Points = [new Point { X = 1, Y = 2.5, Label = "p" }];
+                P = new Point { X = 9, Label = "nine" }; C = Color.Green;
+                var e = new Entry { Name = "e", Count = 4, When = new DateTime(2026, 11, 30, 1, 2, 3, DateTimeKind.Utc), G = new Guid("0f8fad5b-d9cb-469f-a165-70867728950e"), D = 1.5m, C = Color.Green, Maybe = 3 };
+                Entries = [e, e, new Entry { Name = "f" }];
+                SharedA = e; SharedB = e;
+                Mixed = [1, "two", e, Color.Red, 2.5, null];
+                Blobs = new() { ["x"] = [1, 2], ["y"] = [] };
+                ByKey = new() { [new Key { Id = 1, S = "a" }] = e, [new Key { Id = 2, S = "b" }] = Entries[2] };
+                Set = ["p", "q"];
+                Ring = new Node { Name = "r1" }; Ring.Next = new Node { Name = "r2", Next = Ring };
+                Ci = new(StringComparer.OrdinalIgnoreCase) { ["Hello"] = 1 };
+                Sorted = new() { ["b"] = 2, ["a"] = 1 };
+                Conc = new(); Conc[5] = "five";
+                SortedInts = [3, 1, 2];
+                T = typeof(Entry); Boxed = 42;
+                Box<Entry>.Shared = e; Box<Entry>.Count = 2; Box<string>.Shared = "s"; Box<string>.Count = 1;
+                Derived = new Names { Title = "names" }; Derived["ABC"] = 3;
+            }
+            public static string Report() =>
+                $"{I} {L} {D} {B} {Ch} {S} [{Empty}] {Null is null} {string.Join(",", Ints)} {string.Join(",", Strings.Select(s => s ?? "-"))} " +
+                $"{string.Join(",", Mixed.Select(m => m?.ToString() ?? "-"))} {Points[0].X}/{Points[0].Y}/{Points[0].Label} {P.X}/{P.Label} {C} | " +
+                $"{string.Join(",", Entries.Select(x => $"{x.Name}:{x.Count}:{x.When:o}:{x.G}:{x.D}:{x.C}:{x.Maybe}:{x.None is null}"))} " +
+                $"shared={ReferenceEquals(Entries[0], Entries[1]) && ReferenceEquals(SharedA, SharedB) && ReferenceEquals(SharedA, Entries[0]) && ReferenceEquals(Mixed[2], SharedA)} | " +
+                $"{string.Join(",", Blobs.Select(b => $"{b.Key}={string.Join(".", b.Value)}"))} byKey={ByKey[new Key { Id = 1, S = "a" }].Name}{ByKey[new Key { Id = 2, S = "b" }].Name} " +
+                $"set={Set.Contains("p")}{Set.Contains("q")}{Set.Count} ring={ReferenceEquals(Ring.Next.Next, Ring)}{Ring.Next.Name} " +
+                $"ci={Ci["HELLO"]}{ReferenceEquals(Ci.Comparer, StringComparer.OrdinalIgnoreCase)} sorted={string.Join(",", Sorted.Keys)} conc={Conc[5]} " +
+                $"sortedInts={string.Join(",", SortedInts)} T={T.Name}{T == typeof(Entry)} boxed={Boxed} " +
+                $"box={Box<Entry>.Shared?.Name}{ReferenceEquals(Box<Entry>.Shared, SharedA)}{Box<Entry>.Count}{Box<string>.Shared}{Box<string>.Count} " +
+                $"derived={Derived.Title}{Derived["abc"]}{Derived.Count}";
+        }
+
+        """;
+
+    [Fact]
+    public async Task EveryKindOfState_RoundTrips_ThroughTheStream()
+    {
+        var v1 = Program(EveryKind, ticker: true);
+        var v2 = Program(EveryKind + "public static partial class Program { public static int V2; }\n", ticker: true);
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("stream-kinds", "v1", v1));
+        var before = Report(host);
+        await AssertStillTicking(host);
+        var result = await host.UpdateAsync(TestPrograms.Build("stream-kinds", "v2", v2), ThroughStream);
+        AssertCommitted(result);
+        Assert.Equal(before, Report(host));
+        Assert.True(result.StreamBytes > 0);
+        Assert.True(result.StreamContextUnloaded, "the re-loaded old version was not collected: " + string.Join("; ", result.Warnings));
+        // The unit's state crossed too: the ticker goes on counting from where it was.
+        await AssertStillTicking(host);
+        output.WriteLine($"{before}\nstream: {result.StreamBytes} bytes, write {result.StreamWriteTime.TotalMilliseconds:0.0} ms, read {result.StreamReadTime.TotalMilliseconds:0.0} ms");
+    }
+
+    [Fact]
+    public async Task Transformers_ReadTheStreamsOldObjects()
+    {
+        const string v1 = "public class Item { public int Cents; }\npublic static partial class Program { public static List<Item> Items; public static int Total = 0; " +
+            "public static void Init() { Items = [new Item { Cents = 150 }, new Item { Cents = 250 }]; Total = 400; } " +
+            "public static string Report() => string.Join(\",\", Items.Select(i => i.Cents)) + \" \" + Total; }\n";
+        const string v2 = "public class Item { public decimal Euros; }\n" +
+            "public static partial class Program { public static List<Item> Items; public static int Grand; static void Init() { } " +
+            "[TransformField(typeof(Item), \"Euros\")] static decimal E(OldObject o) => o.Get<int>(\"Cents\") / 100m; " +
+            "[AfterTransfer] static void Move(OldVersion old) { Grand = old.Statics(\"Program\").Get<int>(\"Total\"); } " +
+            "public static string Report() => string.Join(\",\", Items.Select(i => i.Euros)) + \" \" + Grand; }\n";
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("stream-transformers", "v1", Program(v1)));
+        var result = await host.UpdateAsync(TestPrograms.Build("stream-transformers", "v2", Program(v2)), ThroughStream);
+        AssertCommitted(result);
+        Assert.Equal("1.5,2.5 400", Report(host));
+    }
+
+    [Fact]
+    public async Task ASocket_CrossesAsTheSameObject()
+    {
+        const string source = """
+            public static partial class Program
+            {
+                public static Socket Listener; public static Socket Server; public static NetworkStream Stream; public static Socket Client;
+                public static void Init()
+                {
+                    Listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    Listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                    Listener.Listen();
+                    Client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    Client.Connect(Listener.LocalEndPoint!);
+                    Server = Listener.Accept();
+                    Stream = new NetworkStream(Server);
+                }
+                public static string Report() => $"{Listener.LocalEndPoint} {ReferenceEquals(Stream.Socket, Server)} {RuntimeHelpers.GetHashCode(Server)}";
+                public static string Echo()
+                {
+                    Client.Send(new byte[] { 7 });
+                    var b = new byte[1];
+                    Stream.ReadExactly(b);
+                    return b[0].ToString();
+                }
+            }
+
+            """;
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("stream-socket", "v1", Program(source)));
+        var before = Report(host);
+        var result = await host.UpdateAsync(TestPrograms.Build("stream-socket", "v2", Program(source + "public class V2 { }\n")), ThroughStream);
+        AssertCommitted(result);
+        Assert.Equal(before, Report(host));
+        Assert.Equal("7", Report(host, "Echo"));
+    }
+
+    [Theory]
+    [InlineData("public static Func<int> F = () => 1;", "Program.F", "delegate")]
+    [InlineData("public static Task Pending = new TaskCompletionSource().Task;", "Program.Pending", "Task")]
+    [InlineData("public static List<object> Held = [new Thread(() => { })];", "Program.Held[0]", "Thread")]
+    public async Task StateThatCannotCross_IsRefused_WithItsPath(string field, string path, string reason)
+    {
+        var v1 = Program($"public static partial class Program {{ {field} public static void Init() {{ }} }}\n");
+        var v2 = Program($"public static partial class Program {{ {field} public static int V2; public static void Init() {{ }} }}\n");
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("stream-refused", "v1", v1));
+        var result = await host.UpdateAsync(TestPrograms.Build("stream-refused", "v2", v2), ThroughStream);
+        var failure = AssertRolledBack(host, result, UpdatePhase.Transfer);
+        Assert.Contains(path, failure.StatePath ?? "");
+        Assert.Contains(reason, failure.Message);
+    }
+
+    private const string LayoutV1 = "public class Entry { public int A; public string B; }\n" +
+        "public static partial class Program { public static Entry E = new Entry { A = 1, B = \"b\" }; public static List<Entry> Es = [E]; public static void Init() { } }\n";
+
+    [Fact]
+    public void AStreamOfAnotherBuild_IsRefused_InWords()
+    {
+        var v1 = ProgramVersion.Load(TestPrograms.Build("stream-layout", "v1", Program(LayoutV1)), 0, TimeProvider.System);
+        var v2 = ProgramVersion.Load(TestPrograms.Build("stream-layout", "v2", Program(LayoutV1.Replace("public int A;", "public long A; public int C;"))), 0, TimeProvider.System);
+        try
+        {
+            var stream = StateWriter.Write(v1, [.. v1.StaticHolders().SelectMany(TypeFacts.StaticFields)], []);
+            var build = Assert.Throws<StateStreamException>(() => StateReader.Read(stream, v2));
+            Assert.Contains("another build", build.Message);
+            var layout = Assert.Throws<StateStreamException>(() => StateReader.Read(stream, v2, checkBuild: false));
+            Assert.Contains("Entry has another field layout", layout.Message);
+            Assert.Contains("Entry A: System.Int32", layout.Message);
+            // The same build reads it.
+            var same = ProgramVersion.Load(v1.Info.AssemblyPath, 0, TimeProvider.System);
+            var reader = StateReader.Read(stream, same);
+            Assert.Equal(2, reader.Statics.Count(s => s.Value is not null));
+            same.Retire();
+        }
+        finally
+        {
+            v1.Retire();
+            v2.Retire();
+        }
+    }
+
+    /// <summary>A throwaway measurement (set MOLT_STREAM_BENCH=1): a Dictionary&lt;string, Entry&gt; of 100k and 1M, in process and through the stream.</summary>
+    [Fact]
+    public async Task Measure_StreamVersusInProcess()
+    {
+        if (Environment.GetEnvironmentVariable("MOLT_STREAM_BENCH") != "1")
+        {
+            return;
+        }
+        const string source = "public class Entry { public string Name; public long Hits; public byte[] Data; }\n" +
+            "public static partial class Program { public static Dictionary<string, Entry> Map = new(); public static void Init() { } " +
+            "public static int Fill(int n) { for (var i = 0; i < n; i++) Map[\"key\" + i] = new Entry { Name = \"n\" + i, Hits = i, Data = new byte[16] }; return Map.Count; } " +
+            "public static int Count() => Map.Count; }\n";
+        var v1 = TestPrograms.Build("stream-bench", "v1", Program(source));
+        var v2 = TestPrograms.Build("stream-bench", "v2", Program(source + "public class V2 { }\n"));
+        foreach (var n in new[] { 100_000, 1_000_000 })
+        {
+            foreach (var through in new[] { false, true })
+            {
+                await using var host = await MoltHost.StartAsync(v1);
+                ProgramState.Call(host, "Program", "Fill", n);
+                var clock = Stopwatch.StartNew();
+                var result = await host.UpdateAsync(v2, new UpdateOptions { ThroughStream = through });
+                AssertCommitted(result);
+                Assert.Equal(n, ProgramState.Call(host, "Program", "Count"));
+                output.WriteLine($"{n} entries, {(through ? "stream" : "in-process")}: transfer {result.TransferTime.TotalMilliseconds:0} ms, pause {result.PauseTime.TotalMilliseconds:0} ms" +
+                    (through ? $", stream {result.StreamBytes / 1e6:0.0} MB, write {result.StreamWriteTime.TotalMilliseconds:0} ms, read {result.StreamReadTime.TotalMilliseconds:0} ms" : ""));
+            }
+        }
+    }
+}
