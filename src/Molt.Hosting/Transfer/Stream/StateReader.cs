@@ -242,6 +242,14 @@ internal sealed class StateReader : IOldStatics
                 _bodies.Enqueue(collection);
                 return collection;
             }
+            case StateStreamFormat.WeakReference:
+            {
+                var type = ReadType();
+                var weak = RuntimeHelpers.GetUninitializedObject(type);
+                _objects.Add(weak);
+                _bodies.Enqueue(weak);
+                return weak;
+            }
             case StateStreamFormat.Object:
             {
                 var type = ReadType();
@@ -275,6 +283,19 @@ internal sealed class StateReader : IOldStatics
             for (var i = 0; i < array.Length; i++)
             {
                 array.SetValue(ReadValue(), i);
+            }
+            return;
+        }
+        if (IsWeakReference(type))
+        {
+            var target = ReadValue();
+            if (type == typeof(System.WeakReference))
+            {
+                type.GetConstructor([typeof(object), typeof(bool)])!.Invoke(value, [target, _in.ReadBoolean()]);
+            }
+            else
+            {
+                type.GetConstructor([type.GetGenericArguments()[0]])!.Invoke(value, [target]);
             }
             return;
         }

@@ -35,6 +35,7 @@ internal static class StateStreamFormat
     public const byte Primitive = 10;   // a primitive value, inline
     public const byte Struct = 11;      // a struct in a value position, its fields inline
     public const byte Enum = 12;        // an enum value, inline
+    public const byte WeakReference = 13; // a weak reference (WeakReference, WeakReference<T>); its target later
 
     // Type definition kinds.
     public const byte NamedType = 1;
@@ -95,7 +96,24 @@ internal static class StateStreamFormat
     public static string Describe(FieldInfo field) => $"{field.DeclaringType} {field.Name}: {field.FieldType}";
 
     /// <summary>Whether a position holds a value inline (a struct field, a struct array's element) rather than a reference.</summary>
-    public static bool IsInline(Type declared) => declared.IsValueType && Nullable.GetUnderlyingType(declared) is null;
+    /// <remarks>
+    /// A <c>T?</c> position too: its value is read boxed as a <c>T</c>, and a box stored into it is copied at once, so it must
+    /// be filled when stored (a boxed object's fields come later).
+    /// </remarks>
+    public static bool IsInline(Type declared) => declared.IsValueType;
+
+    public static bool IsWeakReference(Type type) =>
+        type == typeof(System.WeakReference) || type.IsGenericType && type.GetGenericTypeDefinition() == typeof(WeakReference<>);
+
+    public static object? TargetOf(object weak)
+    {
+        if (weak is System.WeakReference plain)
+        {
+            return plain.Target;
+        }
+        object?[] target = [null];
+        return weak.GetType().GetMethod("TryGetTarget")!.Invoke(weak, target) is true ? target[0] : null;
+    }
 
     public static IEnumerable DictionaryEntries(object dictionary) => (IDictionary)dictionary;
 }

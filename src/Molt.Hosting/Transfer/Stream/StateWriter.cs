@@ -23,6 +23,9 @@ internal sealed class StateWriter
     private readonly Dictionary<Type, List<FieldInfo>> _fields = [];
     private readonly List<Socket> _sockets = [];
 
+    /// <summary>Where the writer is (a root, or an object's field): a refused value that the update's path search cannot find (a boxed value) is still placed.</summary>
+    private string _at = "";
+
     private StateWriter() => _out = new BinaryWriter(_bytes, Encoding.UTF8, leaveOpen: true);
 
     /// <summary>Writes the statics (by field) and the units' states (by name) of the old version.</summary>
@@ -35,12 +38,14 @@ internal sealed class StateWriter
         {
             writer.WriteType(field.DeclaringType!);
             writer._out.Write(field.Name);
+            writer._at = $"static {TypeFacts.Describe(field.DeclaringType!)}.{field.Name}";
             writer.WriteValue(field.GetValue(null), IsInline(field.FieldType));
         }
         writer._out.Write7BitEncodedInt(units.Count);
         foreach (var (name, state) in units)
         {
             writer._out.Write(name);
+            writer._at = $"unit '{name}' state";
             writer.WriteValue(state, inline: false);
         }
         while (writer._bodies.TryDequeue(out var next))
@@ -134,7 +139,7 @@ internal sealed class StateWriter
                     WriteType(type);
                     return;
                 }
-                throw new StateTransferException("a native pointer or handle (an IntPtr) cannot mean the same in another process", value);
+                throw new StateTransferException($"a native pointer or handle (an IntPtr, in {_at}) cannot mean the same in another process", value);
             }
             _out.Write(StateStreamFormat.Primitive);
             WriteType(type);
@@ -205,6 +210,13 @@ internal sealed class StateWriter
                 _bodies.Enqueue(value);
                 return;
         }
+        if (IsWeakReference(type))
+        {
+            _out.Write(StateStreamFormat.WeakReference);
+            WriteType(type);
+            _bodies.Enqueue(value);
+            return;
+        }
         if (CollectionBase(type) is { } collection)
         {
             _out.Write(HashCollection);
@@ -227,6 +239,16 @@ internal sealed class StateWriter
             foreach (var element in array)
             {
                 WriteValue(element, inline);
+            }
+            return;
+        }
+        if (IsWeakReference(type))
+        {
+            // Its target, held strongly by the stream: the new version's weak reference is to the target's new object (as in process).
+            WriteValue(TargetOf(value), inline: false);
+            if (value is System.WeakReference plain)
+            {
+                _out.Write(plain.TrackResurrection);
             }
             return;
         }
@@ -271,6 +293,7 @@ internal sealed class StateWriter
     {
         foreach (var field in FieldsOf(type))
         {
+            _at = $"{TypeFacts.Describe(field.DeclaringType!)}.{field.Name}";
             WriteValue(field.GetValue(value), IsInline(field.FieldType));
         }
     }
@@ -311,7 +334,7 @@ internal sealed class StateWriter
     }
 
     /// <summary>Refuses what cannot mean the same in another process, in words (the update adds the path).</summary>
-    private static void Refuse(Type type, object value)
+    private void Refuse(Type type, object value)
     {
         var reason = type switch
         {
@@ -329,7 +352,7 @@ internal sealed class StateWriter
         };
         if (reason is not null)
         {
-            throw new StateTransferException($"{reason}: it cannot cross to another process", value);
+            throw new StateTransferException($"{reason} (in {_at}): it cannot cross to another process", value);
         }
     }
 
