@@ -25,6 +25,12 @@ internal sealed class StateWriter
 
     /// <summary>Where the writer is (a root, or an object's field): a refused value that the update's path search cannot find (a boxed value) is still placed.</summary>
     private string _at = "";
+    private FieldInfo? _atField;
+    private readonly Dictionary<Type, string?> _refusals = [];
+    private readonly Dictionary<Type, (byte Kind, Type Argument, object Instance)?> _defaultsOf = [];
+
+    /// <summary>Where the writer is, in words (built only for an error).</summary>
+    private string At => _atField is null ? _at : $"{TypeFacts.Describe(_atField.DeclaringType!)}.{_atField.Name}";
 
     private StateWriter() => _out = new BinaryWriter(_bytes, Encoding.UTF8, leaveOpen: true);
 
@@ -39,6 +45,7 @@ internal sealed class StateWriter
             writer.WriteType(field.DeclaringType!);
             writer._out.Write(field.Name);
             writer._at = $"static {TypeFacts.Describe(field.DeclaringType!)}.{field.Name}";
+            writer._atField = null;
             writer.WriteValue(field.GetValue(null), IsInline(field.FieldType));
         }
         writer._out.Write7BitEncodedInt(units.Count);
@@ -46,6 +53,7 @@ internal sealed class StateWriter
         {
             writer._out.Write(name);
             writer._at = $"unit '{name}' state";
+            writer._atField = null;
             writer.WriteValue(state, inline: false);
         }
         while (writer._bodies.TryDequeue(out var next))
@@ -139,7 +147,7 @@ internal sealed class StateWriter
                     WriteType(type);
                     return;
                 }
-                throw new StateTransferException($"a native pointer or handle (an IntPtr, in {_at}) cannot mean the same in another process", value);
+                throw new StateTransferException($"a native pointer or handle (an IntPtr, in {At}) cannot mean the same in another process", value);
             }
             _out.Write(StateStreamFormat.Primitive);
             WriteType(type);
@@ -293,7 +301,7 @@ internal sealed class StateWriter
     {
         foreach (var field in FieldsOf(type))
         {
-            _at = $"{TypeFacts.Describe(field.DeclaringType!)}.{field.Name}";
+            _atField = field;
             WriteValue(field.GetValue(value), IsInline(field.FieldType));
         }
     }
@@ -311,7 +319,23 @@ internal sealed class StateWriter
         {
             return false;
         }
-        // EqualityComparer<T>.Default and Comparer<T>.Default: the receiver's own, whatever internal class it is.
+        if (!_defaultsOf.TryGetValue(type, out var known2))
+        {
+            _defaultsOf[type] = known2 = DefaultOf(type);
+        }
+        if (known2 is { } d && ReferenceEquals(d.Instance, value))
+        {
+            _out.Write(Singleton);
+            _out.Write(d.Kind);
+            WriteType(d.Argument);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>EqualityComparer&lt;T&gt;.Default or Comparer&lt;T&gt;.Default when a framework type is the class of one: the receiver's own, whatever internal class it is.</summary>
+    private static (byte Kind, Type Argument, object Instance)? DefaultOf(Type type)
+    {
         foreach (var face in type.GetInterfaces().Where(i => i.IsGenericType))
         {
             var definition = face.GetGenericTypeDefinition();
@@ -322,21 +346,28 @@ internal sealed class StateWriter
                 continue;
             }
             var argument = face.GetGenericArguments()[0];
-            if (ReferenceEquals(holder.MakeGenericType(argument).GetProperty("Default")!.GetValue(null), value))
+            if (holder.MakeGenericType(argument).GetProperty("Default")!.GetValue(null) is { } instance && instance.GetType() == type)
             {
-                _out.Write(Singleton);
-                _out.Write(kind);
-                WriteType(argument);
-                return true;
+                return (kind, argument, instance);
             }
         }
-        return false;
+        return null;
     }
 
     /// <summary>Refuses what cannot mean the same in another process, in words (the update adds the path).</summary>
     private void Refuse(Type type, object value)
     {
-        var reason = type switch
+        if (!_refusals.TryGetValue(type, out var reason))
+        {
+            _refusals[type] = reason = Refusal(type);
+        }
+        if (reason is not null)
+        {
+            throw new StateTransferException($"{reason} (in {At}): it cannot cross to another process", value);
+        }
+    }
+
+    private static string? Refusal(Type type) => type switch
         {
             _ when typeof(Delegate).IsAssignableFrom(type) => "a delegate (a lambda, a method, an event's handlers) is code of this process",
             _ when typeof(Task).IsAssignableFrom(type) => "a Task is work running in this process",
@@ -350,11 +381,6 @@ internal sealed class StateWriter
             _ when type.Namespace == "System.Runtime.Loader" => "a load context belongs to this process",
             _ => null,
         };
-        if (reason is not null)
-        {
-            throw new StateTransferException($"{reason} (in {_at}): it cannot cross to another process", value);
-        }
-    }
 
     private void WritePrimitive(object value)
     {
