@@ -25,7 +25,7 @@ internal static class GenericInstantiations
     public static Type[] Find(IReadOnlyCollection<Assembly> assemblies)
     {
         var search = new Search(assemblies);
-        foreach (var assembly in assemblies.Where(a => !a.IsDynamic && !string.IsNullOrEmpty(a.Location) && File.Exists(a.Location)))
+        foreach (var assembly in assemblies.Where(a => !a.IsDynamic && TypesOnlyImage.PathOf(a) is { } path && File.Exists(path)))
         {
             var module = assembly.ManifestModule;
             var (typeSpecs, methodSpecs) = Specifications(assembly);
@@ -45,7 +45,7 @@ internal static class GenericInstantiations
     /// <summary>The tokens of the assembly's type and method specifications: every generic instantiation its code names.</summary>
     private static (int[] Types, int[] Methods) Specifications(Assembly assembly)
     {
-        using var pe = new PEReader(File.OpenRead(assembly.Location));
+        using var pe = new PEReader(File.OpenRead(TypesOnlyImage.PathOf(assembly)!));
         if (!pe.HasMetadata)
         {
             return ([], []);

@@ -29,17 +29,21 @@ internal sealed class ProgramVersion
     /// <paramref name="collectible"/> is false (its code stays loaded, and is tiered by the runtime).
     /// </summary>
     /// <exception cref="UpdateFailedException">The file is missing or is not a .NET program that references Molt.</exception>
-    public static ProgramVersion Load(string assemblyPath, int generation, TimeProvider time, bool collectible = true)
+    /// <remarks>
+    /// <paramref name="typesOnly"/>: the old version loaded again for a state stream's objects: collectible, and its static
+    /// constructors do nothing (<see cref="TypesOnlyImage"/>). Its code must never be run.
+    /// </remarks>
+    public static ProgramVersion Load(string assemblyPath, int generation, TimeProvider time, bool collectible = true, bool typesOnly = false)
     {
         var path = Path.GetFullPath(assemblyPath);
         if (!File.Exists(path))
         {
             throw new UpdateFailedException(UpdatePhase.Prepare, $"The program '{path}' does not exist.");
         }
-        var context = new VersionLoadContext(path, generation, collectible);
+        var context = new VersionLoadContext(path, generation, collectible || typesOnly, typesOnly);
         try
         {
-            var main = context.LoadFromAssemblyPath(path);
+            var main = context.LoadProgramAssembly(path);
             if (main.EntryPoint is null)
             {
                 throw new UpdateFailedException(UpdatePhase.Prepare, $"'{path}' has no entry point (Main): it is not a program.");
@@ -108,7 +112,7 @@ internal sealed class ProgramVersion
 
     private Assembly[] FindProgramAssemblies()
     {
-        var packages = PackageAssemblyNames(MainAssembly.Location);
+        var packages = PackageAssemblyNames(Info.AssemblyPath);
         var found = new List<Assembly> { MainAssembly };
         var seen = new HashSet<string>(packages, StringComparer.OrdinalIgnoreCase) { MainAssembly.GetName().Name ?? "" };
         for (var i = 0; i < found.Count; i++)

@@ -9,9 +9,26 @@ namespace Molt.Hosting.Loading;
 /// objects pass between versions by reference. Collectible unless the host keeps old code loaded
 /// (<see cref="MoltHostOptions.UnloadOldCode"/>): the runtime does not tier code in a collectible context.
 /// </summary>
-internal sealed class VersionLoadContext(string mainAssemblyPath, int generation, bool collectible)
-    : AssemblyLoadContext($"molt-v{generation}:{Path.GetFileNameWithoutExtension(mainAssemblyPath)}", collectible)
+/// <remarks>
+/// With <paramref name="typesOnly"/>, the program's assemblies are loaded from images whose static constructors do nothing
+/// (<see cref="TypesOnlyImage"/>): the old version loaded again to read a state stream into, whose code never runs.
+/// </remarks>
+internal sealed class VersionLoadContext(string mainAssemblyPath, int generation, bool collectible, bool typesOnly = false)
+    : AssemblyLoadContext($"molt-v{generation}{(typesOnly ? "-types" : "")}:{Path.GetFileNameWithoutExtension(mainAssemblyPath)}", collectible)
 {
+    /// <summary>Loads one of the program's assemblies: from a types-only image when the context is for types only.</summary>
+    public Assembly LoadProgramAssembly(string path)
+    {
+        if (!typesOnly)
+        {
+            return LoadFromAssemblyPath(path);
+        }
+        using var image = new MemoryStream(TypesOnlyImage.Read(path), writable: false);
+        var assembly = LoadFromStream(image);
+        TypesOnlyImage.Remember(assembly, path);
+        return assembly;
+    }
+
     /// <summary>Assemblies that every version shares with the host, whatever copy the program ships.</summary>
     private static readonly HashSet<string> Shared = new(StringComparer.OrdinalIgnoreCase) { "Molt" };
 
@@ -25,7 +42,7 @@ internal sealed class VersionLoadContext(string mainAssemblyPath, int generation
             return null;
         }
         var path = _resolver.ResolveAssemblyToPath(assemblyName);
-        return path is null ? null : LoadFromAssemblyPath(path);
+        return path is null ? null : LoadProgramAssembly(path);
     }
 
     /// <summary>

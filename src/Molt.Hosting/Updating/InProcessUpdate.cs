@@ -145,7 +145,7 @@ internal sealed class InProcessUpdate(
         }
         result.StreamBytes = stream.Bytes.Length;
         result.StreamWriteTime = clock.Elapsed;
-        var reloaded = ProgramVersion.Load(Current.Info.AssemblyPath, Current.Info.Generation, _time, collectible: true);
+        var reloaded = ProgramVersion.Load(Current.Info.AssemblyPath, Current.Info.Generation, _time, collectible: true, typesOnly: true);
         StateTransfer? transfer = null;
         try
         {
