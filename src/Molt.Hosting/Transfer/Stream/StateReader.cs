@@ -319,11 +319,17 @@ internal sealed class StateReader : IOldStatics
         ReadFields(value, type);
     }
 
+    private readonly Dictionary<Type, Action<object, object?>[]> _setters = [];
+
     private void ReadFields(object target, Type type)
     {
-        foreach (var field in _fields[type])
+        if (!_setters.TryGetValue(type, out var setters))
         {
-            field.SetValue(target, ReadValue());
+            _setters[type] = setters = [.. _fields[type].Select(FieldAccessors.Setter)];
+        }
+        foreach (var set in setters)
+        {
+            set(target, ReadValue());
         }
     }
 

@@ -297,12 +297,18 @@ internal sealed class StateWriter
         WriteFields(value, type);
     }
 
+    private readonly Dictionary<Type, (FieldInfo Field, Func<object, object?> Get, bool Inline)[]> _getters = [];
+
     private void WriteFields(object value, Type type)
     {
-        foreach (var field in FieldsOf(type))
+        if (!_getters.TryGetValue(type, out var getters))
+        {
+            _getters[type] = getters = [.. FieldsOf(type).Select(f => (f, FieldAccessors.Getter(f), IsInline(f.FieldType)))];
+        }
+        foreach (var (field, get, inline) in getters)
         {
             _atField = field;
-            WriteValue(field.GetValue(value), IsInline(field.FieldType));
+            WriteValue(get(value), inline);
         }
     }
 
