@@ -59,6 +59,7 @@ internal sealed class StateReader : IOldStatics
         _statics.TryGetValue(oldStatic, out var value) ? value
             : throw new StateStreamException($"the state stream has no value for static {TypeFacts.Describe(oldStatic.DeclaringType!)}.{oldStatic.Name}");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadAll(bool checkBuild)
     {
         if (_in.ReadUInt32() != Magic)
@@ -116,6 +117,7 @@ internal sealed class StateReader : IOldStatics
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Type ReadType()
     {
         var id = _in.Read7BitEncodedInt();
@@ -171,6 +173,7 @@ internal sealed class StateReader : IOldStatics
         return assembly.GetType(fullName) ?? throw new StateStreamException($"the loaded {assemblyName} has no type {fullName}, which the stream holds");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object? ReadValue()
     {
         var tag = _in.ReadByte();
@@ -275,9 +278,16 @@ internal sealed class StateReader : IOldStatics
         return holder.MakeGenericType(argument).GetProperty("Default")!.GetValue(null)!;
     }
 
+    private readonly Dictionary<Type, (Type? Collection, bool Weak)> _kinds = [];
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadBody(object value)
     {
         var type = value.GetType();
+        if (!_kinds.TryGetValue(type, out var kind))
+        {
+            _kinds[type] = kind = (CollectionBase(type), IsWeakReference(type));
+        }
         if (value is System.Array array)
         {
             for (var i = 0; i < array.Length; i++)
@@ -286,7 +296,7 @@ internal sealed class StateReader : IOldStatics
             }
             return;
         }
-        if (IsWeakReference(type))
+        if (kind.Weak)
         {
             var target = ReadValue();
             if (type == typeof(System.WeakReference))
@@ -299,7 +309,7 @@ internal sealed class StateReader : IOldStatics
             }
             return;
         }
-        if (CollectionBase(type) is { } collection)
+        if (kind.Collection is { } collection)
         {
             foreach (var field in _fields[type].Where(f => !f.DeclaringType!.IsAssignableFrom(collection)))
             {
@@ -321,6 +331,7 @@ internal sealed class StateReader : IOldStatics
 
     private readonly Dictionary<Type, Action<object, object?>[]> _setters = [];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadFields(object target, Type type)
     {
         if (!_setters.TryGetValue(type, out var setters))
@@ -333,6 +344,7 @@ internal sealed class StateReader : IOldStatics
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Insert(object collection, Type baseType, List<(object? Key, object? Value)> entries)
     {
         if (IsSet(baseType))
@@ -353,6 +365,7 @@ internal sealed class StateReader : IOldStatics
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object ReadPrimitive(Type type) => System.Type.GetTypeCode(type) switch
     {
         TypeCode.Boolean => _in.ReadBoolean(),

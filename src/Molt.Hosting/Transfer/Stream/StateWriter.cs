@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Net.Sockets;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Molt.Hosting.Loading;
@@ -13,6 +14,7 @@ namespace Molt.Hosting.Transfer.Stream;
 /// stream. Only reads the old objects. What cannot mean the same in another process (a delegate, a task, a thread, a timer,
 /// a handle, a pointer) is refused with a <see cref="StateTransferException"/> naming it: the update finds its path.
 /// </summary>
+/// <remarks>Its loops run once per update, too short for tiered compilation to replace their first code: compiled optimized at once, as the copiers are.</remarks>
 internal sealed class StateWriter
 {
     private readonly MemoryStream _bytes = new();
@@ -27,6 +29,17 @@ internal sealed class StateWriter
     private string _at = "";
     private FieldInfo? _atField;
     private readonly Dictionary<Type, string?> _refusals = [];
+    private readonly Dictionary<Type, (Type? Collection, bool Weak)> _kinds = [];
+
+    /// <summary>What a type is written as, looked up once per type (the checks use reflection).</summary>
+    private (Type? Collection, bool Weak) KindOf(Type type)
+    {
+        if (!_kinds.TryGetValue(type, out var kind))
+        {
+            _kinds[type] = kind = (CollectionBase(type), IsWeakReference(type));
+        }
+        return kind;
+    }
     private readonly Dictionary<Type, (byte Kind, Type Argument, object Instance)?> _defaultsOf = [];
 
     /// <summary>Where the writer is, in words (built only for an error).</summary>
@@ -35,6 +48,7 @@ internal sealed class StateWriter
     private StateWriter() => _out = new BinaryWriter(_bytes, Encoding.UTF8, leaveOpen: true);
 
     /// <summary>Writes the statics (by field) and the units' states (by name) of the old version.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static StateStream Write(ProgramVersion old, IReadOnlyList<FieldInfo> statics, IReadOnlyList<(string Name, object State)> units)
     {
         var writer = new StateWriter();
@@ -78,6 +92,7 @@ internal sealed class StateWriter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteType(Type type)
     {
         if (_types.TryGetValue(type, out var id))
@@ -129,6 +144,7 @@ internal sealed class StateWriter
         return fields;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteValue(object? value, bool inline)
     {
         if (value is null)
@@ -169,6 +185,21 @@ internal sealed class StateWriter
             WriteFields(value, type);
             return;
         }
+        if (value is string text)
+        {
+            // The commonest object: straight to its identity, past the checks no string needs.
+            if (_ids.TryGetValue(text, out var seen))
+            {
+                _out.Write(Ref);
+                _out.Write7BitEncodedInt(seen);
+                return;
+            }
+            _ids.Add(text, _ids.Count);
+            _out.Write(StateStreamFormat.String);
+            _out.Write7BitEncodedInt(text.Length);
+            _out.Write(MemoryMarshal.AsBytes(text.AsSpan()));
+            return;
+        }
         if (value is Type t)
         {
             _out.Write(TypeRef);
@@ -189,11 +220,6 @@ internal sealed class StateWriter
         _ids.Add(value, _ids.Count);
         switch (value)
         {
-            case string s:
-                _out.Write(StateStreamFormat.String);
-                _out.Write7BitEncodedInt(s.Length);
-                _out.Write(MemoryMarshal.AsBytes(s.AsSpan()));
-                return;
             case Socket socket:
                 _out.Write(StateStreamFormat.Socket);
                 _out.Write7BitEncodedInt(_sockets.Count);
@@ -218,14 +244,15 @@ internal sealed class StateWriter
                 _bodies.Enqueue(value);
                 return;
         }
-        if (IsWeakReference(type))
+        var (collectionOf, weak) = KindOf(type);
+        if (weak)
         {
             _out.Write(StateStreamFormat.WeakReference);
             WriteType(type);
             _bodies.Enqueue(value);
             return;
         }
-        if (CollectionBase(type) is { } collection)
+        if (collectionOf is { } collection)
         {
             _out.Write(HashCollection);
             WriteType(type);
@@ -238,6 +265,7 @@ internal sealed class StateWriter
         _bodies.Enqueue(value);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteBody(object value)
     {
         var type = value.GetType();
@@ -250,7 +278,8 @@ internal sealed class StateWriter
             }
             return;
         }
-        if (IsWeakReference(type))
+        var (collectionOf, weak) = KindOf(type);
+        if (weak)
         {
             // Its target, held strongly by the stream: the new version's weak reference is to the target's new object (as in process).
             WriteValue(TargetOf(value), inline: false);
@@ -260,7 +289,7 @@ internal sealed class StateWriter
             }
             return;
         }
-        if (CollectionBase(type) is { } collection)
+        if (collectionOf is { } collection)
         {
             // The program's own fields of a class derived from the collection, then the entries.
             foreach (var field in FieldsOf(type).Where(f => !f.DeclaringType!.IsAssignableFrom(collection)))
@@ -299,6 +328,7 @@ internal sealed class StateWriter
 
     private readonly Dictionary<Type, (FieldInfo Field, Func<object, object?> Get, bool Inline)[]> _getters = [];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteFields(object value, Type type)
     {
         if (!_getters.TryGetValue(type, out var getters))
@@ -312,14 +342,17 @@ internal sealed class StateWriter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryWriteSingleton(object value, Type type)
     {
-        var known = System.Array.IndexOf(WellKnown, value);
-        if (known >= 0)
+        for (var known = 0; known < WellKnown.Length; known++)
         {
-            _out.Write(Singleton);
-            _out.Write((byte)(FirstWellKnown + known));
-            return true;
+            if (ReferenceEquals(WellKnown[known], value))
+            {
+                _out.Write(Singleton);
+                _out.Write((byte)(FirstWellKnown + known));
+                return true;
+            }
         }
         if (type.Assembly != typeof(object).Assembly || !type.IsGenericType)
         {
@@ -388,6 +421,7 @@ internal sealed class StateWriter
             _ => null,
         };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WritePrimitive(object value)
     {
         switch (value)
