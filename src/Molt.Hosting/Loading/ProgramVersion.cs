@@ -215,7 +215,7 @@ internal sealed class ProgramVersion
     {
         var later = new HashSet<MethodBase>();
         var callers = new Dictionary<MethodBase, List<MethodBase>>();
-        foreach (var method in types.Where(t => !t.ContainsGenericParameters).SelectMany(t => t.GetMethods(AllDeclared).Cast<MethodBase>().Concat(t.GetConstructors(AllDeclared))))
+        foreach (var method in types.Where(t => !t.ContainsGenericParameters).SelectMany(t => t.GetMethods(IlReader.AllDeclared).Cast<MethodBase>().Concat(t.GetConstructors(IlReader.AllDeclared))))
         {
             if (IlReader.Body(method) is not { } il)
             {
@@ -256,8 +256,6 @@ internal sealed class ProgramVersion
         }
         return later;
     }
-
-    private const BindingFlags AllDeclared = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
 
     /// <summary>
     /// JIT-compiles Molt's own code (the runtime and the host) once per process, so that the first update's

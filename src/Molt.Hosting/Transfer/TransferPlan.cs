@@ -176,9 +176,9 @@ internal sealed class TransferPlan
             _problems.AddRange(plan.Problems);
             return new CannotCrossCopier($"an object whose type changed in ways that nothing covers: {string.Join("; ", plan.Problems)}");
         }
-        if (isProgramType && fill is null && plan.Computed.Count == 0 && FrameworkBase(oldType) is { } frameworkBase
+        if (isProgramType && fill is null && plan.Computed.Count == 0 && FrameworkBase(oldType, Map.Old) is { } frameworkBase
             && HashCollectionCopier.KeyType(frameworkBase) is not null
-            && HashCollectionCopier.TryCreate(oldType, newType, () => OwnFields(plan), NewFrameworkBase(newType)) is { } derived)
+            && HashCollectionCopier.TryCreate(oldType, newType, () => OwnFields(plan), FrameworkBase(newType, Map.New)) is { } derived)
         {
             // A program type derived from a framework dictionary or set: its buckets hold the old hash codes, so its elements are inserted again.
             return derived;
@@ -187,26 +187,15 @@ internal sealed class TransferPlan
         return newType.IsValueType ? new StructCopier(plan) : new ClassCopier(plan, fill);
     }
 
-    /// <summary>The first base type of a program type that is not the program's, unless it is object.</summary>
-    private Type? FrameworkBase(Type programType)
+    /// <summary>The first base type of one of a version's program types that is not the version's own, unless it is object.</summary>
+    private static Type? FrameworkBase(Type programType, ProgramVersion version)
     {
         var type = programType.BaseType;
-        while (type is not null && Map.Old.Owns(type.Assembly))
+        while (type is not null && version.Owns(type.Assembly))
         {
             type = type.BaseType;
         }
         return type == typeof(object) || type == typeof(ValueType) ? null : type;
-    }
-
-    /// <summary>The first base type of a new version's program type that is not the program's.</summary>
-    private Type? NewFrameworkBase(Type programType)
-    {
-        var type = programType.BaseType;
-        while (type is not null && Map.New.Owns(type.Assembly))
-        {
-            type = type.BaseType;
-        }
-        return type;
     }
 
     /// <summary>A plan reduced to the fields that the program's own classes declare.</summary>
