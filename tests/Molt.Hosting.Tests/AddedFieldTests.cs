@@ -160,4 +160,33 @@ public class AddedFieldTests
         Assert.True(result.Outcome == UpdateOutcome.Committed, result.ToString());
         Assert.Equal("ann 100 1 2 2 0", ProgramState.Call(host, "Program", "Report"));
     }
+
+    [Theory]
+    [InlineData("switch", """public string Size = (DateTime.MaxValue.Month % 4) switch { 0 => "none", 1 => "one", 2 => "two", _ => "many" };""", "Item.Size")]
+    [InlineData("stackalloc", """public int Total = Sum(stackalloc int[] { 1, 2, 3 }); static int Sum(ReadOnlySpan<int> values) { var sum = 0; foreach (var v in values) sum += v; return sum; }""", "Item.Total")]
+    public async Task Update_InitializerComputedIntoLocalsFirst_IsRefusedAtPrepare_NeverLeftAtItsDefault(string name, string added, string field)
+    {
+        // C# computes a switch expression, or a stackalloc'd span, into locals before the initializer's own ldarg.0: code
+        // this reader does not follow. The field must not look like one without an initializer (it was silently 0 or null).
+        const string V1 = TestPrograms.Usings + """
+            public class Item { public int N; }
+            public static class Program
+            {
+                public static Item One;
+                public static async Task Main(string[] args) { if (!Live.IsUpdating) One = new Item { N = 3 }; await Live.RunAsync(); }
+                public static int Read() => One.N;
+            }
+            """;
+        var v2 = V1.Replace("public class Item { public int N; }", "public class Item { public int N; " + added + " }", StringComparison.Ordinal);
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("AddedLocals_" + name, "v1", V1));
+        var v2Path = TestPrograms.Build("AddedLocals_" + name, "v2", v2);
+
+        var check = await host.CheckAsync(v2Path);
+        var result = await host.UpdateAsync(v2Path);
+
+        Assert.False(check.Compatible, string.Join("\n", check.Lines));
+        Assert.True(result.Outcome == UpdateOutcome.Refused, result.ToString());
+        Assert.Contains($"{field} is added, and its initializer could not be read apart from its constructor", result.Failure!.Message, StringComparison.Ordinal);
+        Assert.Equal(3, ProgramState.Call(host, "Program", "Read"));
+    }
 }

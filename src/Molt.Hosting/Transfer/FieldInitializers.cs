@@ -30,13 +30,11 @@ internal sealed record AddedField(FieldInfo Field, AddedFieldSource Source, stri
     /// <summary>The value the field gets, as the check and the docs say it: "its initializer (= 5)", "default (0)".</summary>
     public string Describe()
     {
-        var defaultValue = Field.FieldType.IsValueType
-            ? Field.FieldType.IsPrimitive || Field.FieldType.IsEnum ? "0" : Field.FieldType == typeof(bool) ? "false" : $"default({TypeFacts.Describe(Field.FieldType)})"
+        var type = Field.FieldType;
+        var defaultValue = type == typeof(bool) ? "false"
+            : type.IsPrimitive || type.IsEnum ? "0"
+            : type.IsValueType ? $"default({TypeFacts.Describe(type)})"
             : "null";
-        if (Field.FieldType == typeof(bool))
-        {
-            defaultValue = "false";
-        }
         return Source switch
         {
             AddedFieldSource.Initializer => $"its initializer, evaluated for each object ({Detail})",
@@ -212,12 +210,20 @@ internal static class FieldInitializers
                 i = 2;
             }
             var definition = _type.IsGenericType ? _type.GetGenericTypeDefinition() : _type;
+            ReadSegments(instructions, ref i, il, definition);
+            // Wherever reading stopped (code before an initializer's ldarg.0, say: C# computes some expressions into locals
+            // first), the fields still stored before the base call are not left to look like fields without an initializer.
+            MarkUnread(instructions, i, il, definition);
+        }
+
+        private void ReadSegments(List<Instruction> instructions, ref int i, byte[] il, Type definition)
+        {
             while (i + 1 < instructions.Count && instructions[i].Op == OpCodes.Ldarg_0)
             {
                 var end = SegmentEnd(instructions, i, il);
                 if (end < 0)
                 {
-                    return; // Code that is not an initializer: the initializers are over.
+                    return; // Code that this reader does not follow.
                 }
                 var last = instructions[end];
                 if (last.Op == OpCodes.Stfld)
@@ -242,6 +248,54 @@ internal static class FieldInitializers
                     return; // The call to the base constructor: the initializers are over.
                 }
                 i = end + 1;
+            }
+        }
+
+        /// <summary>
+        /// When reading stopped before a class's base constructor call, the fields still stored before that call have
+        /// initializers this reader could not follow: they are unevaluable (the update is refused), never silently default.
+        /// </summary>
+        private void MarkUnread(List<Instruction> instructions, int from, byte[] il, Type definition)
+        {
+            if (_type.IsValueType)
+            {
+                return; // A struct constructor has no base call: what follows its initializers is its body.
+            }
+            var unread = new List<FieldInfo>();
+            for (var i = from; i < instructions.Count; i++)
+            {
+                var instruction = instructions[i];
+                if (instruction.Op == OpCodes.Call && ResolveMethod(il, instruction.Operand) is ConstructorInfo { IsStatic: false, DeclaringType: { } baseType }
+                    && _type.IsSubclassOf(baseType))
+                {
+                    foreach (var unreadField in unread)
+                    {
+                        _fields.TryAdd(Key(unreadField), (AddedFieldSource.Unevaluable,
+                            "its initializer could not be read apart from its constructor; compute the field with [TransformField]", []));
+                    }
+                    return;
+                }
+                if (instruction.Op == OpCodes.Stfld && ResolveField(il, instruction.Operand) is { IsStatic: false } stored && Key(stored).DeclaringType == definition)
+                {
+                    unread.Add(stored);
+                }
+            }
+        }
+
+        /// <summary>Where a branch or a switch may go.</summary>
+        private static IEnumerable<int> Targets(Instruction instruction, byte[] il)
+        {
+            if (instruction.Op.OperandType is OperandType.InlineBrTarget or OperandType.ShortInlineBrTarget)
+            {
+                yield return BranchTarget(instruction, il);
+            }
+            else if (instruction.Op.OperandType == OperandType.InlineSwitch)
+            {
+                var count = IlReader.ReadInt32(il, instruction.Operand);
+                for (var k = 0; k < count; k++)
+                {
+                    yield return instruction.Next + IlReader.ReadInt32(il, instruction.Operand + 4 + (4 * k));
+                }
             }
         }
 
@@ -272,9 +326,9 @@ internal static class FieldInitializers
                 {
                     return depth == 0 ? i : -1;
                 }
-                if (op.OperandType is OperandType.InlineBrTarget or OperandType.ShortInlineBrTarget)
+                foreach (var target in Targets(instruction, il))
                 {
-                    depthAt[BranchTarget(instruction, il)] = depth;
+                    depthAt[target] = depth;
                 }
                 if (op.FlowControl is FlowControl.Branch or FlowControl.Throw
                     && (i + 1 >= instructions.Count || !depthAt.ContainsKey(instructions[i + 1].Offset)))
@@ -303,14 +357,9 @@ internal static class FieldInitializers
                     return (AddedFieldSource.Unevaluable, $"its initializer uses {op.Name}, which Molt cannot evaluate apart from the constructor; " +
                         "compute the field with [TransformField]", []);
                 }
-                if (op.OperandType is OperandType.InlineBrTarget or OperandType.ShortInlineBrTarget
-                    && !expression.Any(e => e.Offset == BranchTarget(instruction, il)) && BranchTarget(instruction, il) != expression[^1].Next)
+                if (Targets(instruction, il).Any(target => !expression.Any(e => e.Offset == target) && target != expression[^1].Next))
                 {
                     return (AddedFieldSource.Unevaluable, "its initializer jumps outside itself; compute the field with [TransformField]", []);
-                }
-                if (op.OperandType == OperandType.InlineSwitch)
-                {
-                    return (AddedFieldSource.Unevaluable, "its initializer has a switch; compute the field with [TransformField]", []);
                 }
                 if (op.OperandType == OperandType.InlineMethod && ResolveMethod(il, instruction.Operand) is { } method && !IsCompilerCache(method.DeclaringType))
                 {
@@ -441,6 +490,9 @@ internal static class FieldInitializers
                     case OperandType.InlineBrTarget:
                         // Short branches may grow once relabelled: always emit the long form.
                         il.Emit(LongForm(op), LabelAt(BranchTarget(instruction, body)));
+                        break;
+                    case OperandType.InlineSwitch:
+                        il.Emit(op, Targets(instruction, body).Select(LabelAt).ToArray());
                         break;
                     case OperandType.ShortInlineI:
                         if (op == OpCodes.Ldc_I4_S)
