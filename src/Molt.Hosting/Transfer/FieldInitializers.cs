@@ -252,33 +252,30 @@ internal static class FieldInitializers
         }
 
         /// <summary>
-        /// When reading stopped before a class's base constructor call, the fields still stored before that call have
-        /// initializers this reader could not follow: they are unevaluable (the update is refused), never silently default.
+        /// Wherever reading stopped, the fields still stored before a class's base constructor call (in a struct, anywhere in
+        /// its constructor, which has no base call to mark where initializers end) have initializers this reader could not
+        /// follow: they are unevaluable (the update is refused), never left to look like fields without an initializer.
         /// </summary>
         private void MarkUnread(List<Instruction> instructions, int from, byte[] il, Type definition)
         {
-            if (_type.IsValueType)
-            {
-                return; // A struct constructor has no base call: what follows its initializers is its body.
-            }
             var unread = new List<FieldInfo>();
             for (var i = from; i < instructions.Count; i++)
             {
                 var instruction = instructions[i];
-                if (instruction.Op == OpCodes.Call && ResolveMethod(il, instruction.Operand) is ConstructorInfo { IsStatic: false, DeclaringType: { } baseType }
-                    && _type.IsSubclassOf(baseType))
+                if (!_type.IsValueType && instruction.Op == OpCodes.Call
+                    && ResolveMethod(il, instruction.Operand) is ConstructorInfo { IsStatic: false, DeclaringType: { } baseType } && _type.IsSubclassOf(baseType))
                 {
-                    foreach (var unreadField in unread)
-                    {
-                        _fields.TryAdd(Key(unreadField), (AddedFieldSource.Unevaluable,
-                            "its initializer could not be read apart from its constructor; compute the field with [TransformField]", []));
-                    }
-                    return;
+                    break;
                 }
                 if (instruction.Op == OpCodes.Stfld && ResolveField(il, instruction.Operand) is { IsStatic: false } stored && Key(stored).DeclaringType == definition)
                 {
                     unread.Add(stored);
                 }
+            }
+            foreach (var field in unread)
+            {
+                _fields.TryAdd(Key(field), (AddedFieldSource.Unevaluable,
+                    "its initializer could not be read apart from its constructor; compute the field with [TransformField]", []));
             }
         }
 

@@ -137,6 +137,8 @@ internal static class MatrixScenarios
                     v1, T(a, b, new("Added", "int", Initializer: "Fail()")) with { Members = "static int Fail() => throw new InvalidOperationException(\"initializer\");" }, null);
             }
         }
+        yield return Make("field added with a switch expression as its initializer", InitializerUnreadable,
+            v1, T(a, b, new("Added", "string", Initializer: "(DateTime.MaxValue.Month % 4) switch { 0 => \"none\", 1 => \"one\", 2 => \"two\", _ => \"many\" }", InBody: true)), null);
         yield return Make("field added without an initializer", FieldAddedWithoutInitializer,
             v1, T(a, b, new("Added", "int", InBody: true)), Shown("T", ("A", "7"), ("Added", "0"), ("B", "'x'")));
         if (isRecord)

@@ -39,6 +39,10 @@ internal static class TransferRules
     public static readonly TransferRule InitializerThrows = new(
         "field added with an initializer that throws", ExpectedOutcome.RolledBackAtTransfer, "the initializer's exception, with the path to the object");
 
+    public static readonly TransferRule InitializerUnreadable = new(
+        "field added with an initializer that C# computes into locals first (a `switch` expression)", ExpectedOutcome.RefusedAtPrepare,
+        "it cannot be evaluated apart from the constructor (compute it with `[TransformField]`)");
+
     public static readonly TransferRule FieldAddedWithoutInitializer = new(
         "field added without an initializer", ExpectedOutcome.Committed, "default (0, null, false)");
 
@@ -160,6 +164,7 @@ internal static class TransferRules
     [
         FieldAddedWithInitializer,
         InitializerThrows,
+        InitializerUnreadable,
         FieldAddedWithoutInitializer,
         PositionalParameterAdded,
         FieldRemoved,
