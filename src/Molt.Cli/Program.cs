@@ -10,6 +10,7 @@ var root = new RootCommand("molt: run an updatable .NET program under Molt, then
     StatusCommand.Create(),
     ListCommand.Create(),
     RollbackCommand.Create(),
+    ServeCommand.Create(),
 };
 
 // `molt run` handles Ctrl-C and SIGTERM itself (a clean stop may take longer than System.CommandLine's grace period);

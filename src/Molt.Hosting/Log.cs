@@ -70,4 +70,42 @@ internal static partial class Log
 
     [LoggerMessage(62, LogLevel.Information, "Hand-off channel: process {ProcessId} connected after {Milliseconds:0.0} ms")]
     public static partial void HandoffAccepted(ILogger logger, int processId, double milliseconds);
+
+    // The supervisor of program processes, and process updates (100-119).
+
+    [LoggerMessage(100, LogLevel.Information, "Forwarding the stop to process {ProcessId}, which serves the program")]
+    public static partial void SupervisorForwardsStop(ILogger logger, int processId);
+
+    [LoggerMessage(101, LogLevel.Warning, "Process {ProcessId} sent a note the supervisor does not know: '{Kind}'")]
+    public static partial void SupervisorUnknownNote(ILogger logger, int processId, string kind);
+
+    [LoggerMessage(102, LogLevel.Information, "Started process {ProcessId} for an update of process {Requester}")]
+    public static partial void SupervisorStartedSuccessor(ILogger logger, int processId, int requester);
+
+    [LoggerMessage(103, LogLevel.Warning, "A new program process could not be started: {Reason}")]
+    public static partial void SupervisorStartFailed(ILogger logger, string reason);
+
+    [LoggerMessage(104, LogLevel.Information, "Process {ProcessId} serves the program ({Version})")]
+    public static partial void SupervisorServing(ILogger logger, int processId, string version);
+
+    [LoggerMessage(105, LogLevel.Information, "Process {ProcessId}, started for an update, exited with code {ExitCode} without serving; the old process serves on")]
+    public static partial void SupervisorSuccessorExited(ILogger logger, int processId, int exitCode);
+
+    [LoggerMessage(106, LogLevel.Information, "Process {ProcessId}, which served the program, exited with code {ExitCode}")]
+    public static partial void SupervisorProgramEnded(ILogger logger, int processId, int exitCode);
+
+    [LoggerMessage(107, LogLevel.Warning, "systemd was not notified: {Reason}")]
+    public static partial void SupervisorNotifyFailed(ILogger logger, string reason);
+
+    [LoggerMessage(108, LogLevel.Information, "Process update: new process {ProcessId} started ({Runtime})")]
+    public static partial void SuccessorStarted(ILogger logger, int processId, string runtime);
+
+    [LoggerMessage(109, LogLevel.Information, "Process update committed: process {ProcessId} serves the program; this process exits")]
+    public static partial void HandedOver(ILogger logger, int processId);
+
+    [LoggerMessage(110, LogLevel.Warning, "Process update: the new process {ProcessId} is stopped ({Reason})")]
+    public static partial void SuccessorStopped(ILogger logger, int processId, string reason);
+
+    [LoggerMessage(111, LogLevel.Warning, "The old process was lost before the update committed: this process exits without serving ({Reason})")]
+    public static partial void PredecessorLost(ILogger logger, string reason);
 }

@@ -38,6 +38,15 @@ public sealed class MoltHost : IAsyncDisposable
     /// <summary>The running version.</summary>
     public ProgramVersionInfo Version => Current.Info;
 
+    /// <summary>Set by <c>molt</c>'s program process: what process updates need (the supervisor, the successor's arguments, the control listener).</summary>
+    internal ProcessHandoff? Handoff { get; set; }
+
+    /// <summary>The updates of the processes this program ran in before this one, oldest first (a process update carries them over).</summary>
+    internal IReadOnlyList<Control.UpdateSummary> EarlierHistory { get; private set; } = [];
+
+    /// <summary>After a committed process update: the process that serves the program now. This host then serves nothing.</summary>
+    internal int? HandedOverTo { get; private set; }
+
     /// <summary>
     /// The running version's main assembly, for Molt.Testing's <c>ProgramState</c>: found through the host, not by
     /// the name of its context, which another host's version or a kept-loaded old one may share.
@@ -124,14 +133,23 @@ public sealed class MoltHost : IAsyncDisposable
         try
         {
             Log.UpdateRequested(_logger, Current.Info, newProgramPath);
-            var mechanism = new InProcessUpdate(_session, Current, newProgramPath, _args, _options, options, _logger);
+            InProcessUpdate? inProcess = null;
+            ProcessUpdate? process = null;
+            IUpdateMechanism mechanism = options.Mechanism == UpdateMechanism.NewProcess
+                ? process = new ProcessUpdate(_session, Current, newProgramPath, _options, options, Handoff, [.. EarlierHistory, .. History.Select(Summary)], _lifecycle.Versions, _logger)
+                : inProcess = new InProcessUpdate(_session, Current, newProgramPath, _args, _options, options, _logger);
             var transaction = new UpdateTransaction(_lifecycle, mechanism, Current.Info, newProgramPath, _options, options, _logger, _lifecycle.StopRequested);
             var result = await transaction.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            result.Mechanism = options.Mechanism;
             var committed = result.Outcome == UpdateOutcome.Committed;
-            if (committed)
+            if (committed && inProcess is not null)
             {
-                _current = mechanism.Incoming;
+                _current = inProcess.Incoming;
                 VersionCommitted?.Invoke();
+            }
+            if (committed && process is not null)
+            {
+                HandedOverTo = process.SuccessorProcessId;
             }
             await transaction.ReleaseAsync(result).ConfigureAwait(false);
             if (committed)
@@ -156,6 +174,76 @@ public sealed class MoltHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The old process's units, for the check before the pause: their entries in the old version loaded anew, and where each is.</summary>
+    private static List<(string Name, object State, UnitEntry Entry, string? LastSeenAt)> OldUnits(IEnumerable<Processes.StreamedUnit> units, ProgramVersion reloaded) =>
+        [.. units.Select(u => (u.Name, State: (object)null!, Entry: UnitEntry.Resolve(u.EntryTypeName, u.EntryMethodName, u.OnThread, n => reloaded.FindType(n))!,
+                LastSeenAt: string.IsNullOrEmpty(u.ParkedAt) ? null : u.ParkedAt))
+            .Where(u => u.Entry is not null)];
+
+    private static Control.UpdateSummary Summary(UpdateResult r) => Control.UpdateSummary.Of(r, r.To.LoadedAt);
+
+    /// <summary>
+    /// The new process's side of a process update: loads the old version anew for its types only, and runs the same update
+    /// as in one process from it, its state read from the old process's stream (<see cref="SuccessorUpdate"/>). Returns the
+    /// host serving the new version once the old process has committed, or null (the failure told to the old process) when
+    /// the update did not commit: this process then exits without serving.
+    /// </summary>
+    internal static async Task<(MoltHost? Host, UpdateResult Result, System.Net.Sockets.Socket? ControlListener)> TakeOverAsync(
+        Processes.HandoffChannel channel, Processes.ProcessNote prepare, string newProgramPath, string[] args, MoltHostOptions options,
+        Action<ProgramVersionInfo>? committing, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var oldPath = prepare.OldProgram ?? throw new ArgumentException("The old process did not name its program.", nameof(prepare));
+        ProgramVersion? reloaded = ProgramVersion.Load(oldPath, prepare.OldGeneration ?? 0, options.TimeProvider, collectible: true, typesOnly: true);
+        var host = new MoltHost(reloaded, args, options) { EarlierHistory = prepare.History ?? [] };
+        host._lifecycle.Inherit(prepare.Versions ?? []);
+        var logger = host._logger;
+        var update = new UpdateOptions { IsRollback = prepare.IsRollback ?? false };
+        var mechanism = new SuccessorUpdate(channel, reloaded, options.RestartTimeout, self =>
+            new InProcessUpdate(host._session, reloaded!, newProgramPath, args, options, update, logger)
+            {
+                StateFromStream = self.ReceiveState, OldUnits = OldUnits(prepare.Units ?? [], reloaded!), LoadTiered = true,
+            })
+        {
+            Committing = () => committing?.Invoke(host.Version),
+        };
+        var from = reloaded.Info;
+        reloaded = null; // Held past the transfer, it would keep the old version's types alive here (proven collected at release).
+        host._lifecycle.Fire(UpdateEvent.BeginUpdate);
+        UpdateResult result;
+        try
+        {
+            var transaction = new UpdateTransaction(host._lifecycle, mechanism, from, newProgramPath, options, update, logger, host._lifecycle.StopRequested);
+            result = await transaction.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            result.Mechanism = UpdateMechanism.NewProcess;
+            if (result.Outcome == UpdateOutcome.Committed)
+            {
+                host._current = mechanism.Inner.Incoming;
+                result.NewProcessId = Environment.ProcessId;
+            }
+            else
+            {
+                mechanism.SendFailure(result.Failure!);
+            }
+            await transaction.ReleaseAsync(result).ConfigureAwait(false);
+        }
+        finally
+        {
+            host._lifecycle.EndUpdate();
+        }
+        if (result.Outcome != UpdateOutcome.Committed)
+        {
+            Log.NotCommitted(logger, result);
+            mechanism.ControlListener?.Dispose();
+            return (null, result, null);
+        }
+        // The old process recorded this update; its summary (with the old process's view of the pause) is the history's.
+        host.EarlierHistory = [.. host.EarlierHistory, mechanism.CommittedResult ?? Summary(result)];
+        MoltMetrics.Register(host);
+        Log.Committed(logger, result);
+        return (host, result, mechanism.ControlListener);
+    }
+
     /// <summary>
     /// Updates the program back to the version it ran before the last committed update, with the default
     /// mapping and whatever transformers that version declares.
@@ -167,7 +255,11 @@ public sealed class MoltHost : IAsyncDisposable
     {
         var previous = _lifecycle.PreviousVersion();
         return UpdateAsync(previous.AssemblyPath,
-            new UpdateOptions { QuiesceTimeout = options?.QuiesceTimeout, Progress = options?.Progress, IsRollback = true }, cancellationToken);
+            new UpdateOptions
+            {
+                QuiesceTimeout = options?.QuiesceTimeout, Progress = options?.Progress, IsRollback = true,
+                Mechanism = options?.Mechanism ?? UpdateMechanism.InProcess, Environment = options?.Environment, HostPath = options?.HostPath,
+            }, cancellationToken);
     }
 
     /// <summary>

@@ -87,6 +87,12 @@ public sealed class UpdateResult
     /// </summary>
     public bool? FailedVersionUnloaded { get; internal set; }
 
+    /// <summary>Where the update ran: in this process, or by handing the program to a new process.</summary>
+    public UpdateMechanism Mechanism { get; internal set; }
+
+    /// <summary>For a process update that committed: the process that serves the program now; else null.</summary>
+    public int? NewProcessId { get; internal set; }
+
     /// <summary>Things the operator should know that did not fail the update (e.g. the old version was not collected).</summary>
     public IReadOnlyList<string> Warnings { get; internal set; } = [];
 
@@ -99,6 +105,10 @@ public sealed class UpdateResult
     {
         var text = new StringBuilder();
         text.Append($"{Outcome}: {From} -> {To}");
+        if (Mechanism == UpdateMechanism.NewProcess)
+        {
+            text.Append(NewProcessId is { } pid ? $" (in new process {pid})" : " (in a new process)");
+        }
         if (Failure is not null)
         {
             text.Append($"; {Failure.Phase} failed: {Failure.Message}");

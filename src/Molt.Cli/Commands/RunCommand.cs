@@ -2,53 +2,32 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Molt.Cli.Output;
-using Molt.Hosting;
 using Molt.Hosting.Control;
+using Molt.Hosting.Processes;
 
 namespace Molt.Cli.Commands;
 
 /// <summary>
-/// <c>molt run &lt;program&gt; [--name NAME] [--keep-old-code] [--quiesce-timeout T] [--restart-timeout T] [--stop-timeout T] [-- program args]</c>: runs an updatable program under the Molt host in
-/// this process and opens its control endpoint. The program's stdout and stderr are this process's (Molt's own
-/// log lines go to stderr); Ctrl-C or SIGTERM stop it cleanly (its units leave their update points, the endpoint
-/// is removed) and exit 0; so does the program ending by itself (all its units ended).
+/// <c>molt run &lt;program&gt; [--name NAME] [--keep-old-code] [--quiesce-timeout T] [--restart-timeout T] [--stop-timeout T] [-- program args]</c>:
+/// runs an updatable program and opens its control endpoint. This process stays as the program's supervisor: the program
+/// runs in a process of its own (<c>molt serve</c>), started with the program's runtime settings, which a process update
+/// replaces by another. The program's stdout and stderr are this process's (Molt's own log lines go to stderr); Ctrl-C or
+/// SIGTERM stop whichever process serves, cleanly, and this one exits with its exit code (0 for a clean stop, or the
+/// program ending by itself).
 /// </summary>
 internal static class RunCommand
 {
-    private static readonly TimeSpan EndedPoll = TimeSpan.FromMilliseconds(250);
-
     public static Command Create()
     {
-        var program = new Argument<string>("program") { Description = "The program: its main assembly (.dll) or its project folder (built in Release)." };
-        var name = new Option<string?>("--name", "-n") { Description = "The name to control it by (default: the assembly's name)." };
-        var keepOldCode = new Option<bool>("--keep-old-code")
-        {
-            Description = "Keep each version's code loaded after an update (its memory is never returned) so that the runtime tiers it " +
-                "as it does a standalone program's; the old version's state is still released. Default: unload it (code in a collectible context is not tiered).",
-        };
-        var quiesceTimeout = CommandSupport.DurationOption("--quiesce-timeout",
-            "How long the units have to reach an update point at each update, unless 'molt update --timeout' says otherwise (default 5s).");
-        var restartTimeout = CommandSupport.DurationOption("--restart-timeout",
-            "How long a new version's start-up and units have to reach their first update point before the update rolls back (default 10s).");
-        var stopTimeout = CommandSupport.DurationOption("--stop-timeout",
-            "How long the units have to end when the program is stopped (default 10s).");
-        var programArgs = new Argument<string[]>("program-args") { Description = "Arguments for the program, after '--'.", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("run", "Run an updatable program under the Molt host and open its control endpoint. Ctrl-C or SIGTERM stop it cleanly.")
-        {
-            program, name, keepOldCode, quiesceTimeout, restartTimeout, stopTimeout, programArgs,
-        };
+        var options = new ProgramOptions();
+        var command = new Command("run", "Run an updatable program under the Molt host and open its control endpoint. Ctrl-C or SIGTERM stop it cleanly.");
+        options.AddTo(command);
         command.SetAction((parse, cancellationToken) => CommandSupport.GuardAsync(() =>
-        {
-            var options = new MoltHostOptions { UnloadOldCode = !parse.GetValue(keepOldCode) };
-            options.QuiesceTimeout = parse.GetValue(quiesceTimeout) ?? options.QuiesceTimeout;
-            options.RestartTimeout = parse.GetValue(restartTimeout) ?? options.RestartTimeout;
-            options.StopTimeout = parse.GetValue(stopTimeout) ?? options.StopTimeout;
-            return RunAsync(parse.GetRequiredValue(program), parse.GetValue(name), options, parse.GetValue(programArgs) ?? [], cancellationToken);
-        }));
+            RunAsync(parse.GetRequiredValue(options.Program), parse.GetValue(options.Name), options.HostOptions(parse), parse.GetValue(options.ProgramArgs) ?? [], cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string program, string? name, MoltHostOptions options, string[] args, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string program, string? name, Molt.Hosting.MoltHostOptions options, string[] args, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
@@ -62,67 +41,20 @@ internal static class RunCommand
         {
             throw new UsageException($"A program named '{name}' is running already (process {running.ProcessId}); choose another --name.");
         }
-
-        using var loggerFactory = LoggerFactory.Create(logging => logging
-            .SetMinimumLevel(LogLevel.Information)
-            .AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-                o.ColorBehavior = Console.IsErrorRedirected ? Microsoft.Extensions.Logging.Console.LoggerColorBehavior.Disabled : Microsoft.Extensions.Logging.Console.LoggerColorBehavior.Default;
-            })
-            // Molt's log lines go to stderr: stdout is the program's.
-            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
-
-        MoltHost host;
-        try
+        if (stop.IsCancellationRequested)
         {
-            options.LoggerFactory = loggerFactory;
-            host = await MoltHost.StartAsync(path, args, options, stop.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // Stopped while its Main ran: the host has stopped what it started; a stop asked for is a clean exit.
-            Render.Note($"'{name}' stopped while starting");
             return ExitCodes.Ok;
         }
-        try
-        {
-            await using var server = MoltControlServer.Start(host, name, loggerFactory);
-            Render.Note($"'{name}' is running {host.Version} (process {Environment.ProcessId}); endpoint {server.SocketPath}");
-            var reason = await WaitForStopAsync(host, stop.Token).ConfigureAwait(false);
-            Render.Note($"'{name}' is stopping: {reason}");
-            // The server goes first: no update can start while the program stops, and the endpoint is removed.
-        }
-        finally
-        {
-            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            await host.DisposeAsync().ConfigureAwait(false);
-        }
-        Render.Note($"'{name}' stopped");
-        return ExitCodes.Ok;
+        using var loggerFactory = CliLogging.Create();
+        var (fileName, arguments, runtimeConfig) = ProgramProcessStart.Build(
+            ProgramProcessStart.CurrentHostPath, path, ProgramOptions.ServeArguments(path, name, options, args, successor: false), ControlEndpoints.Directory);
+        using var supervisor = new ProgramSupervisor(loggerFactory.CreateLogger("Molt.Supervisor"));
+        return await supervisor.RunAsync(fileName, arguments, runtimeConfig, stop.Token).ConfigureAwait(false);
 
         void Stop(PosixSignalContext context)
         {
-            context.Cancel = true; // A clean stop, not the runtime's immediate exit.
+            context.Cancel = true; // A clean stop of the program, not the runtime's immediate exit.
             stop.Cancel();
-        }
-    }
-
-    /// <summary>Waits for a stop signal, or for the program to end by itself (no unit left, as a standalone program's RunAsync would return).</summary>
-    private static async Task<string> WaitForStopAsync(MoltHost host, CancellationToken stop)
-    {
-        try
-        {
-            while (host.Units.Count > 0)
-            {
-                await Task.Delay(EndedPoll, stop).ConfigureAwait(false);
-            }
-            return "every unit has ended";
-        }
-        catch (OperationCanceledException)
-        {
-            return "stop requested";
         }
     }
 }

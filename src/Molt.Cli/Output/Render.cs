@@ -63,6 +63,11 @@ internal static class Render
     }
 
     // A status carries the most recent updates only: they keep their numbers in the whole history.
+    /// <summary>Where an update ran, when it was not in process.</summary>
+    private static string Where(UpdateSummary h) => h.Mechanism == nameof(UpdateMechanism.NewProcess)
+        ? h.NewProcessId is { } pid ? $" (new process {pid})" : " (new process)"
+        : "";
+
     private static int FirstShown(ProgramStatus s) => Math.Max(1, s.UpdatesTotal - s.History.Count + 1);
 
     private static string HistoryShown(ProgramStatus s) =>
@@ -83,6 +88,7 @@ internal static class Render
         var facts = new List<(string, string)>
         {
             ("name", $"{s.Name} (process {s.ProcessId})"),
+            ("runtime", s.Runtime ?? "?"),
             ("version", Version(s.Version)),
             ("sha256", s.Version.Sha256),
             ("assembly", s.Version.AssemblyPath),
@@ -116,7 +122,7 @@ internal static class Render
             for (var i = 0; i < s.History.Count; i++)
             {
                 var h = s.History[i];
-                AnsiConsole.MarkupLine($"  {FirstShown(s) + i}. {OutcomeMarkup(h.Outcome)} at {Esc(Time(h.At))}: {Esc(h.From)} → {Esc(h.To)}");
+                AnsiConsole.MarkupLine($"  {FirstShown(s) + i}. {OutcomeMarkup(h.Outcome)} at {Esc(Time(h.At))}: {Esc(h.From)} → {Esc(h.To)}{Esc(Where(h))}");
                 AnsiConsole.MarkupLine($"     [grey]{Esc(Timings(h))}[/]");
                 if (h.Failure is not null)
                 {
@@ -138,7 +144,7 @@ internal static class Render
         for (var i = 0; i < s.History.Count; i++)
         {
             var h = s.History[i];
-            Console.Out.WriteLine($"  {FirstShown(s) + i}. {h.Outcome} at {Time(h.At)}: {h.From} -> {h.To}; {Timings(h)}");
+            Console.Out.WriteLine($"  {FirstShown(s) + i}. {h.Outcome} at {Time(h.At)}: {h.From} -> {h.To}{Where(h)}; {Timings(h)}");
             if (h.Failure is not null)
             {
                 Console.Out.WriteLine($"     failed in {h.FailedPhase}: {h.Failure}");
@@ -216,6 +222,7 @@ internal static class Render
             ("outcome", r.Outcome),
             ("from", r.From),
             ("to", r.To),
+            ("mechanism", r.Mechanism == nameof(UpdateMechanism.NewProcess) ? $"new process{(r.NewProcessId is { } pid ? $" (process {pid} serves now)" : "")}" : "in process"),
             ("timings", Timings(r)),
             ("objects rebuilt", r.ObjectsRebuilt.ToString(Invariant)),
             ("passed by reference", r.ReferencesPassed.ToString(Invariant)),

@@ -11,7 +11,11 @@ namespace Molt.Hosting.Control;
 /// <param name="Command"><c>status</c>, <c>update</c>, <c>check</c> or <c>rollback</c>.</param>
 /// <param name="Path">The new version's main assembly, for <c>update</c> and <c>check</c>.</param>
 /// <param name="QuiesceTimeoutSeconds">For <c>update</c> and <c>rollback</c>: overrides the host's quiescence deadline.</param>
-public sealed record ControlRequest(int Version, string Command, string? Path = null, double? QuiesceTimeoutSeconds = null);
+/// <param name="Mechanism">For <c>update</c> and <c>rollback</c>: <c>process</c> to update across processes; default in process.</param>
+/// <param name="Environment">For a process update: variables to set (a null value removes one) for the new process.</param>
+/// <param name="HostPath">For a process update: the Molt host the new process runs (default: the running one's).</param>
+public sealed record ControlRequest(int Version, string Command, string? Path = null, double? QuiesceTimeoutSeconds = null,
+    string? Mechanism = null, IReadOnlyDictionary<string, string?>? Environment = null, string? HostPath = null);
 
 /// <summary>A frame sent back for a request: a progress event (<see cref="Phase"/> set) or the reply.</summary>
 /// <param name="Kind"><c>progress</c> or <c>reply</c>.</param>
@@ -48,7 +52,9 @@ public sealed record ProgramStatus(
     long ManagedMemoryBytes,
     IReadOnlyList<string> OldVersionsNotUnloaded,
     bool OldCodeKept = false,
-    int UpdatesTotal = 0);
+    int UpdatesTotal = 0,
+    string? Runtime = null,
+    string? HostPath = null);
 
 /// <summary>An update's result, as text-friendly values (see <see cref="UpdateResult"/>).</summary>
 public sealed record UpdateSummary(
@@ -70,13 +76,15 @@ public sealed record UpdateSummary(
     IReadOnlyList<string> DroppedUnits,
     IReadOnlyList<string> Warnings,
     bool? OldVersionUnloaded,
-    DateTimeOffset At)
+    DateTimeOffset At,
+    string Mechanism = "InProcess",
+    int? NewProcessId = null)
 {
     internal static UpdateSummary Of(UpdateResult r, DateTimeOffset at) => new(
         r.From.ToString(), r.To.ToString(), r.Outcome.ToString(), r.Failure?.Phase.ToString(), r.Failure?.Message, r.Failure?.StatePath,
         r.PrepareTime.TotalMilliseconds, r.QuiesceTime.TotalMilliseconds, r.TransferTime.TotalMilliseconds, r.RestartTime.TotalMilliseconds,
         r.PauseTime.TotalMilliseconds, r.UnloadTime.TotalMilliseconds, r.ObjectsRebuilt, r.ReferencesPassed,
-        r.DroppedFields, r.DroppedUnits, r.Warnings, r.OldVersionUnloaded, at);
+        r.DroppedFields, r.DroppedUnits, r.Warnings, r.OldVersionUnloaded, at, r.Mechanism.ToString(), r.NewProcessId);
 }
 
 /// <summary>The compatibility report of a new version against the running one (see <c>molt check</c>).</summary>

@@ -55,6 +55,15 @@ public sealed class MoltControlClient : IAsyncDisposable
     public async Task<UpdateSummary> UpdateAsync(string newProgramPath, TimeSpan? quiesceTimeout = null, IProgress<UpdateProgress>? progress = null, CancellationToken cancellationToken = default) =>
         (await SendAsync(new ControlRequest(ControlProtocol.Version, "update", Path.GetFullPath(newProgramPath), quiesceTimeout?.TotalSeconds), progress, cancellationToken).ConfigureAwait(false)).Update!;
 
+    /// <summary>Updates the program with this update's options: its mechanism (in process, or in a new process with its environment and host).</summary>
+    public async Task<UpdateSummary> UpdateAsync(string newProgramPath, UpdateOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var request = new ControlRequest(ControlProtocol.Version, "update", Path.GetFullPath(newProgramPath), options.QuiesceTimeout?.TotalSeconds,
+            options.Mechanism == UpdateMechanism.NewProcess ? "process" : null, options.Environment, options.HostPath is { } host ? Path.GetFullPath(host) : null);
+        return (await SendAsync(request, options.Progress, cancellationToken).ConfigureAwait(false)).Update!;
+    }
+
     /// <summary>Updates the program back to the version it ran before the last committed update.</summary>
     public async Task<UpdateSummary> RollbackAsync(TimeSpan? quiesceTimeout = null, IProgress<UpdateProgress>? progress = null, CancellationToken cancellationToken = default) =>
         (await SendAsync(new ControlRequest(ControlProtocol.Version, "rollback", null, quiesceTimeout?.TotalSeconds), progress, cancellationToken).ConfigureAwait(false)).Update!;

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Molt.Hosting.Processes;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -21,7 +22,9 @@ public sealed class MoltControlServer : IAsyncDisposable
     private readonly Socket _listener;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _accepting;
+    private readonly CancellationTokenSource _acceptStop = new();
+    private Task _accepting = Task.CompletedTask;
+    private bool _handedOver;
     private readonly uint _owner = PeerCredentials.CurrentUserId;
     private readonly string _directory;
     private readonly Lock _connectionsLock = new();
@@ -29,15 +32,71 @@ public sealed class MoltControlServer : IAsyncDisposable
     private readonly Lock _describeLock = new();
     private int _disposed;
 
-    private MoltControlServer(MoltHost host, string name, string directory, Socket listener, ILogger logger)
+    private MoltControlServer(MoltHost host, string name, string directory, Socket listener, ILogger logger, bool accept = true)
     {
         _host = host;
         Name = name;
         _directory = directory;
         _listener = listener;
         _logger = logger;
-        _accepting = Task.Run(AcceptAsync);
+        if (accept)
+        {
+            StartAccepting();
+        }
         _host.VersionCommitted += Describe;
+    }
+
+    /// <summary>
+    /// The endpoint of a program that a process update brought into this process: its listening socket is the old process's,
+    /// handed over with the state, so the name never stops answering. Accepting starts with <see cref="StartAccepting"/>, once the
+    /// old process has gone (until then connections wait in the socket's backlog).
+    /// </summary>
+    internal static MoltControlServer Adopt(MoltHost host, string name, Socket listener, ILoggerFactory? loggerFactory)
+    {
+        var directory = ControlEndpoints.Directory;
+        var server = new MoltControlServer(host, name, directory, listener, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MoltControlServer>(), accept: false);
+        return server;
+    }
+
+    /// <summary>Starts accepting connections (at once for an endpoint this process opened).</summary>
+    internal void StartAccepting()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            Libc.SetCloseOnExec((int)_listener.Handle, true);
+        }
+        WriteInfo(Info(_host, Name), ControlEndpoints.InfoPath(Name, _directory));
+        _accepting = Task.Run(AcceptAsync);
+    }
+
+    /// <summary>The listening socket, for a process update to hand it over.</summary>
+    internal Socket Listener => _listener;
+
+    /// <summary>
+    /// After a committed process update: stops accepting (the new process accepts from now on, on the same socket) without
+    /// closing the socket or removing the endpoint's files, which are the new process's now.
+    /// </summary>
+    internal void HandOver()
+    {
+        _handedOver = true;
+        _acceptStop.Cancel();
+    }
+
+    /// <summary>Waits (bounded) until every connection being served has ended: the update's reply has been sent.</summary>
+    internal async Task ConnectionsEndedAsync(TimeSpan timeout)
+    {
+        Task[] open;
+        lock (_connectionsLock)
+        {
+            open = [.. _connections];
+        }
+        try
+        {
+            await Task.WhenAll(open).WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
     }
 
     /// <summary>The program's name: its endpoint's name.</summary>
@@ -157,12 +216,13 @@ public sealed class MoltControlServer : IAsyncDisposable
 
     private async Task AcceptAsync()
     {
-        while (!_stopping.IsCancellationRequested)
+        using var accepting = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, _acceptStop.Token);
+        while (!accepting.IsCancellationRequested)
         {
             Socket client;
             try
             {
-                client = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+                client = await _listener.AcceptAsync(accepting.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
@@ -170,7 +230,7 @@ public sealed class MoltControlServer : IAsyncDisposable
             }
             catch (SocketException e)
             {
-                if (_stopping.IsCancellationRequested)
+                if (accepting.IsCancellationRequested)
                 {
                     break;
                 }
@@ -356,6 +416,14 @@ public sealed class MoltControlServer : IAsyncDisposable
     {
         QuiesceTimeout = request.QuiesceTimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
         Progress = progress,
+        Mechanism = request.Mechanism switch
+        {
+            null or "" or "in-process" => UpdateMechanism.InProcess,
+            "process" => UpdateMechanism.NewProcess,
+            var other => throw new InvalidOperationException($"Unknown update mechanism '{other}' (in-process or process)."),
+        },
+        Environment = request.Environment,
+        HostPath = request.HostPath,
     };
 
     /// <summary>How many of the most recent updates a status carries: a history of years would outgrow a frame.</summary>
@@ -364,17 +432,21 @@ public sealed class MoltControlServer : IAsyncDisposable
     private ProgramStatus Status()
     {
         var history = _host.History;
+        var earlier = _host.EarlierHistory;
+        var all = earlier.Concat(history.Select(r => UpdateSummary.Of(r, r.To.LoadedAt))).ToList();
         return new(
             Name,
             Environment.ProcessId,
             _host.Version,
             _host.StartedAt,
             _host.Units,
-            [.. history.Skip(Math.Max(0, history.Count - StatusHistoryLimit)).Select(r => UpdateSummary.Of(r, r.To.LoadedAt))],
+            [.. all.Skip(Math.Max(0, all.Count - StatusHistoryLimit))],
             GC.GetTotalMemory(forceFullCollection: false),
             [.. _host.OldVersionsNotUnloaded.Select(v => v.ToString())],
             _host.KeepsOldCode,
-            history.Count);
+            all.Count,
+            Processes.ProgramProcessStart.DescribeRuntime(),
+            System.Reflection.Assembly.GetEntryAssembly()?.Location);
     }
 
     private static ControlReply Refuse(string error) => new("reply", Ok: false, Error: error);
@@ -415,13 +487,20 @@ public sealed class MoltControlServer : IAsyncDisposable
         try
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
-            _listener.Dispose();
+            if (!_handedOver)
+            {
+                // Handed over, the socket is the new process's too: closing it could shut it down for both.
+                _listener.Dispose();
+            }
             await _accepting.ConfigureAwait(false);
         }
         finally
         {
-            ControlEndpoints.TryDelete(SocketPath);
-            ControlEndpoints.TryDelete(ControlEndpoints.InfoPath(Name, _directory));
+            if (!_handedOver)
+            {
+                ControlEndpoints.TryDelete(SocketPath);
+                ControlEndpoints.TryDelete(ControlEndpoints.InfoPath(Name, _directory));
+            }
         }
         _stopping.Dispose();
     }

@@ -9,7 +9,7 @@ namespace Molt.Hosting.Processes;
 /// <summary>
 /// A private channel between the old and the new process of an update: a Unix <c>SOCK_SEQPACKET</c> socket whose every
 /// message keeps its boundaries and may carry descriptors (<c>SCM_RIGHTS</c>). Either a socket pair whose other end
-/// only the started child inherits (<see cref="CreatePair"/>, <see cref="FromEnvironment"/>), or a connection accepted
+/// only the started child inherits (<see cref="CreatePair"/>, <see cref="FromEnvironment()"/>), or a connection accepted
 /// by a <see cref="HandoffListener"/> from the expected process only. Every descriptor it holds or receives is
 /// close-on-exec. One sender and one receiver at a time; every wait is bounded by a deadline.
 /// </summary>
@@ -77,19 +77,22 @@ internal sealed class HandoffChannel : IDisposable
     /// without one. The descriptor is made close-on-exec and the variable removed, so this process's own children
     /// inherit neither.
     /// </summary>
-    public static HandoffChannel? FromEnvironment()
+    public static HandoffChannel? FromEnvironment() => FromEnvironment(DescriptorVariable);
+
+    /// <summary>The channel this process inherited under <paramref name="variable"/>, or null (see <see cref="FromEnvironment()"/>).</summary>
+    public static HandoffChannel? FromEnvironment(string variable)
     {
-        var value = Environment.GetEnvironmentVariable(DescriptorVariable);
+        var value = Environment.GetEnvironmentVariable(variable);
         if (string.IsNullOrEmpty(value))
         {
             return null;
         }
         if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var fd))
         {
-            throw new HandoffException($"{DescriptorVariable}='{value}' is not a descriptor number.");
+            throw new HandoffException($"{variable}='{value}' is not a descriptor number.");
         }
         var channel = Adopt(fd);
-        Environment.SetEnvironmentVariable(DescriptorVariable, null);
+        Environment.SetEnvironmentVariable(variable, null);
         return channel;
     }
 
@@ -324,6 +327,9 @@ internal sealed class HandoffChannel : IDisposable
             }
         }
     }
+
+    /// <summary>This end's descriptor, to send it to another process (which then holds the channel's end too).</summary>
+    internal SafeHandle Handle => _handle;
 
     /// <summary>Closes this end: the peer's next receive reports the channel closed.</summary>
     public void Dispose()

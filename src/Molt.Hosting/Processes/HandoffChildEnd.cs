@@ -22,26 +22,42 @@ internal sealed class HandoffChildEnd : IDisposable
     /// <summary>
     /// Starts the child with this end inherited, its number in <see cref="HandoffChannel.DescriptorVariable"/>; then
     /// closes this process's copy, whether or not the start succeeded. The child takes it with
-    /// <see cref="HandoffChannel.FromEnvironment"/>.
+    /// <see cref="HandoffChannel.FromEnvironment()"/>.
     /// </summary>
-    public Process Start(ProcessStartInfo start)
+    public Process Start(ProcessStartInfo start) => StartWith(start, [(this, HandoffChannel.DescriptorVariable)]);
+
+    /// <summary>
+    /// Starts a child that inherits several ends, each named by its variable; then closes this process's copies of all of
+    /// them, whether or not the start succeeded.
+    /// </summary>
+    public static Process StartWith(ProcessStartInfo start, IReadOnlyList<(HandoffChildEnd End, string Variable)> ends)
     {
-        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-        var fd = (int)_handle.DangerousGetHandle();
-        start.Environment[HandoffChannel.DescriptorVariable] = fd.ToString(CultureInfo.InvariantCulture);
+        foreach (var (end, variable) in ends)
+        {
+            ObjectDisposedException.ThrowIf(end._handle.IsClosed, end);
+            start.Environment[variable] = end.Descriptor.ToString(CultureInfo.InvariantCulture);
+        }
         lock (InheritLock)
         {
             try
             {
-                Libc.SetCloseOnExec(fd, false);
+                foreach (var (end, _) in ends)
+                {
+                    Libc.SetCloseOnExec(end.Descriptor, false);
+                }
                 return Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} was not started.");
             }
             finally
             {
-                Dispose();
+                foreach (var (end, _) in ends)
+                {
+                    end.Dispose();
+                }
             }
         }
     }
+
+    private int Descriptor => (int)_handle.DangerousGetHandle();
 
     /// <summary>Closes this process's copy of the end.</summary>
     public void Dispose() => _handle.Dispose();

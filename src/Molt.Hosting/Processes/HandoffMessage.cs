@@ -42,6 +42,9 @@ internal sealed class HandoffMessage : IDisposable
         }
     }
 
+    /// <summary>Adopts descriptor <paramref name="index"/> as a hand-off channel (a Unix <c>SOCK_SEQPACKET</c> socket).</summary>
+    public HandoffChannel TakeChannel(int index) => HandoffChannel.Adopt(Take(index));
+
     /// <summary>Closes every descriptor not taken.</summary>
     public void Dispose()
     {

@@ -146,6 +146,16 @@ internal static class Libc
     [DllImport("libc", SetLastError = true)]
     public static extern int close(int fd);
 
+    public const int Sigkill = 9;
+    public const int Sigterm = 15;
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int kill(int pid, int signal);
+
+    /// <summary>Ends this process at once: no exit handler, no finalizer, no flush beyond what was written (see the process update's commit).</summary>
+    [DllImport("libc")]
+    public static extern void _exit(int status);
+
     // fcntl is variadic in C; its one int argument is passed as a fixed one is, on x64 and arm64 Linux alike.
     [DllImport("libc", SetLastError = true)]
     private static extern int fcntl(int fd, int command, int argument);

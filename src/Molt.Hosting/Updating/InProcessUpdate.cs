@@ -36,7 +36,20 @@ internal sealed class InProcessUpdate(
     private RetiredVersion? _reloaded;
 
     /// <summary>What a rollback needs to tell whether the new version changed state it shares with the old one: set once the transfer starts.</summary>
-    private (StateTransfer Transfer, TransferPlan Plan, IReadOnlyList<(string Name, object State, string ParkedAt, UnitEntry Entry)> Parked)? _shared;
+    private (StateTransfer Transfer, TransferPlan Plan, IReadOnlyList<MigratingUnit> Parked)? _shared;
+
+    /// <summary>
+    /// In the new process of a process update: the old state comes from the old process's state stream, read into the old
+    /// version loaded anew (which is <c>current</c> here: loaded for its types only), instead of from the session's parked units
+    /// (the session of a new process has none). Called in the transfer phase; it waits for the stream.
+    /// </summary>
+    internal Func<StreamedState>? StateFromStream { get; init; }
+
+    /// <summary>In the new process of a process update: the old process's units, for the check before the pause.</summary>
+    internal IReadOnlyList<(string Name, object State, UnitEntry Entry, string? LastSeenAt)>? OldUnits { get; set; }
+
+    /// <summary>Loads the new version into a context that is not collectible, whatever the host's options: its code is tiered as a standalone program's.</summary>
+    internal bool LoadTiered { get; init; }
 
     /// <summary>The new version, loaded; after a commit, the one that runs.</summary>
     public ProgramVersion Incoming => _incoming ?? throw new InvalidOperationException("The new version has not been loaded, or has been released.");
@@ -47,7 +60,7 @@ internal sealed class InProcessUpdate(
 
     public ProgramVersionInfo Load()
     {
-        _incoming = ProgramVersion.Load(newPath, Current.Info.Generation + 1, _time, options.UnloadOldCode);
+        _incoming = ProgramVersion.Load(newPath, Current.Info.Generation + 1, _time, collectible: options.UnloadOldCode && !LoadTiered);
         return _incoming.Info;
     }
 
@@ -58,7 +71,7 @@ internal sealed class InProcessUpdate(
             _plan = TransferPlan.Plan(Current, Incoming);
             result.DroppedFields = [.. _plan.DroppedFields.Distinct()];
             // The same check as `molt check`, on the same plan: an incompatible version is refused before the pause.
-            var report = CompatibilityReport.Create(_plan, session.UnitEntries());
+            var report = CompatibilityReport.Create(_plan, OldUnits ?? session.UnitEntries());
             foreach (var warning in report.Findings.Where(f => f.Severity == Control.CheckSeverity.Warning))
             {
                 Log.CheckWarning(logger, warning.Detail);
@@ -79,10 +92,13 @@ internal sealed class InProcessUpdate(
         }
     }
 
-    public async Task QuiesceAsync(UpdateCancellation cancellation)
+    public Task QuiesceAsync(UpdateCancellation cancellation) => ParkUnitsAsync(session, _quiesceTimeout, _time, cancellation);
+
+    /// <summary>Phase 2 in the process that runs the program, whatever the mechanism: every unit parks within the deadline, or the update is cancelled with words on the late ones.</summary>
+    internal static async Task ParkUnitsAsync(ProgramSession session, TimeSpan timeout, TimeProvider time, UpdateCancellation cancellation)
     {
         var arrived = session.RequestQuiescence();
-        if (!await ArrivesAsync(arrived, _quiesceTimeout, cancellation.Token).ConfigureAwait(false))
+        if (!await ArrivesAsync(arrived, timeout, time, cancellation.Token).ConfigureAwait(false))
         {
             if (cancellation.IsRequested)
             {
@@ -90,20 +106,25 @@ internal sealed class InProcessUpdate(
             }
             var late = session.UnitsNotArrived(incoming: false);
             throw new UpdateFailedException(UpdatePhase.Quiesce,
-                $"The update was cancelled: {Units(late)} did not reach an update point within {_quiesceTimeout.TotalSeconds:0.###} s. " +
-                $"{string.Join("; ", late.Select(DescribeLate))}. Each unit should pass Live.UpdateRequested to its blocking waits.");
+                $"The update was cancelled: {Units(late)} did not reach an update point within {timeout.TotalSeconds:0.###} s. " +
+                $"{string.Join("; ", late.Select(u => DescribeLate(u, time)))}. Each unit should pass Live.UpdateRequested to its blocking waits.");
         }
     }
 
     public void Transfer(UpdateResult result)
     {
+        if (StateFromStream is { } streamed)
+        {
+            TransferFromStream(result, streamed);
+            return;
+        }
         if (update.ThroughStream || options.TransferThroughStream)
         {
             TransferThroughStream(result);
             return;
         }
         var plan = Plan;
-        var parked = session.ParkedUnits();
+        var parked = session.ParkedUnits().Select(u => new MigratingUnit(u.Name, u.State, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread)).ToList();
         var transfer = new StateTransfer(plan);
         _shared = (transfer, plan, parked);
         try
@@ -162,7 +183,7 @@ internal sealed class InProcessUpdate(
             result.StreamReadTime = clock.Elapsed;
             var plan = TransferPlan.Plan(reloaded, Incoming);
             transfer = new StateTransfer(plan, watchSharedState: false) { OldStatics = reader };
-            var units = parked.Zip(reader.Units, (u, r) => (u.Name, r.State, u.ParkedAt, u.Entry)).ToList();
+            var units = parked.Zip(reader.Units, (u, r) => new MigratingUnit(u.Name, r.State, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread)).ToList();
             _migrating = TransferState(plan, transfer, units, result);
             CheckStateLeftBehind(plan, transfer, goingBack: update.IsRollback || IsOlder(Incoming.Info, Current.Info));
         }
@@ -176,6 +197,29 @@ internal sealed class InProcessUpdate(
             }
             // Only its types were needed: it goes now, and is proven collected with the version that no longer runs.
             _reloaded = reloaded.Retire();
+        }
+    }
+
+    /// <summary>
+    /// The new process's transfer: the old process's state, read from its stream into the old version loaded anew (this
+    /// mechanism's current version), crosses by the same plan, copiers and transformers as in one process.
+    /// </summary>
+    private void TransferFromStream(UpdateResult result, Func<StreamedState> streamed)
+    {
+        var state = streamed();
+        var plan = Plan;
+        var transfer = new StateTransfer(plan, watchSharedState: false) { OldStatics = state.Reader };
+        try
+        {
+            var units = state.Units.Zip(state.Reader.Units, (u, r) => new MigratingUnit(u.Name, r.State, u.ParkedAt, u.EntryTypeName, u.EntryMethodName, u.OnThread)).ToList();
+            _migrating = TransferState(plan, transfer, units, result);
+            CheckStateLeftBehind(plan, transfer, goingBack: update.IsRollback || IsOlder(Incoming.Info, Current.Info));
+        }
+        finally
+        {
+            result.ObjectsRebuilt = transfer.ObjectsRebuilt;
+            result.ReferencesPassed = transfer.ReferencesPassed;
+            result.Warnings = [.. transfer.Warnings, .. result.Warnings];
         }
     }
 
@@ -214,6 +258,7 @@ internal sealed class InProcessUpdate(
         _migrating = null;
         _shared = null;
         _retiredThreads = [];
+        OldUnits = null; // Their entries are the old version's methods.
         if (old is null)
         {
             return; // The new version was never loaded.
@@ -278,7 +323,7 @@ internal sealed class InProcessUpdate(
         }
     }
 
-    private List<MigratingUnit> TransferState(TransferPlan plan, StateTransfer transfer, IReadOnlyList<(string Name, object State, string ParkedAt, UnitEntry Entry)> parked, UpdateResult result)
+    private List<MigratingUnit> TransferState(TransferPlan plan, StateTransfer transfer, IReadOnlyList<MigratingUnit> parked, UpdateResult result)
     {
         try
         {
@@ -302,7 +347,7 @@ internal sealed class InProcessUpdate(
                 result.StaticsMigrated += statics.Copies.Count;
             }
             var migrating = parked
-                .Select(u => new MigratingUnit(u.Name, transfer.TransferObject(u.State)!, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread))
+                .Select(u => u with { State = transfer.TransferObject(u.State)! })
                 .ToList();
             transfer.Drain();
             transfer.CompleteReads = true;
@@ -480,11 +525,13 @@ internal sealed class InProcessUpdate(
         }
     }
 
-    private async Task<bool> ArrivesAsync(Task arrival, TimeSpan timeout, CancellationToken cancellationToken)
+    private Task<bool> ArrivesAsync(Task arrival, TimeSpan timeout, CancellationToken cancellationToken) => ArrivesAsync(arrival, timeout, _time, cancellationToken);
+
+    private static async Task<bool> ArrivesAsync(Task arrival, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         try
         {
-            await arrival.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            await arrival.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
@@ -529,9 +576,9 @@ internal sealed class InProcessUpdate(
         return new UpdateFailedException(failure.Phase, $"{failure.Message} {warning}", failure.InnerException, failure.StatePath);
     }
 
-    private string DescribeLate(UnitInfo unit)
+    private static string DescribeLate(UnitInfo unit, TimeProvider time)
     {
-        var ago = (_time.GetUtcNow() - unit.LastSeenTime).TotalSeconds;
+        var ago = (time.GetUtcNow() - unit.LastSeenTime).TotalSeconds;
         return unit.LastSeenAt is null
             ? $"unit '{unit.Name}' has not reached an update point since it started {ago:0.0} s ago"
             : $"unit '{unit.Name}' was last seen at update point '{unit.LastSeenAt}' {ago:0.0} s ago";
@@ -539,13 +586,13 @@ internal sealed class InProcessUpdate(
 
     private static string Units(IReadOnlyList<UnitInfo> units) => units.Count == 1 ? "1 unit" : $"{units.Count} units";
 
-    private static Exception Unwrap(Exception e) => e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+    internal static Exception Unwrap(Exception e) => e is TargetInvocationException { InnerException: { } inner } ? inner : e;
 
-    private static string Describe(Exception e) => $"{Unwrap(e).GetType().Name}: {Unwrap(e).Message}";
+    internal static string Describe(Exception e) => $"{Unwrap(e).GetType().Name}: {Unwrap(e).Message}";
 
     /// <summary>
     /// A copy of an exception that holds no reference to the code that threw it: an exception's stack trace
     /// keeps a collectible version's code alive, and a rolled-back version must be collected.
     /// </summary>
-    private static Exception Detach(Exception e) => new ProgramException(Unwrap(e));
+    internal static Exception Detach(Exception e) => new ProgramException(Unwrap(e));
 }

@@ -182,6 +182,21 @@ internal sealed class UpdateLifecycle
     }
 
     /// <summary>The version to go back to, or a refusal in words when there is none.</summary>
+    /// <summary>The versions this program has committed from, for a process update to carry to the new process (the last is the one to roll back to).</summary>
+    public IReadOnlyList<ProgramVersionInfo> Versions
+    {
+        get { lock (_lock) { return _previous is null ? [] : [_previous]; } }
+    }
+
+    /// <summary>Takes over the versions of the process this program ran in before (a process update's new process).</summary>
+    public void Inherit(IReadOnlyList<ProgramVersionInfo> versions)
+    {
+        lock (_lock)
+        {
+            _previous = versions.Count > 0 ? versions[^1] : _previous;
+        }
+    }
+
     public ProgramVersionInfo PreviousVersion()
     {
         lock (_lock)

@@ -98,9 +98,10 @@ internal sealed class UpdateTransaction(
 
         // 6. Commit.
         lifecycle.Commit(running);
-        mechanism.Commit(result);
+        // Set before the mechanism commits: a process update sends the result to the new process as it commits.
         result.PauseTime = _time.GetElapsedTime(pauseStart);
         result.Outcome = UpdateOutcome.Committed;
+        mechanism.Commit(result);
         return result;
     }
 

@@ -1,0 +1,342 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Molt.Hosting.Control;
+using Molt.Hosting.Loading;
+using Molt.Hosting.Processes;
+using Molt.Hosting.Transfer;
+using Molt.Hosting.Transfer.Stream;
+
+namespace Molt.Hosting.Updating;
+
+/// <summary>
+/// What a program process run by <c>molt</c>'s supervisor needs for process updates: the link that starts a successor, the
+/// arguments the successor's <c>serve</c> command takes, and the control endpoint's listener, which crosses with the state
+/// so that the program's name answers throughout.
+/// </summary>
+internal sealed class ProcessHandoff(SupervisorLink supervisor, Func<string, string, IReadOnlyList<string>> serveArguments)
+{
+    /// <summary>Asks the supervisor for a new process.</summary>
+    public SupervisorLink Supervisor { get; } = supervisor;
+
+    /// <summary>The successor's <c>serve</c> arguments, given the new version's path and the old one's.</summary>
+    public Func<string, string, IReadOnlyList<string>> ServeArguments { get; } = serveArguments;
+
+    /// <summary>The control endpoint's listening socket, handed over with the state (null: none open).</summary>
+    public Func<Socket?>? ControlListener { get; set; }
+
+    /// <summary>Called once a process update has committed: this process must stop accepting control connections and exit once its reply is sent.</summary>
+    public Action<int>? HandedOver { get; set; }
+}
+
+/// <summary>
+/// The process mechanism, in the old process: a new process (started by the supervisor, running the new version in a
+/// context that is not collectible) prepares while this one serves; this one parks its units, writes its state as a state
+/// stream and sends it with its sockets; the new process rebuilds the state as its own types with the same plan and
+/// transformers, runs the state checks and its units up to their first update point; then this one commits (the new
+/// process serves) or rolls back (it is killed, and the units here resume on their untouched state and open sockets).
+/// </summary>
+/// <remarks>
+/// Every wait on the new process is bounded by the restart deadline, and every failure of it — exited, killed, hung,
+/// refused, threw — is a refusal (before the pause) or a rollback (during it) with the new process's own words.
+/// </remarks>
+internal sealed class ProcessUpdate(
+    ProgramSession session, ProgramVersion current, string newPath, MoltHostOptions options, UpdateOptions update,
+    ProcessHandoff? handoff, IReadOnlyList<UpdateSummary> history, IReadOnlyList<ProgramVersionInfo> versions, ILogger logger)
+    : IUpdateMechanism
+{
+    /// <summary>How long a committed new process has to acknowledge the commit; past it, this process exits anyway (it has handed over).</summary>
+    private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly TimeProvider _time = options.TimeProvider;
+    private readonly TimeSpan _stepTimeout = options.RestartTimeout;
+    private HandoffChannel? _channel;
+    private int _successor;
+    private bool _committed;
+    private ProgramVersionInfo? _incoming;
+
+    /// <summary>The new process's id (0 before it started).</summary>
+    public int SuccessorProcessId => _successor;
+
+    public ProgramVersionInfo Load()
+    {
+        if (handoff is null)
+        {
+            throw new UpdateFailedException(UpdatePhase.Prepare,
+                "A process update needs the program to run under `molt run`, whose supervisor starts the new process; this program runs in a host of its own. Update it in process.");
+        }
+        if (!Libc.IsSupported)
+        {
+            throw new UpdateFailedException(UpdatePhase.Prepare, "A process update passes sockets between processes, which Molt implements for 64-bit Linux only.");
+        }
+        try
+        {
+            var hostPath = update.HostPath ?? ProgramProcessStart.CurrentHostPath;
+            var (fileName, arguments, runtimeConfig) = ProgramProcessStart.Build(
+                hostPath, Path.GetFullPath(newPath), handoff.ServeArguments(Path.GetFullPath(newPath), current.Info.AssemblyPath), ControlEndpoints.Directory);
+            var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal);
+            foreach (var (key, value) in update.Environment ?? new Dictionary<string, string?>())
+            {
+                if (value is null)
+                {
+                    environment.Remove(key);
+                }
+                else
+                {
+                    environment[key] = value;
+                }
+            }
+            environment[ProgramProcessStart.RuntimeConfigVariable] = runtimeConfig;
+            (_successor, _channel) = handoff.Supervisor.StartSuccessor(fileName, arguments, environment);
+            var hello = Expect(HandoffKinds.Hello, UpdatePhase.Prepare, "start");
+            if (hello.Protocol != HandoffKinds.Protocol)
+            {
+                throw new UpdateFailedException(UpdatePhase.Prepare,
+                    $"The new process speaks hand-off protocol {hello.Protocol}, this one {HandoffKinds.Protocol}: its host ({hostPath}) is not a build this one can hand over to.");
+            }
+            Log.SuccessorStarted(logger, _successor, hello.Runtime ?? "?");
+            ProcessNotes.Send(Channel, new ProcessNote(HandoffKinds.Prepare)
+            {
+                OldProgram = current.Info.AssemblyPath,
+                OldGeneration = current.Info.Generation,
+                IsRollback = update.IsRollback,
+                History = [.. history],
+                Versions = [.. versions],
+                Units = [.. session.UnitEntries().Select(u => new StreamedUnit(u.Name, u.LastSeenAt ?? "", u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread))],
+            }, _stepTimeout);
+            var prepared = Expect(HandoffKinds.Prepared, UpdatePhase.Prepare, "load and prepare the new version");
+            _incoming = prepared.Version ?? throw new UpdateFailedException(UpdatePhase.Prepare, "The new process did not say which version it loaded.");
+            _preparedNote = prepared;
+            return _incoming;
+        }
+        catch (Exception e) when (e is HandoffException or IOException or TimeoutException or InvalidDataException or UnauthorizedAccessException or SocketException)
+        {
+            throw new UpdateFailedException(UpdatePhase.Prepare, $"The new process could not be started and prepared: {e.Message}");
+        }
+    }
+
+    private ProcessNote? _preparedNote;
+
+    private HandoffChannel Channel => _channel ?? throw new InvalidOperationException("The new process has not been started.");
+
+    public void Prepare(UpdateResult result)
+    {
+        // The new process planned the transfer and checked it, against this version loaded there anew: its verdict came with 'prepared'.
+        result.DroppedFields = _preparedNote?.DroppedFields ?? [];
+        foreach (var warning in _preparedNote?.Warnings ?? [])
+        {
+            Log.CheckWarning(logger, warning);
+        }
+    }
+
+    public Task QuiesceAsync(UpdateCancellation cancellation) =>
+        InProcessUpdate.ParkUnitsAsync(session, update.QuiesceTimeout ?? options.QuiesceTimeout, _time, cancellation);
+
+    public void Transfer(UpdateResult result)
+    {
+        var parked = session.ParkedUnits();
+        var clock = Stopwatch.StartNew();
+        StateStream stream;
+        try
+        {
+            var statics = current.StaticHolders().SelectMany(TypeFacts.StaticFields).ToList();
+            stream = StateWriter.Write(current, statics, [.. parked.Select(u => (u.Name, u.State))]);
+        }
+        catch (StateTransferException failure)
+        {
+            var map = new TypeMap(current, current, TransformerSet.Discover(current));
+            var path = failure.Offender is null ? null : StatePathFinder.Find(StatePathFinder.Roots(map, parked.Select(u => (u.Name, u.State))), failure.Offender, map);
+            var what = failure.Offender is null ? "Some state" : $"A {TypeFacts.Describe(failure.Offender.GetType())}";
+            throw new UpdateFailedException(UpdatePhase.Transfer,
+                $"{what} cannot cross to the new process{(path is null ? "" : $" (at {path})")}: {failure.Message}.", null, path);
+        }
+        result.StreamBytes = stream.Bytes.Length;
+        result.StreamWriteTime = clock.Elapsed;
+        var listener = handoff!.ControlListener?.Invoke();
+        try
+        {
+            SendState(stream, [.. parked.Select(u => new StreamedUnit(u.Name, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread))], listener);
+        }
+        catch (Exception e) when (e is HandoffException or IOException or TimeoutException)
+        {
+            throw new UpdateFailedException(UpdatePhase.Transfer, $"The state could not be sent to the new process: {LostOr(e)}");
+        }
+        var transferred = Expect(HandoffKinds.Transferred, UpdatePhase.Transfer, "rebuild the state");
+        result.ObjectsRebuilt = transferred.ObjectsRebuilt ?? 0;
+        result.ReferencesPassed = transferred.ReferencesPassed ?? 0;
+        result.StaticsMigrated = transferred.StaticsMigrated ?? 0;
+        result.StreamReadTime = TimeSpan.FromMilliseconds(transferred.ReadMilliseconds ?? 0);
+        result.Warnings = [.. transferred.Warnings ?? [], .. result.Warnings];
+    }
+
+    /// <summary>
+    /// The state note (with the control endpoint's listener attached), then the sockets in groups the kernel takes in one
+    /// message, then the stream's bytes in messages of the channel's size.
+    /// </summary>
+    private void SendState(StateStream stream, List<StreamedUnit> units, Socket? listener)
+    {
+        var channel = Channel;
+        var note = new ProcessNote(HandoffKinds.State)
+        {
+            Bytes = stream.Bytes.Length, Sockets = stream.Sockets.Count, Units = units, ControlListener = listener is not null,
+        };
+        channel.Send(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(note, ProcessJson.Default.ProcessNote),
+            listener is null ? [] : [listener.SafeHandle], _stepTimeout);
+        for (var at = 0; at < stream.Sockets.Count; at += HandoffChannel.KernelMaxDescriptors)
+        {
+            var group = stream.Sockets.Skip(at).Take(HandoffChannel.KernelMaxDescriptors).Select(s => (SafeHandle)s.SafeHandle).ToArray();
+            channel.Send([0], group, _stepTimeout);
+        }
+        var chunk = channel.MaxMessageBytes;
+        for (var at = 0; at < stream.Bytes.Length; at += chunk)
+        {
+            channel.Send(stream.Bytes.AsSpan(at, Math.Min(chunk, stream.Bytes.Length - at)), _stepTimeout);
+        }
+    }
+
+    public void CheckState() => Expect(HandoffKinds.Checked, UpdatePhase.StateCheck, "run the state checks");
+
+    public async Task RestartAsync(UpdateResult result, UpdateCancellation cancellation)
+    {
+        var wait = ProcessNotes.OffThread(() => Expect(HandoffKinds.Ready, UpdatePhase.Restart, "start the new version and its units"));
+        try
+        {
+            await wait.WaitAsync(cancellation.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellation.IsRequested)
+        {
+            throw cancellation.Failure(UpdatePhase.Restart);
+        }
+        var ready = await wait.ConfigureAwait(false);
+        result.DroppedUnits = ready.DroppedUnits ?? [];
+        result.ResumedUnits = ready.ResumedUnits ?? [];
+    }
+
+    public void Commit(UpdateResult result)
+    {
+        result.Mechanism = UpdateMechanism.NewProcess;
+        result.NewProcessId = _successor;
+        // From here the new process is the program: this one never resumes its units, whatever follows.
+        _committed = true;
+        try
+        {
+            ProcessNotes.Send(Channel, new ProcessNote(HandoffKinds.Commit) { Result = UpdateSummary.Of(result, result.To.LoadedAt) }, AcknowledgeTimeout);
+            Expect(HandoffKinds.Committed, UpdatePhase.Restart, "acknowledge the commit", AcknowledgeTimeout);
+        }
+        catch (Exception e) when (e is UpdateFailedException or HandoffException or IOException or TimeoutException)
+        {
+            result.Warnings = [.. result.Warnings, $"The new process did not acknowledge the commit ({e.Message}); it was told to serve, and this process exits as committed."];
+        }
+        Log.HandedOver(logger, _successor);
+        handoff!.HandedOver?.Invoke(_successor);
+    }
+
+    public UpdateFailedException RollBack(UpdateFailedException failure, UpdateResult result)
+    {
+        result.Mechanism = UpdateMechanism.NewProcess;
+        StopSuccessor(failure.Message);
+        session.Rollback();
+        return failure;
+    }
+
+    public async Task ReleaseAsync(UpdateResult result)
+    {
+        result.Mechanism = UpdateMechanism.NewProcess;
+        if (_committed)
+        {
+            // The old version goes with this process, which exits once the update's reply is sent: nothing of it can stay.
+            result.OldVersionUnloaded = true;
+            return;
+        }
+        StopSuccessor(result.Failure?.Message ?? "the update did not commit");
+        if (_successor != 0)
+        {
+            var start = _time.GetTimestamp();
+            while (IsAlive(_successor) && _time.GetElapsedTime(start) < TimeSpan.FromSeconds(5))
+            {
+                await Task.Delay(20).ConfigureAwait(false);
+            }
+            result.FailedVersionUnloaded = !IsAlive(_successor);
+        }
+    }
+
+    /// <summary>Tells the new process to exit without serving, then kills it: nothing of it may go on.</summary>
+    private void StopSuccessor(string reason)
+    {
+        if (_channel is { } channel)
+        {
+            try
+            {
+                ProcessNotes.Send(channel, new ProcessNote(HandoffKinds.Abort) { Message = reason }, TimeSpan.FromMilliseconds(200));
+            }
+            catch (Exception e) when (e is HandoffException or IOException or TimeoutException)
+            {
+                // Gone already, or not reading: it is killed next.
+            }
+            channel.Dispose();
+            _channel = null;
+        }
+        if (_successor != 0 && IsAlive(_successor))
+        {
+            Log.SuccessorStopped(logger, _successor, reason);
+            Libc.kill(_successor, Libc.Sigkill);
+        }
+    }
+
+    /// <summary>The next note, which must be <paramref name="kind"/>: a 'failed' note, a closed channel or the deadline fail <paramref name="phase"/> with words.</summary>
+    private ProcessNote Expect(string kind, UpdatePhase phase, string doing, TimeSpan? timeout = null)
+    {
+        ProcessNote note;
+        try
+        {
+            note = ProcessNotes.Receive(Channel, timeout ?? _stepTimeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new UpdateFailedException(phase,
+                $"The new process (process {_successor}) did not {doing} within {(timeout ?? _stepTimeout).TotalSeconds:0.###} s.");
+        }
+        catch (Exception e) when (e is HandoffException or IOException)
+        {
+            throw new UpdateFailedException(phase, $"The new process (process {_successor}) was lost while it was to {doing}: {LostOr(e)}");
+        }
+        if (note.Kind == HandoffKinds.Failed)
+        {
+            var failedPhase = Enum.TryParse<UpdatePhase>(note.Phase, out var p) ? p : phase;
+            throw new UpdateFailedException(failedPhase, $"In the new process: {note.Message}", null, note.StatePath);
+        }
+        if (note.Kind != kind)
+        {
+            throw new UpdateFailedException(phase, $"The new process answered '{note.Kind}' where '{kind}' was due.");
+        }
+        return note;
+    }
+
+    /// <summary>Why the channel failed: the new process's exit code when it has exited, else the channel's own words.</summary>
+    private string LostOr(Exception e)
+    {
+        Thread.Sleep(50); // Let an exiting process finish exiting, so that what is said is its exit, not a broken pipe.
+        return IsAlive(_successor) ? e.Message : $"it exited ({e.Message})";
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        if (pid == 0)
+        {
+            return false;
+        }
+        // A zombie (exited, not yet reaped by the supervisor) is not alive.
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..];
+            return !state.StartsWith('Z') && !state.StartsWith('X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+}
