@@ -108,4 +108,7 @@ internal static partial class Log
 
     [LoggerMessage(111, LogLevel.Warning, "The old process was lost before the update committed: this process exits without serving ({Reason})")]
     public static partial void PredecessorLost(ILogger logger, string reason);
+
+    [LoggerMessage(112, LogLevel.Warning, "The supervisor (molt run) is gone: the program stops, as it would have had the supervisor been stopped")]
+    public static partial void SupervisorLost(ILogger logger);
 }

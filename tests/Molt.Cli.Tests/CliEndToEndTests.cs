@@ -104,7 +104,9 @@ public sealed class CliEndToEndTests : IAsyncLifetime
         using var json = JsonDocument.Parse(status.Stdout);
         var root = json.RootElement;
         Assert.Equal(name, root.GetProperty("name").GetString());
-        Assert.Equal(host.Process.Id, root.GetProperty("processId").GetInt32());
+        // The program runs in a process of its own, which `molt run` supervises.
+        var programProcess = root.GetProperty("processId").GetInt32();
+        Assert.Equal(host.Process.Id, HostProcess.ParentOf(programProcess));
         Assert.Equal("Ticker", root.GetProperty("version").GetProperty("assemblyName").GetString());
         Assert.Equal(0, root.GetProperty("version").GetProperty("generation").GetInt32());
         Assert.Equal(64, root.GetProperty("version").GetProperty("sha256").GetString()!.Length);
@@ -118,6 +120,7 @@ public sealed class CliEndToEndTests : IAsyncLifetime
 
         host.Signal("TERM");
         Assert.Equal(0, await host.WaitForExitAsync());
+        Assert.Equal(0, HostProcess.ParentOf(programProcess)); // The program process is gone with it.
         Assert.False(File.Exists(Path.Combine(_molt.RuntimeDirectory, name + ".sock")), "the socket is removed");
         Assert.False(File.Exists(Path.Combine(_molt.RuntimeDirectory, name + ".json")), "the endpoint's description is removed");
         var after = await _molt.RunAsync("status", name);
@@ -277,16 +280,19 @@ public sealed class CliEndToEndTests : IAsyncLifetime
 
         var list = await _molt.RunAsync("list", "--json");
         Assert.True(list.ExitCode == 0, list.ToString());
+        int programProcess;
         using (var json = JsonDocument.Parse(list.Stdout))
         {
             var entry = Assert.Single(json.RootElement.EnumerateArray(), e => e.GetProperty("name").GetString() == name);
-            Assert.Equal(host.Process.Id, entry.GetProperty("processId").GetInt32());
+            programProcess = entry.GetProperty("processId").GetInt32();
+            Assert.Equal(host.Process.Id, HostProcess.ParentOf(programProcess));
         }
         var plain = await _molt.RunAsync("list");
         Assert.Contains(name, plain.Stdout, StringComparison.Ordinal);
 
-        host.Signal("KILL");
-        await host.WaitForExitAsync();
+        // The program's process killed: `molt run` exits with its status (128 + 9), and the endpoint is left behind.
+        HostProcess.Signal("KILL", programProcess);
+        Assert.Equal(137, await host.WaitForExitAsync());
         Assert.True(File.Exists(Path.Combine(_molt.RuntimeDirectory, name + ".sock")), "a killed program leaves its endpoint behind");
 
         var after = await _molt.RunAsync("list", "--json");
@@ -297,6 +303,32 @@ public sealed class CliEndToEndTests : IAsyncLifetime
         }
         Assert.False(File.Exists(Path.Combine(_molt.RuntimeDirectory, name + ".sock")), "list removed the stale socket");
         Assert.False(File.Exists(Path.Combine(_molt.RuntimeDirectory, name + ".json")), "list removed the stale description");
+    }
+
+    [Fact]
+    public async Task Run_Killed_TheProgramStopsCleanlyWithoutItsSupervisor()
+    {
+        var name = UniqueName();
+        var host = await StartAsync(Build("v1", Ticker), name);
+        var status = await _molt.RunAsync("status", name, "--json");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        int programProcess;
+        using (var json = JsonDocument.Parse(status.Stdout))
+        {
+            programProcess = json.RootElement.GetProperty("processId").GetInt32();
+        }
+
+        // `molt run` killed (no chance to forward anything): the program notices its supervisor gone and stops cleanly,
+        // rather than running on as an orphan that nothing stops.
+        host.Signal("KILL");
+        await host.WaitForExitAsync();
+        var until = DateTime.UtcNow + MoltCli.Deadline;
+        while (HostProcess.ParentOf(programProcess) != 0 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal(0, HostProcess.ParentOf(programProcess));
+        Assert.False(File.Exists(Path.Combine(_molt.RuntimeDirectory, name + ".sock")), "the program removed its endpoint as it stopped");
     }
 
     [Fact]

@@ -112,11 +112,29 @@ internal sealed class HostProcess : IAsyncDisposable
 
     public string Stderr => Read(_stderr);
 
-    /// <summary>Sends a signal (TERM, KILL) the way an operator or a service manager does.</summary>
-    public void Signal(string signal)
+    /// <summary>Sends a signal (TERM, KILL) to <c>molt run</c> the way an operator or a service manager does.</summary>
+    public void Signal(string signal) => Signal(signal, Process.Id);
+
+    /// <summary>Sends a signal to a process (the program process that <c>molt run</c> supervises, say).</summary>
+    public static void Signal(string signal, int processId)
     {
-        using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, processId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
+    }
+
+    /// <summary>The parent of a process, from /proc (0 once it is gone).</summary>
+    public static int ParentOf(int processId)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{processId}/stat");
+            // pid (comm) state ppid ...: the command may hold spaces and parentheses; the last ')' ends it.
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>Waits for the process to exit; returns its exit code.</summary>

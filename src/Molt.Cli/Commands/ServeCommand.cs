@@ -53,6 +53,18 @@ internal static class ServeCommand
         options.LoggerFactory = loggerFactory;
         var logger = loggerFactory.CreateLogger("Molt.Serve");
         using var supervisor = SupervisorLink.FromEnvironment();
+        supervisor?.WatchSupervisor(() =>
+        {
+            Molt.Hosting.Log.SupervisorLost(logger);
+            try
+            {
+                stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // This process is ending already.
+            }
+        }, CancellationToken.None);
 
         MoltHost host;
         MoltControlServer server;

@@ -328,6 +328,42 @@ internal sealed class HandoffChannel : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits, without reading, until the peer has closed its end (its process exited): for a process that must not outlive
+    /// the one at the other end. Returns false when <paramref name="cancellation"/> ends the wait first.
+    /// </summary>
+    public bool WaitUntilClosed(CancellationToken cancellation)
+    {
+        while (!cancellation.IsCancellationRequested)
+        {
+            var held = false;
+            try
+            {
+                // Held while polled: this end closed meanwhile is not mistaken for the peer's (nor its number for another's).
+                _handle.DangerousAddRef(ref held);
+                // No events asked: poll still reports a hang-up or an error, and never that data is waiting (which is not ours to read).
+                var poll = new Libc.PollDescriptor { Fd = (int)_handle.DangerousGetHandle(), Events = 0 };
+                var ready = Libc.poll(ref poll, 1, (int)PollSlice.TotalMilliseconds);
+                if (ready > 0 && (poll.ReturnedEvents & (Libc.PollHup | Libc.PollErr)) != 0)
+                {
+                    return true;
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                return false; // This end was closed: nothing to watch.
+            }
+            finally
+            {
+                if (held)
+                {
+                    _handle.DangerousRelease();
+                }
+            }
+        }
+        return false;
+    }
+
     /// <summary>This end's descriptor, to send it to another process (which then holds the channel's end too).</summary>
     internal SafeHandle Handle => _handle;
 

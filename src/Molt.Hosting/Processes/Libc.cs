@@ -25,6 +25,9 @@ internal static class Libc
 
     public const short PollIn = 0x1;
     public const short PollOut = 0x4;
+    public const short PollErr = 0x8;
+    public const short PollHup = 0x10;
+    public const short PollNval = 0x20;
 
     public const int Eintr = 4;
     public const int Eagain = 11;

@@ -314,6 +314,22 @@ internal sealed class SupervisorLink(HandoffChannel channel) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Calls <paramref name="lost"/> (once, on a thread of its own) if the supervisor goes away: killed, it can no longer
+    /// forward a stop nor start a successor, and a program left running without it would be an orphan nobody stops.
+    /// </summary>
+    public void WatchSupervisor(Action lost, CancellationToken cancellation)
+    {
+        var watcher = new Thread(() =>
+        {
+            if (channel.WaitUntilClosed(cancellation))
+            {
+                lost();
+            }
+        }) { IsBackground = true, Name = "molt supervisor watch" };
+        watcher.Start();
+    }
+
     /// <summary>Tells the supervisor that this process is the program now.</summary>
     public void Serving(ProgramVersionInfo version)
     {
