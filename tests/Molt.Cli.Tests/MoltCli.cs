@@ -44,10 +44,19 @@ internal sealed class MoltCli(string runtimeDirectory)
         StartHostWithOptionsAsync(programDll, name, [], programArgs);
 
     /// <summary>Starts <c>molt run</c> with options of its own (e.g. <c>--keep-old-code</c>) before the program's arguments.</summary>
-    public async Task<HostProcess> StartHostWithOptionsAsync(string programDll, string name, string[] runOptions, params string[] programArgs)
+    public Task<HostProcess> StartHostWithOptionsAsync(string programDll, string name, string[] runOptions, params string[] programArgs) =>
+        StartHostWithEnvironmentAsync(programDll, name, runOptions, new Dictionary<string, string>(), programArgs);
+
+    /// <summary>Starts <c>molt run</c> with variables of its own in its environment (e.g. systemd's <c>NOTIFY_SOCKET</c>).</summary>
+    public async Task<HostProcess> StartHostWithEnvironmentAsync(string programDll, string name, string[] runOptions, IReadOnlyDictionary<string, string> environment, params string[] programArgs)
     {
         string[] arguments = ["run", programDll, "--name", name, .. runOptions, .. programArgs.Length > 0 ? ["--", .. programArgs] : Array.Empty<string>()];
-        var host = new HostProcess(Process.Start(StartInfo(arguments))!);
+        var start = StartInfo(arguments);
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+        var host = new HostProcess(Process.Start(start)!);
         var socket = Path.Combine(RuntimeDirectory, name + ".sock");
         var info = Path.Combine(RuntimeDirectory, name + ".json");
         var until = DateTime.UtcNow + Deadline;

@@ -190,11 +190,8 @@ internal sealed class ProgramSupervisor : IDisposable
             child.HasServed = true;
         }
         Log.SupervisorServing(_logger, child.Process.Id, note.Version?.ToString() ?? "?");
-        TryNotify(() =>
-        {
-            _systemd.Status($"serving {note.Version} in process {child.Process.Id}");
-            _systemd.Ready();
-        });
+        // One datagram: systemd sees the new status and the end of the reload together.
+        TryNotify(() => _systemd.Notify($"READY=1\nSTATUS=serving {note.Version} in process {child.Process.Id}"));
         if (previous is not null && previous != child && _stopping && !child.Exited)
         {
             // A stop came while the update committed: the process that serves now gets it too.
