@@ -103,6 +103,18 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
         Assert.Equal("InProcess", fourth.GetProperty("mechanism").GetString());
         await host.WaitForStdoutAsync($"facts release=4 pid={thirdProcess} server=False latency=Batch setting=three");
 
+        // Back to 3 across processes: the version to roll back to came with the state from the process before.
+        var back = await _molt.RunAsync("rollback", name, "--process", "--json");
+        Assert.True(back.ExitCode == 0, back.ToString());
+        int backProcess;
+        using (var json = JsonDocument.Parse(back.Stdout))
+        {
+            Assert.Equal("NewProcess", json.RootElement.GetProperty("mechanism").GetString());
+            backProcess = json.RootElement.GetProperty("newProcessId").GetInt32();
+        }
+        await host.WaitForStdoutAsync($"facts release=3 pid={backProcess} server=False latency=Batch setting=three");
+        await WaitGoneAsync(thirdProcess);
+
         await polling.CancelAsync();
         var (answered, failures) = await poller;
         Assert.True(failures.Count == 0, $"`molt status` failed {failures.Count} of {answered + failures.Count} times during the updates: {string.Join(" | ", failures.Take(3))}");
@@ -112,13 +124,13 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
         var ticks = Ticks(host.Stdout);
         Assert.True(ticks.SequenceEqual(ticks.Order()) && ticks[^1] > 0, $"ticks: {string.Join(", ", ticks)}");
         var final = await StatusAsync(name);
-        Assert.Equal(["NewProcess", "NewProcess", "InProcess"], final.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("mechanism").GetString()!).ToArray());
-        Assert.Equal(3, final.GetProperty("updatesTotal").GetInt32());
+        Assert.Equal(["NewProcess", "NewProcess", "InProcess", "NewProcess"], final.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("mechanism").GetString()!).ToArray());
+        Assert.Equal(4, final.GetProperty("updatesTotal").GetInt32());
 
         // A stop reaches whichever process serves; `molt run` exits 0 and nothing is left running.
         host.Signal("TERM");
         Assert.Equal(0, await host.WaitForExitAsync());
-        Assert.Equal(0, HostProcess.ParentOf(thirdProcess));
+        Assert.Equal(0, HostProcess.ParentOf(backProcess));
     }
 
     [Fact]

@@ -68,6 +68,15 @@ public sealed class MoltControlClient : IAsyncDisposable
     public async Task<UpdateSummary> RollbackAsync(TimeSpan? quiesceTimeout = null, IProgress<UpdateProgress>? progress = null, CancellationToken cancellationToken = default) =>
         (await SendAsync(new ControlRequest(ControlProtocol.Version, "rollback", null, quiesceTimeout?.TotalSeconds), progress, cancellationToken).ConfigureAwait(false)).Update!;
 
+    /// <summary>Rolls the program back with this rollback's options (its deadline, progress and mechanism).</summary>
+    public async Task<UpdateSummary> RollbackAsync(UpdateOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var request = new ControlRequest(ControlProtocol.Version, "rollback", null, options.QuiesceTimeout?.TotalSeconds,
+            options.Mechanism == UpdateMechanism.NewProcess ? "process" : null, options.Environment, options.HostPath);
+        return (await SendAsync(request, options.Progress, cancellationToken).ConfigureAwait(false)).Update!;
+    }
+
     private async Task<ControlReply> SendAsync(ControlRequest request, IProgress<UpdateProgress>? progress, CancellationToken cancellationToken)
     {
         try
