@@ -93,7 +93,7 @@ internal sealed class ProgramSupervisor : IDisposable
             link.Dispose();
             throw;
         }
-        var child = new Child(process, link);
+        var child = new Child(process, link, runtimeConfig);
         lock (_lock)
         {
             _children.Add(child);
@@ -204,6 +204,7 @@ internal sealed class ProgramSupervisor : IDisposable
         await child.Process.WaitForExitAsync().ConfigureAwait(false);
         child.Exited = true;
         var code = child.Process.ExitCode;
+        DeleteQuietly(child.RuntimeConfig); // The child deletes it once it runs; not when it failed to start.
         bool last;
         lock (_lock)
         {
@@ -268,8 +269,23 @@ internal sealed class ProgramSupervisor : IDisposable
         _systemd.Dispose();
     }
 
-    private sealed class Child(Process process, HandoffChannel link)
+    private static void DeleteQuietly(string path)
     {
+        try
+        {
+            if (path.Length > 0)
+            {
+                File.Delete(path);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private sealed class Child(Process process, HandoffChannel link, string runtimeConfig)
+    {
+        public string RuntimeConfig { get; } = runtimeConfig;
         public Process Process { get; } = process;
         public HandoffChannel Link { get; } = link;
         public volatile bool Exited;
