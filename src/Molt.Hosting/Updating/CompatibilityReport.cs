@@ -30,9 +30,13 @@ internal sealed class CompatibilityReport
     private TypeMap Map => Plan.Map;
 
     /// <summary>Builds the report of a plan, for the running version's units.</summary>
-    public static CompatibilityReport Create(TransferPlan plan, IReadOnlyList<(string Name, object State, UnitEntry Entry, string? LastSeenAt)> units)
+    /// <param name="plan">The transfer's plan.</param>
+    /// <param name="units">The running version's units.</param>
+    /// <param name="acrossProcesses">A process update's check, in the new process: what is bound to the old process cannot
+    /// cross either, and the old statics' values are not at hand (the old version there is loaded for its types only).</param>
+    public static CompatibilityReport Create(TransferPlan plan, IReadOnlyList<(string Name, object State, UnitEntry Entry, string? LastSeenAt)> units, bool acrossProcesses = false)
     {
-        var report = new CompatibilityReport(plan);
+        var report = new CompatibilityReport(plan) { _acrossProcesses = acrossProcesses };
         report.CheckProgramIdentity();
         report.CompareTypes();
         report.CheckUnits(units);
@@ -584,6 +588,8 @@ internal sealed class CompatibilityReport
 
     // ---- State that cannot cross ----
 
+    private bool _acrossProcesses;
+
     /// <summary>A migrated field whose declared type cannot cross, or is open (checked only at update time).</summary>
     private void CheckCrossing(FieldInfo oldField, string prefix)
     {
@@ -592,10 +598,10 @@ internal sealed class CompatibilityReport
             return;
         }
         var subject = $"{prefix}{TypeName(oldField.DeclaringType!)}.{TypeFacts.LogicalName(oldField)}";
-        if (Map.WhyCannotCross(oldField.FieldType) is { } why)
+        if ((Map.WhyCannotCross(oldField.FieldType) ?? (_acrossProcesses ? ProcessBound.WhyDeclared(oldField.FieldType) : null)) is { } why)
         {
             // A static's value is known now: null crosses as null; a value is tried by the check's trial transfer.
-            bool? held = oldField.IsStatic ? oldField.GetValue(null) is not null : null;
+            bool? held = oldField.IsStatic && !_acrossProcesses ? oldField.GetValue(null) is not null : null;
             var now = held switch { false => " (null now: it crosses as null)", true => " (it holds a value now)", _ => "" };
             _crossing.Add(new CheckFinding(CheckFindingKind.CannotCross, subject, CheckCoverage.Nothing, CheckSeverity.Warning,
                 $"! {subject} ({TypeFacts.Describe(oldField.FieldType)}) holds {why}: the update fails at transfer unless it is null " +

@@ -71,7 +71,7 @@ internal sealed class InProcessUpdate(
             _plan = TransferPlan.Plan(Current, Incoming);
             result.DroppedFields = [.. _plan.DroppedFields.Distinct()];
             // The same check as `molt check`, on the same plan: an incompatible version is refused before the pause.
-            var report = CompatibilityReport.Create(_plan, OldUnits ?? session.UnitEntries());
+            var report = CompatibilityReport.Create(_plan, OldUnits ?? session.UnitEntries(), acrossProcesses: StateFromStream is not null);
             foreach (var warning in report.Findings.Where(f => f.Severity == Control.CheckSeverity.Warning))
             {
                 Log.CheckWarning(logger, warning.Detail);
