@@ -89,5 +89,6 @@ public sealed class SystemdNotifierTests : IDisposable
     }
 
     /// <summary>CLOCK_MONOTONIC as .NET's Stopwatch reads it on Linux (nanoseconds), independently of the notifier.</summary>
-    private static long MonotonicMicroseconds() => Stopwatch.GetTimestamp() * 1_000_000 / Stopwatch.Frequency;
+    // Divided first: the timestamp times a million overflows a long after about 2.5 hours of uptime.
+    private static long MonotonicMicroseconds() => (long)(Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000.0));
 }
