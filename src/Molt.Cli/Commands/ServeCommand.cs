@@ -21,6 +21,9 @@ internal static class ServeCommand
     /// <summary>How long a committed new process waits for the old one to exit before it accepts control connections anyway.</summary>
     private static readonly TimeSpan PredecessorExitWait = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a stopping process waits for the replies in flight (an update's that the stop rolled back) before it closes its endpoint.</summary>
+    private static readonly TimeSpan ReplyWait = TimeSpan.FromSeconds(5);
+
     /// <summary>Exit code of a new process whose update did not commit: it never served.</summary>
     private const int NotServed = 5;
 
@@ -143,11 +146,15 @@ internal static class ServeCommand
         Render.Note($"'{name}' is stopping: {reason}");
         try
         {
-            await server.DisposeAsync().ConfigureAwait(false);
+            // The program stops first, its endpoint after: an update in flight sees the stop, rolls back, and its caller gets
+            // that result. Closed first, the endpoint would cancel the update as if its caller had, and lose the reply. An
+            // update asked for meanwhile is refused: the program is stopping.
+            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await server.ConnectionsEndedAsync(ReplyWait).ConfigureAwait(false);
         }
         finally
         {
-            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await server.DisposeAsync().ConfigureAwait(false);
             await host.DisposeAsync().ConfigureAwait(false);
         }
         Render.Note($"'{name}' stopped");
