@@ -147,8 +147,13 @@ internal sealed class ProcessUpdate(
         catch (StateTransferException failure)
         {
             var map = new TypeMap(current, current, TransformerSet.Discover(current));
-            var path = failure.Offender is null ? null : StatePathFinder.Find(StatePathFinder.Roots(map, parked.Select(u => (u.Name, u.State))), failure.Offender, map);
+            var roots = StatePathFinder.Roots(map, parked.Select(u => (u.Name, u.State))).ToList();
+            var path = failure.Offender is null ? null : StatePathFinder.Find(roots, failure.Offender, map);
             var what = failure.Offender is null ? "Some state" : $"A {TypeFacts.Describe(failure.Offender.GetType())}";
+            if (path is null && failure.Offender is { } offender && FrameworkHolder(roots, offender, map) is { } holder)
+            {
+                (path, what) = (holder.Path, $"{what}, in a {TypeFacts.Describe(holder.Holder.GetType())},");
+            }
             throw new UpdateFailedException(UpdatePhase.Transfer,
                 $"{what} cannot cross to the new process{(path is null ? "" : $" (at {path})")}: {failure.Message}.", null, path);
         }
@@ -169,6 +174,88 @@ internal sealed class ProcessUpdate(
         result.StaticsMigrated = transferred.StaticsMigrated ?? 0;
         result.StreamReadTime = TimeSpan.FromMilliseconds(transferred.ReadMilliseconds ?? 0);
         result.Warnings = [.. transferred.Warnings ?? [], .. result.Warnings];
+    }
+
+    /// <summary>
+    /// The framework object that the program holds and that holds, inside, what the stream refused (a <c>FileStream</c>'s
+    /// handle), with the program's path to it. The path finder walks only what may hold the program's objects, which a
+    /// framework object's insides never do, while the stream writes them all: so the chain to the refused object is searched
+    /// through every field (bounded), and the path named is the finder's path to the deepest object of that chain it reaches.
+    /// </summary>
+    private static (string Path, object Holder)? FrameworkHolder(List<(string Label, object? Value)> roots, object offender, TypeMap map)
+    {
+        const int MaxObjects = 1_000_000;
+        if (offender.GetType().IsValueType)
+        {
+            return null;
+        }
+        var parents = new Dictionary<object, object?>(ReferenceEqualityComparer.Instance);
+        var queue = new Queue<object>();
+        foreach (var (_, value) in roots)
+        {
+            if (value is not null && parents.TryAdd(value, null))
+            {
+                queue.Enqueue(value);
+            }
+        }
+        var found = parents.ContainsKey(offender);
+        while (!found && parents.Count < MaxObjects && queue.TryDequeue(out var at))
+        {
+            foreach (var child in References(at))
+            {
+                if (parents.TryAdd(child, at))
+                {
+                    found = ReferenceEquals(child, offender);
+                    if (found)
+                    {
+                        break;
+                    }
+                    queue.Enqueue(child);
+                }
+            }
+        }
+        if (!found)
+        {
+            return null;
+        }
+        for (var holder = parents[offender]; holder is not null; holder = parents[holder])
+        {
+            if (StatePathFinder.Find(roots, holder, map) is { } path)
+            {
+                return (path, holder);
+            }
+        }
+        return null;
+
+        static IEnumerable<object> References(object value)
+        {
+            var type = value.GetType();
+            if (value is string || type.IsPrimitive || type.IsEnum || value is System.Reflection.MemberInfo or System.Reflection.Assembly)
+            {
+                yield break;
+            }
+            if (value is Array array)
+            {
+                if (!type.GetElementType()!.IsPrimitive && !type.GetElementType()!.IsPointer)
+                {
+                    foreach (var element in array)
+                    {
+                        if (element is not null)
+                        {
+                            yield return element;
+                        }
+                    }
+                }
+                yield break;
+            }
+            foreach (var field in TypeFacts.InstanceFields(type))
+            {
+                if (!field.FieldType.IsPointer && !field.FieldType.IsByRefLike && field.GetValue(value) is { } child)
+                {
+                    yield return child;
+                }
+            }
+        }
     }
 
     /// <summary>
