@@ -6,6 +6,7 @@ using System.Text.Json;
 using Molt.Hosting;
 using Molt.Hosting.Control;
 using Molt.Testing;
+using Xunit.Abstractions;
 
 namespace Molt.Cli.Tests;
 
@@ -18,19 +19,20 @@ namespace Molt.Cli.Tests;
 /// before the update answering from the same state, new connections accepted, <c>molt status</c> answering, and no other
 /// program process left. Then a good process update must still commit, with the same connection served by the new process.
 /// </summary>
-public sealed class ProcessUpdateFaultTests : IAsyncLifetime
+public sealed class ProcessUpdateFaultTests(ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>
     /// The program: an accept unit and one unit per connection. Commands, one per line: INCR, SET key value, GET key,
-    /// STATE (the whole state in one line), WHO (process, version, connection), OPEN path / CLOSE (a file handle held in a
-    /// static), FDS (a child shell lists its descriptors and environment). Markers: V2s put their start-up fault at
+    /// STATE (the whole state in one line), WHO (process, version, connection), OPEN path (a file handle held in a static),
+    /// KEEP path (one in a list in the connection's state), CLOSE (both closed), FDS (a child shell lists its descriptors and
+    /// environment). Markers: V2s put their start-up fault at
     /// STARTUP and their transformers and checks at EXTRA.
     /// </summary>
     private const string V1 = ProgramCompiler.Usings + """
         using System.Diagnostics;
         using System.IO;
         public class Store { public long Counter; public Dictionary<string, string> Values = new(); }
-        public class Connection { public int Id; public Socket Socket; public byte[] Received = new byte[4096]; public int Count; }
+        public class Connection { public int Id; public Socket Socket; public byte[] Received = new byte[4096]; public int Count; public List<FileStream> Files = new(); }
         public static class Journal { public static FileStream File; }
         public static class Program
         {
@@ -104,7 +106,8 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
                         case "STATE": return "STATE counter=" + State.Counter + " values=" + string.Join(",", State.Values.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value));
                         case "WHO": return "WHO pid=" + Environment.ProcessId + " version=" + Version + " conn=" + c.Id;
                         case "OPEN": Journal.File = new FileStream(parts[1], FileMode.Create); return "OK";
-                        case "CLOSE": Journal.File?.Dispose(); Journal.File = null; return "OK";
+                        case "KEEP": c.Files.Add(new FileStream(parts[1], FileMode.Create)); return "OK";
+                        case "CLOSE": Journal.File?.Dispose(); Journal.File = null; c.Files.ForEach(f => f.Dispose()); c.Files.Clear(); return "OK";
                         default: return "ERR " + line;
                     }
                 }
@@ -144,7 +147,9 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
         /// <summary>SIGTERM to the supervisor once the state is on its way: the update rolls back, then the program stops.</summary>
         StopSupervisorInTransfer,
         /// <summary>The program holds a file handle in a static before the update (CLOSE releases it before the good update).</summary>
-        HoldFileHandle,
+        HoldFileInStatic,
+        /// <summary>The connection's unit holds a file handle in a list in its state before the update (CLOSE releases it).</summary>
+        HoldFileInConnection,
     }
 
     /// <summary>One fault: the version tried, how, and what the failed update must say.</summary>
@@ -158,9 +163,11 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
     /// <param name="FailedPhase">The phase that failed.</param>
     /// <param name="Words">What the failure must say, each of them.</param>
     /// <param name="StatePath">The state path the result must name (null: none).</param>
+    /// <param name="NewProcessExitCode">The new process's exit code as the supervisor saw it, where the fault decides it (null:
+    /// it may have ended by itself or been killed; the supervisor says "without serving" either way).</param>
     private sealed record FaultCase(
         string Name, string Source, string[] UpdateOptions, string RestartTimeout, Interference During,
-        int ExitCode, string Outcome, string FailedPhase, string[] Words, string? StatePath = null);
+        int ExitCode, string Outcome, string FailedPhase, string[] Words, string? StatePath = null, int? NewProcessExitCode = null);
 
     private const string DefaultRestartTimeout = "20s";
 
@@ -168,13 +175,13 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
     private static readonly FaultCase[] Matrix =
     [
         new("new process exits at start-up", WithStartup("Environment.Exit(7);"), [], DefaultRestartTimeout, Interference.None,
-            2, "RolledBack", "Restart", ["new process", "exited"]),
+            2, "RolledBack", "Restart", ["new process", "exited"], NewProcessExitCode: 7),
         new("new process throws at start-up", WithStartup("throw new InvalidOperationException(\"v2 start-up failed on purpose\");"), [], DefaultRestartTimeout, Interference.None,
             2, "RolledBack", "Restart", ["In the new process", "v2 start-up failed on purpose"]),
         new("new process killed in the middle of the transfer", V2, ["--env", "MOLT_TEST_RECEIVE_DELAY_MS=4000"], DefaultRestartTimeout, Interference.KillNewProcessInTransfer,
-            2, "RolledBack", "Transfer", ["new process", "exited"]),
+            2, "RolledBack", "Transfer", ["new process", "exited"], NewProcessExitCode: 137),
         new("new process hangs past the deadline", WithStartup("Thread.Sleep(TimeSpan.FromSeconds(60));"), [], "6s", Interference.None,
-            2, "RolledBack", "Restart", ["did not start the new version and its units within 6 s"]),
+            2, "RolledBack", "Restart", ["did not start the new version and its units within 6 s"], NewProcessExitCode: 137),
         // The transformers fail only where FAULT_IN_NEW_PROCESS is set (the new process's environment): molt update's check
         // first runs them too, in the old process, and would refuse the version before any process starts.
         new("a [TransformField] transformer throws", V2 + """
@@ -185,7 +192,7 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
                     ? throw new InvalidOperationException("the counter's transformer failed on purpose") : old.Get<long>("Counter");
             }
             """, ["--env", "FAULT_IN_NEW_PROCESS=1"], DefaultRestartTimeout, Interference.None,
-            2, "RolledBack", "Transfer", ["In the new process", "Transformers.Counter", "the counter's transformer failed on purpose"]),
+            2, "RolledBack", "Transfer", ["In the new process", "Transformers.Counter", "the counter's transformer failed on purpose"], StatePath: "static Program.State"),
         new("a [TransformType] transformer throws", V2 + """
             public static class Transformers
             {
@@ -196,7 +203,7 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
                 }
             }
             """, ["--env", "FAULT_IN_NEW_PROCESS=1"], DefaultRestartTimeout, Interference.None,
-            2, "RolledBack", "Transfer", ["In the new process", "Transformers.AfterStore", "the store's transformer failed on purpose"]),
+            2, "RolledBack", "Transfer", ["In the new process", "Transformers.AfterStore", "the store's transformer failed on purpose"], StatePath: "static Program.State"),
         new("a [StateCheck] fails", V2 + """
             public static class Checks
             {
@@ -205,8 +212,10 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
             }
             """, [], DefaultRestartTimeout, Interference.None,
             2, "RolledBack", "StateCheck", ["In the new process", "the state check failed on purpose at counter 3"]),
-        new("a file handle in a static cannot cross", V2, [], DefaultRestartTimeout, Interference.HoldFileHandle,
-            2, "RolledBack", "Transfer", ["FileStream", "cannot cross to the new process"], StatePath: "Journal.File"),
+        new("a file handle in a static cannot cross", V2, [], DefaultRestartTimeout, Interference.HoldFileInStatic,
+            2, "RolledBack", "Transfer", ["SafeFileHandle, in a System.IO.FileStream, cannot cross to the new process"], StatePath: "static Journal.File"),
+        new("a file handle in a connection's state cannot cross", V2, [], DefaultRestartTimeout, Interference.HoldFileInConnection,
+            2, "RolledBack", "Transfer", ["SafeFileHandle, in a System.IO.FileStream, cannot cross to the new process"], StatePath: "unit 'conn-1' state.Files[0]"),
         new("the program is stopped during the transfer", V2, ["--env", "MOLT_TEST_RECEIVE_DELAY_MS=4000"], DefaultRestartTimeout, Interference.StopSupervisorInTransfer,
             2, "RolledBack", "Transfer", ["the program is stopping"]),
     ];
@@ -217,8 +226,9 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
     [Fact]
     public void Matrix_HasEveryFaultOfTheIssue()
     {
-        // Nine rows here (both kinds of transformer), the incompatible version and the private hand-off below: eleven cases.
-        Assert.Equal(9, Matrix.Length);
+        // Ten rows here (both kinds of transformer, a file handle in a static and in a unit's state), the incompatible version
+        // and the private hand-off below: twelve cases.
+        Assert.Equal(10, Matrix.Length);
         Assert.Equal(Matrix.Length, Matrix.Select(c => c.Name).Distinct().Count());
     }
 
@@ -233,10 +243,10 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
         var oldPid = await ServingProcessAsync(program);
         Assert.Equal($"WHO pid={oldPid} version=1 conn=1", await before.AskAsync("WHO"));
         string? file = null;
-        if (c.During == Interference.HoldFileHandle)
+        if (c.During is Interference.HoldFileInStatic or Interference.HoldFileInConnection)
         {
             file = Path.Combine(_molt.RuntimeDirectory, "journal.bin");
-            Assert.Equal("OK", await before.AskAsync("OPEN " + file));
+            Assert.Equal("OK", await before.AskAsync((c.During == Interference.HoldFileInStatic ? "OPEN " : "KEEP ") + file));
         }
 
         var quiesced = Count(program.Host.Stderr, QuiesceDone);
@@ -264,6 +274,7 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
         using (var json = JsonDocument.Parse(update.Stdout))
         {
             var result = json.RootElement;
+            output.WriteLine($"{c.Name}: exit {exitCode}, {result.GetProperty("outcome")} in {result.GetProperty("failedPhase")}: {result.GetProperty("failure")} (state path: {result.GetProperty("statePath")})");
             Assert.True(result.GetProperty("outcome").GetString() == c.Outcome, failed);
             Assert.True(result.GetProperty("failedPhase").GetString() == c.FailedPhase, failed);
             Assert.Equal("NewProcess", result.GetProperty("mechanism").GetString());
@@ -272,10 +283,7 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
             {
                 Assert.True(failure.Contains(word, StringComparison.Ordinal), $"The failure does not say '{word}': {failure}\n{failed}");
             }
-            if (c.StatePath is not null)
-            {
-                Assert.True((result.GetProperty("statePath").GetString() ?? "").Contains(c.StatePath, StringComparison.Ordinal), failed);
-            }
+            Assert.True(result.GetProperty("statePath").GetString() == c.StatePath, failed);
         }
 
         if (c.During == Interference.StopSupervisorInTransfer)
@@ -289,18 +297,19 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
         }
 
         await AssertOldProcessServesAsync(program, before, oldPid, stateBefore, connections: 1);
+        // The supervisor saw the new process end without serving (with its exit code where the fault decides it).
+        var started = SupervisorStarted(program.Host.Stderr);
+        var code = c.NewProcessExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-?[0-9]+";
+        Assert.Matches($"Process {started}, started for an update, exited with code {code} without serving", program.Host.Stderr);
         var history = (await StatusAsync(program.Name)).GetProperty("history");
         Assert.Equal(c.Outcome, history[history.GetArrayLength() - 1].GetProperty("outcome").GetString());
 
-        if (c.During == Interference.HoldFileHandle)
-        {
-            Assert.Equal("OK", await before.AskAsync("CLOSE"));
-        }
-        await AssertGoodUpdateCommitsAsync(program, before, oldPid, stateBefore);
         if (file is not null)
         {
+            Assert.Equal("OK", await before.AskAsync("CLOSE"));
             File.Delete(file);
         }
+        await AssertGoodUpdateCommitsAsync(program, before, oldPid, stateBefore);
     }
 
     [Fact]
@@ -488,6 +497,16 @@ public sealed class ProcessUpdateFaultTests : IAsyncLifetime
     private static string Build(string version, string source) => Compiler.Build("FaultServer", version, source);
 
     private static string WithStartup(string fault) => V2.Replace("/*STARTUP*/", fault, StringComparison.Ordinal);
+
+    /// <summary>The process the supervisor started last for an update (its log line).</summary>
+    private static int SupervisorStarted(string log)
+    {
+        const string Marker = "Started process ";
+        var at = log.LastIndexOf(Marker, StringComparison.Ordinal);
+        Assert.True(at >= 0, log);
+        var digits = log[(at + Marker.Length)..].TakeWhile(char.IsAsciiDigit).ToArray();
+        return int.Parse(digits, CultureInfo.InvariantCulture);
+    }
 
     private static int Count(string text, string what)
     {

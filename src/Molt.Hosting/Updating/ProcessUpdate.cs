@@ -180,7 +180,8 @@ internal sealed class ProcessUpdate(
     /// The framework object that the program holds and that holds, inside, what the stream refused (a <c>FileStream</c>'s
     /// handle), with the program's path to it. The path finder walks only what may hold the program's objects, which a
     /// framework object's insides never do, while the stream writes them all: so the chain to the refused object is searched
-    /// through every field (bounded), and the path named is the finder's path to the deepest object of that chain it reaches.
+    /// through every field (bounded), and the path named is the finder's path to the outermost framework object of that chain
+    /// that is not a collection (else to the deepest object of the chain it reaches).
     /// </summary>
     private static (string Path, object Holder)? FrameworkHolder(List<(string Label, object? Value)> roots, object offender, TypeMap map)
     {
@@ -218,7 +219,16 @@ internal sealed class ProcessUpdate(
         {
             return null;
         }
+        var chain = new List<object>();
         for (var holder = parents[offender]; holder is not null; holder = parents[holder])
+        {
+            chain.Insert(0, holder);
+        }
+        // The program's view ends at the first framework object on the way that is not a collection (a FileStream in a List):
+        // what is inside it is the framework's.
+        var outermost = chain.FindIndex(o => !map.Old.Owns(o.GetType().Assembly) && o is not Array
+            && o.GetType().Namespace?.StartsWith("System.Collections", StringComparison.Ordinal) != true);
+        foreach (var holder in outermost < 0 ? Enumerable.Reverse(chain) : chain.Skip(outermost).Take(1).Concat(Enumerable.Reverse(chain)))
         {
             if (StatePathFinder.Find(roots, holder, map) is { } path)
             {
