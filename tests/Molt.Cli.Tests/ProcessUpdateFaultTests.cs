@@ -181,7 +181,10 @@ public sealed class ProcessUpdateFaultTests(ITestOutputHelper output) : IAsyncLi
         new("new process killed in the middle of the transfer", V2, ["--env", "MOLT_TEST_RECEIVE_DELAY_MS=4000"], DefaultRestartTimeout, Interference.KillNewProcessInTransfer,
             2, "RolledBack", "Transfer", ["new process", "exited"], NewProcessExitCode: 137),
         new("new process hangs past the deadline", WithStartup("Thread.Sleep(TimeSpan.FromSeconds(60));"), [], "6s", Interference.None,
-            2, "RolledBack", "Restart", ["did not start the new version and its units within 6 s"], NewProcessExitCode: 137),
+            // Two deadlines of the same length race: the old process's wait for 'ready' ("The new process (process N) did not
+            // start the new version and its units within 6 s"), and the new process's own for its Main ("In the new process: The
+            // new version's start-up (its Main) did not return within 6 s"; it may then exit by itself before it is killed).
+            2, "RolledBack", "Restart", ["new version", "within 6 s"]),
         // The transformers fail only where FAULT_IN_NEW_PROCESS is set (the new process's environment): molt update's check
         // first runs them too, in the old process, and would refuse the version before any process starts.
         new("a [TransformField] transformer throws", V2 + """
@@ -253,10 +256,17 @@ public sealed class ProcessUpdateFaultTests(ITestOutputHelper output) : IAsyncLi
         var update = _molt.Start(["update", program.Name, Build("fault", c.Source), "--process", "--json", .. c.UpdateOptions]);
         _disposables.Add(update);
         int? newPid = null;
+        // Every fault here comes after both processes have quiesced (each logs it): the old process's units are parked.
+        await WaitUntilAsync(() => Count(program.Host.Stderr, QuiesceDone) >= quiesced + 2, "both processes quiesced", program.Host);
+        if (c.During != Interference.StopSupervisorInTransfer)
+        {
+            // A command sent during the pause (or just after the rollback, if the fault was quicker): its bytes wait in the
+            // kernel, and the old process answers them once its units resume.
+            await before.SendAsync("INCR");
+        }
         if (c.During is Interference.KillNewProcessInTransfer or Interference.StopSupervisorInTransfer)
         {
-            // Both sides have quiesced: the old process has sent the state, and the new one sleeps on it (the test hook).
-            await WaitUntilAsync(() => Count(program.Host.Stderr, QuiesceDone) >= quiesced + 2, "both processes quiesced", program.Host);
+            // The old process has sent the state, and the new one sleeps on it (the test hook).
             newPid = Assert.Single(ChildrenOf(program.SupervisorPid), p => p != oldPid);
             await Task.Delay(500);
             if (c.During == Interference.KillNewProcessInTransfer)
@@ -296,6 +306,8 @@ public sealed class ProcessUpdateFaultTests(ITestOutputHelper output) : IAsyncLi
             return;
         }
 
+        Assert.Equal("COUNT 4", await before.ReadReplyAsync("INCR"));
+        stateBefore = stateBefore.Replace("counter=3", "counter=4", StringComparison.Ordinal);
         await AssertOldProcessServesAsync(program, before, oldPid, stateBefore, connections: 1);
         // The supervisor saw the new process end without serving (with its exit code where the fault decides it).
         var started = SupervisorStarted(program.Host.Stderr);
@@ -419,8 +431,14 @@ public sealed class ProcessUpdateFaultTests(ITestOutputHelper output) : IAsyncLi
     /// <summary>A good process update commits: the connection opened before the failures is served by the new process, with the state.</summary>
     private async Task AssertGoodUpdateCommitsAsync(RunningProgram program, LineClient before, int oldPid, string stateBefore)
     {
-        var update = await _molt.RunAsync("update", program.Name, Build("v2", V2), "--process", "--json");
-        Assert.True(update.ExitCode == 0, update + "\n--- molt run stderr\n" + program.Host.Stderr);
+        // The new process sleeps on the state (the test hook) so that a command is surely sent during the pause: the new
+        // process reads it from the same connection, which it received with the state.
+        var quiesced = Count(program.Host.Stderr, QuiesceDone);
+        var update = _molt.Start("update", program.Name, Build("v2", V2), "--process", "--json", "--env", "MOLT_TEST_RECEIVE_DELAY_MS=1500");
+        _disposables.Add(update);
+        await WaitUntilAsync(() => Count(program.Host.Stderr, QuiesceDone) >= quiesced + 2, "both processes quiesced", program.Host);
+        await before.SendAsync("WHO");
+        Assert.True(await update.WaitForExitAsync() == 0, update.Stdout + update.Stderr + "\n--- molt run stderr\n" + program.Host.Stderr);
         int newPid;
         using (var json = JsonDocument.Parse(update.Stdout))
         {
@@ -429,6 +447,7 @@ public sealed class ProcessUpdateFaultTests(ITestOutputHelper output) : IAsyncLi
             newPid = json.RootElement.GetProperty("newProcessId").GetInt32();
         }
         Assert.NotEqual(oldPid, newPid);
+        Assert.Equal($"WHO pid={newPid} version=2 conn=1", await before.ReadReplyAsync("WHO"));
         Assert.Equal(newPid, await ServingProcessAsync(program));
         Assert.Equal($"WHO pid={newPid} version=2 conn=1", await before.AskAsync("WHO"));
         Assert.Equal(stateBefore, await before.AskAsync("STATE"));
@@ -653,8 +672,21 @@ public sealed class ProcessUpdateFaultTests(ITestOutputHelper output) : IAsyncLi
 
         public async Task<string> AskAsync(string command)
         {
+            await SendAsync(command);
+            return await ReadReplyAsync(command);
+        }
+
+        /// <summary>Sends a command without waiting for its reply (read it with <see cref="ReadReplyAsync"/>).</summary>
+        public async Task SendAsync(string command)
+        {
             using var deadline = new CancellationTokenSource(MoltCli.Deadline);
             await _stream.WriteAsync(Encoding.UTF8.GetBytes(command + "\n"), deadline.Token);
+        }
+
+        /// <summary>The next reply line: the one to <paramref name="command"/>, sent before.</summary>
+        public async Task<string> ReadReplyAsync(string command)
+        {
+            using var deadline = new CancellationTokenSource(MoltCli.Deadline);
             try
             {
                 return await _reader.ReadLineAsync(deadline.Token) ?? throw new IOException($"The program closed the connection instead of answering '{command}'.");
