@@ -216,9 +216,9 @@ public sealed class ProcessUpdateFaultTests(ITestOutputHelper output) : IAsyncLi
             """, [], DefaultRestartTimeout, Interference.None,
             2, "RolledBack", "StateCheck", ["In the new process", "the state check failed on purpose at counter 3"]),
         new("a file handle in a static cannot cross", V2, [], DefaultRestartTimeout, Interference.HoldFileInStatic,
-            2, "RolledBack", "Transfer", ["SafeFileHandle, in a System.IO.FileStream, cannot cross to the new process"], StatePath: "static Journal.File"),
+            2, "RolledBack", "Transfer", ["FileStream", "cannot cross to the new process"], StatePath: "static Journal.File"),
         new("a file handle in a connection's state cannot cross", V2, [], DefaultRestartTimeout, Interference.HoldFileInConnection,
-            2, "RolledBack", "Transfer", ["SafeFileHandle, in a System.IO.FileStream, cannot cross to the new process"], StatePath: "unit 'conn-1' state.Files[0]"),
+            2, "RolledBack", "Transfer", ["FileStream", "cannot cross to the new process"], StatePath: "unit 'conn-1' state.Files[0]"),
         new("the program is stopped during the transfer", V2, ["--env", "MOLT_TEST_RECEIVE_DELAY_MS=4000"], DefaultRestartTimeout, Interference.StopSupervisorInTransfer,
             2, "RolledBack", "Transfer", ["the program is stopping"]),
     ];
