@@ -428,6 +428,32 @@ public sealed class ProcessUpdateFaultTests(ITestOutputHelper output) : IAsyncLi
         Assert.True(status.ExitCode == 4, status.ToString()); // Nobody answers the program's name.
     }
 
+    [Fact]
+    public async Task ProcessUpdateFault_StopDuringAnInProcessUpdate_ItsCallerGetsTheRollback()
+    {
+        // The same order for the in-process mechanism: the stop rolls the update back, its caller hears so, then the program
+        // stops. The new version's start-up takes 4 s here: the stop comes while it runs.
+        var program = await StartAsync(DefaultRestartTimeout);
+        await using var before = await program.ConnectAsync();
+        await SeedAsync(before);
+        var transferred = Count(program.Host.Stderr, "Update phase Transfer done");
+        var update = _molt.Start("update", program.Name, Build("slow-start", WithStartup("Thread.Sleep(4000);")), "--json");
+        _disposables.Add(update);
+        await WaitUntilAsync(() => Count(program.Host.Stderr, "Update phase Transfer done") > transferred, "the transfer done", program.Host);
+        program.Host.Signal("TERM");
+
+        var exitCode = await update.WaitForExitAsync();
+        Assert.True(exitCode == 2, $"exit {exitCode}: {update.Stdout}{update.Stderr}\n--- molt run stderr\n{program.Host.Stderr}");
+        using (var json = JsonDocument.Parse(update.Stdout))
+        {
+            Assert.Equal("RolledBack", json.RootElement.GetProperty("outcome").GetString());
+            Assert.Equal("InProcess", json.RootElement.GetProperty("mechanism").GetString());
+            Assert.Contains("the program is stopping", json.RootElement.GetProperty("failure").GetString(), StringComparison.Ordinal);
+        }
+        Assert.Equal(0, await program.Host.WaitForExitAsync());
+        Assert.False(File.Exists(Path.Combine(_molt.RuntimeDirectory, program.Name + ".sock")), "the endpoint is removed");
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
