@@ -88,7 +88,7 @@ internal static partial class Log
     [LoggerMessage(104, LogLevel.Information, "Process {ProcessId} serves the program ({Version})")]
     public static partial void SupervisorServing(ILogger logger, int processId, string version);
 
-    [LoggerMessage(105, LogLevel.Information, "Process {ProcessId}, started for an update, exited with code {ExitCode} without serving; the old process serves on")]
+    [LoggerMessage(105, LogLevel.Information, "Process {ProcessId}, started for an update, exited with code {ExitCode} without serving")]
     public static partial void SupervisorSuccessorExited(ILogger logger, int processId, int exitCode);
 
     [LoggerMessage(106, LogLevel.Information, "Process {ProcessId}, which served the program, exited with code {ExitCode}")]

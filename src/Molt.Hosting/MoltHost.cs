@@ -319,6 +319,13 @@ public sealed class MoltHost : IAsyncDisposable
             {
                 return;
             }
+            if (HandedOverTo is not null)
+            {
+                // A process update committed: the units parked here belong to the new process now (their sockets too). They
+                // must not leave their update points (their finally blocks would close what the new process serves): this
+                // process ends with them parked.
+                return;
+            }
             Log.Stopping(_logger, current.Info);
             if (!await _session.StopAsync(_options.StopTimeout, _options.TimeProvider).ConfigureAwait(false))
             {

@@ -48,8 +48,9 @@ internal static class ServeCommand
         ProgramProcessStart.DeleteOwnRuntimeConfig();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Before it serves, a new process leaves stops to the old one (a terminal's Ctrl-C reaches both): the old one rolls
-        // back and stops it. Once it serves, a stop is its own.
+        // back and stops it. Once it serves, a stop is its own — one that came while the update committed included.
         var serving = !successor;
+        var stopAsked = false;
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var loggerFactory = CliLogging.Create();
@@ -75,14 +76,22 @@ internal static class ServeCommand
         if (successor)
         {
             predecessor = HandoffChannel.FromEnvironment() ?? throw new UsageException("'serve --successor' runs only as the new process of a process update.");
-            var taken = await TakeOverAsync(predecessor, path, name, options, args, logger, v => supervisor?.Serving(v), stop.Token).ConfigureAwait(false);
+            var taken = await TakeOverAsync(predecessor, path, name, options, args, logger, v =>
+            {
+                // Serving from here: the supervisor, told next, forwards stops here from now on.
+                Volatile.Write(ref serving, true);
+                supervisor?.Serving(v);
+            }, stop.Token).ConfigureAwait(false);
             if (taken is null)
             {
                 predecessor.Dispose();
                 return NotServed;
             }
             (host, server) = taken.Value;
-            serving = true;
+            if (Volatile.Read(ref stopAsked))
+            {
+                stop.Cancel();
+            }
         }
         else
         {
@@ -133,29 +142,37 @@ internal static class ServeCommand
         }
 
         var reason = await WaitForStopAsync(host, handedOver.Task, stop.Token).ConfigureAwait(false);
+        if (!handedOver.Task.IsCompleted)
+        {
+            Render.Note($"'{name}' is stopping: {reason}");
+            try
+            {
+                // The program stops first, its endpoint after: an update in flight sees the stop, rolls back, and its caller gets
+                // that result. Closed first, the endpoint would cancel the update as if its caller had, and lose the reply. An
+                // update asked for meanwhile is refused: the program is stopping. A process update that committed all the same
+                // (the stop came after its last check) leaves the units parked here: the stop skips them (MoltHost.StopAsync).
+                await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                await server.ConnectionsEndedAsync(ReplyWait).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (!handedOver.Task.IsCompleted)
+                {
+                    await server.DisposeAsync().ConfigureAwait(false);
+                    await host.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
         if (handedOver.Task.IsCompleted)
         {
             // Committed to a new process: it has the state and the sockets. This process must not close them (a socket
-            // closed here with a shutdown would close it there too) nor run the old units on: it sends the update's reply and ends.
+            // closed here with a shutdown would close it there too) nor run the old units on: it sends the update's reply and
+            // ends. The supervisor forwards a stop that came meanwhile to the new process.
             await server.ConnectionsEndedAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             Render.Note($"'{name}' now runs in process {handedOver.Task.Result}; process {Environment.ProcessId} exits");
             Console.Out.Flush();
             Console.Error.Flush();
             Libc._exit(ExitCodes.Ok);
-        }
-        Render.Note($"'{name}' is stopping: {reason}");
-        try
-        {
-            // The program stops first, its endpoint after: an update in flight sees the stop, rolls back, and its caller gets
-            // that result. Closed first, the endpoint would cancel the update as if its caller had, and lose the reply. An
-            // update asked for meanwhile is refused: the program is stopping.
-            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            await server.ConnectionsEndedAsync(ReplyWait).ConfigureAwait(false);
-        }
-        finally
-        {
-            await server.DisposeAsync().ConfigureAwait(false);
-            await host.DisposeAsync().ConfigureAwait(false);
         }
         Render.Note($"'{name}' stopped");
         return ExitCodes.Ok;
@@ -163,6 +180,7 @@ internal static class ServeCommand
         void Stop(PosixSignalContext context)
         {
             context.Cancel = true; // A clean stop, not the runtime's immediate exit.
+            Volatile.Write(ref stopAsked, true);
             if (Volatile.Read(ref serving))
             {
                 stop.Cancel();
