@@ -19,7 +19,8 @@ namespace Molt.Hosting.Transfer.Stream;
 internal static class StateStreamFormat
 {
     public const uint Magic = 0x544C4F4D; // "MOLT"
-    public const ushort Version = 1;
+    /// <summary>2: values whose declared type is a primitive or an enum are raw (no tag), strings are UTF-8 (UTF-16 only when not well-formed).</summary>
+    public const ushort Version = 2;
 
     // Value tags.
     public const byte Null = 0;
@@ -101,6 +102,18 @@ internal static class StateStreamFormat
     /// be filled when stored (a boxed object's fields come later).
     /// </remarks>
     public static bool IsInline(Type declared) => declared.IsValueType;
+
+    /// <summary>
+    /// How a value whose declared type (a field's, an element's, a key's) is known on both sides is written: raw, without tag or
+    /// type, when that type is a primitive or an enum (its type code; an enum's is its underlying type's); else
+    /// <see cref="TypeCode.Empty"/>: a tagged value. Native-sized integers are tagged, so that a non-zero one is refused.
+    /// </summary>
+    public static TypeCode RawCode(Type declared) =>
+        (declared.IsPrimitive || declared.IsEnum) && System.Type.GetTypeCode(declared) is var code && code is >= TypeCode.Boolean and <= TypeCode.Double
+            ? code : TypeCode.Empty;
+
+    /// <summary>Whether a collection's keys hash the same whatever the stream's order: strings, primitives and enums (their hash reads no other object).</summary>
+    public static bool IsSelfContainedKey(Type key) => key == typeof(string) || RawCode(key) != TypeCode.Empty;
 
     public static bool IsWeakReference(Type type) =>
         type == typeof(System.WeakReference) || type.IsGenericType && type.GetGenericTypeDefinition() == typeof(WeakReference<>);
