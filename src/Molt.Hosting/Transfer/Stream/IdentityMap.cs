@@ -5,98 +5,136 @@ namespace Molt.Hosting.Transfer.Stream;
 
 /// <summary>
 /// The writer's object identities: each object met gets the next id, in the order met (the reader's order of creation).
-/// Open addressing over the objects' identity hash codes, linear probing, each slot holding the object, its id and its hash
-/// code together (one cache line touched per probe); no entry objects, no interface calls (a
-/// <see cref="Dictionary{TKey,TValue}"/> with a reference comparer took most of the writer's time).
 /// </summary>
 /// <remarks>
-/// A slot is the top bits of the scrambled hash code (Fibonacci hashing), so doubling the table sends slot <c>i</c> to
-/// <c>2i</c> or <c>2i+1</c>: growing walks both tables in order, from the kept hash codes, without touching the objects
-/// again. The writer also reserves room ahead when it meets a large collection (<see cref="Reserve"/>).
+/// <para>
+/// Keyed by the objects' addresses, not their identity hash codes: the first <see cref="RuntimeHelpers.GetHashCode(object)"/>
+/// of an object calls into the runtime to set it in the object's header (half the writer's time at a million entries, a
+/// <see cref="Dictionary{TKey,TValue}"/> with a reference comparer most of it). Open addressing, linear probing over the
+/// address's low bits (objects met one after another were mostly allocated one after another: neighbouring slots).
+/// </para>
+/// <para>
+/// A garbage collection can move objects, and so change their addresses, at any moment (another thread's allocation
+/// suffices). The objects themselves are kept by id (<see cref="_byId"/>, references the collector updates); every lookup
+/// reads the collection count before and after, and when it changed the table is rebuilt from the current addresses and the
+/// lookup done again. A lookup whose count did not change saw no object move.
+/// </para>
 /// </remarks>
 internal sealed class IdentityMap
 {
-    private const int InitialBits = 16;
-    private Slot[] _slots = new Slot[1 << InitialBits];
-    private int _shift = 64 - InitialBits;
+    private Slot[] _slots = new Slot[1 << 16];
+    private object?[] _byId = new object?[1 << 12];
+
+    /// <summary>The collection count the table's addresses are valid for (-1: rebuild before use).</summary>
+    private int _collections = -1;
 
     private struct Slot
     {
-        public object? Key;
+        public nint Address;
         public int Id;
-        public uint Hash;
     }
 
     /// <summary>How many objects have an id: the next id.</summary>
     public int Count { get; private set; }
 
     /// <summary>The object's id; a new object gets the next one (<paramref name="added"/> set).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetOrAdd(object key, out bool added)
     {
-        var slots = _slots;
-        var mask = slots.Length - 1;
-        var hash = (uint)RuntimeHelpers.GetHashCode(key);
-        var index = Index(hash, _shift);
+        // What may allocate (and so collect) first, before any address is read.
+        if (Count == _byId.Length)
+        {
+            Array.Resize(ref _byId, _byId.Length * 2);
+        }
+        if (Count >= _slots.Length >> 1)
+        {
+            _slots = new Slot[_slots.Length * 2];
+            _collections = -1;
+        }
         while (true)
         {
-            ref var slot = ref slots[index];
-            if (slot.Key is null)
+            var collections = GC.CollectionCount(0);
+            if (collections != _collections)
             {
-                break;
+                Rebuild();
+                _collections = collections;
             }
-            if (ReferenceEquals(slot.Key, key))
+            var slots = _slots;
+            var mask = slots.Length - 1;
+            var address = Unsafe.As<object, nint>(ref key);
+            var index = Index(address, mask);
+            var found = -1;
+            while (true)
+            {
+                ref var slot = ref slots[index];
+                if (slot.Address == 0)
+                {
+                    break;
+                }
+                if (slot.Address == address)
+                {
+                    found = slot.Id;
+                    break;
+                }
+                index = (index + 1) & mask;
+            }
+            if (found < 0)
+            {
+                _byId[Count] = key;
+                slots[index].Address = address;
+                slots[index].Id = Count;
+            }
+            if (GC.CollectionCount(0) != collections)
+            {
+                // Something moved meanwhile: the table is rebuilt (without a slot just taken, Count not having moved) and the lookup done again.
+                continue;
+            }
+            if (found >= 0)
             {
                 added = false;
-                return slot.Id;
+                return found;
             }
-            index = (index + 1) & mask;
+            added = true;
+            return Count++;
         }
-        added = true;
-        var id = Count++;
-        ref var free = ref slots[index];
-        free.Key = key;
-        free.Id = id;
-        free.Hash = hash;
-        if (Count > slots.Length >> 1)
-        {
-            Grow(slots.Length * 2);
-        }
-        return id;
     }
 
     /// <summary>Makes room for <paramref name="more"/> objects beyond those met, the table at most half full.</summary>
     public void Reserve(long more)
     {
-        var wanted = (Count + Math.Min(more, 1 << 28)) * 2;
-        if (wanted > _slots.Length)
+        var wanted = Count + Math.Min(more, 1 << 28);
+        if (wanted * 2 > _slots.Length)
         {
-            Grow((int)Math.Min(BitOperations.RoundUpToPowerOf2((ulong)wanted), 1 << 30));
+            _slots = new Slot[(int)Math.Min(BitOperations.RoundUpToPowerOf2((ulong)wanted * 2), 1 << 30)];
+            _collections = -1;
+        }
+        if (wanted > _byId.Length)
+        {
+            Array.Resize(ref _byId, (int)Math.Min(wanted, Array.MaxLength));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Index(uint hash, int shift) => (int)((ulong)hash * 0x9E3779B97F4A7C15UL >> shift);
+    private static int Index(nint address, int mask) => (int)((nuint)address >> 4) & mask;
 
-    private void Grow(int size)
+    /// <summary>The table from the objects' current addresses.</summary>
+    private void Rebuild()
     {
-        var old = _slots;
-        var slots = new Slot[size];
-        var shift = 64 - BitOperations.Log2((uint)size);
-        var mask = size - 1;
-        foreach (ref var slot in old.AsSpan())
+        var slots = _slots;
+        System.Array.Clear(slots);
+        var mask = slots.Length - 1;
+        var byId = _byId;
+        for (var id = 0; id < Count; id++)
         {
-            if (slot.Key is not null)
+            var item = byId[id]!;
+            var address = Unsafe.As<object, nint>(ref item);
+            var index = Index(address, mask);
+            while (slots[index].Address != 0)
             {
-                var index = Index(slot.Hash, shift);
-                while (slots[index].Key is not null)
-                {
-                    index = (index + 1) & mask;
-                }
-                slots[index] = slot;
+                index = (index + 1) & mask;
             }
+            slots[index].Address = address;
+            slots[index].Id = id;
         }
-        _slots = slots;
-        _shift = shift;
     }
 }
