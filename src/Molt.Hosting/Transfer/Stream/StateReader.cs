@@ -23,7 +23,10 @@ internal sealed class StateReader : IOldStatics
     private int _pos;
     private readonly ProgramVersion _version;
     private readonly IReadOnlyList<Socket> _sockets;
-    private readonly List<object> _objects = [];
+    /// <summary>The objects by id, sized from the stream's trailer (no growing copies of a list of millions).</summary>
+    private readonly object[] _objects;
+    private int _objectCount;
+    private int _depth;
     private readonly Queue<(object Value, ReadPlan Plan, bool InsertNow)> _bodies = new();
     private readonly List<ReadPlan> _types = [];
     private readonly Dictionary<Type, ReadPlan> _plans = [];
@@ -38,11 +41,14 @@ internal sealed class StateReader : IOldStatics
     public IReadOnlyDictionary<FieldInfo, object?> Statics => _statics;
 
     /// <summary>How many objects (with identity) the stream held.</summary>
-    public int ObjectCount => _objects.Count;
+    public int ObjectCount => _objectCount;
 
     private StateReader(byte[] bytes, ProgramVersion version, IReadOnlyList<Socket> sockets)
     {
         _data = bytes;
+        // The trailer: how many objects the stream holds (each takes a byte at least: a larger count is damage).
+        var objects = bytes.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(bytes.Length - 4)) : 0;
+        _objects = new object[objects >= 0 && objects <= bytes.Length ? objects : 0];
         _version = version;
         _sockets = sockets;
         _program = version.ProgramAssemblies().ToDictionary(a => a.GetName().Name ?? "", a => a);
@@ -194,14 +200,27 @@ internal sealed class StateReader : IOldStatics
             case StateStreamFormat.String:
             {
                 var text = GetText();
-                _objects.Add(text);
+                Met(text);
                 return text;
+            }
+            case InlineObject:
+            {
+                var plan = ReadType();
+                var created = RuntimeHelpers.GetUninitializedObject(plan.Type);
+                Met(created);
+                if (++_depth > InlineDepth)
+                {
+                    throw new StateStreamException($"the state stream is damaged: objects inline deeper than {InlineDepth} at byte {_pos}");
+                }
+                plan.FieldReader(this, created);
+                _depth--;
+                return created;
             }
             case StateStreamFormat.Object:
             {
                 var plan = ReadType();
                 var created = RuntimeHelpers.GetUninitializedObject(plan.Type);
-                _objects.Add(created);
+                Met(created);
                 _bodies.Enqueue((created, plan, false));
                 return created;
             }
@@ -229,7 +248,7 @@ internal sealed class StateReader : IOldStatics
             case StateStreamFormat.Socket:
             {
                 var socket = _sockets[GetCount()];
-                _objects.Add(socket);
+                Met(socket);
                 return socket;
             }
             case PrimitiveArray:
@@ -237,14 +256,14 @@ internal sealed class StateReader : IOldStatics
                 var plan = ReadType();
                 var array = plan.NewArray(GetCount());
                 Take(Buffer.ByteLength(array)).CopyTo(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(array), Buffer.ByteLength(array)));
-                _objects.Add(array);
+                Met(array);
                 return array;
             }
             case StateStreamFormat.Array:
             {
                 var plan = ReadType();
                 var array = plan.NewArray(GetCount());
-                _objects.Add(array);
+                Met(array);
                 _bodies.Enqueue((array, plan, false));
                 return array;
             }
@@ -252,7 +271,7 @@ internal sealed class StateReader : IOldStatics
             {
                 var plan = ReadType();
                 var collection = RuntimeHelpers.GetUninitializedObject(plan.Type);
-                _objects.Add(collection);
+                Met(collection);
                 // Entries can go in as they are read only when nothing their hashing calls is still unfilled: keys that hash
                 // alone, and no comparer or the receiver's own (a program's comparer may read fields filled later).
                 var tag2 = _data[_pos];
@@ -266,13 +285,24 @@ internal sealed class StateReader : IOldStatics
             {
                 var plan = ReadType();
                 var weak = RuntimeHelpers.GetUninitializedObject(plan.Type);
-                _objects.Add(weak);
+                Met(weak);
                 _bodies.Enqueue((weak, plan, false));
                 return weak;
             }
             default:
                 throw new StateStreamException($"the state stream is damaged: tag {tag} at byte {_pos - 1}");
         }
+    }
+
+    /// <summary>An object with identity, given the next id.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Met(object value)
+    {
+        if (_objectCount == _objects.Length)
+        {
+            throw new StateStreamException($"the state stream is damaged: more objects than its trailer's {_objects.Length}");
+        }
+        _objects[_objectCount++] = value;
     }
 
     /// <summary>A value whose declared type both sides know: raw when it is a primitive or an enum, else tagged.</summary>

@@ -12,9 +12,11 @@ namespace Molt.Hosting.Transfer.Stream;
 /// <remarks>
 /// Layout: magic, format version, the program's assembly name, its assemblies (simple name, MVID); the roots (each migrated
 /// or dropped static by declaring type and name, then each unit's state by name); then the bodies of the objects the roots
-/// reached, in the order they were first met (a FIFO on both sides: deep structures never recurse). Types are defined
+/// reached, in the order they were first met (a FIFO on both sides: deep structures never recurse), except objects written
+/// inline, their fields at once, up to <see cref="InlineDepth"/> deep. Types are defined
 /// where first used (a type id of 0 is followed by its definition, and the next id names it from then on), so the type table
-/// is written in the same single pass; a type's definition carries its field layout.
+/// is written in the same single pass; a type's definition carries its field layout. The last four bytes are the trailer:
+/// how many objects have an id (the reader sizes its table of objects by it).
 /// </remarks>
 internal static class StateStreamFormat
 {
@@ -37,6 +39,13 @@ internal static class StateStreamFormat
     public const byte Struct = 11;      // a struct in a value position, its fields inline
     public const byte Enum = 12;        // an enum value, inline
     public const byte WeakReference = 13; // a weak reference (WeakReference, WeakReference<T>); its target later
+    public const byte InlineObject = 14;  // new object (class, or a boxed struct) by its fields, which follow at once
+
+    /// <summary>
+    /// How deep objects are written inline (their fields right after them, where both sides still have them in cache) before
+    /// the writer falls back to the FIFO of bodies: deep structures (a long linked list) never recurse deeper than this.
+    /// </summary>
+    public const int InlineDepth = 24;
 
     // Type definition kinds.
     public const byte NamedType = 1;

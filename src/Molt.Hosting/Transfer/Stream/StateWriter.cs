@@ -31,6 +31,9 @@ internal sealed class StateWriter
     private readonly Queue<(object Value, WritePlan Plan)> _bodies = new();
     private readonly Dictionary<Type, WritePlan> _plans = [];
     private int _typeCount;
+
+    /// <summary>How many objects deep the writer is writing inline.</summary>
+    private int _depth;
     private readonly List<Socket> _sockets = [];
 
     /// <summary>Where the writer is (a root, or an object's field): a refused value that the update's path search cannot find (a boxed value) is still placed.</summary>
@@ -69,6 +72,8 @@ internal sealed class StateWriter
         {
             writer.WriteBody(next.Value, next.Plan);
         }
+        // The trailer: how many objects have an id, so that the reader sizes its table once.
+        writer.PutInt32(writer._ids.Count);
         return new StateStream(writer.ToArray(), writer._sockets);
     }
 
@@ -229,6 +234,15 @@ internal sealed class StateWriter
                 WriteValue(plan.ComparerOf(value), inline: false);
                 break;
             default:
+                if (_depth < InlineDepth)
+                {
+                    PutByte(InlineObject);
+                    WriteType(plan);
+                    _depth++;
+                    plan.FieldWriter(this, value);
+                    _depth--;
+                    return;
+                }
                 PutByte(StateStreamFormat.Object);
                 WriteType(plan);
                 break;

@@ -149,6 +149,23 @@ public class StateStreamTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ALongChain_CrossesWithoutRecursingDeeply_ItsCycleKept()
+    {
+        // Objects are written inline only so deep; a chain of 200,000 goes on through the FIFO of bodies, and its last node points back to the first.
+        const string source = "public class Node { public int V; public Node Next; public object Tag; }\n" +
+            "public static partial class Program { public static Node Head; public static void Init() { Head = new Node { V = 0 }; var n = Head; " +
+            "for (var i = 1; i < 200_000; i++) { n.Next = new Node { V = i, Tag = i % 1000 == 0 ? (object)(\"t\" + i) : null }; n = n.Next; } n.Next = Head; } " +
+            "public static string Report() { long sum = 0; var count = 0; var tags = 0; var n = Head; do { sum += n.V; count++; if (n.Tag is string) tags++; n = n.Next; } while (n != Head && count < 300_000); " +
+            "return $\"{count} {sum} {tags}\"; } }\n";
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("stream-chain", "v1", Program(source)));
+        var before = Report(host);
+        Assert.Equal("200000 19999900000 199", before);
+        var result = await host.UpdateAsync(TestPrograms.Build("stream-chain", "v2", Program(source + "public class V2 { }\n")), ThroughStream);
+        AssertCommitted(result);
+        Assert.Equal(before, Report(host));
+    }
+
+    [Fact]
     public async Task Transformers_ReadTheStreamsOldObjects()
     {
         const string v1 = "public class Item { public int Cents; }\npublic static partial class Program { public static List<Item> Items; public static int Total = 0; " +
