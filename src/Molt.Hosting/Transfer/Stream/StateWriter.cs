@@ -661,7 +661,8 @@ internal sealed class WritePlan
             _ => WriteKind.Object,
         };
         Refusal = RefusalOf(type);
-        Default = type.Assembly == typeof(object).Assembly && type.IsGenericType ? DefaultOf(type) : null;
+        // Generic or not: EqualityComparer<string>.Default is a StringEqualityComparer.
+        Default = type.Assembly == typeof(object).Assembly && !type.IsArray ? DefaultOf(type) : null;
         MaybeSingleton = Default is not null || WellKnown.Any(w => w.GetType() == type);
     }
 

@@ -129,7 +129,8 @@ public class StateStreamTests(ITestOutputHelper output)
                 $"shared={ReferenceEquals(H.Name, Texts[3])} smalls={string.Join(",", Smalls)} bigs={string.Join(",", Bigs)} " +
                 $"byInt={ByInt.Count}{ByInt[21]}{ByInt[7 * 2999]}{string.Join(",", ByInt.Keys.Take(5))} byEnum={ReferenceEquals(ByEnum[Big.X], H)}{ByEnum[Big.Y] is null} " +
                 $"longs={string.Join(",", Longs)} names={Names.Contains("ALPHA")}{Names.Contains("BETA")}{ReferenceEquals(Names.Comparer, StringComparer.OrdinalIgnoreCase)} " +
-                $"same={SameKeyAndValue.Count(p => ReferenceEquals(p.Key, p.Value))} chars={Chars['a']}{Chars['\u00ff']}";
+                $"same={SameKeyAndValue.Count(p => ReferenceEquals(p.Key, p.Value))} chars={Chars['a']}{Chars['\u00ff']} " +
+                $"defaultComparer={ReferenceEquals(SameKeyAndValue.Comparer, EqualityComparer<string>.Default)}";
         }
 
         """;
@@ -141,6 +142,7 @@ public class StateStreamTests(ITestOutputHelper output)
         var before = Report(host);
         Assert.Contains("same=5000", before);
         Assert.Contains("shared=True", before);
+        Assert.Contains("defaultComparer=True", before);
         var result = await host.UpdateAsync(TestPrograms.Build("stream-raw", "v2", Program(RawAndText + "public class V2 { }\n")), ThroughStream);
         AssertCommitted(result);
         Assert.Equal(before, Report(host));
