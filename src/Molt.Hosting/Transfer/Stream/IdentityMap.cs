@@ -118,6 +118,7 @@ internal sealed class IdentityMap
     private static int Index(nint address, int mask) => (int)((nuint)address >> 4) & mask;
 
     /// <summary>The table from the objects' current addresses.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Rebuild()
     {
         var slots = _slots;

@@ -306,6 +306,7 @@ internal sealed class StateReader : IOldStatics
     }
 
     /// <summary>A value whose declared type both sides know: raw when it is a primitive or an enum, else tagged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object? ReadAs(Type declared, TypeCode code)
     {
         if (code == TypeCode.Empty)
@@ -447,26 +448,37 @@ internal sealed class StateReader : IOldStatics
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal byte GetByte() => _data[_pos++];
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal sbyte GetSByte() => (sbyte)_data[_pos++];
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool GetBool() => _data[_pos++] != 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal short GetInt16() => BinaryPrimitives.ReadInt16LittleEndian(Take(2));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ushort GetUInt16() => BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal char GetChar() => (char)BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int GetInt32() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal uint GetUInt32() => BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal long GetInt64() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong GetUInt64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal float GetSingle() => BinaryPrimitives.ReadSingleLittleEndian(Take(4));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal double GetDouble() => BinaryPrimitives.ReadDoubleLittleEndian(Take(8));
 
     /// <summary>A count or id, 7 bits a byte, low first.</summary>
@@ -500,6 +512,7 @@ internal sealed class StateReader : IOldStatics
     private string GetName() => Encoding.UTF8.GetString(Take(GetCount()));
 
     /// <summary>A string's text: UTF-8, or UTF-16 code units when the low bit of its count says so.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string GetText()
     {
         var prefix = (uint)GetCount();
@@ -523,11 +536,19 @@ internal sealed class ReadPlan(Type type)
 
     public bool IsWeak { get; } = IsWeakReference(type);
 
-    public Action<StateReader, object> FieldReader => _fieldReader ??= StreamCode.FieldReader(Type, Fields);
+    public Action<StateReader, object> FieldReader
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _fieldReader ??= StreamCode.FieldReader(Type, Fields);
+    }
     private Action<StateReader, object>? _fieldReader;
 
     /// <summary>A Dictionary's or HashSet's entries inserted as read (keys that hash alone), else null: inserted once every object is filled.</summary>
-    public Action<StateReader, object, int>? EntryReader => _entryReaderMade ? _entryReader : MakeEntryReader();
+    public Action<StateReader, object, int>? EntryReader
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _entryReaderMade ? _entryReader : MakeEntryReader();
+    }
     private Action<StateReader, object, int>? _entryReader;
     private bool _entryReaderMade;
 
@@ -537,9 +558,11 @@ internal sealed class ReadPlan(Type type)
         return _entryReader = StreamCode.EntryReader(Collection!);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Construct(object collection, object? comparer) => (_construct ??= StreamCode.ComparerConstructor(Collection!))(collection, comparer);
     private Action<object, object?>? _construct;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public System.Array NewArray(int length) => (_newArray ??= StreamCode.ArrayMaker(Type.GetElementType()!))(length);
     private Func<int, System.Array>? _newArray;
 

@@ -274,6 +274,7 @@ internal sealed class StateWriter
     internal void WriteSlow(FieldInfo field, object target) => WriteValue(field.GetValue(target), IsInline(field.FieldType));
 
     /// <summary>A value whose declared type both sides know: raw when it is a primitive or an enum, else tagged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteAs(object? value, Type declared, TypeCode code)
     {
         if (code != TypeCode.Empty)
@@ -309,6 +310,7 @@ internal sealed class StateWriter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteElements(System.Array array, WritePlan plan)
     {
         var element = plan.Type.GetElementType()!;
@@ -338,6 +340,7 @@ internal sealed class StateWriter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteCollection(object value, WritePlan plan)
     {
         var collection = plan.Collection!;
@@ -479,14 +482,17 @@ internal sealed class StateWriter
         _chunk[_pos++] = value;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void PutBool(bool value) => PutByte(value ? (byte)1 : (byte)0);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void PutUInt16(ushort value)
     {
         BinaryPrimitives.WriteUInt16LittleEndian(Reserve(2), value);
         _pos += 2;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void PutInt32(int value)
     {
         BinaryPrimitives.WriteInt32LittleEndian(Reserve(4), value);
@@ -499,18 +505,21 @@ internal sealed class StateWriter
         _pos += 4;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void PutInt64(long value)
     {
         BinaryPrimitives.WriteInt64LittleEndian(Reserve(8), value);
         _pos += 8;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void PutSingle(float value)
     {
         BinaryPrimitives.WriteSingleLittleEndian(Reserve(4), value);
         _pos += 4;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void PutDouble(double value)
     {
         BinaryPrimitives.WriteDoubleLittleEndian(Reserve(8), value);
@@ -537,8 +546,10 @@ internal sealed class StateWriter
         _pos = pos;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int CountSize(uint value) => value < 1u << 7 ? 1 : value < 1u << 14 ? 2 : value < 1u << 21 ? 3 : value < 1u << 28 ? 4 : 5;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Put(ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(Reserve(bytes.Length));
@@ -588,6 +599,7 @@ internal sealed class StateWriter
     }
 
     /// <summary>Writes a count into the <paramref name="last"/>+1 bytes just before the text written last.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PutCountAt(uint value, int last)
     {
         var written = (int)(value >> 1);
@@ -601,6 +613,7 @@ internal sealed class StateWriter
     }
 
     /// <summary>The stream: every chunk, copied once into one array.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private byte[] ToArray()
     {
         _chunks.Add((_chunk, _pos));
@@ -680,11 +693,19 @@ internal sealed class WritePlan
     public List<FieldInfo> Fields => _fields ??= Type.IsInterface || Type.IsPrimitive ? [] : StateStreamFormat.Fields(Type);
     private List<FieldInfo>? _fields;
 
-    public Action<StateWriter, object> FieldWriter => _fieldWriter ??= StreamCode.FieldWriter(Type, Fields);
+    public Action<StateWriter, object> FieldWriter
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _fieldWriter ??= StreamCode.FieldWriter(Type, Fields);
+    }
     private Action<StateWriter, object>? _fieldWriter;
 
     /// <summary>A collection's entries writer: compiled for a Dictionary or a HashSet, else null (written through the non-generic interfaces).</summary>
-    public Action<StateWriter, object>? EntryWriter => _entryWriterMade ? _entryWriter : MakeEntryWriter();
+    public Action<StateWriter, object>? EntryWriter
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _entryWriterMade ? _entryWriter : MakeEntryWriter();
+    }
     private Action<StateWriter, object>? _entryWriter;
     private bool _entryWriterMade;
 
@@ -698,9 +719,11 @@ internal sealed class WritePlan
     public List<FieldInfo> OwnFields => _ownFields ??= [.. Fields.Where(f => !f.DeclaringType!.IsAssignableFrom(Collection))];
     private List<FieldInfo>? _ownFields;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int CountOf(object collection) => (_count ??= StreamCode.CountGetter(Collection!))(collection);
     private Func<object, int>? _count;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public object? ComparerOf(object collection) => (_comparer ??= StreamCode.ComparerGetter(Collection!))(collection);
     private Func<object, object?>? _comparer;
 
