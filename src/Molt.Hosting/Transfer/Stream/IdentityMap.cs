@@ -10,8 +10,8 @@ namespace Molt.Hosting.Transfer.Stream;
 /// <para>
 /// Keyed by the objects' addresses, not their identity hash codes: the first <see cref="RuntimeHelpers.GetHashCode(object)"/>
 /// of an object calls into the runtime to set it in the object's header (half the writer's time at a million entries, a
-/// <see cref="Dictionary{TKey,TValue}"/> with a reference comparer most of it). Open addressing, linear probing over the
-/// address's low bits (objects met one after another were mostly allocated one after another: neighbouring slots).
+/// <see cref="Dictionary{TKey,TValue}"/> with a reference comparer most of it). Open addressing, linear probing from the
+/// address's granule (objects met one after another were mostly allocated one after another: neighbouring slots).
 /// </para>
 /// <para>
 /// A garbage collection can move objects, and so change their addresses, at any moment (another thread's allocation
@@ -114,8 +114,14 @@ internal sealed class IdentityMap
         }
     }
 
+    /// <summary>
+    /// The address's 16-byte granule, plus a scrambled offset per 64 KiB window: objects near each other in memory stay near
+    /// each other in the table (one cache line for several), while windows land anywhere, so that objects a power of two
+    /// apart (large arrays, the runtime's aligned regions) do not all come home to the same few slots.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Index(nint address, int mask) => (int)((nuint)address >> 4) & mask;
+    private static int Index(nint address, int mask) =>
+        (int)(((ulong)address >> 4) + ((((ulong)address >> 16) * 0x9E3779B97F4A7C15UL) >> 32)) & mask;
 
     /// <summary>The table from the objects' current addresses.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
