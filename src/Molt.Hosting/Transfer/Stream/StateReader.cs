@@ -129,10 +129,15 @@ internal sealed class StateReader : IOldStatics
     private ReadPlan ReadType()
     {
         var id = GetCount();
-        if (id != 0)
-        {
-            return _types[id - 1];
-        }
+        return id != 0 ? _types[id - 1] : ReadTypeDefinition();
+    }
+
+    /// <summary>
+    /// A type met for the first time: its definition, its layout checked. Apart from <see cref="ReadType"/>: the lambda that
+    /// finds a layout's first difference makes the compiler allocate its closure on entry, once per type reference else.
+    /// </summary>
+    private ReadPlan ReadTypeDefinition()
+    {
         var slot = _types.Count;
         _types.Add(null!);
         Type type;
