@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections;
 using System.Net.Sockets;
 using System.Reflection;
@@ -18,13 +19,17 @@ namespace Molt.Hosting.Transfer.Stream;
 /// <remarks>Rebuilding a collection keyed by the program's own types calls their GetHashCode/Equals/CompareTo: the old code that built it.</remarks>
 internal sealed class StateReader : IOldStatics
 {
-    private readonly BinaryReader _in;
+    private readonly byte[] _data;
+    private int _pos;
     private readonly ProgramVersion _version;
     private readonly IReadOnlyList<Socket> _sockets;
-    private readonly List<object> _objects = [];
-    private readonly Queue<object> _bodies = new();
-    private readonly List<Type> _types = [];
-    private readonly Dictionary<Type, List<FieldInfo>> _fields = [];
+    /// <summary>The objects by id, sized from the stream's trailer (no growing copies of a list of millions).</summary>
+    private readonly object[] _objects;
+    private int _objectCount;
+    private int _depth;
+    private readonly Queue<(object Value, ReadPlan Plan, bool InsertNow)> _bodies = new();
+    private readonly List<ReadPlan> _types = [];
+    private readonly Dictionary<Type, ReadPlan> _plans = [];
     private readonly List<(object Collection, Type Base, List<(object? Key, object? Value)> Entries)> _inserts = [];
     private readonly Dictionary<string, Assembly> _program;
     private readonly Dictionary<FieldInfo, object?> _statics = [];
@@ -36,11 +41,14 @@ internal sealed class StateReader : IOldStatics
     public IReadOnlyDictionary<FieldInfo, object?> Statics => _statics;
 
     /// <summary>How many objects (with identity) the stream held.</summary>
-    public int ObjectCount => _objects.Count;
+    public int ObjectCount => _objectCount;
 
     private StateReader(byte[] bytes, ProgramVersion version, IReadOnlyList<Socket> sockets)
     {
-        _in = new BinaryReader(new MemoryStream(bytes, writable: false), Encoding.UTF8);
+        _data = bytes;
+        // The trailer: how many objects the stream holds (each takes a byte at least: a larger count is damage).
+        var objects = bytes.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(bytes.Length - 4)) : 0;
+        _objects = new object[objects >= 0 && objects <= bytes.Length ? objects : 0];
         _version = version;
         _sockets = sockets;
         _program = version.ProgramAssemblies().ToDictionary(a => a.GetName().Name ?? "", a => a);
@@ -62,21 +70,21 @@ internal sealed class StateReader : IOldStatics
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadAll(bool checkBuild)
     {
-        if (_in.ReadUInt32() != Magic)
+        if (_data.Length < 6 || GetUInt32() != Magic)
         {
             throw new StateStreamException("this is not a Molt state stream");
         }
-        var format = _in.ReadUInt16();
+        var format = GetUInt16();
         if (format != StateStreamFormat.Version)
         {
             throw new StateStreamException($"the state stream's format is version {format}; this Molt reads version {StateStreamFormat.Version}");
         }
-        var program = _in.ReadString();
-        var count = _in.Read7BitEncodedInt();
+        var program = GetName();
+        var count = GetCount();
         for (var i = 0; i < count; i++)
         {
-            var name = _in.ReadString();
-            var mvid = new Guid(_in.ReadBytes(16));
+            var name = GetName();
+            var mvid = new Guid(Take(16));
             if (!checkBuild)
             {
                 continue;
@@ -91,24 +99,24 @@ internal sealed class StateReader : IOldStatics
                     $"{assembly.ManifestModule.ModuleVersionId} (the old version must be loaded from the very files that wrote the stream)");
             }
         }
-        var statics = _in.Read7BitEncodedInt();
+        var statics = GetCount();
         for (var i = 0; i < statics; i++)
         {
-            var type = ReadType();
-            var name = _in.ReadString();
+            var type = ReadType().Type;
+            var name = GetName();
             var field = TypeFacts.StaticFields(type).FirstOrDefault(f => f.Name == name)
                 ?? throw new StateStreamException($"the loaded {TypeFacts.Describe(type)} has no static field {name}, which the stream holds");
             _statics[field] = ReadValue();
         }
-        var units = _in.Read7BitEncodedInt();
+        var units = GetCount();
         for (var i = 0; i < units; i++)
         {
-            var name = _in.ReadString();
+            var name = GetName();
             Units.Add((name, ReadValue()!));
         }
         while (_bodies.TryDequeue(out var next))
         {
-            ReadBody(next);
+            ReadBody(next.Value, next.Plan, next.InsertNow);
         }
         // Every object is filled: the keys hash as they did.
         foreach (var (collection, baseType, entries) in _inserts)
@@ -118,41 +126,44 @@ internal sealed class StateReader : IOldStatics
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Type ReadType()
+    private ReadPlan ReadType()
     {
-        var id = _in.Read7BitEncodedInt();
-        if (id != 0)
-        {
-            return _types[id - 1];
-        }
+        var id = GetCount();
+        return id != 0 ? _types[id - 1] : ReadTypeDefinition();
+    }
+
+    /// <summary>
+    /// A type met for the first time: its definition, its layout checked. Apart from <see cref="ReadType"/>: the lambda that
+    /// finds a layout's first difference makes the compiler allocate its closure on entry, once per type reference else.
+    /// </summary>
+    private ReadPlan ReadTypeDefinition()
+    {
         var slot = _types.Count;
         _types.Add(null!);
         Type type;
-        var kind = _in.ReadByte();
+        var kind = GetByte();
         if (kind == ArrayType)
         {
-            type = ReadType().MakeArrayType();
-            _types[slot] = type;
-            return type;
+            type = ReadType().Type.MakeArrayType();
+            return _types[slot] = PlanOf(type);
         }
-        var assemblyName = _in.ReadString();
-        var fullName = _in.ReadString();
-        var argumentCount = _in.Read7BitEncodedInt();
+        var assemblyName = GetName();
+        var fullName = GetName();
+        var argumentCount = GetCount();
         var arguments = new Type[argumentCount];
         for (var i = 0; i < argumentCount; i++)
         {
-            arguments[i] = ReadType();
+            arguments[i] = ReadType().Type;
         }
         var definition = Resolve(assemblyName, fullName);
         type = argumentCount == 0 ? definition : definition.MakeGenericType(arguments);
-        _types[slot] = type;
-        var layout = new string[_in.Read7BitEncodedInt()];
+        var plan = _types[slot] = PlanOf(type);
+        var layout = new string[GetCount()];
         for (var i = 0; i < layout.Length; i++)
         {
-            layout[i] = _in.ReadString();
+            layout[i] = GetName();
         }
-        var fields = type.IsInterface || type.IsPrimitive ? [] : Fields(type);
-        var loaded = fields.Select(Describe).ToArray();
+        var loaded = plan.Fields.Select(Describe).ToArray();
         if (!layout.SequenceEqual(loaded))
         {
             var first = Enumerable.Range(0, Math.Max(layout.Length, loaded.Length))
@@ -161,8 +172,16 @@ internal sealed class StateReader : IOldStatics
                 $"field {first + 1} is '{(first < layout.Length ? layout[first] : "(none)")}' in the stream, '{(first < loaded.Length ? loaded[first] : "(none)")}' loaded " +
                 "(the stream was written by another build)");
         }
-        _fields[type] = fields;
-        return type;
+        return plan;
+    }
+
+    private ReadPlan PlanOf(Type type)
+    {
+        if (!_plans.TryGetValue(type, out var plan))
+        {
+            _plans[type] = plan = new ReadPlan(type);
+        }
+        return plan;
     }
 
     private Type Resolve(string assemblyName, string fullName)
@@ -174,134 +193,179 @@ internal sealed class StateReader : IOldStatics
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private object? ReadValue()
+    internal object? ReadValue()
     {
-        var tag = _in.ReadByte();
+        var tag = GetByte();
         switch (tag)
         {
             case Null:
                 return null;
             case Ref:
-                return _objects[_in.Read7BitEncodedInt()];
+                return _objects[GetCount()];
+            case StateStreamFormat.String:
+            {
+                var text = GetText();
+                Met(text);
+                return text;
+            }
+            case InlineObject:
+            {
+                var plan = ReadType();
+                var created = RuntimeHelpers.GetUninitializedObject(plan.Type);
+                Met(created);
+                if (++_depth > InlineDepth)
+                {
+                    throw new StateStreamException($"the state stream is damaged: objects inline deeper than {InlineDepth} at byte {_pos}");
+                }
+                plan.FieldReader(this, created);
+                _depth--;
+                return created;
+            }
+            case StateStreamFormat.Object:
+            {
+                var plan = ReadType();
+                var created = RuntimeHelpers.GetUninitializedObject(plan.Type);
+                Met(created);
+                _bodies.Enqueue((created, plan, false));
+                return created;
+            }
             case StateStreamFormat.Primitive:
             {
-                var type = ReadType();
-                return type == typeof(IntPtr) ? IntPtr.Zero : type == typeof(UIntPtr) ? UIntPtr.Zero : ReadPrimitive(type);
+                var type = ReadType().Type;
+                return type == typeof(IntPtr) ? IntPtr.Zero : type == typeof(UIntPtr) ? UIntPtr.Zero : ReadRaw(System.Type.GetTypeCode(type));
             }
             case StateStreamFormat.Enum:
             {
-                var type = ReadType();
-                return System.Enum.ToObject(type, ReadPrimitive(System.Enum.GetUnderlyingType(type)));
+                var type = ReadType().Type;
+                return System.Enum.ToObject(type, ReadRaw(System.Type.GetTypeCode(type)));
             }
             case Struct:
             {
-                var type = ReadType();
-                var box = RuntimeHelpers.GetUninitializedObject(type);
-                ReadFields(box, type);
+                var plan = ReadType();
+                var box = RuntimeHelpers.GetUninitializedObject(plan.Type);
+                plan.FieldReader(this, box);
                 return box;
             }
             case TypeRef:
-                return ReadType();
+                return ReadType().Type;
             case Singleton:
                 return ReadSingleton();
-            case StateStreamFormat.String:
-            {
-                var length = _in.Read7BitEncodedInt();
-                var s = length == 0 ? string.Empty : new string(MemoryMarshal.Cast<byte, char>(_in.ReadBytes(length * 2)));
-                _objects.Add(s);
-                return s;
-            }
             case StateStreamFormat.Socket:
             {
-                var socket = _sockets[_in.Read7BitEncodedInt()];
-                _objects.Add(socket);
+                var socket = _sockets[GetCount()];
+                Met(socket);
                 return socket;
             }
             case PrimitiveArray:
             {
-                var type = ReadType();
-                var array = System.Array.CreateInstance(type.GetElementType()!, _in.Read7BitEncodedInt());
-                var bytes = _in.ReadBytes(Buffer.ByteLength(array));
-                Buffer.BlockCopy(bytes, 0, array, 0, bytes.Length);
-                _objects.Add(array);
+                var plan = ReadType();
+                var array = plan.NewArray(GetCount());
+                Take(Buffer.ByteLength(array)).CopyTo(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(array), Buffer.ByteLength(array)));
+                Met(array);
                 return array;
             }
             case StateStreamFormat.Array:
             {
-                var type = ReadType();
-                var array = System.Array.CreateInstance(type.GetElementType()!, _in.Read7BitEncodedInt());
-                _objects.Add(array);
-                _bodies.Enqueue(array);
+                var plan = ReadType();
+                var array = plan.NewArray(GetCount());
+                Met(array);
+                _bodies.Enqueue((array, plan, false));
                 return array;
             }
             case HashCollection:
             {
-                var type = ReadType();
-                var collection = RuntimeHelpers.GetUninitializedObject(type);
-                _objects.Add(collection);
+                var plan = ReadType();
+                var collection = RuntimeHelpers.GetUninitializedObject(plan.Type);
+                Met(collection);
+                // Entries can go in as they are read only when nothing their hashing calls is still unfilled: keys that hash
+                // alone, and no comparer or the receiver's own (a program's comparer may read fields filled later).
+                var tag2 = _data[_pos];
+                var insertNow = plan.EntryReader is not null && (tag2 == Null || tag2 == Singleton);
                 var comparer = ReadValue();
-                // The framework's constructor on the uninitialized object (a program class derived from it included): no program code runs.
-                ComparerConstructor(CollectionBase(type)!).Invoke(collection, [comparer]);
-                _bodies.Enqueue(collection);
+                plan.Construct(collection, comparer);
+                _bodies.Enqueue((collection, plan, insertNow));
                 return collection;
             }
             case StateStreamFormat.WeakReference:
             {
-                var type = ReadType();
-                var weak = RuntimeHelpers.GetUninitializedObject(type);
-                _objects.Add(weak);
-                _bodies.Enqueue(weak);
+                var plan = ReadType();
+                var weak = RuntimeHelpers.GetUninitializedObject(plan.Type);
+                Met(weak);
+                _bodies.Enqueue((weak, plan, false));
                 return weak;
             }
-            case StateStreamFormat.Object:
-            {
-                var type = ReadType();
-                var created = RuntimeHelpers.GetUninitializedObject(type);
-                _objects.Add(created);
-                _bodies.Enqueue(created);
-                return created;
-            }
             default:
-                throw new StateStreamException($"the state stream is damaged: tag {tag} at byte {_in.BaseStream.Position - 1}");
+                throw new StateStreamException($"the state stream is damaged: tag {tag} at byte {_pos - 1}");
         }
     }
 
+    /// <summary>An object with identity, given the next id.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Met(object value)
+    {
+        if (_objectCount == _objects.Length)
+        {
+            throw new StateStreamException($"the state stream is damaged: more objects than its trailer's {_objects.Length}");
+        }
+        _objects[_objectCount++] = value;
+    }
+
+    /// <summary>A value whose declared type both sides know: raw when it is a primitive or an enum, else tagged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private object? ReadAs(Type declared, TypeCode code)
+    {
+        if (code == TypeCode.Empty)
+        {
+            return ReadValue();
+        }
+        var raw = ReadRaw(code);
+        return declared.IsEnum ? System.Enum.ToObject(declared, raw) : raw;
+    }
+
+    /// <summary>A field the compiled code cannot store (a pointer): through reflection.</summary>
+    internal void SetSlow(FieldInfo field, object target) => field.SetValue(target, ReadValue());
+
     private object ReadSingleton()
     {
-        var kind = _in.ReadByte();
+        var kind = GetByte();
         if (kind >= FirstWellKnown)
         {
             return WellKnown[kind - FirstWellKnown];
         }
-        var argument = ReadType();
+        var argument = ReadType().Type;
         var holder = kind == DefaultEqualityComparer ? typeof(EqualityComparer<>) : typeof(Comparer<>);
         return holder.MakeGenericType(argument).GetProperty("Default")!.GetValue(null)!;
     }
 
-    private readonly Dictionary<Type, (Type? Collection, bool Weak)> _kinds = [];
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ReadBody(object value)
+    private void ReadBody(object value, ReadPlan plan, bool insertNow)
     {
-        var type = value.GetType();
-        if (!_kinds.TryGetValue(type, out var kind))
-        {
-            _kinds[type] = kind = (CollectionBase(type), IsWeakReference(type));
-        }
+        var type = plan.Type;
         if (value is System.Array array)
         {
+            var element = type.GetElementType()!;
+            if (!element.IsValueType)
+            {
+                var items = (object?[])array;
+                for (var i = 0; i < items.Length; i++)
+                {
+                    items[i] = ReadValue();
+                }
+                return;
+            }
+            var code = RawCode(element);
             for (var i = 0; i < array.Length; i++)
             {
-                array.SetValue(ReadValue(), i);
+                array.SetValue(ReadAs(element, code), i);
             }
             return;
         }
-        if (kind.Weak)
+        if (plan.IsWeak)
         {
             var target = ReadValue();
             if (type == typeof(System.WeakReference))
             {
-                type.GetConstructor([typeof(object), typeof(bool)])!.Invoke(value, [target, _in.ReadBoolean()]);
+                type.GetConstructor([typeof(object), typeof(bool)])!.Invoke(value, [target, GetBool()]);
             }
             else
             {
@@ -309,39 +373,32 @@ internal sealed class StateReader : IOldStatics
             }
             return;
         }
-        if (kind.Collection is { } collection)
+        if (plan.Collection is { } collection)
         {
-            foreach (var field in _fields[type].Where(f => !f.DeclaringType!.IsAssignableFrom(collection)))
+            foreach (var field in plan.OwnFields)
             {
-                field.SetValue(value, ReadValue());
+                field.SetValue(value, ReadAs(field.FieldType, RawCode(field.FieldType)));
             }
+            var count = GetCount();
+            if (insertNow)
+            {
+                plan.EntryReader!(this, value, count);
+                return;
+            }
+            var arguments = collection.GetGenericArguments();
             var set = IsSet(collection);
-            var count = _in.Read7BitEncodedInt();
+            var keyCode = RawCode(arguments[0]);
+            var valueCode = set ? TypeCode.Empty : RawCode(arguments[1]);
             var entries = new List<(object? Key, object? Value)>(count);
             for (var i = 0; i < count; i++)
             {
-                var key = ReadValue();
-                entries.Add((key, set ? null : ReadValue()));
+                var key = ReadAs(arguments[0], keyCode);
+                entries.Add((key, set ? null : ReadAs(arguments[1], valueCode)));
             }
             _inserts.Add((value, collection, entries));
             return;
         }
-        ReadFields(value, type);
-    }
-
-    private readonly Dictionary<Type, Action<object, object?>[]> _setters = [];
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ReadFields(object target, Type type)
-    {
-        if (!_setters.TryGetValue(type, out var setters))
-        {
-            _setters[type] = setters = [.. _fields[type].Select(FieldAccessors.Setter)];
-        }
-        foreach (var set in setters)
-        {
-            set(target, ReadValue());
-        }
+        plan.FieldReader(this, value);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -365,23 +422,158 @@ internal sealed class StateReader : IOldStatics
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private object ReadPrimitive(Type type) => System.Type.GetTypeCode(type) switch
+    /// <summary>A primitive, boxed, as its type code says (an enum's: its underlying type's).</summary>
+    private object ReadRaw(TypeCode code) => code switch
     {
-        TypeCode.Boolean => _in.ReadBoolean(),
-        TypeCode.Byte => _in.ReadByte(),
-        TypeCode.SByte => _in.ReadSByte(),
-        TypeCode.Int16 => _in.ReadInt16(),
-        TypeCode.UInt16 => _in.ReadUInt16(),
-        TypeCode.Char => (char)_in.ReadUInt16(),
-        TypeCode.Int32 => _in.ReadInt32(),
-        TypeCode.UInt32 => _in.ReadUInt32(),
-        TypeCode.Int64 => _in.ReadInt64(),
-        TypeCode.UInt64 => _in.ReadUInt64(),
-        TypeCode.Single => _in.ReadSingle(),
-        TypeCode.Double => _in.ReadDouble(),
-        _ => throw new StateStreamException($"the state stream is damaged: {type} is not a primitive"),
+        TypeCode.Boolean => GetBool(),
+        TypeCode.Byte => GetByte(),
+        TypeCode.SByte => GetSByte(),
+        TypeCode.Int16 => GetInt16(),
+        TypeCode.UInt16 => GetUInt16(),
+        TypeCode.Char => GetChar(),
+        TypeCode.Int32 => GetInt32(),
+        TypeCode.UInt32 => GetUInt32(),
+        TypeCode.Int64 => GetInt64(),
+        TypeCode.UInt64 => GetUInt64(),
+        TypeCode.Single => GetSingle(),
+        TypeCode.Double => GetDouble(),
+        _ => throw new StateStreamException($"the state stream is damaged: {code} is not a primitive"),
     };
+
+    // The bytes: little-endian, from the one array the writer made.
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ReadOnlySpan<byte> Take(int size)
+    {
+        var span = _data.AsSpan(_pos, size);
+        _pos += size;
+        return span;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal byte GetByte() => _data[_pos++];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal sbyte GetSByte() => (sbyte)_data[_pos++];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool GetBool() => _data[_pos++] != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal short GetInt16() => BinaryPrimitives.ReadInt16LittleEndian(Take(2));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ushort GetUInt16() => BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal char GetChar() => (char)BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int GetInt32() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal uint GetUInt32() => BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal long GetInt64() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong GetUInt64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal float GetSingle() => BinaryPrimitives.ReadSingleLittleEndian(Take(4));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal double GetDouble() => BinaryPrimitives.ReadDoubleLittleEndian(Take(8));
+
+    /// <summary>A count or id, 7 bits a byte, low first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int GetCount()
+    {
+        var data = _data;
+        var pos = _pos;
+        uint value = data[pos++];
+        if (value >= 0x80)
+        {
+            value &= 0x7F;
+            var shift = 7;
+            uint next;
+            do
+            {
+                if (shift > 28)
+                {
+                    throw new StateStreamException($"the state stream is damaged: a count too long at byte {_pos}");
+                }
+                next = data[pos++];
+                value |= (next & 0x7F) << shift;
+                shift += 7;
+            }
+            while (next >= 0x80);
+        }
+        _pos = pos;
+        return (int)value;
+    }
+
+    private string GetName() => Encoding.UTF8.GetString(Take(GetCount()));
+
+    /// <summary>A string's text: UTF-8, or UTF-16 code units when the low bit of its count says so.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private string GetText()
+    {
+        var prefix = (uint)GetCount();
+        var bytes = Take((int)(prefix >> 1));
+        if (bytes.IsEmpty)
+        {
+            return string.Empty;
+        }
+        return (prefix & 1) == 0 ? Encoding.UTF8.GetString(bytes) : new string(MemoryMarshal.Cast<byte, char>(bytes));
+    }
+}
+
+/// <summary>One type's facts for the reader, found by its id in the stream: its kind and its compiled code.</summary>
+internal sealed class ReadPlan(Type type)
+{
+    public Type Type { get; } = type;
+
+    public List<FieldInfo> Fields { get; } = type.IsInterface || type.IsPrimitive ? [] : StateStreamFormat.Fields(type);
+
+    public Type? Collection { get; } = CollectionBase(type);
+
+    public bool IsWeak { get; } = IsWeakReference(type);
+
+    public Action<StateReader, object> FieldReader
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _fieldReader ??= StreamCode.FieldReader(Type, Fields);
+    }
+    private Action<StateReader, object>? _fieldReader;
+
+    /// <summary>A Dictionary's or HashSet's entries inserted as read (keys that hash alone), else null: inserted once every object is filled.</summary>
+    public Action<StateReader, object, int>? EntryReader
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _entryReaderMade ? _entryReader : MakeEntryReader();
+    }
+    private Action<StateReader, object, int>? _entryReader;
+    private bool _entryReaderMade;
+
+    private Action<StateReader, object, int>? MakeEntryReader()
+    {
+        _entryReaderMade = true;
+        return _entryReader = StreamCode.EntryReader(Collection!);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Construct(object collection, object? comparer) => (_construct ??= StreamCode.ComparerConstructor(Collection!))(collection, comparer);
+    private Action<object, object?>? _construct;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public System.Array NewArray(int length) => (_newArray ??= StreamCode.ArrayMaker(Type.GetElementType()!))(length);
+    private Func<int, System.Array>? _newArray;
+
+    /// <summary>The fields of a class derived from a collection that the program declared (not the collection's own).</summary>
+    public List<FieldInfo> OwnFields => _ownFields ??= [.. Fields.Where(f => !f.DeclaringType!.IsAssignableFrom(Collection))];
+    private List<FieldInfo>? _ownFields;
 }
 
 /// <summary>

@@ -12,14 +12,17 @@ namespace Molt.Hosting.Transfer.Stream;
 /// <remarks>
 /// Layout: magic, format version, the program's assembly name, its assemblies (simple name, MVID); the roots (each migrated
 /// or dropped static by declaring type and name, then each unit's state by name); then the bodies of the objects the roots
-/// reached, in the order they were first met (a FIFO on both sides: deep structures never recurse). Types are defined
+/// reached, in the order they were first met (a FIFO on both sides: deep structures never recurse), except objects written
+/// inline, their fields at once, up to <see cref="InlineDepth"/> deep. Types are defined
 /// where first used (a type id of 0 is followed by its definition, and the next id names it from then on), so the type table
-/// is written in the same single pass; a type's definition carries its field layout.
+/// is written in the same single pass; a type's definition carries its field layout. The last four bytes are the trailer:
+/// how many objects have an id (the reader sizes its table of objects by it).
 /// </remarks>
 internal static class StateStreamFormat
 {
     public const uint Magic = 0x544C4F4D; // "MOLT"
-    public const ushort Version = 1;
+    /// <summary>2: values whose declared type is a primitive or an enum are raw (no tag), strings are UTF-8 (UTF-16 only when not well-formed).</summary>
+    public const ushort Version = 2;
 
     // Value tags.
     public const byte Null = 0;
@@ -36,6 +39,13 @@ internal static class StateStreamFormat
     public const byte Struct = 11;      // a struct in a value position, its fields inline
     public const byte Enum = 12;        // an enum value, inline
     public const byte WeakReference = 13; // a weak reference (WeakReference, WeakReference<T>); its target later
+    public const byte InlineObject = 14;  // new object (class, or a boxed struct) by its fields, which follow at once
+
+    /// <summary>
+    /// How deep objects are written inline (their fields right after them, where both sides still have them in cache) before
+    /// the writer falls back to the FIFO of bodies: deep structures (a long linked list) never recurse deeper than this.
+    /// </summary>
+    public const int InlineDepth = 24;
 
     // Type definition kinds.
     public const byte NamedType = 1;
@@ -101,6 +111,18 @@ internal static class StateStreamFormat
     /// be filled when stored (a boxed object's fields come later).
     /// </remarks>
     public static bool IsInline(Type declared) => declared.IsValueType;
+
+    /// <summary>
+    /// How a value whose declared type (a field's, an element's, a key's) is known on both sides is written: raw, without tag or
+    /// type, when that type is a primitive or an enum (its type code; an enum's is its underlying type's); else
+    /// <see cref="TypeCode.Empty"/>: a tagged value. Native-sized integers are tagged, so that a non-zero one is refused.
+    /// </summary>
+    public static TypeCode RawCode(Type declared) =>
+        (declared.IsPrimitive || declared.IsEnum) && System.Type.GetTypeCode(declared) is var code && code is >= TypeCode.Boolean and <= TypeCode.Double
+            ? code : TypeCode.Empty;
+
+    /// <summary>Whether a collection's keys hash the same whatever the stream's order: strings, primitives and enums (their hash reads no other object).</summary>
+    public static bool IsSelfContainedKey(Type key) => key == typeof(string) || RawCode(key) != TypeCode.Empty;
 
     public static bool IsWeakReference(Type type) =>
         type == typeof(System.WeakReference) || type.IsGenericType && type.GetGenericTypeDefinition() == typeof(WeakReference<>);

@@ -92,6 +92,81 @@ public class StateStreamTests(ITestOutputHelper output)
         output.WriteLine($"{before}\nstream: {result.StreamBytes} bytes, write {result.StreamWriteTime.TotalMilliseconds:0.0} ms, read {result.StreamReadTime.TotalMilliseconds:0.0} ms");
     }
 
+    private const string RawAndText = """
+        public enum Small : byte { A = 1, B = 200 }
+        public enum Big : long { X = long.MinValue, Y = 5 }
+        public struct Pair { public Small S; public string T; }
+        public class Holder
+        {
+            public char C; public Small Sm; public Big Bg; public bool F; public sbyte Sb; public short Sh; public ushort Us; public uint Ui; public ulong Ul;
+            public float Fl; public double Db; public Small? MaybeSmall; public Pair P; public object Boxed; public string Name;
+        }
+        public static partial class Program
+        {
+            public static List<string> Texts; public static string Huge; public static Holder H; public static Small[] Smalls; public static Big[] Bigs;
+            public static Dictionary<int, string> ByInt; public static Dictionary<Big, Holder> ByEnum; public static HashSet<long> Longs; public static HashSet<string> Names;
+            public static Dictionary<string, string> SameKeyAndValue; public static Dictionary<char, Small> Chars;
+            public static void Init()
+            {
+                // Every length around the count's size guess, ASCII and not, lone surrogates (not UTF-8: they cross as UTF-16), strings longer than a chunk.
+                Texts = ["", "a", new string('x', 63), new string('y', 64), new string('é', 21), new string('é', 22), new string('é', 64), new string('€', 43),
+                    "a\uD800b", "\uDC00", "end\uD83D", "😀 emoji", new string('z', 8200), new string('ü', 9000)];
+                Huge = new string('h', 700_000) + "é\uD800" + new string('i', 700_000);
+                H = new Holder { C = 'ç', Sm = Small.B, Bg = Big.X, F = true, Sb = -5, Sh = -300, Us = 65000, Ui = 4_000_000_000, Ul = ulong.MaxValue, Fl = 1.5f, Db = -2.25,
+                    MaybeSmall = Small.A, P = new Pair { S = Small.B, T = "pair" }, Boxed = Big.Y, Name = Texts[3] };
+                Smalls = [Small.A, Small.B, (Small)7]; Bigs = [Big.X, Big.Y];
+                ByInt = []; for (var i = 0; i < 3000; i++) ByInt[i * 7] = "v" + i;
+                ByEnum = new() { [Big.X] = H, [Big.Y] = null };
+                Longs = [long.MinValue, 0, long.MaxValue];
+                Names = new(StringComparer.OrdinalIgnoreCase) { "Alpha", "beta" };
+                SameKeyAndValue = []; for (var i = 0; i < 5000; i++) { var k = "k" + i; SameKeyAndValue[k] = k; }
+                Chars = new() { ['a'] = Small.A, ['\u00ff'] = Small.B };
+            }
+            static string Units(string s) => s.Length + ":" + string.Join(".", s.Take(70).Select(c => ((int)c).ToString("x"))) + ":" + s.Select(c => (int)c).Sum();
+            public static string Report() =>
+                $"{string.Join("|", Texts.Select(Units))} huge={Units(Huge)} " +
+                $"h={H.C}{H.Sm}{H.Bg}{H.F}{H.Sb}{H.Sh}{H.Us}{H.Ui}{H.Ul}{H.Fl}{H.Db}{H.MaybeSmall}{H.P.S}{H.P.T}{H.Boxed}{H.Boxed.GetType().Name} " +
+                $"shared={ReferenceEquals(H.Name, Texts[3])} smalls={string.Join(",", Smalls)} bigs={string.Join(",", Bigs)} " +
+                $"byInt={ByInt.Count}{ByInt[21]}{ByInt[7 * 2999]}{string.Join(",", ByInt.Keys.Take(5))} byEnum={ReferenceEquals(ByEnum[Big.X], H)}{ByEnum[Big.Y] is null} " +
+                $"longs={string.Join(",", Longs)} names={Names.Contains("ALPHA")}{Names.Contains("BETA")}{ReferenceEquals(Names.Comparer, StringComparer.OrdinalIgnoreCase)} " +
+                $"same={SameKeyAndValue.Count(p => ReferenceEquals(p.Key, p.Value))} chars={Chars['a']}{Chars['\u00ff']} " +
+                $"defaultComparer={ReferenceEquals(SameKeyAndValue.Comparer, EqualityComparer<string>.Default)}";
+        }
+
+        """;
+
+    [Fact]
+    public async Task RawValuesAndEveryKindOfText_RoundTrip_ThroughTheStream()
+    {
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("stream-raw", "v1", Program(RawAndText)));
+        var before = Report(host);
+        Assert.Contains("same=5000", before);
+        Assert.Contains("shared=True", before);
+        Assert.Contains("defaultComparer=True", before);
+        var result = await host.UpdateAsync(TestPrograms.Build("stream-raw", "v2", Program(RawAndText + "public class V2 { }\n")), ThroughStream);
+        AssertCommitted(result);
+        Assert.Equal(before, Report(host));
+        // More than one 1 MB chunk: the huge string alone is 1.4 MB.
+        Assert.True(result.StreamBytes > 1_400_000, $"{result.StreamBytes} bytes");
+    }
+
+    [Fact]
+    public async Task ALongChain_CrossesWithoutRecursingDeeply_ItsCycleKept()
+    {
+        // Objects are written inline only so deep; a chain of 200,000 goes on through the FIFO of bodies, and its last node points back to the first.
+        const string source = "public class Node { public int V; public Node Next; public object Tag; }\n" +
+            "public static partial class Program { public static Node Head; public static void Init() { Head = new Node { V = 0 }; var n = Head; " +
+            "for (var i = 1; i < 200_000; i++) { n.Next = new Node { V = i, Tag = i % 1000 == 0 ? (object)(\"t\" + i) : null }; n = n.Next; } n.Next = Head; } " +
+            "public static string Report() { long sum = 0; var count = 0; var tags = 0; var n = Head; do { sum += n.V; count++; if (n.Tag is string) tags++; n = n.Next; } while (n != Head && count < 300_000); " +
+            "return $\"{count} {sum} {tags}\"; } }\n";
+        await using var host = await MoltHost.StartAsync(TestPrograms.Build("stream-chain", "v1", Program(source)));
+        var before = Report(host);
+        Assert.Equal("200000 19999900000 199", before);
+        var result = await host.UpdateAsync(TestPrograms.Build("stream-chain", "v2", Program(source + "public class V2 { }\n")), ThroughStream);
+        AssertCommitted(result);
+        Assert.Equal(before, Report(host));
+    }
+
     [Fact]
     public async Task Transformers_ReadTheStreamsOldObjects()
     {
@@ -207,7 +282,7 @@ public class StateStreamTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>A throwaway measurement (set MOLT_STREAM_BENCH=1): a Dictionary&lt;string, Entry&gt; of 100k and 1M, in process and through the stream.</summary>
+    /// <summary>A throwaway measurement (set MOLT_STREAM_BENCH=1): a Dictionary&lt;string, Entry&gt; of 10k, 100k and 1M, in process and through the stream.</summary>
     [Fact]
     public async Task Measure_StreamVersusInProcess()
     {
@@ -221,7 +296,7 @@ public class StateStreamTests(ITestOutputHelper output)
             "public static int Count() => Map.Count; }\n";
         var v1 = TestPrograms.Build("stream-bench", "v1", Program(source));
         var v2 = TestPrograms.Build("stream-bench", "v2", Program(source + "public class V2 { }\n"));
-        foreach (var n in new[] { 100_000, 1_000_000 })
+        foreach (var n in new[] { 10_000, 100_000, 1_000_000 })
         {
             foreach (var through in new[] { false, true })
             {
