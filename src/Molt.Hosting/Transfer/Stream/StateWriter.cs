@@ -748,18 +748,5 @@ internal sealed class WritePlan
         return null;
     }
 
-    private static string? RefusalOf(Type type) => type switch
-    {
-        _ when typeof(Delegate).IsAssignableFrom(type) => "a delegate (a lambda, a method, an event's handlers) is code of this process",
-        _ when typeof(Task).IsAssignableFrom(type) => "a Task is work running in this process",
-        _ when type == typeof(Thread) => "a Thread runs in this process only",
-        _ when type == typeof(Timer) || type == typeof(System.Timers.Timer) || type == typeof(PeriodicTimer) => "a timer calls back into this process",
-        _ when typeof(SafeHandle).IsAssignableFrom(type) => "a handle of this process (a file, a native resource) does not exist in another",
-        _ when typeof(WaitHandle).IsAssignableFrom(type) => "a wait handle belongs to this process",
-        _ when typeof(MemberInfo).IsAssignableFrom(type) || typeof(Assembly).IsAssignableFrom(type) || typeof(Module).IsAssignableFrom(type)
-            => "a reflection object (method, field, assembly) names this process's loaded code",
-        _ when type == typeof(Pointer) => "a pointer is an address in this process",
-        _ when type.Namespace == "System.Runtime.Loader" => "a load context belongs to this process",
-        _ => null,
-    };
+    private static string? RefusalOf(Type type) => ProcessBound.Why(type);
 }
