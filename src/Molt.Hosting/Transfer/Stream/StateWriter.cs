@@ -323,8 +323,20 @@ internal sealed class StateWriter
             }
             return;
         }
-        WriteFields(value, type);
+        WriteFields(type == typeof(Lock) ? Unheld(value) : value, type);
     }
+
+    private static readonly FieldInfo LockOwner = typeof(Lock).GetField("_owningThreadId", BindingFlags.Instance | BindingFlags.NonPublic)!;
+
+    /// <summary>
+    /// A Lock crosses as a new one, its identity kept: the wait event it made the first time two threads met on it (a handle
+    /// of this process) and its spin statistics mean nothing in another process. The units are parked outside it, so none
+    /// holds it; one that a thread of this process still holds is refused.
+    /// </summary>
+    // Typed object throughout (a Lock converted to object is what the compiler warns of: monitor locking); none is locked here.
+    private object Unheld(object gate) => LockOwner.GetValue(gate) is 0u
+        ? Activator.CreateInstance(typeof(Lock))!
+        : throw new StateTransferException($"a Lock held by a thread of this process (in {At}) cannot cross to another process", gate);
 
     private readonly Dictionary<Type, (FieldInfo Field, Func<object, object?> Get, bool Inline)[]> _getters = [];
 
