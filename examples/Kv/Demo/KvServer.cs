@@ -62,8 +62,12 @@ public sealed class HostedKvServer : KvServer
         {
             throw new InvalidOperationException("An update to a new process needs kv under `molt run` (KvScenarioOptions.MoltCli).");
         }
-        return UpdateSummaries.Of(await _host.UpdateAsync(programPath, cancellationToken).ConfigureAwait(false));
+        return await UpdateAsync(programPath, new UpdateOptions(), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Updates it in process with this update's settings (e.g. <see cref="UpdateOptions.Progress"/>).</summary>
+    public async Task<UpdateSummary> UpdateAsync(string programPath, UpdateOptions options, CancellationToken cancellationToken) =>
+        UpdateSummaries.Of(await _host.UpdateAsync(programPath, options, cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc />
     public override async Task<UpdateSummary> RollbackAsync(CancellationToken cancellationToken) =>
@@ -105,6 +109,12 @@ public sealed partial class MoltRunKvServer : KvServer
         _run = run;
         _timeout = timeout;
     }
+
+    /// <summary>The program's name (<c>molt run --name</c>).</summary>
+    public string Name => _name;
+
+    /// <summary>The private folder of its control endpoint (MOLT_RUNTIME_DIR of every molt command run for it).</summary>
+    public string RuntimeDirectory => _environment["MOLT_RUNTIME_DIR"];
 
     /// <summary>The supervisor: the <c>molt run</c> process, which stays while the program's processes come and go.</summary>
     public int SupervisorProcessId => _run.ProcessId;
@@ -183,7 +193,7 @@ public sealed partial class MoltRunKvServer : KvServer
         await _run.DisposeAsync().ConfigureAwait(false);
         try
         {
-            Directory.Delete(_environment["MOLT_RUNTIME_DIR"], recursive: true);
+            Directory.Delete(RuntimeDirectory, recursive: true);
         }
         catch (IOException)
         {
