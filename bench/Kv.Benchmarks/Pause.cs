@@ -12,7 +12,7 @@ namespace Kv.Benchmarks;
 /// (<c>MoltHost.StartAsync</c>), N keys loaded with <c>redis-cli --pipe</c>, a latency prober in its own process,
 /// and <c>host.UpdateAsync</c> while it probes. The host's measure of the pause against the longest wait of a client.
 /// </summary>
-internal static class Pause
+internal static partial class Pause
 {
     /// <summary>How many times each size is measured (the table shows the medians; the CSV every run).</summary>
     public static int Repeats { get; set; } = 3;
@@ -46,7 +46,7 @@ internal static class Pause
     /// </summary>
     internal sealed record Row(int From, int To, int Keys, int Run, UpdateSummary Result, TimeSpan UpdateCall,
         TimeSpan ClientMaxPause, TimeSpan ClientMaxUpdate, TimeSpan ClientMaxBaseline, TimeSpan ClientP99Baseline, TimeSpan LongestSentFromPauseStart, TimeSpan LongestAnsweredFromPauseEnd, long Requests, long Errors, long DbSizeAfter,
-        ProcessMemory.Peak? Memory)
+        ProcessMemory.Peak? Memory, IReadOnlyDictionary<string, TimeSpan>? Successor)
     {
         public TimeSpan Prepare => TimeSpan.FromMilliseconds(Result.PrepareMilliseconds);
         public TimeSpan Quiesce => TimeSpan.FromMilliseconds(Result.QuiesceMilliseconds);
@@ -89,13 +89,16 @@ internal static class Pause
         var memory = row.Memory is { } m
             ? string.Create(CultureInfo.InvariantCulture, $"; resident: before {m.BeforeMiB:0} MiB, peak of the processes together {m.PeakMiB:0} MiB ({m.PeakProcesses} processes), after {m.AfterMiB:0} MiB")
             : "";
+        var successor = row.Successor is { } phases
+            ? "; the new process's own phases: " + string.Join(", ", phases.Select(x => $"{x.Key.ToLowerInvariant()} {Table.Ms(x.Value)}"))
+            : "";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"v{row.From} -> v{row.To}{how}, {row.Keys:N0} keys, run {row.Run}: {row.Result.Outcome}{process}; " +
             $"prepare {Table.Ms(row.Prepare)}, quiesce {Table.Ms(row.Quiesce)}, transfer {Table.Ms(row.Transfer)}, restart {Table.Ms(row.Restart)}, pause {Table.Ms(row.HostPause)}, unload {Table.Ms(row.Unload)}; " +
             $"client max: pause window {Table.Ms(row.ClientMaxPause)}, " +
             $"update call {Table.Ms(row.ClientMaxUpdate)}, baseline {Table.Ms(row.ClientMaxBaseline)} (p99 {Table.Ms(row.ClientP99Baseline)}); " +
             $"the longest GET of the pause sent {Table.Ms(row.LongestSentFromPauseStart)} after the pause began, answered {Table.Ms(row.LongestAnsweredFromPauseEnd)} after it ended; " +
-            $"{row.Requests:N0} requests, {row.Errors} errors{memory}"));
+            $"{row.Requests:N0} requests, {row.Errors} errors{memory}{successor}"));
     }
 
     /// <summary>
@@ -133,12 +136,14 @@ internal static class Pause
         long baselineFrom, baselineTo, updateFrom, updateTo;
         var phases = new PhaseClock();
         ProcessMemory.Peak? memory = null;
+        var logFrom = 0;
         try
         {
             await Task.Delay(Warmup);
             baselineFrom = DateTime.UtcNow.Ticks;
             await Task.Delay(BaselineWindow);
             using var sampler = server is MoltRunKvServer molt ? ProcessMemory.Sample(molt.SupervisorProcessId) : null;
+            logFrom = server is MoltRunKvServer running ? PhaseLines().Matches(running.Output).Count : 0;
             baselineTo = updateFrom = DateTime.UtcNow.Ticks;
             var update = new UpdateOptions { Progress = phases, Mechanism = underMolt ?? UpdateMechanism.InProcess };
             result = server switch
@@ -202,8 +207,39 @@ internal static class Pause
         return new Row(from, to, keys, run, result, TimeSpan.FromTicks(updateTo - updateFrom),
             MaxOver(pauseFrom, pauseTo), MaxOver(updateFrom, updateTo), MaxOver(baselineFrom, baselineTo), p99,
             TimeSpan.FromTicks(longest.SentUtcTicks - pauseFrom), TimeSpan.FromTicks(longest.ReceivedUtcTicks - pauseTo),
-            long.Parse(fields["requests"], CultureInfo.InvariantCulture), errors, after, memory);
+            long.Parse(fields["requests"], CultureInfo.InvariantCulture), errors, after, memory,
+            server is MoltRunKvServer { } underRun && result.Mechanism == nameof(UpdateMechanism.NewProcess) ? SuccessorPhases(underRun.Output, logFrom, result) : null);
     }
+
+    /// <summary>
+    /// The new process's own phases, from molt run's log (both processes log "Update phase P done in X ms"; the old process's
+    /// are the update's own, so the others are the new process's): its prepare (loading and planning, while the old served),
+    /// quiesce (waiting for the old process's state), transfer (receiving, reading and rebuilding it) and restart.
+    /// </summary>
+    private static Dictionary<string, TimeSpan> SuccessorPhases(string log, int skip, UpdateSummary result)
+    {
+        var own = new Dictionary<string, List<string>>
+        {
+            ["Prepare"] = [Ms1(result.PrepareMilliseconds)], ["Quiesce"] = [Ms1(result.QuiesceMilliseconds)],
+            ["Transfer"] = [Ms1(result.TransferMilliseconds)], ["Restart"] = [Ms1(result.RestartMilliseconds)],
+        };
+        var phases = new Dictionary<string, TimeSpan>();
+        foreach (var line in PhaseLines().Matches(log).Skip(skip))
+        {
+            var (phase, ms) = (line.Groups[1].Value, line.Groups[2].Value);
+            if (own.TryGetValue(phase, out var mine) && mine.Remove(ms))
+            {
+                continue;
+            }
+            phases[phase] = TimeSpan.FromMilliseconds(double.Parse(ms, CultureInfo.InvariantCulture));
+        }
+        return phases;
+
+        static string Ms1(double ms) => ms.ToString("0.0", CultureInfo.InvariantCulture);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Update phase (\w+) done in ([0-9.]+) ms")]
+    private static partial System.Text.RegularExpressions.Regex PhaseLines();
 
     /// <summary>
     /// The update through molt run's control endpoint, with its phases reported as they end (which <c>molt update --json</c>
@@ -219,7 +255,7 @@ internal static class Pause
     /// Loads <paramref name="keys"/> strings <c>key:i</c> = <c>value-%010d</c> (16 bytes), every 10th with <c>EX 3600</c>,
     /// through <c>redis-cli --pipe</c>, and checks it reports no error.
     /// </summary>
-    private static async Task LoadAsync(int port, int keys)
+    internal static async Task LoadAsync(int port, int keys)
     {
         var result = await Run.ToEndAsync("redis-cli", ["-p", port.ToString(CultureInfo.InvariantCulture), "--pipe"], TimeSpan.FromSeconds(300), async stdin =>
         {

@@ -15,6 +15,7 @@ var all = new (string Name, string What, Func<Task> Run)[]
     ("pause", "the pause clients see during an update, by the number of keys", Pause.RunAsync),
     ("codepath", "kv's command path in process, from a collectible context and from one that is not", CodePath.RunAsync),
     ("units", "an update by the number of idle connections (each a unit of the server)", Units.RunAsync),
+    ("process-throughput", "throughput: the last release standalone, under molt, and reached by process updates (molt update --process) from the first", ProcessThroughputAsync),
     ("process", "a process update against an in-process update (v1 -> v2) under molt run: pause and memory, by the number of keys", ProcessUpdates.RunAsync),
 };
 if (args.Contains("--with-1m"))
@@ -63,6 +64,13 @@ foreach (var b in all.Where(b => args.Length == 0 || args.Contains(b.Name)))
     Console.WriteLine();
 }
 return 0;
+
+// The throughput benchmark with only the servers a process update is compared with.
+static Task ProcessThroughputAsync()
+{
+    Throughput.ProcessUpdatesOnly = true;
+    return Throughput.RunAsync();
+}
 
 // Takes `name N` out of the arguments, giving N to `set`.
 static string[] Option(string[] args, string name, Action<int> set)
