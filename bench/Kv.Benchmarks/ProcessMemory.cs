@@ -21,31 +21,6 @@ internal static class ProcessMemory
     /// <summary>Starts sampling the children of <paramref name="supervisor"/> on a thread of its own, every 5 ms, until stopped.</summary>
     public static Sampler Sample(int supervisor) => new(supervisor);
 
-    /// <summary>The supervisor's children now (every thread's: a child belongs to the thread that forked it).</summary>
-    public static List<int> ChildrenOf(int pid)
-    {
-        var children = new List<int>();
-        try
-        {
-            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-            {
-                try
-                {
-                    children.AddRange(File.ReadAllText(Path.Combine(task, "children"))
-                        .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(c => int.Parse(c, CultureInfo.InvariantCulture)));
-                }
-                catch (IOException)
-                {
-                    // The thread ended between the listing and the read.
-                }
-            }
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-        return children;
-    }
-
     /// <summary>A process's resident set (VmRSS) in KiB; 0 once it is gone (or a zombie, which has none).</summary>
     public static long ResidentKiB(int pid)
     {
@@ -87,7 +62,7 @@ internal static class ProcessMemory
 
         private long Total(out int processes)
         {
-            var children = ChildrenOf(_supervisor);
+            var children = Kv.Demo.MoltRunKvServer.ChildrenOf(_supervisor);
             var sizes = children.Select(ResidentKiB).Where(k => k > 0).ToList();
             processes = sizes.Count;
             return sizes.Sum();

@@ -191,7 +191,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     /// </summary>
     public int ServingProcessId()
     {
-        var children = ProcessMemory.ChildrenOf(Process.Id);
+        var children = Kv.Demo.MoltRunKvServer.ChildrenOf(Process.Id);
         return children.Count == 1 ? children[0] : Process.Id;
     }
 

@@ -169,7 +169,7 @@ internal static class Throughput
         List<(int Round, string Server, string Mode, double MicrosPerRequest)> cpu, int[] versions, Mode[] modes)
     {
         Directory.CreateDirectory(Results.Directory);
-        var csv = Path.Combine(Results.Directory, "throughput.csv");
+        var csv = Path.Combine(Results.Directory, (ProcessUpdatesOnly ? "process-" : "") + "throughput.csv");
         File.WriteAllLines(csv, ["round,server,pipeline,test,rps",
             .. samples.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Round},{Csv(s.Server)},{s.Mode},{s.Test},{s.Rps:0.00}"))]);
 
@@ -222,7 +222,7 @@ internal static class Throughput
         }
         ratios.Print();
 
-        var cpuCsv = Path.Combine(Results.Directory, "throughput-cpu.csv");
+        var cpuCsv = Path.Combine(Results.Directory, (ProcessUpdatesOnly ? "process-" : "") + "throughput-cpu.csv");
         File.WriteAllLines(cpuCsv, ["round,server,pipeline,cpu_us_per_request",
             .. cpu.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Round},{Csv(c.Server)},{c.Mode},{c.MicrosPerRequest:0.000}"))]);
         double CpuMedian(string server, string mode) => Stats.Median(cpu.Where(c => c.Server == server && c.Mode == mode).Select(c => c.MicrosPerRequest));

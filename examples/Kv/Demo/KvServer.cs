@@ -169,7 +169,25 @@ public sealed partial class MoltRunKvServer : KvServer
 
     /// <inheritdoc />
     public override Task<UpdateSummary> UpdateAsync(string programPath, UpdateMechanism mechanism, CancellationToken cancellationToken) =>
-        MoltAsync<UpdateSummary>(["update", _name, programPath, "--json", .. mechanism == UpdateMechanism.NewProcess ? ["--process"] : Array.Empty<string>()], cancellationToken);
+        UpdateAsync(programPath, mechanism, [], cancellationToken);
+
+    /// <summary>Updates it with more options of <c>molt update</c> (e.g. <c>--env NAME=VALUE</c> for the new process).</summary>
+    public Task<UpdateSummary> UpdateAsync(string programPath, UpdateMechanism mechanism, IEnumerable<string> moltOptions, CancellationToken cancellationToken) =>
+        MoltAsync<UpdateSummary>(["update", _name, programPath, "--json", .. mechanism == UpdateMechanism.NewProcess ? ["--process"] : Array.Empty<string>(), .. moltOptions], cancellationToken);
+
+    /// <summary>Waits for molt run to end by itself; returns its exit code, or null if it still ran after <paramref name="timeout"/> (it is then killed).</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _run.WaitAsync(timeout, CancellationToken.None).ConfigureAwait(false);
+            return _run.ExitCode;
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+    }
 
     /// <inheritdoc />
     public override Task<UpdateSummary> RollbackAsync(CancellationToken cancellationToken) =>
@@ -199,6 +217,35 @@ public sealed partial class MoltRunKvServer : KvServer
         {
             // A file the killed processes still held: the temporary folder is left to the system.
         }
+    }
+
+    /// <summary>The program's processes now: molt run's children (one while it serves, two during a process update).</summary>
+    public IReadOnlyList<int> ProgramProcessIds() => ChildrenOf(SupervisorProcessId);
+
+    /// <summary>The children of process <paramref name="pid"/> (every thread's: a child belongs to the thread that started it).</summary>
+    public static List<int> ChildrenOf(int pid)
+    {
+        var children = new List<int>();
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    children.AddRange(File.ReadAllText(Path.Combine(task, "children"))
+                        .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(c => int.Parse(c, CultureInfo.InvariantCulture)));
+                }
+                catch (IOException)
+                {
+                    // The thread ended between the listing and the read.
+                }
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The process has ended.
+        }
+        return children;
     }
 
     /// <summary>Runs one molt command with <c>--json</c> and reads its answer (printed whatever its exit code: a rolled-back update exits 2).</summary>

@@ -47,6 +47,10 @@ internal static class ServeCommand
         // Before it serves, a new process leaves stops to the old one (a terminal's Ctrl-C reaches both): the old one rolls
         // back and stops it. Once it serves, a stop is its own.
         var serving = !successor;
+        // A stop that reaches a new process before it serves: kept, and carried out if it ends up serving. The supervisor
+        // forwards stops to it from the commit on, while it still releases the old version (and a terminal's Ctrl-C reaches
+        // every process): dropped, it left the program running after the operator had asked it to stop.
+        var stopWhenServing = false;
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var loggerFactory = CliLogging.Create();
@@ -67,7 +71,11 @@ internal static class ServeCommand
                 return NotServed;
             }
             (host, server) = taken.Value;
-            serving = true;
+            Volatile.Write(ref serving, true);
+            if (Volatile.Read(ref stopWhenServing))
+            {
+                stop.Cancel();
+            }
         }
         else
         {
@@ -147,6 +155,14 @@ internal static class ServeCommand
             if (Volatile.Read(ref serving))
             {
                 stop.Cancel();
+            }
+            else
+            {
+                Volatile.Write(ref stopWhenServing, true);
+                if (Volatile.Read(ref serving))
+                {
+                    stop.Cancel(); // It began serving between the two reads.
+                }
             }
         }
     }
