@@ -8,10 +8,12 @@ namespace Kv.Demo;
 
 /// <summary>
 /// Molt's main job, end to end, with clients nobody here wrote: kv v1 (a Redis-compatible server) runs under the
-/// Molt host, keys are loaded with Debian's Python redis client, and while redis-benchmark and a Python writer
-/// keep the server busy it is updated live to each next release (and once rolled back). After each step: no
-/// client saw an error, one connection opened to v1 is still the same connection with its name, and every key
-/// written before and during the step is read back with its value, type and TTL. Used by the demo and the tests.
+/// Molt host (in this process, or under <c>molt run</c>), keys are loaded with Debian's Python redis client, and while
+/// redis-benchmark and a Python writer keep the server busy it is updated live to each next release (and once rolled
+/// back), in process or across processes. After each step: no client saw an error, one connection opened to v1 is still
+/// the same connection with its name, the process that serves is the one the update's mechanism says (the same one, or a
+/// new one with the old one gone), and every key written before and during the step is read back with its value, type
+/// and TTL. Used by the demo and the tests.
 /// </summary>
 public sealed class KvScenario(KvScenarioOptions options)
 {
