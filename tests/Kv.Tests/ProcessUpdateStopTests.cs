@@ -25,6 +25,8 @@ public class ProcessUpdateStopTests
         var update = kv.UpdateAsync(Path.Combine(KvProcesses.VersionDirectory(2), "Kv.dll"), UpdateMechanism.NewProcess,
             ["--env", "MOLT_TEST_RECEIVE_DELAY_MS=3000"], CancellationToken.None);
         var successor = await NewProcessAsync(kv, old);
+        // Both processes have quiesced (each logs it): the old one sends the state, the new one waits in the hook's sleep.
+        await LoggedAsync(kv, "Update phase Quiesce done", times: 2);
 
         Signal(successor, "TERM");
         var result = await update;
@@ -50,6 +52,20 @@ public class ProcessUpdateStopTests
             await Task.Delay(20);
         }
         throw new TimeoutException($"No new process was started for the update within {Deadline.TotalSeconds} s:\n{kv.Output}");
+    }
+
+    /// <summary>Waits until molt run's log holds <paramref name="text"/> <paramref name="times"/> times.</summary>
+    private static async Task LoggedAsync(MoltRunKvServer kv, string text, int times)
+    {
+        var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency * (long)Deadline.TotalSeconds;
+        while (kv.Output.Split(text).Length - 1 < times)
+        {
+            if (Stopwatch.GetTimestamp() > until)
+            {
+                throw new TimeoutException($"molt run did not log '{text}' {times} times within {Deadline.TotalSeconds} s:\n{kv.Output}");
+            }
+            await Task.Delay(20);
+        }
     }
 
     private static void Signal(int pid, string signal)
