@@ -1,9 +1,9 @@
 using System.Globalization;
-using System.Reflection;
-using System.Runtime.Loader;
 using System.Text;
+using Kv.Demo;
 using Molt.Benchmarks;
 using Molt.Hosting;
+using Molt.Hosting.Control;
 
 namespace Kv.Benchmarks;
 
@@ -12,7 +12,7 @@ namespace Kv.Benchmarks;
 /// (<c>MoltHost.StartAsync</c>), N keys loaded with <c>redis-cli --pipe</c>, a latency prober in its own process,
 /// and <c>host.UpdateAsync</c> while it probes. The host's measure of the pause against the longest wait of a client.
 /// </summary>
-internal static class Pause
+internal static partial class Pause
 {
     /// <summary>How many times each size is measured (the table shows the medians; the CSV every run).</summary>
     public static int Repeats { get; set; } = 3;
@@ -40,8 +40,21 @@ internal static class Pause
     private static readonly TimeSpan BaselineWindow = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan After = TimeSpan.FromSeconds(1);
 
-    private sealed record Row(int From, int To, int Keys, int Run, UpdateResult Result, TimeSpan UpdateCall,
-        TimeSpan ClientMaxPause, TimeSpan ClientMaxUpdate, TimeSpan ClientMaxBaseline, TimeSpan ClientP99Baseline, TimeSpan LongestSentFromPauseStart, TimeSpan LongestAnsweredFromPauseEnd, long Requests, long Errors, long DbSizeAfter);
+    /// <summary>
+    /// One measured update: the host's result (as its control endpoint reports it), the clients' longest waits, and the
+    /// resident memory of the program's processes (under molt run; null in this process).
+    /// </summary>
+    internal sealed record Row(int From, int To, int Keys, int Run, UpdateSummary Result, TimeSpan UpdateCall,
+        TimeSpan ClientMaxPause, TimeSpan ClientMaxUpdate, TimeSpan ClientMaxBaseline, TimeSpan ClientP99Baseline, TimeSpan LongestSentFromPauseStart, TimeSpan LongestAnsweredFromPauseEnd, long Requests, long Errors, long DbSizeAfter,
+        ProcessMemory.Peak? Memory, IReadOnlyDictionary<string, TimeSpan>? Successor)
+    {
+        public TimeSpan Prepare => TimeSpan.FromMilliseconds(Result.PrepareMilliseconds);
+        public TimeSpan Quiesce => TimeSpan.FromMilliseconds(Result.QuiesceMilliseconds);
+        public TimeSpan Transfer => TimeSpan.FromMilliseconds(Result.TransferMilliseconds);
+        public TimeSpan Restart => TimeSpan.FromMilliseconds(Result.RestartMilliseconds);
+        public TimeSpan HostPause => TimeSpan.FromMilliseconds(Result.PauseMilliseconds);
+        public TimeSpan Unload => TimeSpan.FromMilliseconds(Result.UnloadMilliseconds);
+    }
 
     public static async Task RunAsync()
     {
@@ -59,13 +72,9 @@ internal static class Pause
             {
                 for (var run = 1; run <= Repeats; run++)
                 {
-                    var row = await MeasureAsync(from, to, keys, run);
+                    var row = await MeasureAsync(from, to, keys, run, underMolt: null);
                     rows.Add(row);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"v{from} -> v{to}, {keys:N0} keys, run {run}: {row.Result}; client max: pause window {Table.Ms(row.ClientMaxPause)}, " +
-                        $"update call {Table.Ms(row.ClientMaxUpdate)}, baseline {Table.Ms(row.ClientMaxBaseline)} (p99 {Table.Ms(row.ClientP99Baseline)}); " +
-                        $"the longest GET of the pause sent {Table.Ms(row.LongestSentFromPauseStart)} after the pause began, answered {Table.Ms(row.LongestAnsweredFromPauseEnd)} after it ended; " +
-                        $"{row.Requests:N0} requests, {row.Errors} errors"));
+                    Print(row, "");
                 }
             }
         }
@@ -73,11 +82,39 @@ internal static class Pause
         Report(rows);
     }
 
-    private static async Task<Row> MeasureAsync(int from, int to, int keys, int run)
+    /// <summary>One measured run's line: the host's result, the clients' longest waits, and the memory under molt run.</summary>
+    internal static void Print(Row row, string how)
+    {
+        var process = row.Result.NewProcessId is { } pid ? string.Create(CultureInfo.InvariantCulture, $" (new process {pid})") : "";
+        var memory = row.Memory is { } m
+            ? string.Create(CultureInfo.InvariantCulture, $"; resident: before {m.BeforeMiB:0} MiB, peak of the processes together {m.PeakMiB:0} MiB ({m.PeakProcesses} processes), after {m.AfterMiB:0} MiB")
+            : "";
+        var successor = row.Successor is { } phases
+            ? "; the new process's own phases: " + string.Join(", ", phases.Select(x => $"{x.Key.ToLowerInvariant()} {Table.Ms(x.Value)}"))
+            : "";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"v{row.From} -> v{row.To}{how}, {row.Keys:N0} keys, run {row.Run}: {row.Result.Outcome}{process}; " +
+            $"prepare {Table.Ms(row.Prepare)}, quiesce {Table.Ms(row.Quiesce)}, transfer {Table.Ms(row.Transfer)}, restart {Table.Ms(row.Restart)}, pause {Table.Ms(row.HostPause)}, unload {Table.Ms(row.Unload)}; " +
+            $"client max: pause window {Table.Ms(row.ClientMaxPause)}, " +
+            $"update call {Table.Ms(row.ClientMaxUpdate)}, baseline {Table.Ms(row.ClientMaxBaseline)} (p99 {Table.Ms(row.ClientP99Baseline)}); " +
+            $"the longest GET of the pause sent {Table.Ms(row.LongestSentFromPauseStart)} after the pause began, answered {Table.Ms(row.LongestAnsweredFromPauseEnd)} after it ended; " +
+            $"{row.Requests:N0} requests, {row.Errors} errors{memory}{successor}"));
+    }
+
+    /// <summary>
+    /// Measures one update vF -> vT of kv holding <paramref name="keys"/> keys under the prober: in this process under
+    /// <see cref="MoltHost"/> (<paramref name="underMolt"/> null), or under <c>molt run</c>, updated by that mechanism through
+    /// its control endpoint (the request <c>molt update [--process]</c> sends; its answer is the JSON <c>molt update --json</c>
+    /// prints), with the resident memory of molt run's children (the serving process and its successor) sampled throughout.
+    /// </summary>
+    internal static async Task<Row> MeasureAsync(int from, int to, int keys, int run, UpdateMechanism? underMolt)
     {
         var options = new MoltHostOptions { QuiesceTimeout = TimeSpan.FromSeconds(10), RestartTimeout = TimeSpan.FromSeconds(30), VerifyUnload = VerifyUnload, UnloadOldCode = !KeepOldCode };
-        await using var host = await MoltHost.StartAsync(Paths.Kv(from), ["--port", "0"], options);
-        var port = ReadPort(host);
+        await using KvServer server = underMolt is null
+            ? await HostedKvServer.StartAsync(Paths.Kv(from), options, CancellationToken.None)
+            : await MoltRunKvServer.StartAsync(Paths.MoltCli, Paths.Kv(from),
+                ["--quiesce-timeout", "10s", "--restart-timeout", "30s", .. KeepOldCode ? ["--keep-old-code"] : Array.Empty<string>()], TimeSpan.FromSeconds(120), CancellationToken.None);
+        var port = server.Port;
         await LoadAsync(port, keys);
         using (var check = new RespConnection(port, TimeSpan.FromSeconds(30)))
         {
@@ -95,18 +132,29 @@ internal static class Pause
         using var prober = System.Diagnostics.Process.Start(probeStart)!;
         var proberOut = prober.StandardOutput.ReadToEndAsync();
         var proberErr = prober.StandardError.ReadToEndAsync();
-        UpdateResult result;
+        UpdateSummary result;
         long baselineFrom, baselineTo, updateFrom, updateTo;
         var phases = new PhaseClock();
+        ProcessMemory.Peak? memory = null;
+        var logFrom = 0;
         try
         {
             await Task.Delay(Warmup);
             baselineFrom = DateTime.UtcNow.Ticks;
             await Task.Delay(BaselineWindow);
+            using var sampler = server is MoltRunKvServer molt ? ProcessMemory.Sample(molt.SupervisorProcessId) : null;
+            logFrom = server is MoltRunKvServer running ? PhaseLines().Matches(running.Output).Count : 0;
             baselineTo = updateFrom = DateTime.UtcNow.Ticks;
-            result = await host.UpdateAsync(Paths.Kv(to), new UpdateOptions { Progress = phases });
+            var update = new UpdateOptions { Progress = phases, Mechanism = underMolt ?? UpdateMechanism.InProcess };
+            result = server switch
+            {
+                HostedKvServer hosted => await hosted.UpdateAsync(Paths.Kv(to), update, CancellationToken.None),
+                MoltRunKvServer molt2 => await UpdateThroughEndpointAsync(molt2, Paths.Kv(to), update),
+                _ => throw new InvalidOperationException(server.GetType().Name),
+            };
             updateTo = DateTime.UtcNow.Ticks;
             await Task.Delay(After);
+            memory = sampler?.Stop();
             await prober.StandardInput.WriteLineAsync("stop");
             prober.StandardInput.Close();
             await prober.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -128,7 +176,7 @@ internal static class Pause
         var probes = Prober.Read(probeFile);
         File.Delete(probeFile);
 
-        if (result.Outcome != UpdateOutcome.Committed)
+        if (result.Outcome != nameof(UpdateOutcome.Committed) || result.Mechanism != (underMolt ?? UpdateMechanism.InProcess).ToString())
         {
             throw new InvalidOperationException($"the update v{from} -> v{to} with {keys} keys did not commit: {result}");
         }
@@ -159,14 +207,55 @@ internal static class Pause
         return new Row(from, to, keys, run, result, TimeSpan.FromTicks(updateTo - updateFrom),
             MaxOver(pauseFrom, pauseTo), MaxOver(updateFrom, updateTo), MaxOver(baselineFrom, baselineTo), p99,
             TimeSpan.FromTicks(longest.SentUtcTicks - pauseFrom), TimeSpan.FromTicks(longest.ReceivedUtcTicks - pauseTo),
-            long.Parse(fields["requests"], CultureInfo.InvariantCulture), errors, after);
+            long.Parse(fields["requests"], CultureInfo.InvariantCulture), errors, after, memory,
+            server is MoltRunKvServer { } underRun && result.Mechanism == nameof(UpdateMechanism.NewProcess) ? SuccessorPhases(underRun.Output, logFrom, result) : null);
+    }
+
+    /// <summary>
+    /// The new process's own phases, from molt run's log (both processes log "Update phase P done in X ms"; the old process's
+    /// are the update's own, so the others are the new process's): its prepare (loading and planning, while the old served),
+    /// quiesce (waiting for the old process's state), transfer (receiving, reading and rebuilding it) and restart.
+    /// </summary>
+    private static Dictionary<string, TimeSpan> SuccessorPhases(string log, int skip, UpdateSummary result)
+    {
+        var own = new Dictionary<string, List<string>>
+        {
+            ["Prepare"] = [Ms1(result.PrepareMilliseconds)], ["Quiesce"] = [Ms1(result.QuiesceMilliseconds)],
+            ["Transfer"] = [Ms1(result.TransferMilliseconds)], ["Restart"] = [Ms1(result.RestartMilliseconds)],
+        };
+        var phases = new Dictionary<string, TimeSpan>();
+        foreach (var line in PhaseLines().Matches(log).Skip(skip))
+        {
+            var (phase, ms) = (line.Groups[1].Value, line.Groups[2].Value);
+            if (own.TryGetValue(phase, out var mine) && mine.Remove(ms))
+            {
+                continue;
+            }
+            phases[phase] = TimeSpan.FromMilliseconds(double.Parse(ms, CultureInfo.InvariantCulture));
+        }
+        return phases;
+
+        static string Ms1(double ms) => ms.ToString("0.0", CultureInfo.InvariantCulture);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Update phase (\w+) done in ([0-9.]+) ms")]
+    private static partial System.Text.RegularExpressions.Regex PhaseLines();
+
+    /// <summary>
+    /// The update through molt run's control endpoint, with its phases reported as they end (which <c>molt update --json</c>
+    /// does not print): the same request and the same answer as <c>molt update NAME PATH --json [--process]</c>.
+    /// </summary>
+    private static async Task<UpdateSummary> UpdateThroughEndpointAsync(MoltRunKvServer server, string programPath, UpdateOptions options)
+    {
+        await using var client = await MoltControlClient.ConnectAsync(server.Name, server.RuntimeDirectory);
+        return await client.UpdateAsync(programPath, options);
     }
 
     /// <summary>
     /// Loads <paramref name="keys"/> strings <c>key:i</c> = <c>value-%010d</c> (16 bytes), every 10th with <c>EX 3600</c>,
     /// through <c>redis-cli --pipe</c>, and checks it reports no error.
     /// </summary>
-    private static async Task LoadAsync(int port, int keys)
+    internal static async Task LoadAsync(int port, int keys)
     {
         var result = await Run.ToEndAsync("redis-cli", ["-p", port.ToString(CultureInfo.InvariantCulture), "--pipe"], TimeSpan.FromSeconds(300), async stdin =>
         {
@@ -189,20 +278,14 @@ internal static class Pause
         }
     }
 
-    // The port the running version bound: Kv.Program.Port, read by reflection so that no type of the program is held here.
-    internal static int ReadPort(MoltHost host)
-    {
-        return (int)Molt.Testing.ProgramState.Call(host, "Kv.Program", "get_Port")!;
-    }
-
     private static void Report(List<Row> rows)
     {
         Directory.CreateDirectory(Results.Directory);
         var csv = Path.Combine(Results.Directory, (VerifyUnload ? "pause" : "pause-no-verify-unload") + (KeepOldCode ? "-code-kept" : "") + ".csv");
         static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.000", CultureInfo.InvariantCulture);
         File.WriteAllLines(csv, ["from,to,keys,run,prepare_ms,quiesce_ms,transfer_ms,restart_ms,pause_ms,unload_ms,update_call_ms,client_max_pause_window_ms,client_max_update_call_ms,client_max_baseline_ms,client_p99_baseline_ms,longest_sent_after_pause_start_ms,longest_answered_after_pause_end_ms,objects_rebuilt,references_passed,requests,errors,dbsize_after",
-            .. rows.Select(r => string.Join(',', r.From, r.To, r.Keys, r.Run, Ms(r.Result.PrepareTime), Ms(r.Result.QuiesceTime), Ms(r.Result.TransferTime),
-                Ms(r.Result.RestartTime), Ms(r.Result.PauseTime), Ms(r.Result.UnloadTime), Ms(r.UpdateCall), Ms(r.ClientMaxPause), Ms(r.ClientMaxUpdate),
+            .. rows.Select(r => string.Join(',', r.From, r.To, r.Keys, r.Run, Ms(r.Prepare), Ms(r.Quiesce), Ms(r.Transfer),
+                Ms(r.Restart), Ms(r.HostPause), Ms(r.Unload), Ms(r.UpdateCall), Ms(r.ClientMaxPause), Ms(r.ClientMaxUpdate),
                 Ms(r.ClientMaxBaseline), Ms(r.ClientP99Baseline), Ms(r.LongestSentFromPauseStart), Ms(r.LongestAnsweredFromPauseEnd), r.Result.ObjectsRebuilt, r.Result.ReferencesPassed, r.Requests, r.Errors, r.DbSizeAfter))]);
 
         foreach (var pair in rows.GroupBy(r => (r.From, r.To)))
@@ -214,8 +297,8 @@ internal static class Pause
             foreach (var size in pair.GroupBy(r => r.Keys))
             {
                 TimeSpan M(Func<Row, TimeSpan> of) => TimeSpan.FromTicks((long)Stats.Median(size.Select(r => (double)of(r).Ticks)));
-                table.Add(size.Key, M(r => r.Result.PrepareTime), M(r => r.Result.QuiesceTime), M(r => r.Result.TransferTime), M(r => r.Result.RestartTime),
-                    M(r => r.Result.PauseTime), M(r => r.ClientMaxPause), M(r => r.ClientMaxUpdate), M(r => r.ClientMaxBaseline), M(r => r.ClientP99Baseline),
+                table.Add(size.Key, M(r => r.Prepare), M(r => r.Quiesce), M(r => r.Transfer), M(r => r.Restart),
+                    M(r => r.HostPause), M(r => r.ClientMaxPause), M(r => r.ClientMaxUpdate), M(r => r.ClientMaxBaseline), M(r => r.ClientP99Baseline),
                     size.First().Result.ObjectsRebuilt, size.Sum(r => r.Errors));
             }
             table.Print(
@@ -227,7 +310,7 @@ internal static class Pause
     }
 
     /// <summary>Timestamps (UTC ticks) of the end of each phase, taken when the host reports it.</summary>
-    private sealed class PhaseClock : IProgress<UpdateProgress>
+    internal sealed class PhaseClock : IProgress<UpdateProgress>
     {
         private readonly Dictionary<UpdatePhase, long> _ends = [];
 

@@ -144,18 +144,19 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         StartAsync($"kv v{version} standalone", "dotnet", [Paths.Kv(version), "--port", "0"], ListeningLine());
 
     /// <summary>
-    /// kv release <paramref name="version"/> under molt, in molt's process: <c>dotnet molt/Molt.Cli.dll run versions/vN/Kv.dll --name … -- --port 0</c>,
-    /// with <c>--keep-old-code</c> when <paramref name="keepOldCode"/> (the release's code in a context that is not collectible,
-    /// which the runtime tiers). With <paramref name="updatedFrom"/>, molt starts that earlier release instead and
-    /// <c>molt update</c> brings it to <paramref name="version"/> one release at a time, as an operator would: the state a
-    /// server is in after live updates (code prepared by the update, the old releases retired).
+    /// kv release <paramref name="version"/> under molt: <c>dotnet molt/Molt.Cli.dll run versions/vN/Kv.dll --name … -- --port 0</c>,
+    /// with <c>--keep-old-code</c> when the variant keeps old code (the release's code in a context that is not collectible,
+    /// which the runtime tiers). With <see cref="MoltVariant.UpdatedFrom"/>, molt starts that earlier release instead and
+    /// <c>molt update</c> brings it to <paramref name="version"/> one release at a time, as an operator would (with
+    /// <c>--process</c> when <see cref="MoltVariant.AcrossProcesses"/>: each release then runs in a new process, loaded as a
+    /// standalone program loads it): the state a server is in after live updates.
     /// </summary>
-    public static async Task<ServerProcess> StartKvUnderMoltAsync(int version, bool keepOldCode, int? updatedFrom = null)
+    public static async Task<ServerProcess> StartKvUnderMoltAsync(int version, MoltVariant variant)
     {
-        var name = $"kv-bench-{Environment.ProcessId}-v{version}{(keepOldCode ? "-kept" : "")}{(updatedFrom is { } f ? $"-from-v{f}" : "")}";
-        string[] run = [Paths.MoltCli, "run", Paths.Kv(updatedFrom ?? version), "--name", name, .. keepOldCode ? new[] { "--keep-old-code" } : [], "--", "--port", "0"];
-        var server = await StartAsync(UnderMolt(version, keepOldCode, updatedFrom), "dotnet", run, ListeningLine());
-        if (updatedFrom is not { } from)
+        var name = $"kv-bench-{Environment.ProcessId}-v{version}{(variant.KeepOldCode ? "-kept" : "")}{(variant.UpdatedFrom is { } f ? $"-from-v{f}" : "")}{(variant.AcrossProcesses ? "-process" : "")}";
+        string[] run = [Paths.MoltCli, "run", Paths.Kv(variant.UpdatedFrom ?? version), "--name", name, .. variant.KeepOldCode ? new[] { "--keep-old-code" } : [], "--", "--port", "0"];
+        var server = await StartAsync(UnderMolt(version, variant), "dotnet", run, ListeningLine());
+        if (variant.UpdatedFrom is not { } from)
         {
             return server;
         }
@@ -163,7 +164,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         {
             for (var release = from + 1; release <= version; release++)
             {
-                string[] update = [Paths.MoltCli, "update", name, Paths.Kv(release)];
+                string[] update = [Paths.MoltCli, "update", name, Paths.Kv(release), .. variant.AcrossProcesses ? new[] { "--process" } : []];
                 var result = await Run.ToEndAsync("dotnet", update, TimeSpan.FromSeconds(120));
                 if (result.ExitCode != 0)
                 {
@@ -180,9 +181,19 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The table name of kv release <paramref name="version"/> under molt: with or without <c>--keep-old-code</c>, started at it or updated to it.</summary>
-    public static string UnderMolt(int version, bool keepOldCode, int? updatedFrom = null) =>
-        $"kv v{version} {(keepOldCode ? "molt, code kept" : "under molt")}{(updatedFrom is { } f ? $", from v{f}" : "")}";
+    /// <summary>The table name of kv release <paramref name="version"/> under molt, run as <paramref name="variant"/> says.</summary>
+    public static string UnderMolt(int version, MoltVariant variant) =>
+        $"kv v{version} {(variant.KeepOldCode ? "molt, code kept" : "under molt")}{(variant.UpdatedFrom is { } f ? $", from v{f}" : "")}{(variant.AcrossProcesses ? " by process updates" : "")}";
+
+    /// <summary>
+    /// The process that serves: molt run's child (since molt run supervises, the program runs in a process of its own, and
+    /// a process's processor time counts its children only once they have ended), else the server's own process.
+    /// </summary>
+    public int ServingProcessId()
+    {
+        var children = Kv.Demo.MoltRunKvServer.ChildrenOf(Process.Id);
+        return children.Count == 1 ? children[0] : Process.Id;
+    }
 
     /// <summary>Debian's redis-server, no persistence.</summary>
     public static Task<ServerProcess> StartRedisServerAsync()
@@ -266,3 +277,9 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     [GeneratedRegex("Ready to accept connections")]
     private static partial Regex ReadyToAccept();
 }
+
+/// <summary>
+/// How a kv release runs under molt for the throughput benchmark: its old code unloaded (the default) or kept; started at
+/// the release, or updated to it from an earlier one, in process or across processes.
+/// </summary>
+internal sealed record MoltVariant(string Name, bool KeepOldCode, int? UpdatedFrom, bool AcrossProcesses = false);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Molt.Benchmarks;
 
@@ -24,6 +25,10 @@ internal static class Throughput
     public static async Task RunAsync()
     {
         var versions = Paths.Versions.Count > 1 ? new[] { Paths.Versions[0], Paths.Versions[^1] } : [.. Paths.Versions];
+        if (ProcessUpdatesOnly)
+        {
+            versions = [versions[^1]];
+        }
         Mode[] modes = [new("none", [], Requests), new("-P 16", ["-P", "16"], Requests * 10)];
         var servers = new List<ServerProcess>();
         var releases = new List<List<ServerProcess>>();
@@ -39,7 +44,7 @@ internal static class Throughput
                 servers.Add(release[^1]);
                 foreach (var variant in Variants(versions, version))
                 {
-                    release.Add(await ServerProcess.StartKvUnderMoltAsync(version, variant.KeepOldCode, variant.UpdatedFrom));
+                    release.Add(await ServerProcess.StartKvUnderMoltAsync(version, variant));
                     servers.Add(release[^1]);
                 }
             }
@@ -108,16 +113,27 @@ internal static class Throughput
         yield return redis;
     }
 
+    /// <summary>Only the last release, standalone, under molt started at it, and reached by process updates from the first (and redis-server).</summary>
+    public static bool ProcessUpdatesOnly { get; set; }
+
     // How a release runs under molt: its code unloaded when retired (the default) or kept, tiered; and, for the last
-    // release, also as a server that reached it by live updates from the first.
-    private static IEnumerable<(string Name, bool KeepOldCode, int? UpdatedFrom)> Variants(int[] versions, int version)
+    // release, also as a server that reached it by live updates from the first (in process each way, and across processes).
+    private static IEnumerable<MoltVariant> Variants(int[] versions, int version)
     {
-        yield return ("unloaded", false, null);
-        yield return ("kept", true, null);
-        if (version == versions[^1] && versions[0] < version)
+        var first = Paths.Versions[0];
+        yield return new("unloaded", false, null);
+        if (!ProcessUpdatesOnly)
         {
-            yield return ($"unloaded, from v{versions[0]}", false, versions[0]);
-            yield return ($"kept, from v{versions[0]}", true, versions[0]);
+            yield return new("kept", true, null);
+        }
+        if (version == versions[^1] && first < version)
+        {
+            if (!ProcessUpdatesOnly)
+            {
+                yield return new($"unloaded, from v{first}", false, first);
+                yield return new($"kept, from v{first}", true, first);
+            }
+            yield return new($"process updates from v{first}", false, first, AcrossProcesses: true);
         }
     }
 
@@ -133,11 +149,11 @@ internal static class Throughput
     {
         string[] arguments = ["-p", server.Port.ToString(CultureInfo.InvariantCulture), "-t", "get,set", "-c", "50", "-n", mode.Requests.ToString(CultureInfo.InvariantCulture),
             "-r", "100000", "-d", "16", .. mode.Extra, "--csv"];
-        server.Process.Refresh();
-        var cpuBefore = server.Process.TotalProcessorTime;
+        using var serving = Process.GetProcessById(server.ServingProcessId());
+        var cpuBefore = serving.TotalProcessorTime;
         var result = await Run.ToEndAsync("redis-benchmark", arguments, RunTimeout);
-        server.Process.Refresh();
-        var cpuMicrosPerRequest = (server.Process.TotalProcessorTime - cpuBefore).TotalMicroseconds / (2.0 * mode.Requests);
+        serving.Refresh();
+        var cpuMicrosPerRequest = (serving.TotalProcessorTime - cpuBefore).TotalMicroseconds / (2.0 * mode.Requests);
         var rows = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(l => l.Split(',').Select(c => c.Trim('"')).ToArray())
             .Where(c => c.Length >= 2 && c[0] is "GET" or "SET")
@@ -153,7 +169,7 @@ internal static class Throughput
         List<(int Round, string Server, string Mode, double MicrosPerRequest)> cpu, int[] versions, Mode[] modes)
     {
         Directory.CreateDirectory(Results.Directory);
-        var csv = Path.Combine(Results.Directory, "throughput.csv");
+        var csv = Path.Combine(Results.Directory, (ProcessUpdatesOnly ? "process-" : "") + "throughput.csv");
         File.WriteAllLines(csv, ["round,server,pipeline,test,rps",
             .. samples.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Round},{Csv(s.Server)},{s.Mode},{s.Test},{s.Rps:0.00}"))]);
 
@@ -191,7 +207,7 @@ internal static class Throughput
                     var standalone = $"kv v{version} standalone";
                     foreach (var variant in Variants(versions, version))
                     {
-                        var molt = ServerProcess.UnderMolt(version, variant.KeepOldCode, variant.UpdatedFrom);
+                        var molt = ServerProcess.UnderMolt(version, variant);
                         var perRound = Enumerable.Range(1, Rounds).Select(r =>
                             samples.Single(s => s.Round == r && s.Server == molt && s.Mode == mode.Name && s.Test == test).Rps /
                             samples.Single(s => s.Round == r && s.Server == standalone && s.Mode == mode.Name && s.Test == test).Rps).ToList();
@@ -206,7 +222,7 @@ internal static class Throughput
         }
         ratios.Print();
 
-        var cpuCsv = Path.Combine(Results.Directory, "throughput-cpu.csv");
+        var cpuCsv = Path.Combine(Results.Directory, (ProcessUpdatesOnly ? "process-" : "") + "throughput-cpu.csv");
         File.WriteAllLines(cpuCsv, ["round,server,pipeline,cpu_us_per_request",
             .. cpu.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Round},{Csv(c.Server)},{c.Mode},{c.MicrosPerRequest:0.000}"))]);
         double CpuMedian(string server, string mode) => Stats.Median(cpu.Where(c => c.Server == server && c.Mode == mode).Select(c => c.MicrosPerRequest));
@@ -221,7 +237,7 @@ internal static class Throughput
                 var standalone = $"kv v{version} standalone";
                 foreach (var variant in Variants(versions, version))
                 {
-                    var molt = ServerProcess.UnderMolt(version, variant.KeepOldCode, variant.UpdatedFrom);
+                    var molt = ServerProcess.UnderMolt(version, variant);
                     var perRound = Enumerable.Range(1, Rounds).Select(r =>
                         cpu.Single(c => c.Round == r && c.Server == molt && c.Mode == mode.Name).MicrosPerRequest /
                         cpu.Single(c => c.Round == r && c.Server == standalone && c.Mode == mode.Name).MicrosPerRequest).ToList();

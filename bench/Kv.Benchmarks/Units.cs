@@ -36,7 +36,7 @@ internal static class Units
         {
             var options = new MoltHostOptions { QuiesceTimeout = TimeSpan.FromSeconds(30), RestartTimeout = TimeSpan.FromSeconds(60) };
             await using var host = await MoltHost.StartAsync(Paths.Kv(5), ["--port", "0"], options);
-            var port = Pause.ReadPort(host);
+            var port = Kv.Demo.HostedKvServer.ReadPort(host);
             await using var crowd = count > 0
                 ? await LiveSession.OpenCrowdAsync(Path.Combine(AppContext.BaseDirectory, "clients"), port, count, Patience, CancellationToken.None)
                 : null;

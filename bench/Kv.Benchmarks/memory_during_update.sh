@@ -37,11 +37,13 @@ awk -v n="$KEYS" 'BEGIN {
 [ "$(redis-cli -p "$PORT" dbsize)" = "$KEYS" ] || { echo "dbsize is not $KEYS"; exit 1; }
 sleep 2
 
-kb() { awk -v f="$1:" '$1 == f {print $2}' /proc/$PID/status; }
+# molt run supervises: the program runs in a child process of its own (molt status names it), not in $PID.
+SERVING=$("${MOLT[@]}" status $NAME --json | grep -o '"processId": *[0-9]*' | grep -o '[0-9]*$')
+kb() { awk -v f="$1:" '$1 == f {print $2}' /proc/$SERVING/status; }
 managed() { "${MOLT[@]}" status $NAME --json | grep -o '"managedMemoryBytes": *[0-9]*' | grep -o '[0-9]*$' | awk '{printf "%d", $1 / 1048576}'; }
 BEFORE=$(kb VmRSS)
 MANAGED_BEFORE=$(managed)
-echo 5 > /proc/$PID/clear_refs   # resets VmHWM to the current resident size
+echo 5 > /proc/$SERVING/clear_refs   # resets VmHWM to the current resident size
 RESULT=$("${MOLT[@]}" update $NAME "$D/versions/v$TO/Kv.dll" --json 2>&1)
 echo "$RESULT" | grep -q '"outcome": *"Committed"' || { echo "the update did not commit: $RESULT"; exit 1; }
 PEAK=$(kb VmHWM)

@@ -199,13 +199,15 @@ public sealed class MoltHost : IAsyncDisposable
         host._lifecycle.Inherit(prepare.Versions ?? []);
         var logger = host._logger;
         var update = new UpdateOptions { IsRollback = prepare.IsRollback ?? false };
-        var mechanism = new SuccessorUpdate(channel, reloaded, options.RestartTimeout, self =>
+        SuccessorUpdate? mechanism = null;
+        mechanism = new SuccessorUpdate(channel, reloaded, options.RestartTimeout, self =>
             new InProcessUpdate(host._session, reloaded!, newProgramPath, args, options, update, logger)
             {
                 StateFromStream = self.ReceiveState, OldUnits = OldUnits(prepare.Units ?? [], reloaded!), LoadTiered = true,
             })
         {
-            Committing = () => committing?.Invoke(host.Version),
+            // The version that serves from now on (the host's own is set once the update returns).
+            Committing = () => committing?.Invoke(mechanism!.Inner.Incoming.Info),
         };
         var from = reloaded.Info;
         reloaded = null; // Held past the transfer, it would keep the old version's types alive here (proven collected at release).

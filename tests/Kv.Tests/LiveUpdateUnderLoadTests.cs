@@ -18,22 +18,37 @@ public class LiveUpdateUnderLoadTests(ITestOutputHelper output)
     [InlineData(true)]
     public async Task KvServer_UpdatedLiveThroughFiveVersionsAndRolledBack_UnderLoad_LosesNothing(bool keepOldCode)
     {
-        var report = await new KvScenario(new KvScenarioOptions
+        var report = await new KvScenario(Options(output) with
         {
             // With old code kept loaded (tiered by the runtime), the old release's state, not its code, is what must be collected.
             KeepOldCode = keepOldCode,
-            Keys = 10_000,
-            KeysPerNewType = 1_000,
-            // Long enough that the update always falls inside the load on a busy 2-core machine.
-            LoadPerStep = TimeSpan.FromSeconds(3),
-            TimeLimit = TimeSpan.FromMinutes(5),
-            Log = output.WriteLine,
         }).RunAsync();
+
+        AssertLostNothing(report, output, ["v1 -> v2", "v2 -> v3", "rollback v3 -> v2", "v2 -> v3", "v3 -> v4", "v4 -> v5"]);
+    }
+
+    /// <summary>The scenario's settings shared by the kv live-update tests: bounded counts and deadlines.</summary>
+    internal static KvScenarioOptions Options(ITestOutputHelper output) => new()
+    {
+        Keys = 10_000,
+        KeysPerNewType = 1_000,
+        // Long enough that the update always falls inside the load on a busy 2-core machine.
+        LoadPerStep = TimeSpan.FromSeconds(3),
+        TimeLimit = TimeSpan.FromMinutes(5),
+        Log = output.WriteLine,
+    };
+
+    /// <summary>
+    /// Every step committed under load with no client error, the connections opened to v1 kept with their names, and every
+    /// key written so far read back with its value, type and TTL; the old version (or its state) gone after each step.
+    /// </summary>
+    internal static void AssertLostNothing(KvReport report, ITestOutputHelper output, string[] steps)
+    {
         output.WriteLine(report.Summary());
 
         Assert.True(report.Succeeded, report.Summary());
-        Assert.Equal(["v1 -> v2", "v2 -> v3", "rollback v3 -> v2", "v2 -> v3", "v3 -> v4", "v4 -> v5"], report.Steps.Select(s => s.Name));
-        Assert.All(report.Steps, s => Assert.Equal(UpdateOutcome.Committed, s.Result?.Outcome));
+        Assert.Equal(steps, report.Steps.Select(s => s.Name));
+        Assert.All(report.Steps, s => Assert.Equal(nameof(UpdateOutcome.Committed), s.Result?.Outcome));
         Assert.All(report.Steps, s => Assert.Empty(s.ClientErrors));
         Assert.All(report.Steps, s => Assert.True(s.LoadThroughoutUpdate, $"{s.Name}: the load was not running throughout the update"));
         Assert.All(report.Steps, s => Assert.True(s.WriterAcknowledged > 0, $"{s.Name}: the writer wrote nothing"));
@@ -41,7 +56,9 @@ public class LiveUpdateUnderLoadTests(ITestOutputHelper output)
         // Every key loaded and every write acknowledged so far, read back after each step, and more after each.
         Assert.All(report.Steps, s => Assert.True(s.KeysVerified >= report.KeysLoaded, $"{s.Name}: {s.KeysVerified} keys checked"));
         Assert.All(report.Steps, s => Assert.All(s.Checks, c => Assert.True(c.Passed, $"{s.Name}: {c.Name}")));
-        // The 200 idle connections opened to v1, each a unit of the server, were checked after every step.
+        // The connection named with CLIENT SETNAME and the 200 idle connections opened to v1, each a unit of the server, were checked after every step.
+        Assert.All(report.Steps, s => Assert.Contains(s.Checks, c => c.Name.StartsWith("the connection opened to v1 is the same connection", StringComparison.Ordinal)));
+        Assert.All(report.Steps, s => Assert.Contains(s.Checks, c => c.Name.StartsWith("its name set with CLIENT SETNAME is kept", StringComparison.Ordinal)));
         Assert.All(report.Steps, s => Assert.Contains(s.Checks, c => c.Name.StartsWith("the 200 other connections opened to v1", StringComparison.Ordinal)));
         Assert.All(report.Steps, s => Assert.True(s.Result!.OldVersionUnloaded, string.Join(" ", s.Result.Warnings)));
     }

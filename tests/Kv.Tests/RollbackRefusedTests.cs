@@ -17,7 +17,7 @@ public class RollbackRefusedTests(ITestOutputHelper output)
         var versions = Path.Combine(AppContext.BaseDirectory, "versions");
         var script = Path.Combine(AppContext.BaseDirectory, "clients", "kv_data.py");
         await using var host = await MoltHost.StartAsync(Path.Combine(versions, "v3", "Kv.dll"), ["--port", "0"]);
-        var port = KvScenario.ReadPort(host).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var port = HostedKvServer.ReadPort(host).ToString(System.Globalization.CultureInfo.InvariantCulture);
         string[] dataset = ["--port", port, "--prefix", "r:", "--keys", "3000", "--types", "string,list,hash"];
         await using (var load = await ExternalTool.RunScriptAsync(script, ["load", .. dataset], TimeSpan.FromSeconds(60), default))
         {

@@ -59,9 +59,16 @@ public sealed class ExternalTool : IAsyncDisposable
     /// <summary>Each line of standard output as it arrives (called on a pool thread).</summary>
     public event Action<string>? LineReceived;
 
+    /// <summary>The program's process id.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Starts a program; a missing one is reported with the command that installs it.</summary>
+    /// <param name="program">The program, on PATH or by its full path.</param>
+    /// <param name="arguments">Its arguments, passed one by one.</param>
+    /// <param name="redirectInput">Whether its standard input is written by <see cref="WriteLineAsync"/>.</param>
+    /// <param name="environment">Variables set for it on top of this process's.</param>
     /// <exception cref="ToolMissingException">The program is not installed.</exception>
-    public static ExternalTool Start(string program, IEnumerable<string> arguments, bool redirectInput = false)
+    public static ExternalTool Start(string program, IEnumerable<string> arguments, bool redirectInput = false, IReadOnlyDictionary<string, string>? environment = null)
     {
         if (FindProgram(program) is null)
         {
@@ -77,6 +84,10 @@ public sealed class ExternalTool : IAsyncDisposable
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var tool = new ExternalTool(process);
@@ -119,9 +130,10 @@ public sealed class ExternalTool : IAsyncDisposable
         RunAsync(Python, [script, .. arguments], timeout, cancellationToken);
 
     /// <summary>Runs a program to its end, within a deadline (then it is killed and <see cref="TimeoutException"/> thrown).</summary>
-    public static async Task<ExternalTool> RunAsync(string program, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<ExternalTool> RunAsync(string program, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        var tool = Start(program, arguments);
+        var tool = Start(program, arguments, environment: environment);
         try
         {
             await tool.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);

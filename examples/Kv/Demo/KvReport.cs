@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Molt.Hosting;
+using Molt.Hosting.Control;
 
 namespace Kv.Demo;
 
@@ -16,8 +17,17 @@ public sealed class StepReport
     /// <summary>The release the step went to.</summary>
     public required string To { get; init; }
 
-    /// <summary>What Molt says it did (null when the step failed before the update ran).</summary>
-    public UpdateResult? Result { get; set; }
+    /// <summary>How the update ran: in the serving process, or in a new one.</summary>
+    public UpdateMechanism Mechanism { get; init; }
+
+    /// <summary>What Molt says it did, as its control endpoint reports it (null when the step failed before the update ran).</summary>
+    public UpdateSummary? Result { get; set; }
+
+    /// <summary>The process that served the program before the step.</summary>
+    public int ProcessBefore { get; set; }
+
+    /// <summary>The process that served the program after the step.</summary>
+    public int ProcessAfter { get; set; }
 
     /// <summary>The requests redis-benchmark sent in this step, per test (SET, GET).</summary>
     public long BenchmarkRequests { get; set; }
@@ -81,22 +91,26 @@ public sealed class KvReport
     public string Summary()
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"step",-18} {"outcome",-10} {"pause",9} {"client max",10} {"bench req",10} {"writes",7} {"errors",6} {"keys checked",12} {"state",5} {"unloaded",8}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"step",-18} {"outcome",-10} {"process",-15} {"pause",9} {"client max",10} {"bench req",10} {"writes",7} {"errors",6} {"keys checked",12} {"state",5} {"unloaded",8}");
         foreach (var step in Steps)
         {
             var result = step.Result;
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"{step.Name,-18} {result?.Outcome.ToString() ?? "-",-10} {Ms(result?.PauseTime.TotalMilliseconds),9} {Ms(step.BenchmarkMaxLatencyMs),10} " +
+                $"{step.Name,-18} {result?.Outcome ?? "-",-10} {Process(step),-15} {Ms(result?.PauseMilliseconds),9} {Ms(step.BenchmarkMaxLatencyMs),10} " +
                 $"{step.BenchmarkRequests * 2,10} {step.WriterAcknowledged,7} {step.ClientErrors.Count,6} {step.KeysVerified,12} " +
                 $"{(step.StateProblems.Count == 0 ? "ok" : "WRONG"),5} {(result?.OldVersionUnloaded == true ? "yes" : "NO"),8}");
         }
-        text.AppendLine("(pause: the host's measure; client max: redis-benchmark's highest latency in the step; bench req: SET + GET requests)");
+        text.AppendLine("(process: the serving process before -> after, for an update to a new process; pause: the host's measure; client max: redis-benchmark's highest latency in the step; bench req: SET + GET requests)");
         text.AppendLine();
         text.Append(Succeeded
             ? $"OK: {Steps.Count} live steps under load in {Elapsed.TotalSeconds:0.0} s, 0 client errors, every key found with its value, type and TTL."
             : $"FAILED ({Failures.Count}):{string.Concat(Failures.Select(f => "\n  - " + f))}");
         return text.ToString();
     }
+
+    private static string Process(StepReport step) => step.Mechanism == UpdateMechanism.NewProcess
+        ? string.Create(CultureInfo.InvariantCulture, $"{step.ProcessBefore} -> {step.ProcessAfter}")
+        : "same";
 
     private static string Ms(double? ms) => ms is { } value ? value.ToString("0.0", CultureInfo.InvariantCulture) + " ms" : "-";
 }

@@ -1,19 +1,19 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
-using System.Runtime.CompilerServices;
-using System.Runtime.Loader;
 using System.Text.Json;
 using Molt.Hosting;
+using Molt.Hosting.Control;
 
 namespace Kv.Demo;
 
 /// <summary>
 /// Molt's main job, end to end, with clients nobody here wrote: kv v1 (a Redis-compatible server) runs under the
-/// Molt host, keys are loaded with Debian's Python redis client, and while redis-benchmark and a Python writer
-/// keep the server busy it is updated live to each next release (and once rolled back). After each step: no
-/// client saw an error, one connection opened to v1 is still the same connection with its name, and every key
-/// written before and during the step is read back with its value, type and TTL. Used by the demo and the tests.
+/// Molt host (in this process, or under <c>molt run</c>), keys are loaded with Debian's Python redis client, and while
+/// redis-benchmark and a Python writer keep the server busy it is updated live to each next release (and once rolled
+/// back), in process or across processes. After each step: no client saw an error, one connection opened to v1 is still
+/// the same connection with its name, the process that serves is the one the update's mechanism says (the same one, or a
+/// new one with the old one gone), and every key written before and during the step is read back with its value, type
+/// and TTL. Used by the demo and the tests.
 /// </summary>
 public sealed class KvScenario(KvScenarioOptions options)
 {
@@ -62,14 +62,10 @@ public sealed class KvScenario(KvScenarioOptions options)
             return;
         }
 
-        var hostOptions = new MoltHostOptions
-        {
-            QuiesceTimeout = TimeSpan.FromSeconds(10), RestartTimeout = TimeSpan.FromSeconds(15), UnloadOldCode = !options.KeepOldCode,
-        };
         var first = options.Releases[0];
-        await using var host = await MoltHost.StartAsync(releases[first], ["--port", "0"], hostOptions, cancellationToken).ConfigureAwait(false);
-        var port = ReadPort(host);
-        Log($"{first} (Kv {host.Version.Version}) runs under Molt on 127.0.0.1:{port}");
+        await using var server = await StartServerAsync(releases[first], cancellationToken).ConfigureAwait(false);
+        var port = server.Port;
+        Log($"{first} runs {server.Where} on 127.0.0.1:{port}");
 
         await using var session = await LiveSession.OpenAsync(options.ClientsFolder, port, options.ToolTimeout, cancellationToken).ConfigureAwait(false);
         await session.AskAsync($"CLIENT SETNAME {SessionName}", cancellationToken).ConfigureAwait(false);
@@ -94,19 +90,23 @@ public sealed class KvScenario(KvScenarioOptions options)
             $"the first step's load is -n {report.RequestsPerStep} (about {options.LoadPerStep.TotalSeconds:0} s here), each next one's outlasts twice the update call before it");
 
         var requests = report.RequestsPerStep;
+        var updates = 0;
         foreach (var (kind, from, to) in Steps())
         {
-            var step = new StepReport { Kind = kind, From = from, To = to };
+            var mechanism = kind == "update" ? options.Mechanisms[Math.Min(updates++, options.Mechanisms.Count - 1)] : UpdateMechanism.InProcess;
+            var step = new StepReport { Kind = kind, From = from, To = to, Mechanism = mechanism };
             report.Steps.Add(step);
             Log("");
-            await RunStepAsync(step, host, port, releases[to], requests, cancellationToken).ConfigureAwait(false);
+            step.ProcessBefore = await server.ServingProcessIdAsync(cancellationToken).ConfigureAwait(false);
+            await RunStepAsync(step, server, port, releases[to], requests, cancellationToken).ConfigureAwait(false);
             requests = NextLoad(step, report.RequestsPerStep);
+            await CheckProcessAsync(step, server, cancellationToken).ConfigureAwait(false);
             await CheckSessionAsync(step, session, sessionId, to, cancellationToken).ConfigureAwait(false);
             if (crowd is not null)
             {
                 await CheckCrowdAsync(step, crowd, cancellationToken).ConfigureAwait(false);
             }
-            if (kind == "update" && step.Result?.Outcome == UpdateOutcome.Committed && TypesOf(to).Except(_datasets.SelectMany(d => d.Types)).Any())
+            if (kind == "update" && Committed(step.Result) && TypesOf(to).Except(_datasets.SelectMany(d => d.Types)).Any())
             {
                 var added = TypesOf(to).Except(_datasets.SelectMany(d => d.Types)).ToArray();
                 Log($"  {to} brings {string.Join(" and ", added)}: loading {options.KeysPerNewType} keys of every type it has");
@@ -115,12 +115,69 @@ public sealed class KvScenario(KvScenarioOptions options)
             await VerifyStateAsync(step, port, cancellationToken).ConfigureAwait(false);
             LogStep(step);
             Judge(report, step);
-            if (step.Result?.Outcome != UpdateOutcome.Committed)
+            if (!Committed(step.Result))
             {
                 break;
             }
         }
-        await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await server.StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>kv's first release under Molt: in this process, or under <c>molt run</c> when <see cref="KvScenarioOptions.MoltCli"/> is set.</summary>
+    private async Task<KvServer> StartServerAsync(string programPath, CancellationToken cancellationToken)
+    {
+        if (options.MoltCli is { } cli)
+        {
+            // The same deadlines as in process; molt run's own defaults are shorter than a loaded 2-core machine may need.
+            return await MoltRunKvServer.StartAsync(cli, programPath,
+                ["--quiesce-timeout", "10s", "--restart-timeout", "15s", .. options.KeepOldCode ? ["--keep-old-code"] : Array.Empty<string>()],
+                options.ToolTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        if (options.Mechanisms.Any(m => m != UpdateMechanism.InProcess))
+        {
+            throw new InvalidOperationException("Updates to a new process need kv under `molt run`: set KvScenarioOptions.MoltCli.");
+        }
+        var hostOptions = new MoltHostOptions
+        {
+            QuiesceTimeout = TimeSpan.FromSeconds(10), RestartTimeout = TimeSpan.FromSeconds(15), UnloadOldCode = !options.KeepOldCode,
+        };
+        return await HostedKvServer.StartAsync(programPath, hostOptions, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool Committed(UpdateSummary? result) => result?.Outcome == nameof(UpdateOutcome.Committed);
+
+    /// <summary>
+    /// Which process serves after the step: the same one after an update in process; after an update to a new process, the new
+    /// process the update named, and the old one gone (it exits once the new one serves; molt run reaps it).
+    /// </summary>
+    private async Task CheckProcessAsync(StepReport step, KvServer server, CancellationToken cancellationToken)
+    {
+        step.ProcessAfter = await server.ServingProcessIdAsync(cancellationToken).ConfigureAwait(false);
+        var mechanism = step.Result?.Mechanism ?? "-";
+        if (step.Mechanism == UpdateMechanism.InProcess)
+        {
+            step.Checks.Add(($"updated in process ({mechanism}): process {step.ProcessAfter} still serves", mechanism == nameof(UpdateMechanism.InProcess) && step.ProcessAfter == step.ProcessBefore));
+            return;
+        }
+        step.Checks.Add(($"updated across processes ({mechanism}): the new process {step.Result?.NewProcessId} serves (molt status: process {step.ProcessAfter}, before {step.ProcessBefore})",
+            mechanism == nameof(UpdateMechanism.NewProcess) && step.Result?.NewProcessId == step.ProcessAfter && step.ProcessAfter != step.ProcessBefore));
+        var gone = await ProcessGoneAsync(step.ProcessBefore, cancellationToken).ConfigureAwait(false);
+        step.Checks.Add(($"the old process {step.ProcessBefore} is gone", gone));
+    }
+
+    /// <summary>Whether process <paramref name="pid"/> no longer exists (not even as a zombie), waiting up to 10 s for it to go.</summary>
+    private static async Task<bool> ProcessGoneAsync(int pid, CancellationToken cancellationToken)
+    {
+        var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
+        while (Directory.Exists($"/proc/{pid}"))
+        {
+            if (Stopwatch.GetTimestamp() > until)
+            {
+                return false;
+            }
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+        return true;
     }
 
     /// <summary>The releases in order, with the rollback (and the update forward again) after <see cref="KvScenarioOptions.RollBackAfter"/>.</summary>
@@ -141,7 +198,7 @@ public sealed class KvScenario(KvScenarioOptions options)
     private TimeSpan UpdateDelay => options.LoadPerStep / 3;
 
     /// <summary>One step: the load starts, the update (or rollback) runs in the middle of it, the load ends.</summary>
-    private async Task RunStepAsync(StepReport step, MoltHost host, int port, string targetPath, int requests, CancellationToken cancellationToken)
+    private async Task RunStepAsync(StepReport step, KvServer server, int port, string targetPath, int requests, CancellationToken cancellationToken)
     {
         var writerTypes = TypesOf(Earlier(step.From, step.To));
         var writer = new Dataset($"w{_datasets.Count(d => d.Prefix.StartsWith('w')) + 1}:", 0, writerTypes);
@@ -160,8 +217,8 @@ public sealed class KvScenario(KvScenarioOptions options)
         var running = !benchmark.HasExited;
         var call = Stopwatch.GetTimestamp();
         step.Result = step.Kind == "rollback"
-            ? await host.RollbackAsync(cancellationToken: cancellationToken).ConfigureAwait(false)
-            : await host.UpdateAsync(targetPath, cancellationToken).ConfigureAwait(false);
+            ? await server.RollbackAsync(cancellationToken).ConfigureAwait(false)
+            : await server.UpdateAsync(targetPath, step.Mechanism, cancellationToken).ConfigureAwait(false);
         step.UpdateCallTime = Stopwatch.GetElapsedTime(call);
         step.LoadThroughoutUpdate = running && !benchmark.HasExited;
 
@@ -338,11 +395,11 @@ public sealed class KvScenario(KvScenarioOptions options)
     private static void Judge(KvReport report, StepReport step)
     {
         var result = step.Result;
-        if (result is null || result.Outcome != UpdateOutcome.Committed)
+        if (!Committed(result))
         {
-            report.Failures.Add($"{step.Name}: {result?.ToString() ?? "did not run"}");
+            report.Failures.Add($"{step.Name}: {(result is null ? "did not run" : $"{result.Outcome} ({result.FailedPhase}: {result.Failure})")}");
         }
-        if (result is { Outcome: UpdateOutcome.Committed, OldVersionUnloaded: not true })
+        if (Committed(result) && result!.OldVersionUnloaded != true)
         {
             report.Failures.Add($"{step.Name}: the old version was not unloaded: {string.Join(" ", result.Warnings)}");
         }
@@ -358,12 +415,12 @@ public sealed class KvScenario(KvScenarioOptions options)
     private void LogStep(StepReport step)
     {
         var result = step.Result;
-        Log($"{(step.Kind == "rollback" ? "rollback" : "update")} {step.From} -> {step.To} under load: {result?.Outcome.ToString() ?? "-"}" +
-            (result?.Failure is { } f ? $" ({f.Phase}: {f.Message})" : ""));
+        Log($"{(step.Kind == "rollback" ? "rollback" : "update")} {step.From} -> {step.To} under load ({Mechanism(step)}): {result?.Outcome ?? "-"}" +
+            (result?.Failure is { } f ? $" ({result.FailedPhase}: {f})" : ""));
         if (result is not null)
         {
-            Log($"  pause {Ms(result.PauseTime.TotalMilliseconds)} (quiesce {Ms(result.QuiesceTime.TotalMilliseconds)}, transfer {Ms(result.TransferTime.TotalMilliseconds)}, " +
-                $"restart {Ms(result.RestartTime.TotalMilliseconds)}); prepared in {Ms(result.PrepareTime.TotalMilliseconds)} while {step.From} served; " +
+            Log($"  pause {Ms(result.PauseMilliseconds)} (quiesce {Ms(result.QuiesceMilliseconds)}, transfer {Ms(result.TransferMilliseconds)}, " +
+                $"restart {Ms(result.RestartMilliseconds)}); prepared in {Ms(result.PrepareMilliseconds)} while {step.From} served; " +
                 $"objects rebuilt {result.ObjectsRebuilt}, references passed {result.ReferencesPassed}");
         }
         Log($"  clients: redis-benchmark {(step.BenchmarkRequests > 0 ? Text(step.BenchmarkRequests * 2) + " requests, " : "")}highest latency {Ms(step.BenchmarkMaxLatencyMs)}" +
@@ -374,11 +431,15 @@ public sealed class KvScenario(KvScenarioOptions options)
             Log($"  {name}: {(passed ? "OK" : "FAILED")}");
         }
         Log($"  state: {step.KeysVerified} keys read back with their value, type and TTL: {(step.StateProblems.Count == 0 ? "all as written" : string.Join("; ", step.StateProblems))}");
-        if (result is { Outcome: UpdateOutcome.Committed })
+        if (Committed(result))
         {
-            Log($"  old version unloaded: {(result.OldVersionUnloaded == true ? "yes" : "NO")} ({Ms(result.UnloadTime.TotalMilliseconds)})" + string.Concat(result.Warnings.Select(w => $"\n  warning: {w}")));
+            Log($"  old version unloaded: {(result!.OldVersionUnloaded == true ? "yes" : "NO")} ({Ms(result.UnloadMilliseconds)})" + string.Concat(result.Warnings.Select(w => $"\n  warning: {w}")));
         }
     }
+
+    private static string Mechanism(StepReport step) => step.Mechanism == UpdateMechanism.NewProcess
+        ? $"to a new process, {step.ProcessBefore} -> {(step.Result?.NewProcessId is { } pid ? pid.ToString(CultureInfo.InvariantCulture) : "-")}"
+        : $"in process {step.ProcessBefore}";
 
     private string Script => Path.Combine(options.ClientsFolder, "kv_data.py");
 
@@ -393,13 +454,6 @@ public sealed class KvScenario(KvScenarioOptions options)
     private static int Number(string release) => int.Parse(release.TrimStart('v'), CultureInfo.InvariantCulture);
 
     private static string Earlier(string a, string b) => Number(a) <= Number(b) ? a : b;
-
-    /// <summary>The port the running kv version bound (its static Program.Port), read without keeping any of its types referenced.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static int ReadPort(MoltHost host)
-    {
-        return (int)Molt.Testing.ProgramState.Call(host, "Kv.Program", "get_Port")!;
-    }
 
     private void Log(string line) => options.Log?.Invoke(line.Length == 0 ? "" : $"[{_clock.Elapsed.TotalSeconds,5:0.00} s] {line}");
 

@@ -1,3 +1,5 @@
+using Molt.Hosting;
+
 namespace Kv.Demo;
 
 /// <summary>How the kv scenario runs: data, load, the releases and the rollback, and its deadlines.</summary>
@@ -35,6 +37,21 @@ public sealed record KvScenarioOptions
     /// the code is then tiered by the runtime, and the check after each update is that the old release's state was collected.
     /// </summary>
     public bool KeepOldCode { get; init; }
+
+    /// <summary>
+    /// molt's main assembly (Molt.Cli.dll): kv then runs under <c>molt run</c>, in processes of its own, and is updated with
+    /// <c>molt update</c>; null: under <see cref="MoltHost"/> in this process.
+    /// </summary>
+    public string? MoltCli { get; init; }
+
+    /// <summary>
+    /// How each update runs, in order (the last one repeats for the rest): in the serving process, or in a new process
+    /// (<see cref="UpdateMechanism.NewProcess"/>, which needs <see cref="MoltCli"/>). A rollback runs in process.
+    /// </summary>
+    public IReadOnlyList<UpdateMechanism> Mechanisms { get; init; } = [UpdateMechanism.InProcess];
+
+    /// <summary>molt's main assembly where the projects that run kv under it copy it: molt/Molt.Cli.dll beside them.</summary>
+    public static string MoltCliBeside { get; } = Path.Combine(AppContext.BaseDirectory, "molt", "Molt.Cli.dll");
 
     /// <summary>The folder with one subfolder per release (v1...v5), each holding its Kv.dll.</summary>
     public string ReleasesFolder { get; init; } = Path.Combine(AppContext.BaseDirectory, "versions");

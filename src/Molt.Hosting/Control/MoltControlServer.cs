@@ -362,11 +362,11 @@ public sealed class MoltControlServer : IAsyncDisposable
                 case "status":
                     return new ControlReply("reply", Status: Status());
                 case "update" when request.Path is { Length: > 0 } path:
-                    return await WithProgressAsync(stream, async progress => new ControlReply("reply", Update: UpdateSummary.Of(
-                        await _host.UpdateAsync(path, Options(request, progress), _stopping.Token).ConfigureAwait(false), _host.Version.LoadedAt))).ConfigureAwait(false);
+                    return await WithProgressAsync(stream, async progress => new ControlReply("reply", Update: Summary(
+                        await _host.UpdateAsync(path, Options(request, progress), _stopping.Token).ConfigureAwait(false)))).ConfigureAwait(false);
                 case "rollback":
-                    return await WithProgressAsync(stream, async progress => new ControlReply("reply", Update: UpdateSummary.Of(
-                        await _host.RollbackAsync(Options(request, progress), _stopping.Token).ConfigureAwait(false), _host.Version.LoadedAt))).ConfigureAwait(false);
+                    return await WithProgressAsync(stream, async progress => new ControlReply("reply", Update: Summary(
+                        await _host.RollbackAsync(Options(request, progress), _stopping.Token).ConfigureAwait(false)))).ConfigureAwait(false);
                 case "check" when request.Path is { Length: > 0 } path:
                     return new ControlReply("reply", Check: await _host.CheckAsync(path, _stopping.Token).ConfigureAwait(false));
                 case "update" or "check":
@@ -411,6 +411,9 @@ public sealed class MoltControlServer : IAsyncDisposable
             await pump.ConfigureAwait(false);
         }
     }
+
+    /// <summary>An update's summary, timed as the history times it (when the version it went to was loaded; after a process update, in the new process).</summary>
+    private static UpdateSummary Summary(UpdateResult result) => UpdateSummary.Of(result, result.To.LoadedAt);
 
     private static UpdateOptions Options(ControlRequest request, IProgress<UpdateProgress> progress) => new()
     {

@@ -239,7 +239,7 @@ internal sealed class StateWriter
                     PutByte(InlineObject);
                     WriteType(plan);
                     _depth++;
-                    plan.FieldWriter(this, value);
+                    plan.FieldWriter(this, plan.Type == typeof(Lock) ? Unheld(value) : value);
                     _depth--;
                     return;
                 }
@@ -305,10 +305,22 @@ internal sealed class StateWriter
                 WriteCollection(value, plan);
                 return;
             default:
-                plan.FieldWriter(this, value);
+                plan.FieldWriter(this, plan.Type == typeof(Lock) ? Unheld(value) : value);
                 return;
         }
     }
+
+    private static readonly FieldInfo LockOwner = typeof(Lock).GetField("_owningThreadId", BindingFlags.Instance | BindingFlags.NonPublic)!;
+
+    /// <summary>
+    /// A Lock crosses as a new one, its identity kept: the wait event it made the first time two threads met on it (a handle
+    /// of this process) and its spin statistics mean nothing in another process. The units are parked outside it, so none
+    /// holds it; one that a thread of this process still holds is refused.
+    /// </summary>
+    // Typed object throughout (a Lock converted to object is what the compiler warns of: monitor locking); none is locked here.
+    private object Unheld(object gate) => LockOwner.GetValue(gate) is 0u
+        ? Activator.CreateInstance(typeof(Lock))!
+        : throw new StateTransferException($"a Lock held by a thread of this process (in {At}) cannot cross to another process", gate);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteElements(System.Array array, WritePlan plan)

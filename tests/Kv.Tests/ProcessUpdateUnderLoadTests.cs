@@ -1,0 +1,70 @@
+using Kv.Demo;
+using Molt.Hosting;
+using Xunit.Abstractions;
+
+namespace Kv.Tests;
+
+/// <summary>
+/// The same scenario as <see cref="LiveUpdateUnderLoadTests"/>, with kv under <c>molt run</c> and updated with
+/// <c>molt update --process</c>: each update starts the next release in a new process, which receives the keys, the
+/// listener and every open connection; the old process exits. Checked after each step besides everything the in-process
+/// scenario checks: <c>molt status</c> names the new process the update named (mechanism NewProcess), and the old
+/// process no longer exists.
+/// </summary>
+[Collection(KvCollection.Name)]
+public class ProcessUpdateUnderLoadTests(ITestOutputHelper output)
+{
+    private static readonly string[] FourUpdates = ["v1 -> v2", "v2 -> v3", "v3 -> v4", "v4 -> v5"];
+
+    [Fact]
+    public async Task KvServer_UpdatedAcrossProcessesThroughFiveVersions_UnderLoad_LosesNothing()
+    {
+        var report = await RunAsync([UpdateMechanism.NewProcess]);
+
+        LiveUpdateUnderLoadTests.AssertLostNothing(report, output, FourUpdates);
+        AssertServedBy(report, [UpdateMechanism.NewProcess, UpdateMechanism.NewProcess, UpdateMechanism.NewProcess, UpdateMechanism.NewProcess]);
+    }
+
+    [Fact]
+    public async Task KvServer_UpdatedInProcessAndAcrossProcessesInTurn_UnderLoad_LosesNothing()
+    {
+        UpdateMechanism[] inTurn = [UpdateMechanism.InProcess, UpdateMechanism.NewProcess, UpdateMechanism.InProcess, UpdateMechanism.NewProcess];
+        var report = await RunAsync(inTurn);
+
+        LiveUpdateUnderLoadTests.AssertLostNothing(report, output, FourUpdates);
+        AssertServedBy(report, inTurn);
+    }
+
+    private Task<KvReport> RunAsync(UpdateMechanism[] mechanisms) =>
+        new KvScenario(LiveUpdateUnderLoadTests.Options(output) with
+        {
+            MoltCli = KvScenarioOptions.MoltCliBeside,
+            Mechanisms = mechanisms,
+            RollBackAfter = null,
+        }).RunAsync();
+
+    /// <summary>Each step ran by its mechanism: a new process after each update across processes (each a different one, the old one gone), the same one after each in process.</summary>
+    private static void AssertServedBy(KvReport report, UpdateMechanism[] mechanisms)
+    {
+        Assert.Equal(mechanisms, report.Steps.Select(s => s.Mechanism));
+        Assert.Equal(mechanisms.Select(m => m.ToString()), report.Steps.Select(s => s.Result!.Mechanism));
+        foreach (var step in report.Steps)
+        {
+            if (step.Mechanism == UpdateMechanism.NewProcess)
+            {
+                Assert.NotEqual(step.ProcessBefore, step.ProcessAfter);
+                Assert.Equal(step.ProcessAfter, step.Result!.NewProcessId);
+                Assert.False(Directory.Exists($"/proc/{step.ProcessBefore}"), $"{step.Name}: the old process {step.ProcessBefore} still exists");
+                Assert.Contains(step.Checks, c => c.Name.StartsWith($"the old process {step.ProcessBefore} is gone", StringComparison.Ordinal) && c.Passed);
+            }
+            else
+            {
+                Assert.Equal(step.ProcessBefore, step.ProcessAfter);
+                Assert.Null(step.Result!.NewProcessId);
+            }
+        }
+        // The process that served v1 never came back: every process update moved the program to a process it had never run in.
+        var processes = report.Steps.Select(s => s.ProcessBefore).Append(report.Steps[^1].ProcessAfter).Distinct().Count();
+        Assert.Equal(1 + mechanisms.Count(m => m == UpdateMechanism.NewProcess), processes);
+    }
+}
