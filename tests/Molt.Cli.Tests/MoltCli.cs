@@ -48,10 +48,26 @@ internal sealed class MoltCli(string runtimeDirectory)
         StartHostWithEnvironmentAsync(programDll, name, runOptions, new Dictionary<string, string>(), programArgs);
 
     /// <summary>Starts <c>molt run</c> with variables of its own in its environment (e.g. systemd's <c>NOTIFY_SOCKET</c>).</summary>
-    public async Task<HostProcess> StartHostWithEnvironmentAsync(string programDll, string name, string[] runOptions, IReadOnlyDictionary<string, string> environment, params string[] programArgs)
+    public Task<HostProcess> StartHostWithEnvironmentAsync(string programDll, string name, string[] runOptions, IReadOnlyDictionary<string, string> environment, params string[] programArgs) =>
+        StartHostCoreAsync(programDll, name, runOptions, environment, ownSession: false, programArgs);
+
+    /// <summary>
+    /// Starts <c>molt run</c> as a terminal's foreground job is: in a session and process group of its own (through
+    /// <c>setsid</c>), so that a test can send the whole group a signal, as Ctrl-C does, without signalling itself.
+    /// </summary>
+    public Task<HostProcess> StartHostInOwnGroupAsync(string programDll, string name) =>
+        StartHostCoreAsync(programDll, name, [], new Dictionary<string, string>(), ownSession: true, []);
+
+    private async Task<HostProcess> StartHostCoreAsync(string programDll, string name, string[] runOptions, IReadOnlyDictionary<string, string> environment, bool ownSession, string[] programArgs)
     {
         string[] arguments = ["run", programDll, "--name", name, .. runOptions, .. programArgs.Length > 0 ? ["--", .. programArgs] : Array.Empty<string>()];
         var start = StartInfo(arguments);
+        if (ownSession)
+        {
+            // setsid execs dotnet in place (its process is not a group leader): the same process, now leading its own group.
+            start.ArgumentList.Insert(0, start.FileName);
+            start.FileName = "setsid";
+        }
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;

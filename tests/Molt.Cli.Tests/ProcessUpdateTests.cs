@@ -134,6 +134,28 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CtrlC_FromTheTerminal_StopsTheProcessThatServes_AfterAProcessUpdate()
+    {
+        var name = $"ctrlc-{Guid.NewGuid():N}"[..16];
+        var host = await _molt.StartHostInOwnGroupAsync(Release(1), name);
+        _hosts.Add(host);
+        var update = await UpdateAsync(name, Release(2), "--process");
+        var serving = update.GetProperty("newProcessId").GetInt32();
+        await host.WaitForStdoutAsync($"facts release=2 pid={serving}");
+
+        // Ctrl-C: the terminal sends SIGINT to its foreground process group, here molt run and the process that serves.
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", "--", "-" + host.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill!.WaitForExitAsync();
+            Assert.Equal(0, kill.ExitCode);
+        }
+        Assert.Equal(0, await host.WaitForExitAsync());
+        Assert.Equal(0, HostProcess.ParentOf(serving));
+        Assert.Contains("stopped", host.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_molt.RuntimeDirectory, name + ".sock")), "the endpoint is removed");
+    }
+
+    [Fact]
     public async Task Supervisor_TellsSystemd_Ready_Reloading_Stopping()
     {
         var name = $"sysd-{Guid.NewGuid():N}"[..16];
