@@ -15,15 +15,18 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
 {
     /// <summary>Prints where it runs at each start (its first one and each update's): process, GC mode, a setting, its state.</summary>
     private const string Facts = ProgramCompiler.Usings + """
+        using System.Collections;
         using System.Runtime;
         public class Ticker { public long Ticks; }
         public static class Program
         {
             public static Ticker State = new();
+            // Its buckets hold hash codes of strings, which differ in every process: it must be refilled in the new one.
+            public static Hashtable Names = new() { ["alpha"] = 1, ["beta"] = 2, ["gamma"] = 3 };
             public static async Task Main(string[] args)
             {
                 Console.WriteLine($"facts release={Release.Number} pid={Environment.ProcessId} server={GCSettings.IsServerGC} latency={GCSettings.LatencyMode} " +
-                    $"setting={Environment.GetEnvironmentVariable("MOLT_TEST_SETTING") ?? "-"} ticks={State.Ticks}");
+                    $"setting={Environment.GetEnvironmentVariable("MOLT_TEST_SETTING") ?? "-"} names={Names["alpha"]}{Names["beta"]}{Names["gamma"]} ticks={State.Ticks}");
                 if (!Live.IsUpdating)
                 {
                     Live.StartUnit("ticker", State, Tick);
@@ -85,7 +88,7 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
         Assert.Equal("NewProcess", second.GetProperty("mechanism").GetString());
         var secondProcess = second.GetProperty("newProcessId").GetInt32();
         Assert.NotEqual(firstProcess, secondProcess);
-        await host.WaitForStdoutAsync($"facts release=2 pid={secondProcess} server=True");
+        await host.WaitForStdoutAsync($"facts release=2 pid={secondProcess} server=True latency=Interactive setting=- names=123");
         await WaitGoneAsync(firstProcess);
         var status = await StatusAsync(name);
         Assert.Equal(secondProcess, status.GetProperty("processId").GetInt32());
@@ -95,7 +98,7 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
         // 2 -> 3 across processes, with settings of the operator's: a DOTNET_ one (concurrent GC off: latency Batch) and one of the program's.
         var third = await UpdateAsync(name, Release(3), "--process", "--env", "DOTNET_gcConcurrent=0", "--env", "MOLT_TEST_SETTING=three");
         var thirdProcess = third.GetProperty("newProcessId").GetInt32();
-        await host.WaitForStdoutAsync($"facts release=3 pid={thirdProcess} server=False latency=Batch setting=three");
+        await host.WaitForStdoutAsync($"facts release=3 pid={thirdProcess} server=False latency=Batch setting=three names=123");
         await WaitGoneAsync(secondProcess);
 
         // 3 -> 4 in process: the same process; the settings stay.

@@ -123,6 +123,32 @@ internal sealed class StateReader : IOldStatics
         {
             Insert(collection, baseType, entries);
         }
+        RehashTables();
+    }
+
+    /// <summary>
+    /// A non-generic <see cref="Hashtable"/> crosses by its fields, so its buckets hold the writing process's hash codes
+    /// (a string's differs in every process): each one read is emptied and refilled here, where its keys hash anew. Its
+    /// identity, comparer and entries are kept.
+    /// </summary>
+    private void RehashTables()
+    {
+        for (var i = 0; i < _objectCount; i++)
+        {
+            if (_objects[i] is Hashtable { Count: > 0 } table)
+            {
+                var entries = new List<DictionaryEntry>(table.Count);
+                foreach (DictionaryEntry entry in table)
+                {
+                    entries.Add(entry);
+                }
+                table.Clear();
+                foreach (var entry in entries)
+                {
+                    table[entry.Key] = entry.Value;
+                }
+            }
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
