@@ -23,10 +23,13 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
             public static Ticker State = new();
             // Its buckets hold hash codes of strings, which differ in every process: it must be refilled in the new one.
             public static Hashtable Names = new() { ["alpha"] = 1, ["beta"] = 2, ["gamma"] = 3 };
+            public static System.Collections.Immutable.ImmutableDictionary<string, int> Frozen = System.Collections.Immutable.ImmutableDictionary<string, int>.Empty.Add("alpha", 1).Add("beta", 2);
+            public static System.Collections.Frozen.FrozenDictionary<string, int> Frozen2 = System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(new Dictionary<string, int> { ["alpha"] = 1, ["beta"] = 2, ["gamma"] = 3, ["delta"] = 4 });
+            public static System.Collections.Immutable.ImmutableHashSet<string> Set = System.Collections.Immutable.ImmutableHashSet.Create("alpha", "beta");
             public static async Task Main(string[] args)
             {
                 Console.WriteLine($"facts release={Release.Number} pid={Environment.ProcessId} server={GCSettings.IsServerGC} latency={GCSettings.LatencyMode} " +
-                    $"setting={Environment.GetEnvironmentVariable("MOLT_TEST_SETTING") ?? "-"} names={Names["alpha"]}{Names["beta"]}{Names["gamma"]} ticks={State.Ticks}");
+                    $"setting={Environment.GetEnvironmentVariable("MOLT_TEST_SETTING") ?? "-"} names={Names["alpha"]}{Names["beta"]}{Names["gamma"]} imm={Frozen.GetValueOrDefault("alpha")}{Frozen.GetValueOrDefault("beta")}{Frozen2.GetValueOrDefault("gamma")}{Set.Contains("beta")} ticks={State.Ticks}");
                 if (!Live.IsUpdating)
                 {
                     Live.StartUnit("ticker", State, Tick);
@@ -88,7 +91,7 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
         Assert.Equal("NewProcess", second.GetProperty("mechanism").GetString());
         var secondProcess = second.GetProperty("newProcessId").GetInt32();
         Assert.NotEqual(firstProcess, secondProcess);
-        await host.WaitForStdoutAsync($"facts release=2 pid={secondProcess} server=True latency=Interactive setting=- names=123");
+        await host.WaitForStdoutAsync($"facts release=2 pid={secondProcess} server=True latency=Interactive setting=- names=123 imm=123True");
         await WaitGoneAsync(firstProcess);
         var status = await StatusAsync(name);
         Assert.Equal(secondProcess, status.GetProperty("processId").GetInt32());
@@ -98,7 +101,7 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
         // 2 -> 3 across processes, with settings of the operator's: a DOTNET_ one (concurrent GC off: latency Batch) and one of the program's.
         var third = await UpdateAsync(name, Release(3), "--process", "--env", "DOTNET_gcConcurrent=0", "--env", "MOLT_TEST_SETTING=three");
         var thirdProcess = third.GetProperty("newProcessId").GetInt32();
-        await host.WaitForStdoutAsync($"facts release=3 pid={thirdProcess} server=False latency=Batch setting=three names=123");
+        await host.WaitForStdoutAsync($"facts release=3 pid={thirdProcess} server=False latency=Batch setting=three names=123 imm=123True");
         await WaitGoneAsync(secondProcess);
 
         // 3 -> 4 in process: the same process; the settings stay.

@@ -127,14 +127,22 @@ internal sealed class StateReader : IOldStatics
     }
 
     /// <summary>
-    /// A non-generic <see cref="Hashtable"/> crosses by its fields, so its buckets hold the writing process's hash codes
-    /// (a string's differs in every process): each one read is emptied and refilled here, where its keys hash anew. Its
-    /// identity, comparer and entries are kept.
+    /// What crosses by its fields but is laid out by its keys' hash codes, which differ in every process (a string's): a
+    /// non-generic <see cref="Hashtable"/> is emptied and refilled here, where its keys hash anew; an
+    /// <c>ImmutableDictionary</c> or <c>ImmutableHashSet</c> is rebuilt from its entries with its comparers and the rebuilt
+    /// one's fields set into the object read, so that every reference to it sees the rebuilt tree. Identity, comparers and
+    /// entries are kept.
     /// </summary>
     private void RehashTables()
     {
         for (var i = 0; i < _objectCount; i++)
         {
+            if (_objects[i] is { } value && value.GetType() is { IsGenericType: true } generic
+                && generic.GetGenericTypeDefinition() is var definition
+                && (definition == typeof(System.Collections.Immutable.ImmutableDictionary<,>) || definition == typeof(System.Collections.Immutable.ImmutableHashSet<>)))
+            {
+                RebuildImmutable(value, generic, definition == typeof(System.Collections.Immutable.ImmutableHashSet<>));
+            }
             if (_objects[i] is Hashtable { Count: > 0 } table)
             {
                 var entries = new List<DictionaryEntry>(table.Count);
@@ -148,6 +156,19 @@ internal sealed class StateReader : IOldStatics
                     table[entry.Key] = entry.Value;
                 }
             }
+        }
+    }
+
+    private static void RebuildImmutable(object value, Type type, bool set)
+    {
+        // Its entries into a list first: adding an immutable collection to an empty one of the same comparers returns it as it is.
+        var entries = Activator.CreateInstance(typeof(List<>).MakeGenericType(type.GetInterfaces()
+            .First(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>)).GetGenericArguments()[0]), value)!;
+        var empty = type.GetMethod("Clear", Type.EmptyTypes)!.Invoke(value, null)!;
+        var rebuilt = type.GetMethod(set ? "Union" : "AddRange")!.Invoke(empty, [entries])!;
+        foreach (var field in TypeFacts.InstanceFields(type))
+        {
+            field.SetValue(value, field.GetValue(rebuilt));
         }
     }
 
