@@ -90,7 +90,6 @@ public sealed class CliEndToEndTests : IAsyncLifetime
 
     private static readonly ProgramCompiler Compiler = new("molt-cli-tests");
     private readonly MoltCli _molt = new(Path.Combine(Path.GetTempPath(), $"molt-cli-tests-{Guid.NewGuid():N}"));
-    private readonly List<HostProcess> _hosts = [];
 
     [Fact]
     public async Task Run_StatusJson_ThenSigterm_ExitsZeroAndRemovesEndpoint()
@@ -201,7 +200,7 @@ public sealed class CliEndToEndTests : IAsyncLifetime
         var name = UniqueName();
         var v1 = Build("v1", Ticker);
         var v2 = Build("v2", TickerV2);
-        _hosts.Add(await _molt.StartHostWithOptionsAsync(v1, name, ["--keep-old-code"]));
+        await _molt.StartHostWithOptionsAsync(v1, name, ["--keep-old-code"]);
 
         var update = await _molt.RunAsync("update", name, v2, "--timeout", "20s");
 
@@ -360,7 +359,6 @@ public sealed class CliEndToEndTests : IAsyncLifetime
         // The gate stays closed: the unit reaches no update point again, so an update waits out the quiescence deadline
         // and a stop waits out the stop deadline. The host's defaults are 5 s and 10 s; these are 1 s.
         var host = await _molt.StartHostWithOptionsAsync(Build("gated-v1", Gated), name, ["--quiesce-timeout", "1s", "--stop-timeout", "1s"], gate);
-        _hosts.Add(host);
         await Task.Delay(100); // The unit is past its update point, held at the gate.
 
         var update = await _molt.RunAsync("update", name, Build("gated-v2", Gated + "\n// v2"));
@@ -390,7 +388,6 @@ public sealed class CliEndToEndTests : IAsyncLifetime
         {
             var v2 = Build("gated-v2", Gated + "\n// v2");
             var first = _molt.Start("update", name, v2, "--timeout", "50s");
-            _hosts.Add(first);
             // Its prepare phase has completed: the host holds the update, and the unit is held at its gate.
             await first.WaitForStdoutAsync("phase prepare");
 
@@ -452,35 +449,12 @@ public sealed class CliEndToEndTests : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var host in _hosts)
-        {
-            await host.DisposeAsync();
-        }
-        try
-        {
-            Directory.Delete(_molt.RuntimeDirectory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
+    public async Task DisposeAsync() => await _molt.DisposeAsync();
 
     private async Task<HostProcess> StartAsync(string program, string name, params string[] programArgs)
-    {
-        var host = await _molt.StartHostAsync(program, name, programArgs);
-        _hosts.Add(host);
-        return host;
-    }
+        => await _molt.StartHostAsync(program, name, programArgs);
 
-    private async Task<JsonElement> StatusAsync(string name)
-    {
-        var status = await _molt.RunAsync("status", name, "--json");
-        Assert.True(status.ExitCode == 0, status.ToString());
-        using var json = JsonDocument.Parse(status.Stdout);
-        return json.RootElement.Clone();
-    }
+    private Task<JsonElement> StatusAsync(string name) => _molt.StatusJsonAsync(name);
 
     private static string Build(string version, string source) => Compiler.Build("Ticker", version, source);
 

@@ -7,8 +7,10 @@ namespace Molt.Cli.Tests;
 /// Runs <c>molt</c> as the operator does: a separate process, <c>dotnet Molt.Cli.dll ...</c> (built beside the
 /// tests), with every endpoint in a private runtime directory (MOLT_RUNTIME_DIR) so that tests see only their own.
 /// </summary>
-internal sealed class MoltCli(string runtimeDirectory)
+internal sealed class MoltCli(string runtimeDirectory) : IAsyncDisposable
 {
+    private readonly List<HostProcess> _started = [];
+
     /// <summary>How long any one command or wait may take before the test fails (generous: a loaded 2-core machine).</summary>
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
@@ -73,6 +75,10 @@ internal sealed class MoltCli(string runtimeDirectory)
             start.Environment[key] = value;
         }
         var host = new HostProcess(Process.Start(start)!);
+        lock (_started)
+        {
+            _started.Add(host);
+        }
         var socket = Path.Combine(RuntimeDirectory, name + ".sock");
         var info = Path.Combine(RuntimeDirectory, name + ".json");
         var until = DateTime.UtcNow + Deadline;
@@ -90,6 +96,36 @@ internal sealed class MoltCli(string runtimeDirectory)
             await Task.Delay(50);
         }
         return host;
+    }
+
+    /// <summary><c>molt status NAME --json</c>, which must answer: the program's status as JSON.</summary>
+    public async Task<System.Text.Json.JsonElement> StatusJsonAsync(string name)
+    {
+        var status = await RunAsync("status", name, "--json");
+        Xunit.Assert.True(status.ExitCode == 0, status.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(status.Stdout);
+        return json.RootElement.Clone();
+    }
+
+    /// <summary>Kills every <c>molt run</c> this started that is still running, and removes the private endpoint directory.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        HostProcess[] started;
+        lock (_started)
+        {
+            started = [.. _started];
+        }
+        foreach (var host in started)
+        {
+            await host.DisposeAsync();
+        }
+        try
+        {
+            Directory.Delete(RuntimeDirectory, recursive: true);
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or IOException)
+        {
+        }
     }
 
     private ProcessStartInfo StartInfo(string[] arguments)

@@ -562,13 +562,7 @@ public sealed class ProcessUpdateFaultTests(ITestOutputHelper output) : IAsyncLi
     private async Task<int> ServingProcessAsync(RunningProgram program) =>
         (await StatusAsync(program.Name)).GetProperty("processId").GetInt32();
 
-    private async Task<JsonElement> StatusAsync(string name)
-    {
-        var status = await _molt.RunAsync("status", name, "--json");
-        Assert.True(status.ExitCode == 0, status.ToString());
-        using var json = JsonDocument.Parse(status.Stdout);
-        return json.RootElement.Clone();
-    }
+    private Task<JsonElement> StatusAsync(string name) => _molt.StatusJsonAsync(name);
 
     private static string Build(string version, string source) => Compiler.Build("FaultServer", version, source);
 

@@ -51,24 +51,10 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
 
     private static readonly ProgramCompiler Compiler = new("molt-process-tests");
     private readonly MoltCli _molt = new(Path.Combine(Path.GetTempPath(), $"molt-process-tests-{Guid.NewGuid():N}"));
-    private readonly List<HostProcess> _hosts = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var host in _hosts)
-        {
-            await host.DisposeAsync();
-        }
-        try
-        {
-            Directory.Delete(_molt.RuntimeDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public async Task DisposeAsync() => await _molt.DisposeAsync();
 
     [Fact]
     public async Task ProcessUpdates_ChangeTheRuntime_KeepStateHistoryAndName_MixedWithInProcessUpdates()
@@ -144,7 +130,6 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
     {
         var name = $"ctrlc-{Guid.NewGuid():N}"[..16];
         var host = await _molt.StartHostInOwnGroupAsync(Release(1), name);
-        _hosts.Add(host);
         var update = await UpdateAsync(name, Release(2), "--process");
         var serving = update.GetProperty("newProcessId").GetInt32();
         await host.WaitForStdoutAsync($"facts release=2 pid={serving}");
@@ -171,7 +156,6 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
         try
         {
             var host = await _molt.StartHostWithEnvironmentAsync(Release(1), name, [], new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath });
-            _hosts.Add(host);
             var notes = new List<string>();
             await ReceiveUntilAsync(notify, notes, n => n.Contains("READY=1", StringComparison.Ordinal));
             var first = await StatusAsync(name);
@@ -242,19 +226,9 @@ public sealed class ProcessUpdateTests : IAsyncLifetime
         Compiler.Build("Facts", $"v{number}", Facts.Replace("Number = 1;", $"Number = {number};", StringComparison.Ordinal));
 
     private async Task<HostProcess> StartAsync(string program, string name)
-    {
-        var host = await _molt.StartHostAsync(program, name);
-        _hosts.Add(host);
-        return host;
-    }
+        => await _molt.StartHostAsync(program, name);
 
-    private async Task<JsonElement> StatusAsync(string name)
-    {
-        var status = await _molt.RunAsync("status", name, "--json");
-        Assert.True(status.ExitCode == 0, status.ToString());
-        using var json = JsonDocument.Parse(status.Stdout);
-        return json.RootElement.Clone();
-    }
+    private Task<JsonElement> StatusAsync(string name) => _molt.StatusJsonAsync(name);
 
     private async Task<JsonElement> UpdateAsync(string name, string program, params string[] options)
     {

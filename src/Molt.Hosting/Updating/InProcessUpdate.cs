@@ -127,9 +127,15 @@ internal sealed class InProcessUpdate(
         var parked = session.ParkedUnits().Select(u => new MigratingUnit(u.Name, u.State, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread)).ToList();
         var transfer = new StateTransfer(plan);
         _shared = (transfer, plan, parked);
+        RunTransfer(plan, transfer, parked, result);
+    }
+
+    /// <summary>The transfer of the units and statics by <paramref name="plan"/>, whatever the old objects came from; its counts and warnings recorded, failed or not.</summary>
+    private void RunTransfer(TransferPlan plan, StateTransfer transfer, IReadOnlyList<MigratingUnit> units, UpdateResult result)
+    {
         try
         {
-            _migrating = TransferState(plan, transfer, parked, result);
+            _migrating = TransferState(plan, transfer, units, result);
             CheckStateLeftBehind(plan, transfer, goingBack: update.IsRollback || IsOlder(Incoming.Info, Current.Info));
         }
         finally
@@ -167,7 +173,6 @@ internal sealed class InProcessUpdate(
         result.StreamBytes = stream.Bytes.Length;
         result.StreamWriteTime = clock.Elapsed;
         var reloaded = ProgramVersion.Load(Current.Info.AssemblyPath, Current.Info.Generation, _time, collectible: true, typesOnly: true);
-        StateTransfer? transfer = null;
         try
         {
             clock.Restart();
@@ -182,19 +187,11 @@ internal sealed class InProcessUpdate(
             }
             result.StreamReadTime = clock.Elapsed;
             var plan = TransferPlan.Plan(reloaded, Incoming);
-            transfer = new StateTransfer(plan, watchSharedState: false) { OldStatics = reader };
             var units = parked.Zip(reader.Units, (u, r) => new MigratingUnit(u.Name, r.State, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread)).ToList();
-            _migrating = TransferState(plan, transfer, units, result);
-            CheckStateLeftBehind(plan, transfer, goingBack: update.IsRollback || IsOlder(Incoming.Info, Current.Info));
+            RunTransfer(plan, new StateTransfer(plan, watchSharedState: false) { OldStatics = reader }, units, result);
         }
         finally
         {
-            if (transfer is not null)
-            {
-                result.ObjectsRebuilt = transfer.ObjectsRebuilt;
-                result.ReferencesPassed = transfer.ReferencesPassed;
-                result.Warnings = [.. transfer.Warnings, .. result.Warnings];
-            }
             // Only its types were needed: it goes now, and is proven collected with the version that no longer runs.
             _reloaded = reloaded.Retire();
         }
@@ -208,19 +205,8 @@ internal sealed class InProcessUpdate(
     {
         var state = streamed();
         var plan = Plan;
-        var transfer = new StateTransfer(plan, watchSharedState: false) { OldStatics = state.Reader };
-        try
-        {
-            var units = state.Units.Zip(state.Reader.Units, (u, r) => new MigratingUnit(u.Name, r.State, u.ParkedAt, u.EntryTypeName, u.EntryMethodName, u.OnThread)).ToList();
-            _migrating = TransferState(plan, transfer, units, result);
-            CheckStateLeftBehind(plan, transfer, goingBack: update.IsRollback || IsOlder(Incoming.Info, Current.Info));
-        }
-        finally
-        {
-            result.ObjectsRebuilt = transfer.ObjectsRebuilt;
-            result.ReferencesPassed = transfer.ReferencesPassed;
-            result.Warnings = [.. transfer.Warnings, .. result.Warnings];
-        }
+        var units = state.Units.Zip(state.Reader.Units, (u, r) => new MigratingUnit(u.Name, r.State, u.ParkedAt, u.EntryTypeName, u.EntryMethodName, u.OnThread)).ToList();
+        RunTransfer(plan, new StateTransfer(plan, watchSharedState: false) { OldStatics = state.Reader }, units, result);
     }
 
     public void CheckState() => RunStateChecks(Plan.Map.Transformers);
