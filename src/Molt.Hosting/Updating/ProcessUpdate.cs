@@ -125,9 +125,22 @@ internal sealed class ProcessUpdate(
     {
         // The new process planned the transfer and checked it, against this version loaded there anew: its verdict came with 'prepared'.
         result.DroppedFields = _preparedNote?.DroppedFields ?? [];
+        WarmUpStream(current);
         foreach (var warning in _preparedNote?.Warnings ?? [])
         {
             Log.CheckWarning(logger, warning);
+        }
+    }
+
+    /// <summary>The stream's code compiled before the pause (a failure here only means it compiles in the pause, as it would have).</summary>
+    internal static void WarmUpStream(ProgramVersion version)
+    {
+        try
+        {
+            StreamWarmUp.Run(version);
+        }
+        catch (Exception e) when (e is StateTransferException or StateStreamException or InvalidOperationException)
+        {
         }
     }
 

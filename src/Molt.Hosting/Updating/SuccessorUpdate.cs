@@ -43,6 +43,8 @@ internal sealed class SuccessorUpdate : IUpdateMechanism
     public void Prepare(UpdateResult result)
     {
         Inner.Prepare(result);
+        // Its reader now, its writer for its own process update later: both compiled while the old process still serves.
+        ProcessUpdate.WarmUpStream(_reloaded ?? throw new InvalidOperationException("The state was received already."));
         Send(new ProcessNote(HandoffKinds.Prepared) { Version = result.To, DroppedFields = [.. result.DroppedFields], Warnings = [.. result.Warnings] });
     }
 
