@@ -12,7 +12,8 @@ namespace Molt.Hosting.Updating;
 internal interface IUpdateMechanism
 {
     /// <summary>Phase 1, first step: loads the new version (the old one serves on); nothing needs releasing when it fails.</summary>
-    ProgramVersionInfo Load();
+    /// <remarks>Asynchronous because a process update waits here for the new process to start and prepare (seconds, off the thread pool).</remarks>
+    Task<ProgramVersionInfo> LoadAsync();
 
     /// <summary>Phase 1: plans the transfer, checks compatibility on that plan, compiles what it can; a failure refuses the update.</summary>
     void Prepare(UpdateResult result);

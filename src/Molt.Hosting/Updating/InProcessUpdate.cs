@@ -58,7 +58,9 @@ internal sealed class InProcessUpdate(
 
     private TransferPlan Plan => _plan ?? throw new InvalidOperationException("The transfer has not been planned.");
 
-    public ProgramVersionInfo Load()
+    public Task<ProgramVersionInfo> LoadAsync() => Task.FromResult(Load());
+
+    private ProgramVersionInfo Load()
     {
         _incoming = ProgramVersion.Load(newPath, Current.Info.Generation + 1, _time, collectible: options.UnloadOldCode && !LoadTiered);
         return _incoming.Info;

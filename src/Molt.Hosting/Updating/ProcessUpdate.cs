@@ -59,7 +59,10 @@ internal sealed class ProcessUpdate(
     /// <summary>The new process's id (0 before it started).</summary>
     public int SuccessorProcessId => _successor;
 
-    public ProgramVersionInfo Load()
+    /// <summary>Starts the new process and waits for it to load and prepare, on a thread of its own: the thread pool serves the program meanwhile.</summary>
+    public Task<ProgramVersionInfo> LoadAsync() => ProcessNotes.OffThread(Load);
+
+    private ProgramVersionInfo Load()
     {
         if (handoff is null)
         {

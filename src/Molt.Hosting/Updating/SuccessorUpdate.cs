@@ -38,7 +38,7 @@ internal sealed class SuccessorUpdate : IUpdateMechanism
     /// <summary>The update's result as the old process recorded it, sent with its commit.</summary>
     public UpdateSummary? CommittedResult { get; private set; }
 
-    public ProgramVersionInfo Load() => Inner.Load();
+    public Task<ProgramVersionInfo> LoadAsync() => Inner.LoadAsync();
 
     public void Prepare(UpdateResult result)
     {

@@ -41,7 +41,7 @@ internal sealed class UpdateTransaction(
         // 1. Prepare, while the old version serves.
         try
         {
-            result = new UpdateResult(running, mechanism.Load());
+            result = new UpdateResult(running, await mechanism.LoadAsync().ConfigureAwait(false));
             mechanism.Prepare(result);
         }
         catch (UpdateFailedException e)
