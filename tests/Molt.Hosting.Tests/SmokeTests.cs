@@ -67,4 +67,23 @@ public class SmokeTests
         var report = ProgramState.Call(host, "Program", "Report");
         Assert.Equal("v2 41 a 7 started=1", report);
     }
+
+    [Fact]
+    public async Task ProcessUpdate_OfAnEmbeddedHost_IsRefusedInWords_AndTheProgramGoesOn()
+    {
+        // Only `molt run`'s supervisor starts a new process: a host embedded in another program refuses a process update
+        // before anything pauses, says why, and the old version serves on with its state.
+        var v1 = TestPrograms.Build("Smoke", "v1", V1);
+        var v2 = TestPrograms.Build("Smoke", "v2", V2);
+        await using var host = await MoltHost.StartAsync(v1);
+        var result = await host.UpdateAsync(v2, new UpdateOptions { Mechanism = UpdateMechanism.NewProcess });
+        Assert.Equal(UpdateOutcome.Refused, result.Outcome);
+        Assert.Equal(UpdateMechanism.NewProcess, result.Mechanism);
+        Assert.Equal(UpdatePhase.Prepare, result.Failure!.Phase);
+        Assert.Contains("molt run", result.Failure.Message, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.Zero, result.PauseTime);
+        Assert.Equal("v1 41", ProgramState.Call(host, "Program", "Report"));
+        var inProcess = await host.UpdateAsync(v2);
+        Assert.True(inProcess.Outcome == UpdateOutcome.Committed, inProcess.ToString());
+    }
 }
