@@ -55,6 +55,43 @@ sealed class AppContext(string mainPath, string name) : AssemblyLoadContext(name
     }
 }
 
+/// <summary>Calls every [MetadataUpdateHandler]'s ClearCache in the default context: the caches hot reload empties.</summary>
+static partial class HotReloadCaches
+{
+    public static void Clear()
+    {
+        foreach (var asm in AssemblyLoadContext.Default.Assemblies)
+            foreach (var h in asm.GetCustomAttributes<System.Reflection.Metadata.MetadataUpdateHandlerAttribute>())
+            {
+                var m = h.HandlerType.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic).FirstOrDefault(x => x.Name == "ClearCache" && x.GetParameters() is [{ ParameterType: var pt }] && pt == typeof(Type[]));
+                if (m is null) continue;
+                m.Invoke(null, [null]);
+                if (Environment.GetEnvironmentVariable("VERBOSE") == "1") Console.WriteLine($"  cleared {h.HandlerType.FullName} ({asm.GetName().Name})");
+            }
+    }
+}
+
+static partial class HotReloadCaches
+{
+    /// <summary>Minimal APIs' static ParameterBindingMethodCache (keyed by parameter types) has no hot reload handler: empty its dictionaries.</summary>
+    public static void ClearParameterBindingCaches()
+    {
+        foreach (var asm in AssemblyLoadContext.Default.Assemblies)
+        {
+            Type[] types; try { types = asm.GetTypes(); } catch (ReflectionTypeLoadException e) { types = e.Types.Where(t => t is not null).ToArray()!; }
+            foreach (var t in types.Where(t => t.Name == "ParameterBindingMethodCache"))
+                foreach (var sf in t.GetFields(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
+                    if (sf.GetValue(null) is { } instance && instance.GetType() == t)
+                        foreach (var f in t.GetFields(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public))
+                            if (f.GetValue(instance) is System.Collections.IDictionary d)
+                            {
+                                if (Environment.GetEnvironmentVariable("VERBOSE") == "1") Console.WriteLine($"  cleared {asm.GetName().Name} {t.FullName}.{f.Name} ({d.Count})");
+                                d.Clear();
+                            }
+        }
+    }
+}
+
 static class Collect
 {
     /// <summary>GC loops until the context's weak reference is dead: returns the loops taken, or -1.</summary>
@@ -78,8 +115,18 @@ static class Q1
         for (int i = 0; i < n; i++)
         {
             var (wr, buildStartMs, body, stopMs) = await OneRound(mode, dir, i, http, contextual);
+            // OneRound's continuation may run this code nested inside OneRound's own frame (its locals hold the context
+            // on the stack): leave that stack first.
+            await Task.Yield();
+            if (Environment.GetEnvironmentVariable("CLEAR") is "1" or "2") HotReloadCaches.Clear();
+            if (Environment.GetEnvironmentVariable("CLEAR") is "2") HotReloadCaches.ClearParameterBindingCaches();
             var sw = Stopwatch.StartNew();
             int loops = Collect.Until(wr);
+            if (loops < 0 && Environment.GetEnvironmentVariable("DUMP") is { } dump)
+            {
+                var cd = Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "createdump");
+                Process.Start(cd, $"--withheap -f {dump} {Environment.ProcessId}")!.WaitForExit();
+            }
             Console.WriteLine($"round {i}: build+start {buildStartMs} ms, first request '{body.Trim()}', stop+dispose {stopMs} ms, " +
                 $"collected={(loops > 0)} after {loops} GC loops ({sw.ElapsedMilliseconds} ms), heap {GC.GetTotalMemory(true) / 1024} KiB, " +
                 $"RSS {Process.GetCurrentProcess().WorkingSet64 / 1024 / 1024} MiB, contexts alive {AssemblyLoadContext.All.Count(c => c.Name?.StartsWith("app") == true)}");
@@ -250,6 +297,7 @@ static class Q2
         // Retire v1: stop its WebApplication, unload, check collection.
         var wr = await Retire(app1, alc1);
         app1 = null; alc1 = null; cap1 = null;
+        await Task.Yield(); // leave any stack frame of v1's code (see Q1)
         int loops = Collect.Until(wr);
         Console.WriteLine($"v1 context collected after retire: {loops > 0} ({loops} loops); Kestrel still serving: " + await keep.GetStringAsync(url + "/"));
         await kestrel.StopAsync(default);
