@@ -119,7 +119,7 @@ static class Q1
             // on the stack): leave that stack first.
             await Task.Yield();
             if (Environment.GetEnvironmentVariable("CLEAR") is "1" or "2") HotReloadCaches.Clear();
-            if (Environment.GetEnvironmentVariable("CLEAR") is "2") HotReloadCaches.ClearParameterBindingCaches();
+            if (Environment.GetEnvironmentVariable("CLEAR") is "2" or "3") HotReloadCaches.ClearParameterBindingCaches();
             var sw = Stopwatch.StartNew();
             int loops = Collect.Until(wr);
             if (loops < 0 && Environment.GetEnvironmentVariable("DUMP") is { } dump)
@@ -298,6 +298,7 @@ static class Q2
         var wr = await Retire(app1, alc1);
         app1 = null; alc1 = null; cap1 = null;
         await Task.Yield(); // leave any stack frame of v1's code (see Q1)
+        if (Environment.GetEnvironmentVariable("CLEAR") is "2") { HotReloadCaches.Clear(); HotReloadCaches.ClearParameterBindingCaches(); }
         int loops = Collect.Until(wr);
         Console.WriteLine($"v1 context collected after retire: {loops > 0} ({loops} loops); Kestrel still serving: " + await keep.GetStringAsync(url + "/"));
         await kestrel.StopAsync(default);
