@@ -29,6 +29,7 @@ static class Program
             case "q3listen": return await Q3.Listen(ulong.Parse(args[1]));
             case "q3accept": return await Q3.Accept(long.Parse(args[1]));
             case "q4": return await Q4.Run(args[1]);
+            case "q2bench": return await Q2Bench.Run(args[1], int.Parse(args[2]));
         }
         return 2;
     }
@@ -325,6 +326,45 @@ static class Q2
     }
 }
 
+/// <summary>Cost of the switching application: the same version served by its own Kestrel and behind the host's Kestrel, alternating.</summary>
+static class Q2Bench
+{
+    public static async Task<int> Run(string dir, int requests)
+    {
+        var (alc, build) = AppContext.Load(dir, "app-direct");
+        var direct = build("full", null);
+        await direct.StartAsync();
+        var directUrl = direct.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var (alc2, build2) = AppContext.Load(dir, "app-switched");
+        var cap = new CaptureServer();
+        var switched = build2("full", b => b.Services.AddSingleton<IServer>(cap));
+        await switched.StartAsync();
+        var kestrel = Kestrel.Create(o => o.Listen(IPAddress.Loopback, 0));
+        await kestrel.StartAsync(new SwitchingApp(cap.App!), default);
+        var switchedUrl = Kestrel.Address(kestrel);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 8 });
+        async Task<double> Load(string url)
+        {
+            int left = requests;
+            var sw = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+            {
+                while (Interlocked.Decrement(ref left) >= 0) await http.GetStringAsync(url + "/");
+            }));
+            return requests / sw.Elapsed.TotalSeconds;
+        }
+        await Load(directUrl); await Load(switchedUrl); // warm-up
+        for (int round = 0; round < 6; round++)
+        {
+            double d = await Load(directUrl), s = await Load(switchedUrl);
+            Console.WriteLine($"round {round}: direct {d:F0} req/s, switched {s:F0} req/s, ratio {s / d:F3}");
+        }
+        await kestrel.StopAsync(default); kestrel.Dispose();
+        await switched.StopAsync(); await direct.StopAsync();
+        return 0;
+    }
+}
+
 static class Q3
 {
     static async Task<int> Serve(KestrelServer k, string what)
@@ -393,6 +433,7 @@ static class Q4
         var app = build("full,worker", null);
         await app.StartAsync();
         await Task.Delay(300);
+        Console.WriteLine($"version's IHostEnvironment: ApplicationName={app.Environment.ApplicationName}, ContentRoot={app.Environment.ContentRootPath}; entry assembly {System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name}");
         var worker = (BackgroundService)app.Services.GetServices<IHostedService>().First(s => s.GetType().Name == "Worker");
         var t = worker.GetType();
         int F(string n) => (int)t.GetField(n)!.GetValue(worker)!;
