@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Q3 driver: a parent process owns sockets and hands them to a Kestrel child by file descriptor inheritance.
+"""Q3 driver (modes: listen, accept, accept-used): a parent process owns sockets and hands them to a Kestrel child by file descriptor inheritance.
 listen: a listening socket (bound 127.0.0.1:0 here) -> child's ListenHandle(fd); curl it twice.
 accept: a connection accepted here, with one request already answered?  No: a fresh accepted connection, its fd
         passed to the child, which serves it through a transport that adopts accepted sockets; two requests on it."""
@@ -25,7 +25,18 @@ if mode == "listen":
     stop(p)
 else:
     client = socket.create_connection(("127.0.0.1", port))
-    conn, _ = ls.accept()           # accepted by this process, nothing read yet
+    conn, _ = ls.accept()           # accepted by this process
+    if mode == "accept-used":
+        # This process serves the connection's first request itself (as an old process would), then hands it over
+        # at the request boundary: nothing left unread on it.
+        client.sendall(b"GET /old HTTP/1.1\r\nHost: x\r\n\r\n")
+        req = b""
+        while not req.endswith(b"\r\n\r\n"): req += conn.recv(1)
+        body = b"served by the parent process\n"
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        f0 = client.makefile("rb"); st = f0.readline().decode().strip()
+        while f0.readline().strip(): pass
+        print(f"request 0 on the connection (local port {client.getsockname()[1]}): {st} | {f0.read(len(body)).decode().strip()}")
     p = start(["q3accept", str(conn.fileno())], conn.fileno())
     conn.close()                    # the child holds its own copy of the descriptor now
     f = client.makefile("rb")
