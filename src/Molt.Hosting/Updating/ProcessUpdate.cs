@@ -56,6 +56,9 @@ internal sealed class ProcessUpdate(
     private bool _committed;
     private ProgramVersionInfo? _incoming;
 
+    /// <summary>The new process's 'prepared': its check's dropped fields and warnings.</summary>
+    private ProcessNote? _preparedNote;
+
     /// <summary>The new process's id (0 before it started).</summary>
     public int SuccessorProcessId => _successor;
 
@@ -119,8 +122,6 @@ internal sealed class ProcessUpdate(
             throw new UpdateFailedException(UpdatePhase.Prepare, $"The new process could not be started and prepared: {e.Message}");
         }
     }
-
-    private ProcessNote? _preparedNote;
 
     private HandoffChannel Channel => _channel ?? throw new InvalidOperationException("The new process has not been started.");
 

@@ -22,6 +22,9 @@ internal sealed class SuccessorUpdate : IUpdateMechanism
     private ProgramVersion? _reloaded;
     private readonly TimeSpan _stepTimeout;
 
+    /// <summary>How long receiving and reading the state took, for the result.</summary>
+    private TimeSpan _readTime;
+
     public SuccessorUpdate(HandoffChannel channel, ProgramVersion reloaded, TimeSpan stepTimeout, Func<SuccessorUpdate, InProcessUpdate> inner)
     {
         _channel = channel;
@@ -115,8 +118,6 @@ internal sealed class SuccessorUpdate : IUpdateMechanism
             throw new UpdateFailedException(UpdatePhase.Transfer, $"The state did not arrive from the old process: {e.Message}");
         }
     }
-
-    private TimeSpan _readTime;
 
     public void CheckState()
     {

@@ -34,6 +34,9 @@ internal sealed class StateReader : IOldStatics
     private readonly Dictionary<string, Assembly> _program;
     private readonly Dictionary<FieldInfo, object?> _statics = [];
 
+    /// <summary>Whether the stream holds a type laid out by hash codes, which must be laid out again here (<see cref="RehashTables"/>).</summary>
+    private bool _relayout;
+
     /// <summary>The units' states, by name, in the stream's order.</summary>
     public List<(string Name, object State)> Units { get; } = [];
 
@@ -137,13 +140,15 @@ internal sealed class StateReader : IOldStatics
     /// </summary>
     private void RehashTables()
     {
+        if (!_relayout)
+        {
+            return; // No such type in the stream: no pass over its objects.
+        }
         for (var i = 0; i < _objectCount; i++)
         {
-            if (_objects[i] is { } value && value.GetType() is { IsGenericType: true } generic
-                && generic.GetGenericTypeDefinition() is var definition
-                && (definition == typeof(System.Collections.Immutable.ImmutableDictionary<,>) || definition == typeof(System.Collections.Immutable.ImmutableHashSet<>)))
+            if (_objects[i] is { } value && value.GetType() is { IsGenericType: true } generic && IsLaidOutByHash(generic))
             {
-                RebuildImmutable(value, generic, definition == typeof(System.Collections.Immutable.ImmutableHashSet<>));
+                RebuildImmutable(value, generic, generic.GetGenericTypeDefinition() == typeof(System.Collections.Immutable.ImmutableHashSet<>));
             }
             if (_objects[i] is Hashtable { Count: > 0 } table)
             {
@@ -160,6 +165,12 @@ internal sealed class StateReader : IOldStatics
             }
         }
     }
+
+    /// <summary>Whether objects of <paramref name="type"/> cross by their fields but are laid out by their keys' hash codes (see <see cref="RehashTables"/>).</summary>
+    private static bool IsLaidOutByHash(Type type) =>
+        typeof(Hashtable).IsAssignableFrom(type)
+        || type.IsGenericType && type.GetGenericTypeDefinition() is var definition
+            && (definition == typeof(System.Collections.Immutable.ImmutableDictionary<,>) || definition == typeof(System.Collections.Immutable.ImmutableHashSet<>));
 
     private static void RebuildImmutable(object value, Type type, bool set)
     {
@@ -229,6 +240,7 @@ internal sealed class StateReader : IOldStatics
         if (!_plans.TryGetValue(type, out var plan))
         {
             _plans[type] = plan = new ReadPlan(type);
+            _relayout |= IsLaidOutByHash(type);
         }
         return plan;
     }
