@@ -30,7 +30,7 @@ internal sealed class VersionLoadContext(string mainAssemblyPath, int generation
     }
 
     /// <summary>Assemblies that every version shares with the host, whatever copy the program ships.</summary>
-    private static readonly HashSet<string> Shared = new(StringComparer.OrdinalIgnoreCase) { "Molt" };
+    private static readonly HashSet<string> Shared = new(StringComparer.OrdinalIgnoreCase) { "Molt", "Molt.Extensions.Hosting" };
 
     private readonly AssemblyDependencyResolver _resolver = new(mainAssemblyPath);
     private readonly string _mainName = Path.GetFileNameWithoutExtension(mainAssemblyPath);
