@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.AspNetCore.Http;
 
@@ -6,23 +7,78 @@ namespace Molt.Extensions.Hosting;
 /// <summary>Long-lived connections handed to units (<see cref="ConnectionUnit"/>).</summary>
 internal static class Connections
 {
-    public static async Task RunAsync(HttpContext context, object state, MethodInfo turn)
+    private static readonly ConcurrentDictionary<(ProgramSession, string), HandOff> Open = new();
+    private static int s_count;
+
+    /// <summary>Marks a request whose connection a unit took: the server ends the response when the unit ends.</summary>
+    internal sealed class HandOff(CancellationToken clientGone)
     {
-        Live.ValidateEntry(turn);
-        var aborted = context.RequestAborted;
+        private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationToken ClientGone { get; } = clientGone;
+
+        public Task Ended => _ended.Task;
+
+        public void End() => _ended.TrySetResult();
+    }
+
+    public static Task RunAsync(HttpContext context, object state, MethodInfo turn)
+    {
+        var entry = UnitEntry.ForTurns(turn);
+        if (Live.CurrentScope.Value is not { Session.IsHosted: true, Unit: null } scope)
+        {
+            return RunHereAsync(context.RequestAborted, state, turn);
+        }
+        var name = $"connection-{Interlocked.Increment(ref s_count)}";
+        var handOff = new HandOff(context.RequestAborted);
+        Open[(scope.Session, name)] = handOff;
+        context.Features.Set(handOff);
         try
         {
-            while (!aborted.IsCancellationRequested)
+            scope.Session.StartUnit(name, state, entry, scope);
+        }
+        catch
+        {
+            Open.TryRemove((scope.Session, name), out _);
+            context.Features.Set<HandOff>(null);
+            throw;
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Standalone: the turns run in the request until one returns false or the client goes away.</summary>
+    private static async Task RunHereAsync(CancellationToken clientGone, object state, MethodInfo turn)
+    {
+        try
+        {
+            while (!clientGone.IsCancellationRequested)
             {
-                if (!await ((Task<bool>)turn.Invoke(null, [state, aborted])!).ConfigureAwait(false))
+                if (!await ((Task<bool>)turn.Invoke(null, [state, clientGone])!).ConfigureAwait(false))
                 {
                     return;
                 }
             }
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (clientGone.IsCancellationRequested)
         {
             // The client went away.
+        }
+        catch (TargetInvocationException e) when (e.InnerException is OperationCanceledException && clientGone.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+    }
+
+    /// <summary>A unit by turns ends when its connection's client goes away.</summary>
+    public static CancellationToken EndOf(ProgramSession session, string unit) =>
+        Open.TryGetValue((session, unit), out var handOff) ? handOff.ClientGone : CancellationToken.None;
+
+    /// <summary>A unit ended (in any version): if it served a connection, the connection's response ends.</summary>
+    public static void UnitEnded(ProgramSession session, string unit)
+    {
+        if (Open.TryRemove((session, unit), out var handOff))
+        {
+            handOff.End();
         }
     }
 }

@@ -1,18 +1,167 @@
 using System.Reflection;
+using System.Runtime.Loader;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Molt.Extensions.Hosting;
 
-/// <summary>One version of a hosted application under Molt.</summary>
+/// <summary>
+/// One version of a hosted application under Molt: its container's singletons (its state), its request pipeline, its
+/// units, and its end — retired after a later version commits, or discarded when the update that started it rolls back.
+/// </summary>
 internal sealed class HostedApplication
 {
+    /// <summary>The unit that holds the application's singletons and ends the versions an update replaces or discards.</summary>
+    public const string ServicesUnit = "services";
+
+    /// <summary>The unit that lets requests into this version, and holds them back during an update.</summary>
+    public const string RequestsUnit = "requests";
+
+    private HostedApplication(HostedProgram program, LiveScope startUp, Assembly application)
+    {
+        Program = program;
+        StartUp = startUp;
+        Epoch = startUp.Epoch;
+        Context = AssemblyLoadContext.GetLoadContext(application) ?? AssemblyLoadContext.Default;
+        // Requests and connection units run as this version's code, not as its start-up.
+        Scope = new LiveScope(program.Session, unit: null, isStartingUpdate: false, startUp.Epoch);
+        Server = new CaptureServer(this);
+    }
+
+    public HostedProgram Program { get; }
+
+    /// <summary>The start-up scope of this version's Main (an update's, or the first start).</summary>
+    public LiveScope StartUp { get; }
+
+    public int Epoch { get; }
+
+    public bool IsUpdate => StartUp.IsStartingUpdate;
+
+    /// <summary>The application's context: its types are the program's.</summary>
+    public AssemblyLoadContext Context { get; }
+
+    /// <summary>The scope of this version's requests.</summary>
+    public LiveScope Scope { get; }
+
+    /// <summary>Stands in for Kestrel in this version's container.</summary>
+    public CaptureServer Server { get; }
+
+    /// <summary>The version's request pipeline, once its host has started the (captured) server.</summary>
+    public VersionPipeline? Pipeline { get; set; }
+
+    /// <summary>The version's container, once built.</summary>
+    public VersionContainer? Container { get; set; }
+
+    public IHostApplicationLifetime? Lifetime { get; set; }
+
+    private readonly Dictionary<IHostedService, ServiceControl> _controls = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Whether one of the application's hosted services runs.</summary>
+    public ServiceControl Control(IHostedService service)
+    {
+        lock (_controls)
+        {
+            return _controls.TryGetValue(service, out var control) ? control : _controls[service] = new ServiceControl(service);
+        }
+    }
+
+    /// <summary>
+    /// The program stops (from the running version): requests still waiting get 503, those in flight finish, Kestrel
+    /// closes, and this version's host stops its services and disposes its container.
+    /// </summary>
+    public async Task StopProgramAsync()
+    {
+        await Program.Server.StopAsync().ConfigureAwait(false);
+        if (Lifetime is { } lifetime)
+        {
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var registration = lifetime.ApplicationStopped.Register(() => stopped.TrySetResult());
+            lifetime.StopApplication();
+            await stopped.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+    }
+
     public static void Attach(IHostApplicationBuilder builder, Assembly application)
     {
-        if (Live.CurrentScope.Value is not { Session.IsHosted: true })
+        if (Live.CurrentScope.Value is not { Session.IsHosted: true, Unit: null } startUp)
         {
             return; // Standalone: the application runs as it would without Molt.
         }
-        _ = builder;
-        _ = application;
+        var program = HostedProgram.For(startUp.Session);
+        var version = new HostedApplication(program, startUp, application);
+        program.Add(version);
+        var services = builder.Services;
+        // Molt owns the process's lifetime (signals, exit): each version's host only runs while its version serves.
+        services.AddSingleton<IHostLifetime>(new MoltHostLifetime());
+        // Kestrel outlives the versions: each version's pipeline is handed to it through a stand-in server.
+        services.AddSingleton<IServer>(version.Server);
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(sp => new StartUpSignal(version, sp.GetRequiredService<IHostApplicationLifetime>())));
+        builder.ConfigureContainer(new VersionContainerFactory(version, builder.Environment.IsDevelopment()));
     }
+
+    /// <summary>Whether a type is the application's own (its assemblies, or a framework generic over them).</summary>
+    public bool IsProgramType(Type type)
+    {
+        if (type.IsArray || type.IsPointer || type.IsByRef)
+        {
+            return IsProgramType(type.GetElementType()!);
+        }
+        if (AssemblyLoadContext.GetLoadContext(type.Assembly) == Context && Context != AssemblyLoadContext.Default)
+        {
+            return true;
+        }
+        return type.IsConstructedGenericType && type.GetGenericArguments().Any(IsProgramType);
+    }
+
+    /// <summary>Called once the version's host has started: its units start, and its start-up is done.</summary>
+    public void Started()
+    {
+        if (Container is null)
+        {
+            throw new InvalidOperationException(
+                "Molt builds a hosted application's service container itself (to carry its singletons across updates): " +
+                "the application replaced it (ConfigureContainer, UseServiceProviderFactory). Remove that call, or call AddMolt() after it.");
+        }
+        var session = Program.Session;
+        session.TakeMigratingUnit(ServicesUnit); // Taken by the container; one that was not built from it has none.
+        session.StartUnit(ServicesUnit, Container.Singletons, UnitEntry.ForTask(((Func<Dictionary<string, object>, Task>)HostedUnits.RunServicesAsync).Method), StartUp);
+        if (Pipeline is not null)
+        {
+            session.TakeMigratingUnit(RequestsUnit);
+            session.StartUnit(RequestsUnit, RequestsUnit, UnitEntry.ForTask(((Func<string, Task>)HostedUnits.RunRequestsAsync).Method), StartUp);
+        }
+        StartUp.StartedUp.TrySetResult();
+    }
+
+    /// <summary>
+    /// This version stops running: after a later version committed (<paramref name="carriedOut"/>: what it carried over is
+    /// the new version's now), or after the update that started it rolled back (what it took over is the old version's
+    /// again). Its host stops and disposes its container — but not what crossed — and framework caches let go of its types.
+    /// </summary>
+    public async Task EndAsync(bool carriedOut)
+    {
+        Container?.KeepCarried(carriedOut);
+        Server.Detach();
+        Pipeline = null;
+        if (Lifetime is { } lifetime)
+        {
+            Lifetime = null;
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (lifetime.ApplicationStopped.Register(() => stopped.TrySetResult()))
+            {
+                lifetime.StopApplication();
+                await stopped.Task.WaitAsync(EndWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        if (Container is { } container)
+        {
+            // The host disposes its container once it has stopped (Run's end).
+            await container.Disposed.WaitAsync(EndWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        Container = null;
+        FrameworkCaches.Forget();
+    }
+
+    private static readonly TimeSpan EndWait = TimeSpan.FromSeconds(10);
 }

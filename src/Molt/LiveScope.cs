@@ -9,4 +9,10 @@ internal sealed class LiveScope(ProgramSession session, Unit? unit, bool isStart
 
     /// <summary>Which start of the program's code (first start or one update's restart) this flow belongs to.</summary>
     public int Epoch { get; } = epoch;
+
+    /// <summary>
+    /// For a start-up: completed when the program says its start-up is done though its entry point goes on running (a
+    /// hosted application's <c>Main</c> runs its host until it stops).
+    /// </summary>
+    public TaskCompletionSource StartedUp { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -56,6 +56,18 @@ internal sealed partial class ProgramSession
         Launch(unit);
     }
 
+    /// <summary>
+    /// Takes the migrated state of an old unit of that name, during a restart, before the new version's code starts its
+    /// own unit (a framework that needs the state before it can build what the unit runs), or null.
+    /// </summary>
+    public MigratingUnit? TakeMigratingUnit(string name)
+    {
+        lock (_lock)
+        {
+            return _migrating is not null && _migrating.Remove(name, out var migrating) ? migrating : null;
+        }
+    }
+
     /// <summary>Starts the old version's units that the new version's start-up did not name, with the entries of the same name.</summary>
     public List<MigratingUnit> TakeUnclaimedMigratingUnits()
     {
@@ -122,6 +134,12 @@ internal sealed partial class ProgramSession
         Exception? fault = null;
         try
         {
+            if (unit.Entry.ByTurns)
+            {
+                await RunTurnsAsync(unit).ConfigureAwait(false);
+                Ended(unit, null);
+                return;
+            }
             var task = (Task?)unit.Entry.Method.Invoke(null, [unit.State]);
             if (task is not null)
             {
@@ -133,6 +151,46 @@ internal sealed partial class ProgramSession
             fault = Unwrap(e);
         }
         Ended(unit, fault);
+    }
+
+    /// <summary>A unit by turns: its update point is between two turns; a turn cut short by an update's wake-up is not a fault.</summary>
+    private async Task RunTurnsAsync(Unit unit)
+    {
+        const string Between = "turn";
+        while (true)
+        {
+            await Live.UpdatePointAsync(Between).ConfigureAwait(false);
+            var wake = WakeToken;
+            var end = TurnsEnd?.Invoke(unit.Name) ?? CancellationToken.None;
+            if (end.IsCancellationRequested)
+            {
+                return;
+            }
+            var state = unit.State;
+            bool more;
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(wake, end);
+            try
+            {
+                more = await ((Task<bool>)unit.Entry.Method.Invoke(null, [state, either.Token])!).ConfigureAwait(false);
+            }
+            catch (Exception e) when (Unwrap(e) is OperationCanceledException && end.IsCancellationRequested)
+            {
+                return; // Its connection's client went away.
+            }
+            catch (Exception e) when (Unwrap(e) is OperationCanceledException && wake.IsCancellationRequested)
+            {
+                continue; // Woken for an update or a stop: the update point decides.
+            }
+            catch (TargetInvocationException e) when (e.InnerException is { } inner)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
+                throw;
+            }
+            if (!more)
+            {
+                return;
+            }
+        }
     }
 
     private static Exception Unwrap(Exception e) => e is TargetInvocationException { InnerException: { } inner } ? inner : e;
@@ -171,5 +229,6 @@ internal sealed partial class ProgramSession
         {
             UnitFaulted?.Invoke(unit.Name, fault);
         }
+        UnitEnded?.Invoke(unit.Name);
     }
 }

@@ -138,27 +138,38 @@ internal sealed partial class ProgramSession
     /// <returns>The retired thread units' threads, to check later that they ended.</returns>
     public List<(string Name, WeakReference<Thread> Thread)> Commit()
     {
+        List<(string Name, WeakReference<Thread> Thread)> retired;
+        int epoch;
         lock (_lock)
         {
-            ThrowUnlessUpdatingLocked("commit");
-            if (_incoming is null)
-            {
-                throw new InvalidOperationException("Cannot commit: the new version's units have not been restarted.");
-            }
-            var retiredThreads = RetireLocked(_current.Values);
-            _current = _incoming;
-            _incoming = null;
-            _migrating = null;
-            _generation++;
-            _currentEpoch = _incomingEpoch;
-            FinishUpdateLocked();
-            return retiredThreads;
+            retired = CommitLocked();
+            epoch = _currentEpoch;
         }
+        VersionsEnded(committed: true, epoch);
+        return retired;
+    }
+
+    private List<(string Name, WeakReference<Thread> Thread)> CommitLocked()
+    {
+        ThrowUnlessUpdatingLocked("commit");
+        if (_incoming is null)
+        {
+            throw new InvalidOperationException("Cannot commit: the new version's units have not been restarted.");
+        }
+        var retiredThreads = RetireLocked(_current.Values);
+        _current = _incoming;
+        _incoming = null;
+        _migrating = null;
+        _generation++;
+        _currentEpoch = _incomingEpoch;
+        FinishUpdateLocked();
+        return retiredThreads;
     }
 
     /// <summary>Retires the incoming version's units (if any) and lets the old version's units go on, untouched.</summary>
     public void Rollback()
     {
+        int epoch;
         lock (_lock)
         {
             ThrowUnlessUpdatingLocked("roll back");
@@ -169,7 +180,9 @@ internal sealed partial class ProgramSession
             }
             _migrating = null;
             FinishUpdateLocked();
+            epoch = _currentEpoch;
         }
+        VersionsEnded(committed: false, epoch);
     }
 
     /// <summary>Restart, commit and rollback belong to an update whose quiescence was requested, and to no other moment.</summary>

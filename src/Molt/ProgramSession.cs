@@ -90,6 +90,48 @@ internal sealed partial class ProgramSession
     /// <summary>Called (outside the lock) when a unit's entry throws; the host logs it.</summary>
     public Action<string, Exception>? UnitFaulted { get; set; }
 
+    /// <summary>Called (outside the lock) when a unit's entry has returned or thrown, or a stop ended it.</summary>
+    public Action<string>? UnitEnded { get; set; }
+
+    /// <summary>For a unit by turns, the token that ends it (its connection's client went away), by unit name.</summary>
+    public Func<string, CancellationToken>? TurnsEnd { get; set; }
+
+    /// <summary>
+    /// Called (outside the lock) when an update commits or rolls back, with the epoch that runs now: a hosting framework
+    /// ends the versions that stopped running (their hosts stop, their containers are disposed). The host waits for what
+    /// it returns (<see cref="EndingAsync"/>) before it proves the version it released collected.
+    /// </summary>
+    public Func<int, bool, Task>? UpdateEnded { get; set; }
+
+    private Task? _ending;
+
+    /// <summary>What <see cref="UpdateEnded"/> started for the last update, once.</summary>
+    public Task EndingAsync() => Interlocked.Exchange(ref _ending, null) ?? Task.CompletedTask;
+
+    private void VersionsEnded(bool committed, int epoch)
+    {
+        if (UpdateEnded is { } ended)
+        {
+            try
+            {
+                _ending = ended(epoch, committed);
+            }
+            catch (Exception e)
+            {
+                _ending = Task.FromException(e);
+            }
+        }
+    }
+
+    /// <summary>What a hosting framework (Molt.Extensions.Hosting) keeps for this program across its versions.</summary>
+    public object? HostingState { get; set; }
+
+    /// <summary>Whether an update has been requested and has not committed or rolled back yet.</summary>
+    public bool IsUpdatePending
+    {
+        get { lock (_lock) { return _pending == Pending.Update; } }
+    }
+
     public CancellationToken WakeToken => Volatile.Read(ref _wake).Token;
 
     /// <summary>The generation of the running version's units.</summary>

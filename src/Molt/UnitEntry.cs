@@ -13,12 +13,22 @@ internal sealed class UnitEntry
         Method = Live.ValidateEntry(method);
         OnThread = onThread;
         var parameters = method.GetParameters();
-        if (parameters.Length != 1)
+        ByTurns = IsTurn(method);
+        if (parameters.Length != 1 && !ByTurns)
         {
             throw new ArgumentException($"A unit's entry takes exactly one parameter, its state ('{Describe(method)}').", "entry");
         }
         StateType = parameters[0].ParameterType;
     }
+
+    /// <summary>
+    /// Whether the entry is one turn of a unit that runs by turns: <c>Task&lt;bool&gt; M(TState, CancellationToken)</c>. Molt runs
+    /// the turns in a loop with the update point between two turns, so the unit's code has none of its own.
+    /// </summary>
+    public bool ByTurns { get; }
+
+    private static bool IsTurn(MethodInfo method) =>
+        method.ReturnType == typeof(Task<bool>) && method.GetParameters() is [_, { ParameterType: var token }] && token == typeof(CancellationToken);
 
     public MethodInfo Method { get; }
 
@@ -37,20 +47,32 @@ internal sealed class UnitEntry
 
     public static UnitEntry ForThread(MethodInfo method) => new(method, onThread: true);
 
+    /// <summary>A unit that runs by turns (<see cref="ByTurns"/>), as a task.</summary>
+    public static UnitEntry ForTurns(MethodInfo method)
+    {
+        if (!IsTurn(method))
+        {
+            throw new ArgumentException($"A turn takes the unit's state and a CancellationToken and returns Task<bool> ('{Describe(method)}').", "turn");
+        }
+        return new UnitEntry(method, onThread: false);
+    }
+
     /// <summary>
     /// The entry of the same declaring type and name in the new version, or null when the new version has none.
     /// </summary>
     public static UnitEntry? Resolve(string declaringTypeName, string methodName, bool onThread, Func<string, Type?> findType)
     {
-        var type = findType(declaringTypeName);
+        // An entry of a library every version shares (Molt.Extensions.Hosting's units) is the same method in the new version.
+        var type = findType(declaringTypeName)
+            ?? System.Runtime.Loader.AssemblyLoadContext.Default.Assemblies.Select(a => a.GetType(declaringTypeName)).FirstOrDefault(t => t is not null);
         var method = type?
             .GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)
-            .FirstOrDefault(m => m.Name == methodName && m.GetParameters().Length == 1 && !m.IsGenericMethodDefinition);
+            .FirstOrDefault(m => m.Name == methodName && (m.GetParameters().Length == 1 || IsTurn(m)) && !m.IsGenericMethodDefinition);
         if (method is null)
         {
             return null;
         }
-        return onThread ? ForThread(method) : ForTask(method);
+        return onThread ? ForThread(method) : IsTurn(method) ? ForTurns(method) : ForTask(method);
     }
 
     public string DeclaringTypeName => Method.DeclaringType!.FullName!;

@@ -301,7 +301,7 @@ internal sealed class ProgramVersion
     {
         var entry = FindEntryPoint();
         var scope = session.StartUpScope(isUpdating);
-        await Task.Run(async () =>
+        var main = Task.Run(async () =>
         {
             Live.CurrentScope.Value = scope;
             object? returned;
@@ -318,7 +318,12 @@ internal sealed class ProgramVersion
             {
                 await task.ConfigureAwait(false);
             }
-        }).ConfigureAwait(false);
+        });
+        // A hosted application's Main runs its host until the program stops: its start-up ends when it says so.
+        if (await Task.WhenAny(main, scope.StartedUp.Task).ConfigureAwait(false) == main)
+        {
+            await main.ConfigureAwait(false);
+        }
     }
 
     private MethodInfo FindEntryPoint()

@@ -35,6 +35,17 @@ internal sealed class VersionLoadContext(string mainAssemblyPath, int generation
     private readonly AssemblyDependencyResolver _resolver = new(mainAssemblyPath);
     private readonly string _mainName = Path.GetFileNameWithoutExtension(mainAssemblyPath);
 
+    private bool? _isHostedApplication;
+
+    /// <summary>
+    /// Whether the program is a hosted application (ASP.NET Core, the Generic Host) made updatable by
+    /// Molt.Extensions.Hosting: its main assembly references that package. Its fields that hold the framework's
+    /// services are not state (<see cref="Transfer.HostedFields"/>).
+    /// </summary>
+    public bool IsHostedApplication => _isHostedApplication ??= Assemblies
+        .FirstOrDefault(a => string.Equals(a.GetName().Name, _mainName, StringComparison.OrdinalIgnoreCase))?
+        .GetReferencedAssemblies().Any(r => r.Name == "Molt.Extensions.Hosting") == true;
+
     protected override Assembly? Load(AssemblyName assemblyName)
     {
         if (assemblyName.Name is null || Shared.Contains(assemblyName.Name) || IsLoadedByHost(assemblyName))

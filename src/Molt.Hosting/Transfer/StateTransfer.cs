@@ -45,6 +45,9 @@ internal sealed class StateTransfer(TransferPlan plan, bool watchSharedState = t
     /// </summary>
     internal int CheckDepth { get; set; }
 
+    /// <summary>The containers whose elements are being checked, one within another: one that holds itself (through its elements) is not checked again.</summary>
+    internal HashSet<object> Checking { get; } = new(ReferenceEqualityComparer.Instance);
+
     /// <summary>Passes a framework object to the new version as it is: counted, and recorded for a rollback unless it was only checked.</summary>
     internal object Pass(object old)
     {

@@ -109,6 +109,12 @@ internal sealed class TransferPlan
             {
                 return new CannotCrossCopier(why);
             }
+            if (TypeFacts.IsServerObject(type))
+            {
+                // A connection's objects (a response stream, a WebSocket's transport) belong to the server, which outlives the
+                // versions: they pass as they are, without a look at what the request that opened them left in them.
+                return ByReferenceCopier.Instance;
+            }
             // A framework container whose elements may be the program's objects is rebuilt as the same type.
             return TypeFacts.MayHoldProgramObjects(type) ? Rebuild(type, type) : Carriers.ByReference(type, () => Rebuild(type, type));
         }

@@ -10,6 +10,7 @@ internal static class TypeFacts
     public const BindingFlags DeclaredStatic = BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
 
     /// <summary>Every instance field of a type, base types first.</summary>
+    /// <remarks>In a hosted application, the fields that hold the framework's services are not state: they are left out (<see cref="HostedFields"/>).</remarks>
     public static List<FieldInfo> InstanceFields(Type type)
     {
         var levels = new List<FieldInfo[]>();
@@ -18,12 +19,16 @@ internal static class TypeFacts
             levels.Add(t.GetFields(DeclaredInstance));
         }
         levels.Reverse();
-        return [.. levels.SelectMany(l => l)];
+        var fields = levels.SelectMany(l => l);
+        return HostedFields.AppliesTo(type) ? [.. fields.Where(f => !HostedFields.IsFrameworkOwned(f))] : [.. fields];
     }
 
     /// <summary>The static fields of a type that can hold state: not constants.</summary>
-    public static IEnumerable<FieldInfo> StaticFields(Type type) =>
-        type.GetFields(DeclaredStatic).Where(f => !f.IsLiteral);
+    public static IEnumerable<FieldInfo> StaticFields(Type type)
+    {
+        var fields = type.GetFields(DeclaredStatic).Where(f => !f.IsLiteral);
+        return HostedFields.AppliesTo(type) ? fields.Where(f => !HostedFields.IsFrameworkOwned(f)) : fields;
+    }
 
     /// <summary>A field's name as the program wrote it: an auto-property's backing field is named after the property.</summary>
     public static string LogicalName(FieldInfo field)
@@ -112,6 +117,10 @@ internal static class TypeFacts
         }
         return false;
     }
+
+    /// <summary>A type of ASP.NET Core's server (Kestrel's connection and stream objects): the server outlives a hosted application's versions.</summary>
+    public static bool IsServerObject(Type type) =>
+        type.Assembly.GetName().Name is { } name && name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal);
 
     /// <summary>A type whose values may be of the program's types or run its code: object, interfaces, abstract classes, delegates, tasks.</summary>
     private static bool IsOpen(Type type) =>

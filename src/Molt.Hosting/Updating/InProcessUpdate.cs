@@ -256,6 +256,8 @@ internal sealed class InProcessUpdate(
             // Its statics are about to be cleared: retired thread units unwinding (their finally blocks run) may still read them.
             await ThreadsEndedAsync(threads, RetiredThreadsWait).ConfigureAwait(false);
         }
+        // A hosted application's version stops its host and disposes its container first: until then they hold its code.
+        await session.EndingAsync().WaitAsync(VersionEndingWait, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         var retired = old.Retire();
         old = null;
         if (!options.VerifyUnload)
@@ -573,6 +575,9 @@ internal sealed class InProcessUpdate(
     }
 
     private static string Units(IReadOnlyList<UnitInfo> units) => units.Count == 1 ? "1 unit" : $"{units.Count} units";
+
+    /// <summary>How long the release of a version waits for its hosted application to stop.</summary>
+    private static readonly TimeSpan VersionEndingWait = TimeSpan.FromSeconds(15);
 
     internal static Exception Unwrap(Exception e) => e is TargetInvocationException { InnerException: { } inner } ? inner : e;
 

@@ -34,6 +34,10 @@ internal sealed class ElementsCheckCopier(Func<TypeCopier> rebuild) : TypeCopier
     public static bool AllCrossAsThemselves(object old, StateTransfer transfer)
     {
         // What the elements are is checked, not passed: they are neither counted nor recorded as references of the new version's state.
+        if (!transfer.Checking.Add(old))
+        {
+            return true; // Reached again through its own elements: what else it holds is being checked already.
+        }
         transfer.CheckDepth++;
         try
         {
@@ -42,6 +46,7 @@ internal sealed class ElementsCheckCopier(Func<TypeCopier> rebuild) : TypeCopier
         finally
         {
             transfer.CheckDepth--;
+            transfer.Checking.Remove(old);
         }
     }
 
