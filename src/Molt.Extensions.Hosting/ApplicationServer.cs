@@ -243,12 +243,23 @@ internal sealed class ApplicationServer : IHttpApplication<ApplicationServer.Req
         pipeline.DisposeContext(request.Inner, null);
         request.Inner = null;
         request.Pipeline = null;
-        // What the request's version left in Kestrel's features (its scope's provider, the endpoint and its code) would
-        // hold that version's code for as long as the connection lives.
+        // What the request's version left in Kestrel's features (the endpoint and its code, its scope's provider, a
+        // WebSocket handshake holding its context) would hold that version's code for as long as the connection lives:
+        // only Kestrel's own features stay.
         request.Features.Get<IEndpointFeature>()?.Endpoint = null;
         request.Features.Get<IRouteValuesFeature>()?.RouteValues = [];
-        request.Features.Set<IServiceProvidersFeature>(null);
+        foreach (var (type, feature) in request.Features.ToList())
+        {
+            if (feature is not null and not Connections.HandOff && feature.GetType().Assembly != typeof(KestrelServer).Assembly)
+            {
+                request.Features[type] = null;
+            }
+        }
         await FrameworkCaches.ReleaseRequestServicesAsync(services).ConfigureAwait(false);
+        if (handOff.Context is DefaultHttpContext context)
+        {
+            context.ServiceScopeFactory = null!; // Disposed, the context keeps only this of its version.
+        }
         pipeline.Exit();
         return handOff;
     }

@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Molt.Extensions.Hosting;
 
@@ -31,5 +32,20 @@ public static class ConnectionUnit
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(turn);
         return Connections.RunAsync(context, state, turn.Method);
+    }
+
+    /// <summary>
+    /// Receives a WebSocket message into <paramref name="buffer"/> in a way that an update does not cut: cancelling a
+    /// WebSocket's receive aborts the socket, so when <paramref name="cancellationToken"/> fires (an update), the receive
+    /// stays pending and the next call for the same socket — the new version's turn — takes it over.
+    /// </summary>
+    /// <param name="socket">The connection's WebSocket.</param>
+    /// <param name="buffer">Where the message goes (the same array across an update: arrays of bytes pass as they are).</param>
+    /// <param name="cancellationToken">The turn's token.</param>
+    /// <returns>The receive's result.</returns>
+    public static Task<WebSocketReceiveResult> ReceiveAsync(WebSocket socket, ArraySegment<byte> buffer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        return PendingReceives.ReceiveAsync(socket, buffer, cancellationToken);
     }
 }

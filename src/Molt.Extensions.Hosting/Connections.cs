@@ -11,8 +11,11 @@ internal static class Connections
     private static int s_count;
 
     /// <summary>Marks a request whose connection a unit took: the server ends the response when the unit ends.</summary>
-    internal sealed class HandOff(CancellationToken clientGone)
+    internal sealed class HandOff(HttpContext context, CancellationToken clientGone)
     {
+        /// <summary>The request's context, which a WebSocket's stream keeps (to abort the connection) after the request's end.</summary>
+        public HttpContext Context { get; } = context;
+
         private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public CancellationToken ClientGone { get; } = clientGone;
@@ -30,7 +33,7 @@ internal static class Connections
             return RunHereAsync(context.RequestAborted, state, turn);
         }
         var name = $"connection-{Interlocked.Increment(ref s_count)}";
-        var handOff = new HandOff(context.RequestAborted);
+        var handOff = new HandOff(context, context.RequestAborted);
         Open[(scope.Session, name)] = handOff;
         context.Features.Set(handOff);
         try

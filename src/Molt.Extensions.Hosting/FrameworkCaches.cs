@@ -20,6 +20,22 @@ internal static class FrameworkCaches
 
     public static void Forget()
     {
+        // What hot reload empties when code changes (System.Text.Json's metadata of the application's types, reflection
+        // caches of the dependency injection and of the HTTP stack): the same handlers serve an update.
+        foreach (var assembly in System.Runtime.Loader.AssemblyLoadContext.Default.Assemblies)
+        {
+            foreach (var handler in assembly.GetCustomAttributes<System.Reflection.Metadata.MetadataUpdateHandlerAttribute>())
+            {
+                try
+                {
+                    handler.HandlerType.GetMethod("ClearCache", Statics, [typeof(Type[])])?.Invoke(null, [null]);
+                }
+                catch (TargetInvocationException)
+                {
+                    // A cache that cannot be emptied keeps the old version loaded: the proof of its unload says so.
+                }
+            }
+        }
         var cache = Type.GetType("Microsoft.AspNetCore.Http.ParameterBindingMethodCache, Microsoft.AspNetCore.Http.Extensions", throwOnError: false);
         var instances = cache?.GetFields(Statics).Where(f => f.FieldType == cache).Select(f => f.GetValue(null))
             .Concat(cache.GetProperties(Statics).Where(p => p.PropertyType == cache).Select(p => p.GetValue(null))) ?? [];

@@ -100,19 +100,12 @@ internal sealed class HostedApplication
         builder.ConfigureContainer(new VersionContainerFactory(version, builder.Environment.IsDevelopment()));
     }
 
-    /// <summary>Whether a type is the application's own (its assemblies, or a framework generic over them).</summary>
-    public bool IsProgramType(Type type)
-    {
-        if (type.IsArray || type.IsPointer || type.IsByRef)
-        {
-            return IsProgramType(type.GetElementType()!);
-        }
-        if (AssemblyLoadContext.GetLoadContext(type.Assembly) == Context && Context != AssemblyLoadContext.Default)
-        {
-            return true;
-        }
-        return type.IsConstructedGenericType && type.GetGenericArguments().Any(IsProgramType);
-    }
+    /// <summary>
+    /// Whether a type is declared by the application (its assemblies). A framework type over the application's types
+    /// (<c>IOptions&lt;Settings&gt;</c>, <c>ILogger&lt;Store&gt;</c>) is the framework's: each version's container makes its own.
+    /// </summary>
+    public bool IsProgramType(Type type) =>
+        Context != AssemblyLoadContext.Default && AssemblyLoadContext.GetLoadContext(type.Assembly) == Context;
 
     /// <summary>Called once the version's host has started: its units start, and its start-up is done.</summary>
     public void Started()
@@ -130,6 +123,14 @@ internal sealed class HostedApplication
         {
             session.TakeMigratingUnit(RequestsUnit);
             session.StartUnit(RequestsUnit, RequestsUnit, UnitEntry.ForTask(((Func<string, Task>)HostedUnits.RunRequestsAsync).Method), StartUp);
+        }
+        var service = UnitEntry.ForTask(((Func<IHostedService, Task>)HostedUnits.RunServiceAsync).Method);
+        foreach (var hosted in Container.Provider.GetServices<IHostedService>().Where(s => IsProgramType(s.GetType())).Distinct())
+        {
+            // Its state is the service itself, which the container carried over already.
+            var name = $"service:{hosted.GetType().FullName}";
+            session.TakeMigratingUnit(name);
+            session.StartUnit(name, hosted, service, StartUp);
         }
         StartUp.StartedUp.TrySetResult();
     }

@@ -58,16 +58,21 @@ internal static class HostedUnits
         }
     }
 
-    /// <summary>One of the application's hosted services (a BackgroundService): running between updates, stopped (its token cancelled) at one.</summary>
+    /// <summary>
+    /// One of the application's hosted services (a BackgroundService), started by its version's host: at an update it is
+    /// stopped (its token cancelled, its loop ended between two turns) before the unit parks, and started again on the same
+    /// object if the update rolls back. In an update's new version the unit waits for the commit.
+    /// </summary>
     public static async Task RunServiceAsync(Microsoft.Extensions.Hosting.IHostedService service)
     {
         var control = Current().Control(service);
+        await Live.UpdatePointAsync("running").ConfigureAwait(false);
         while (true)
         {
-            await Live.UpdatePointAsync("stopped").ConfigureAwait(false);
-            await control.StartAsync().ConfigureAwait(false);
             await WaitForUpdateAsync().ConfigureAwait(false);
             await control.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await Live.UpdatePointAsync("stopped").ConfigureAwait(false);
+            await control.StartAsync().ConfigureAwait(false);
         }
     }
 

@@ -35,7 +35,7 @@ internal sealed class VersionContainer(HostedApplication version, Dictionary<str
 
     /// <summary>
     /// A registration of the application's singleton, made to hand out the object carried over under its key or to
-    /// remember the one it makes; a hosted service of the application's runs as a unit (<see cref="ServiceUnit"/>).
+    /// remember the one it makes.
     /// </summary>
     public ServiceDescriptor Rewrite(ServiceDescriptor descriptor)
     {
@@ -46,8 +46,9 @@ internal sealed class VersionContainer(HostedApplication version, Dictionary<str
         var keyed = descriptor.IsKeyedService;
         var type = keyed ? descriptor.KeyedImplementationType : descriptor.ImplementationType;
         var instance = keyed ? descriptor.KeyedImplementationInstance : descriptor.ImplementationInstance;
-        var isHosted = descriptor.ServiceType == typeof(IHostedService) && !keyed;
         var made = type ?? instance?.GetType();
+        // A hosted service registered by a factory (AddHostedService(sp => ...)) is known to be the application's once made.
+        var isHosted = descriptor.ServiceType == typeof(IHostedService) && !keyed;
         if (!version.IsProgramType(descriptor.ServiceType) && !(made is not null && version.IsProgramType(made)) && !(made is null && isHosted))
         {
             return descriptor; // The framework's: each version's container makes its own.
@@ -61,9 +62,7 @@ internal sealed class VersionContainer(HostedApplication version, Dictionary<str
         {
             Singletons[key] = instance; // Made by the application itself: state from the start.
         }
-        Func<IServiceProvider, object?, object> resolve = isHosted
-            ? (sp, k) => ServiceUnit.For(version, Realize(key, sp, k, make))
-            : (sp, k) => Realize(key, sp, k, make);
+        Func<IServiceProvider, object?, object> resolve = (sp, k) => Realize(key, sp, k, make);
         return keyed
             ? ServiceDescriptor.KeyedSingleton(descriptor.ServiceType, descriptor.ServiceKey, (sp, k) => resolve(sp, k))
             : ServiceDescriptor.Singleton(descriptor.ServiceType, sp => resolve(sp, null));

@@ -22,7 +22,33 @@ public sealed class ProgramCompiler
         MetadataReference.CreateFromFile(typeof(Live).Assembly.Location),
     ]);
 
+    /// <summary>
+    /// For hosted applications: ASP.NET Core and Microsoft.Extensions (the framework assemblies of the running process,
+    /// which runs on Microsoft.AspNetCore.App) and Molt.Extensions.Hosting.
+    /// </summary>
+    private static readonly Lazy<MetadataReference[]> HostedReferences = new(() =>
+    [
+        .. References.Value,
+        .. ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => Path.GetFileName(p) is var name && (name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal)
+                || name.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal) || name == "Molt.Extensions.Hosting.dll"))
+            .Select(p => MetadataReference.CreateFromFile(p)),
+    ]);
+
     private readonly ConcurrentDictionary<string, string> _built = new();
+
+    private readonly bool _hosted;
+
+    /// <summary>A compiler of hosted applications (ASP.NET Core, the Generic Host, Molt.Extensions.Hosting), under <c>{temp}/{purpose}/{process id}</c>.</summary>
+    /// <param name="purpose">A folder name that says who compiled.</param>
+    /// <returns>The compiler.</returns>
+    public static ProgramCompiler ForHostedApplications(string purpose) => new(purpose, hosted: true);
+
+    private ProgramCompiler(string purpose, bool hosted)
+        : this(purpose)
+    {
+        _hosted = hosted;
+    }
 
     /// <summary>The usings every program compiled here can start with.</summary>
     public const string Usings = """
@@ -72,7 +98,7 @@ public sealed class ProgramCompiler
         {
             var folder = Path.Combine(Root, program, $"{version}-{key}");
             Directory.CreateDirectory(folder);
-            var references = References.Value.ToList();
+            var references = (_hosted ? HostedReferences : References).Value.ToList();
             foreach (var (name, librarySource) in libraries)
             {
                 var library = Path.Combine(folder, name + ".dll");
