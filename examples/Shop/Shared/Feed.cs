@@ -1,3 +1,6 @@
+using System.Text;
+using System.Text.Json;
+
 namespace Shop;
 
 /// <summary>
@@ -51,6 +54,25 @@ internal sealed class Feed
                 recent.RemoveRange(0, recent.Count - Kept);
             }
         }
+    }
+
+    /// <summary>
+    /// An event's data about a product, as the page reads it: <c>{"productId":7,"price":"96.88","stock":"11"}</c>.
+    /// Written by hand rather than by serializing an anonymous object with the default options, whose cache would keep
+    /// this release's types (and so its code) alive after an update.
+    /// </summary>
+    public static string ProductData(long productId, string price, string stock)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("productId", productId);
+            json.WriteString("price", price);
+            json.WriteString("stock", stock);
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>The events after number <paramref name="seen"/>, oldest first, at most <paramref name="max"/> (the oldest ones).</summary>

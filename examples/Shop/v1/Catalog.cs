@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 
 namespace Shop;
 
@@ -220,7 +219,7 @@ internal sealed class Catalog
     };
 
     private static string EventData(Product p) =>
-        JsonSerializer.Serialize(new { productId = p.Id, price = Price(p.PriceCents), stock = p.Stock.ToString(CultureInfo.InvariantCulture) });
+        Feed.ProductData(p.Id, Price(p.PriceCents), p.Stock.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>A price for people: 1234 cents is "12.34" (release 1 knows no currency).</summary>
     private static string Price(long cents) => (cents / 100m).ToString("0.00", CultureInfo.InvariantCulture);
