@@ -76,5 +76,6 @@ internal sealed partial class Catalog
                 throw new InvalidOperationException(problem);
             }
         }
+        reshaped.Clear(); // Checked: nothing to hold on to (and nothing for the next update to drop).
     }
 }
