@@ -1,4 +1,3 @@
-using Molt;
 using Shop;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -44,6 +43,6 @@ app.MapGet("/api/stats", (Catalog catalog, Feed feed, IEnumerable<IHostedService
     catalog.Stats(feed.LastSequence, services.OfType<Simulator>().Single().Turns));
 
 app.MapGet("/feed", (HttpContext http, Feed feed) =>
-    ConnectionUnit.RunAsync(http, FeedClient.Open(http, feed), FeedClient.NextAsync));
+    Molt.ConnectionUnit.RunAsync(http, FeedClient.Open(http, feed), FeedClient.NextAsync));
 
 app.Run();
