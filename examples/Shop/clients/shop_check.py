@@ -83,7 +83,7 @@ def check_stats(stats, major):
 
 
 def revenue_of(stats):
-    return Decimal(stats["revenueCents"]) / 100 if "revenueCents" in stats else money(stats["revenue"], "revenue")
+    return Decimal(stats["revenueCents"]).scaleb(-2) if "revenueCents" in stats else money(stats["revenue"], "revenue")
 
 
 def check_carried(previous, stats):
@@ -98,7 +98,7 @@ def check_carried(previous, stats):
 
 
 def price_of(product, major):
-    return Decimal(product["priceCents"]) / 100 if major == 1 else money(product["price"], f"product {product['id']} price")
+    return Decimal(product["priceCents"]).scaleb(-2) if major == 1 else money(product["price"], f"product {product['id']} price")
 
 
 def stock_of(product, major):
@@ -106,7 +106,7 @@ def stock_of(product, major):
 
 
 def total_of(order, major):
-    return Decimal(order["totalCents"]) / 100 if major == 1 else money(order["total"], f"order {order['id']} total")
+    return Decimal(order["totalCents"]).scaleb(-2) if major == 1 else money(order["total"], f"order {order['id']} total")
 
 
 def check(base, major, previous, out):
