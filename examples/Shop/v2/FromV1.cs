@@ -7,6 +7,10 @@ namespace Shop;
 /// <c>Order { long TotalCents; }</c>, <c>Catalog { List&lt;Product&gt; products; List&lt;Order&gt; orders; long revenueCents; }</c>.
 /// Every transformer leaves alone an object that already has this release's shape (a rollback from release 3).
 /// </summary>
+/// <remarks>
+/// An after-transfer step and a state check are static and are handed no singleton: the catalogue's own type transformer
+/// is where the catalogue is seen, so it keeps it (in <see cref="reshaped"/>) for them.
+/// </remarks>
 internal sealed partial class Catalog
 {
     /// <summary>The catalogues this update reshaped, with release 1's lists (of this release's objects) to index once every object is filled in.</summary>
