@@ -30,10 +30,29 @@ internal sealed class ApplicationServer : IHttpApplication<ApplicationServer.Req
     private List<string> _addresses = [];
     private VersionPipeline? _current;
 
+    /// <summary>The duplicates Kestrel listens on, with what each refers to (<c>socket:[inode]</c>).</summary>
+    private readonly List<(int Descriptor, string? Socket)> _duplicates = [];
+
     /// <summary>Set while new requests must wait; null when the gate is open.</summary>
     private TaskCompletionSource? _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private bool _stopped;
+
+    private readonly PausableTransport _transport = new(new SocketTransportFactory(Options.Create(new SocketTransportOptions()), NullLoggerFactory.Instance));
+
+    /// <summary>During a process update: new connections wait in the backlog for the new process.</summary>
+    public void PauseAccepting() => _transport.Pause();
+
+    public void ResumeAccepting() => _transport.Resume();
+
+    /// <summary>In a process update's new process: the listening sockets the old process handed over, before Kestrel starts.</summary>
+    public void Adopt(IEnumerable<Socket> listeners)
+    {
+        if (_kestrel is null && Listeners.Count == 0)
+        {
+            Listeners.AddRange(listeners);
+        }
+    }
 
     /// <summary>The listening sockets the program holds (Kestrel listens on duplicates of them).</summary>
     public List<Socket> Listeners { get; } = [];
@@ -72,9 +91,11 @@ internal sealed class ApplicationServer : IHttpApplication<ApplicationServer.Req
                 }
                 var local = (IPEndPoint)socket.LocalEndPoint!;
                 addresses.Add($"http://{(local.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{local.Address}]" : local.Address.ToString())}:{local.Port}");
-                options.ListenHandle((ulong)Duplicate(socket));
+                var duplicate = Duplicate(socket);
+                _duplicates.Add((duplicate, DescriptorTarget(duplicate)));
+                options.ListenHandle((ulong)duplicate);
             }
-            var kestrel = new KestrelServer(Options.Create(options), new SocketTransportFactory(Options.Create(new SocketTransportOptions()), NullLoggerFactory.Instance), NullLoggerFactory.Instance);
+            var kestrel = new KestrelServer(Options.Create(options), _transport, NullLoggerFactory.Instance);
             Task start;
             using (ExecutionContext.SuppressFlow())
             {
@@ -125,14 +146,20 @@ internal sealed class ApplicationServer : IHttpApplication<ApplicationServer.Req
         }
     }
 
-    private static nint Duplicate(Socket socket)
+    private static int Duplicate(Socket socket)
     {
         var fd = dup((int)socket.SafeHandle.DangerousGetHandle());
         return fd >= 0 ? fd : throw new InvalidOperationException($"dup failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
+    /// <summary>What a descriptor of this process refers to (<c>socket:[inode]</c>), or null when it is closed.</summary>
+    private static string? DescriptorTarget(int descriptor) => new FileInfo($"/proc/self/fd/{descriptor}").LinkTarget;
+
     [DllImport("libc", SetLastError = true)]
     private static extern int dup(int fd);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int close(int fd);
 
     /// <summary>Lets requests into a version (the first start, a commit, a rollback), including those that waited at the gate.</summary>
     public void Open(VersionPipeline pipeline)
@@ -182,6 +209,15 @@ internal sealed class ApplicationServer : IHttpApplication<ApplicationServer.Req
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await kestrel.StopAsync(timeout.Token).ConfigureAwait(false);
             kestrel.Dispose();
+        }
+        // Kestrel does not close a descriptor it was given: a listening socket stays open (and accepting into its
+        // backlog) while any descriptor of it is. One still referring to the same socket is closed here.
+        foreach (var (descriptor, socket) in _duplicates)
+        {
+            if (socket is not null && DescriptorTarget(descriptor) == socket)
+            {
+                _ = close(descriptor);
+            }
         }
         foreach (var listener in Listeners)
         {

@@ -72,6 +72,9 @@ internal static class Connections
         }
     }
 
+    /// <summary>Whether a unit serves a connection (which a process update cannot take to the new process).</summary>
+    public static bool IsOpen(ProgramSession session, string unit) => Open.ContainsKey((session, unit));
+
     /// <summary>A unit by turns ends when its connection's client goes away.</summary>
     public static CancellationToken EndOf(ProgramSession session, string unit) =>
         Open.TryGetValue((session, unit), out var handOff) ? handOff.ClientGone : CancellationToken.None;

@@ -15,6 +15,9 @@ internal sealed class HostedApplication
     /// <summary>The unit that holds the application's singletons and ends the versions an update replaces or discards.</summary>
     public const string ServicesUnit = "services";
 
+    /// <summary>The listening sockets are carried with the singletons (to a process update's new process) under this key and their index.</summary>
+    public const string ListenerKey = "molt:listener:";
+
     /// <summary>The unit that lets requests into this version, and holds them back during an update.</summary>
     public const string RequestsUnit = "requests";
 
@@ -117,6 +120,10 @@ internal sealed class HostedApplication
                 "the application replaced it (ConfigureContainer, UseServiceProviderFactory). Remove that call, or call AddMolt() after it.");
         }
         var session = Program.Session;
+        for (var i = 0; i < Program.Server.Listeners.Count; i++)
+        {
+            Container.Singletons[$"{ListenerKey}{i:D3}"] = Program.Server.Listeners[i];
+        }
         session.TakeMigratingUnit(ServicesUnit); // Taken by the container; one that was not built from it has none.
         session.StartUnit(ServicesUnit, Container.Singletons, UnitEntry.ForTask(((Func<Dictionary<string, object>, Task>)HostedUnits.RunServicesAsync).Method), StartUp);
         if (Pipeline is not null)

@@ -16,6 +16,7 @@ internal sealed class HostedProgram
         session.UnitEnded = unit => Connections.UnitEnded(session, unit);
         session.TurnsEnd = unit => Connections.EndOf(session, unit);
         session.UpdateEnded = EndVersionsAsync;
+        session.StaysInProcess = unit => Connections.IsOpen(session, unit);
     }
 
     public ProgramSession Session { get; }

@@ -43,6 +43,10 @@ internal static class HostedUnits
                 server.Open(pipeline);
             }
             await WaitForUpdateAsync().ConfigureAwait(false);
+            if (session.LeavingProcess)
+            {
+                server.PauseAccepting();
+            }
             if (version.Pipeline is { } draining)
             {
                 await server.CloseAndDrainAsync(draining, () => session.IsUpdatePending).ConfigureAwait(false);
@@ -55,6 +59,7 @@ internal static class HostedUnits
             {
                 return;
             }
+            server.ResumeAccepting(); // A process update rolled back: this process takes connections again.
         }
     }
 

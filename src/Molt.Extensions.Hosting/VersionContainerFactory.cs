@@ -22,6 +22,12 @@ internal sealed class VersionContainerFactory(HostedApplication version, bool is
             // at its first request after the commit.
             using var check = containerBuilder.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         }
+        if (carried is not null)
+        {
+            // A process update's new process: Kestrel will listen on the sockets the old process listened on.
+            version.Program.Server.Adopt(carried.Where(e => e.Key.StartsWith(HostedApplication.ListenerKey, StringComparison.Ordinal))
+                .OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value).OfType<System.Net.Sockets.Socket>());
+        }
         var container = new VersionContainer(version, carried);
         IServiceCollection services = new ServiceCollection();
         foreach (var descriptor in containerBuilder)

@@ -123,6 +123,15 @@ internal sealed partial class ProgramSession
         }
     }
 
+    /// <summary>
+    /// Units that stay with this process in a process update (a connection the server here accepted: the new process
+    /// cannot take it over): not written to the state stream; they end with this process.
+    /// </summary>
+    public Func<string, bool>? StaysInProcess { get; set; }
+
+    /// <summary>Set while a process update pauses the program: a hosting framework stops accepting connections, which wait for the new process.</summary>
+    public bool LeavingProcess { get; set; }
+
     /// <summary>What a hosting framework (Molt.Extensions.Hosting) keeps for this program across its versions.</summary>
     public object? HostingState { get; set; }
 

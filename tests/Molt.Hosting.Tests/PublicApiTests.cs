@@ -12,6 +12,7 @@ public class PublicApiTests
     [Theory]
     [InlineData("Molt", "src/Molt/PublicAPI.txt")]
     [InlineData("Molt.Hosting", "src/Molt.Hosting/PublicAPI.txt")]
+    [InlineData("Molt.Extensions.Hosting", "src/Molt.Extensions.Hosting/PublicAPI.txt")]
     public void PublicApi_MatchesCommittedListing(string assemblyName, string listing)
     {
         var assembly = Assembly.Load(assemblyName);

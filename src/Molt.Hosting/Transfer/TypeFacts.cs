@@ -82,6 +82,9 @@ internal static class TypeFacts
     public static bool IsNotMigrated(FieldInfo field) =>
         field.IsDefined(typeof(NotMigratedAttribute), false) || PropertyOf(field)?.IsDefined(typeof(NotMigratedAttribute), false) == true;
 
+    /// <summary>An anonymous type (<c>new { a, b }</c>).</summary>
+    public static bool IsAnonymous(Type type) => type.Name.StartsWith("<>f__AnonymousType", StringComparison.Ordinal);
+
     /// <summary>A type the compiler made for a lambda, a local function, an async method or an iterator.</summary>
     public static bool IsCompilerGeneratedCode(Type type)
     {

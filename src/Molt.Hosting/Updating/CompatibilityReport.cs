@@ -210,7 +210,9 @@ internal sealed class CompatibilityReport
 
     private void CompareTypes()
     {
-        var oldTypes = Map.Old.ProgramTypes().Where(t => !TypeFacts.IsCompilerGeneratedCode(t)).OrderBy(t => t.FullName, StringComparer.Ordinal).ToList();
+        // Anonymous types are numbered anew in each build (an endpoint's JSON reply): listing them says nothing. One that
+        // holds state is found by the trial transfer, with its path.
+        var oldTypes = Map.Old.ProgramTypes().Where(t => !TypeFacts.IsCompilerGeneratedCode(t) && !TypeFacts.IsAnonymous(t)).OrderBy(t => t.FullName, StringComparer.Ordinal).ToList();
         var images = new HashSet<Type>();
         var typeFindings = new List<CheckFinding>();
         var fieldFindings = new Dictionary<Type, Dictionary<string, CheckFinding>>();
@@ -320,7 +322,7 @@ internal sealed class CompatibilityReport
             }
         }
         foreach (var added in Map.New.ProgramTypes()
-            .Where(t => !TypeFacts.IsCompilerGeneratedCode(t) && !images.Contains(t))
+            .Where(t => !TypeFacts.IsCompilerGeneratedCode(t) && !TypeFacts.IsAnonymous(t) && !images.Contains(t))
             .OrderBy(t => t.FullName, StringComparer.Ordinal))
         {
             typeFindings.Add(new CheckFinding(CheckFindingKind.TypeAdded, added.FullName!, CheckCoverage.NotNeeded, CheckSeverity.Info, $"+ type {added.FullName} added"));

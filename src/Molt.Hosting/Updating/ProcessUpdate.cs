@@ -110,7 +110,7 @@ internal sealed class ProcessUpdate(
                 IsRollback = update.IsRollback,
                 History = [.. history],
                 Versions = [.. versions],
-                Units = [.. session.UnitEntries().Select(u => new StreamedUnit(u.Name, u.LastSeenAt ?? "", u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread))],
+                Units = [.. session.UnitEntries().Where(u => CrossesProcesses(u.Name)).Select(u => new StreamedUnit(u.Name, u.LastSeenAt ?? "", u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread))],
             }, _stepTimeout);
             var prepared = Expect(HandoffKinds.Prepared, UpdatePhase.Prepare, "load and prepare the new version");
             _incoming = prepared.Version ?? throw new UpdateFailedException(UpdatePhase.Prepare, "The new process did not say which version it loaded.");
@@ -148,12 +148,18 @@ internal sealed class ProcessUpdate(
         }
     }
 
-    public Task QuiesceAsync(UpdateCancellation cancellation) =>
-        InProcessUpdate.ParkUnitsAsync(session, update.QuiesceTimeout ?? options.QuiesceTimeout, _time, cancellation);
+    public Task QuiesceAsync(UpdateCancellation cancellation)
+    {
+        session.LeavingProcess = true;
+        return InProcessUpdate.ParkUnitsAsync(session, update.QuiesceTimeout ?? options.QuiesceTimeout, _time, cancellation);
+    }
+
+    /// <summary>A unit that stays with this process (a connection its server accepted) is not handed over: it ends with the process.</summary>
+    private bool CrossesProcesses(string unit) => session.StaysInProcess?.Invoke(unit) != true;
 
     public void Transfer(UpdateResult result)
     {
-        var parked = session.ParkedUnits();
+        var parked = session.ParkedUnits().Where(u => CrossesProcesses(u.Name)).ToList();
         var clock = Stopwatch.StartNew();
         StateStream stream;
         try
@@ -351,6 +357,7 @@ internal sealed class ProcessUpdate(
     {
         result.Mechanism = UpdateMechanism.NewProcess;
         StopSuccessor(failure.Message);
+        session.LeavingProcess = false;
         session.Rollback();
         return failure;
     }
@@ -365,6 +372,7 @@ internal sealed class ProcessUpdate(
             return;
         }
         StopSuccessor(result.Failure?.Message ?? "the update did not commit");
+        session.LeavingProcess = false;
         if (_successor != 0)
         {
             var start = _time.GetTimestamp();
