@@ -104,6 +104,36 @@ public class HostedUpdateTests
     }
 
     [Fact]
+    public async Task ARequestThatOutlivesTheQuiescenceDeadline_RefusesTheUpdate_AndTheGateOpensAgain()
+    {
+        var v2 = HostedApps.Build("web-late", "v2", HostedApps.Web("v2"));
+        var (host, client) = await StartAsync("web-late", HostedApps.Web("v1"));
+        await using var _ = host;
+        using var __ = client;
+        using var other = new WebClient(client.BaseAddress.Port);
+        var gate = Path.Combine(Path.GetTempPath(), $"molt-gate-{Guid.NewGuid():N}");
+        var slow = client.GetStringAsync($"/slow?gate={Uri.EscapeDataString(gate)}");
+        await Task.Delay(200);
+        try
+        {
+            var result = await host.UpdateAsync(v2, new UpdateOptions { QuiesceTimeout = TimeSpan.FromSeconds(1) });
+            Assert.NotEqual(UpdateOutcome.Committed, result.Outcome);
+            Assert.Contains("requests", result.Failure!.Message, StringComparison.Ordinal);
+            Assert.Equal("v1", (await other.GetAsync()).Version);      // the gate is open again, on the old version
+            Assert.False(slow.IsCompleted);
+            File.WriteAllText(gate, "");
+            Assert.Equal("v1", await slow);
+            var retry = await host.UpdateAsync(v2);
+            Assert.True(retry.Outcome == UpdateOutcome.Committed, retry.ToString());
+            Assert.Equal("v2", (await other.GetAsync()).Version);
+        }
+        finally
+        {
+            File.Delete(gate);
+        }
+    }
+
+    [Fact]
     public async Task ResourcesOfACarriedSingleton_AreNotDisposedWithTheOldVersionsContainer()
     {
         var journal = Path.Combine(Path.GetTempPath(), $"molt-journal-{Guid.NewGuid():N}");
