@@ -75,6 +75,10 @@ public enum CheckFindingKind
     StateRefused,
     /// <summary>The check's trial transfer could not complete because the state kept changing under it: the verdict is the types' alone.</summary>
     TrialInconclusive,
+    /// <summary>In a hosted application: what the update carries (its singletons, hosted services, handed-off connections).</summary>
+    HostedState,
+    /// <summary>In a hosted application: a field that holds a framework service, not carried but filled by the new version's container.</summary>
+    FrameworkField,
 }
 
 /// <summary>What carries a change across an update.</summary>

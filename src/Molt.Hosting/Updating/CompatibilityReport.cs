@@ -40,6 +40,7 @@ internal sealed class CompatibilityReport
         report.CheckProgramIdentity();
         report.CompareTypes();
         report.CheckUnits(units);
+        report.DescribeHostedState(units);
         // The plan is the authority on what nothing covers: each problem it refuses for that no incompatible finding of the
         // comparison names (by its subject) is listed as the plan says it.
         var named = report._findings.Where(f => f.Severity == CheckSeverity.Incompatible).Select(f => f.Subject).ToList();
@@ -658,11 +659,54 @@ internal sealed class CompatibilityReport
                     $"! {subject}: the new version has no entry {method}(state): the unit would be dropped, unless the new Main starts a unit named '{name}'");
                 continue;
             }
-            if (at is not null && !points.Contains(at))
+            // A unit of a library every version shares (Molt.Extensions.Hosting's) parks at that library's update points.
+            if (at is not null && !points.Contains(at) && Map.Old.Owns(entry.Method.DeclaringType!.Assembly))
             {
                 Add(CheckFindingKind.UpdatePointMissing, subject, CheckCoverage.NotNeeded, CheckSeverity.Warning,
                     $"! {subject} is at update point '{at}' now, which the new version does not have: it would resume from the start of {method} " +
                     $"(with Live.ResumedFrom = \"{at}\")");
+            }
+        }
+    }
+
+    /// <summary>
+    /// In a hosted application, what an update carries and what it leaves to the new version's container: the singletons
+    /// and hosted services (the <c>services</c> unit's state), the connections handed to units, and each field of the
+    /// application's types that holds a framework service (<see cref="HostedFields"/>).
+    /// </summary>
+    private void DescribeHostedState(IReadOnlyList<(string Name, object State, UnitEntry Entry, string? LastSeenAt)> units)
+    {
+        if (!HostedFields.AppliesTo(Map.Old.MainAssembly.EntryPoint!.DeclaringType!))
+        {
+            return;
+        }
+        if (units.FirstOrDefault(u => u.Name == "services").State is System.Collections.IDictionary singletons)
+        {
+            var carried = singletons.Values.Cast<object>().Where(o => Map.Old.Owns(o.GetType().Assembly)).Select(o => TypeFacts.Describe(o.GetType())).Distinct().ToList();
+            Add(CheckFindingKind.HostedState, "state", CheckCoverage.NotNeeded, CheckSeverity.Info,
+                $"* state: {carried.Count} singleton{(carried.Count == 1 ? "" : "s")} of the application, carried with their fields" +
+                (carried.Count == 0 ? "" : $": {string.Join(", ", carried)}"));
+        }
+        var services = units.Where(u => u.Name.StartsWith("service:", StringComparison.Ordinal)).Select(u => u.Name["service:".Length..]).ToList();
+        if (services.Count > 0)
+        {
+            Add(CheckFindingKind.HostedState, "state", CheckCoverage.NotNeeded, CheckSeverity.Info,
+                $"* hosted services stopped between two turns and started again in the new version (their fields carried): {string.Join(", ", services)}");
+        }
+        var connections = units.Count(u => u.Name.StartsWith("connection-", StringComparison.Ordinal));
+        if (connections > 0)
+        {
+            Add(CheckFindingKind.HostedState, "state", CheckCoverage.NotNeeded, CheckSeverity.Info,
+                $"* {connections} long-lived connection{(connections == 1 ? "" : "s")} (live feeds, WebSockets) handed to units: " +
+                (_acrossProcesses ? "a process update closes them (clients reconnect)" : "kept open, served by the new version's code from their next turn"));
+        }
+        foreach (var type in Map.Old.ProgramTypes().Where(t => !TypeFacts.IsCompilerGeneratedCode(t) && !t.IsInterface).OrderBy(t => t.FullName, StringComparer.Ordinal))
+        {
+            foreach (var field in type.GetFields(TypeFacts.DeclaredInstance | BindingFlags.Static | BindingFlags.DeclaredOnly).Where(HostedFields.IsFrameworkOwned))
+            {
+                Add(CheckFindingKind.FrameworkField, $"{type.FullName}.{TypeFacts.LogicalName(field)}", CheckCoverage.NotNeeded, CheckSeverity.Info,
+                    $"* {TypeFacts.Describe(type)}.{TypeFacts.LogicalName(field)} ({TypeFacts.Describe(field.FieldType)}) is the framework's: not carried; " +
+                    (field.IsStatic ? "the new version's initializer or Main sets it" : "the new version's container fills it"));
             }
         }
     }
