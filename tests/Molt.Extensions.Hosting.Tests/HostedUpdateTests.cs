@@ -70,6 +70,26 @@ public class HostedUpdateTests
     }
 
     [Fact]
+    public async Task TheCheck_SaysWhatAnUpdateCarries_AndWhatTheNewContainerFills()
+    {
+        var v2 = HostedApps.Build("web-check", "v2", HostedApps.Web("v2"));
+        var (host, client) = await StartAsync("web-check", HostedApps.Web("v1"));
+        await using var _ = host;
+        using var __ = client;
+        await client.GetAsync();   // makes the Store
+        await using var feed = new FeedReader(client.BaseAddress);
+        await feed.NextFromAsync("v1");
+        var check = await host.CheckAsync(v2);
+        Assert.True(check.Compatible, string.Join("\n", check.Lines));
+        var state = check.Findings.Where(f => f.Kind == Molt.Hosting.Control.CheckFindingKind.HostedState).Select(f => f.Detail).ToList();
+        Assert.Contains(state, d => d.Contains("2 singletons", StringComparison.Ordinal) && d.Contains("Store", StringComparison.Ordinal) && d.Contains("Worker", StringComparison.Ordinal));
+        Assert.Contains(state, d => d.Contains("hosted services", StringComparison.Ordinal) && d.Contains("Worker", StringComparison.Ordinal));
+        Assert.Contains(state, d => d.Contains("1 long-lived connection", StringComparison.Ordinal));
+        var filled = check.Findings.Where(f => f.Kind == Molt.Hosting.Control.CheckFindingKind.FrameworkField).Select(f => f.Subject).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["Store._log", "Store._options", "Store._services"], filled);
+    }
+
+    [Fact]
     public async Task ARequestInFlight_FinishesOnTheOldVersion_AndOneThatArrivesDuringThePause_IsServedByTheNew()
     {
         var v2 = HostedApps.Build("web-pause", "v2", HostedApps.Web("v2"));
