@@ -6,9 +6,9 @@ using Xunit.Abstractions;
 namespace Shop.Tests;
 
 /// <summary>
-/// wrk places orders as fast as it can while <c>molt update</c> runs v1 -> v2 -> v3, so the state changes up to the
-/// pause and the transfer (2.0.0's transformers on it) carries tens of thousands of new orders: every order wrk saw
-/// placed is in the new release's state, and its invariants hold.
+/// wrk places orders (up to 1,600 a second: orders.lua paces them so that the stock lasts) while <c>molt update</c>
+/// runs v1 -> v2 -> v3, so the state changes up to the pause and the transfer (2.0.0's transformers on it) carries
+/// thousands of new orders: every order wrk saw placed is in the new release's state, and its invariants hold.
 /// </summary>
 [Collection(ShopCollection.Name)]
 public sealed partial class OrdersDuringLiveUpdatesTests(ITestOutputHelper output)
