@@ -166,7 +166,7 @@ async Task PrintStatsAsync()
             ? $"{money.GetProperty("amount").GetDecimal():0.00} {money.GetProperty("currency").GetString()}"
             : $"{s.GetProperty("revenueCents").GetInt64() / 100m:0.00} (no currency in 1.0.0)";
         Console.WriteLine($"  /api/stats: {s.GetProperty("version").GetString()}, {s.GetProperty("orders").GetInt64()} orders, revenue {revenue}, " +
-            $"{s.GetProperty("stockOnHand").GetInt64()} units in stock ({s.GetProperty("productsBelowZero").GetInt64()} products below zero), " +
+            $"{s.GetProperty("stockOnHand").GetInt64()} units in stock (products below zero: {s.GetProperty("productsBelowZero").GetInt64()}), " +
             $"simulator turn {s.GetProperty("simulatorTurns").GetInt64()}, feed event {s.GetProperty("feedSequence").GetInt64()}, " +
             $"consistent: {s.GetProperty("consistent").GetBoolean()}");
     }
@@ -190,7 +190,7 @@ async Task Delay(TimeSpan time, CancellationToken? token = null)
 
 string? Option(string name) => Array.IndexOf(args, name) is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
 
-/// <summary>Customers of the demo: two loops placing orders of 1 or 2 units of random products, about 40 a second in all.</summary>
+/// <summary>Customers of the demo: two loops placing orders of 1 or 2 units of random products, up to 40 a second in all.</summary>
 internal sealed class OrderLoad(HttpClient http)
 {
     private long _placed;
