@@ -4,7 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# The Kv example's end-to-end tests talk to it with Debian's redis-cli, redis-benchmark and Python redis client.
+# The examples' end-to-end tests use Debian's tools: kv's redis-cli, redis-benchmark and Python redis client; the
+# shop's curl, wrk, Chromium and Selenium.
 bash scripts/install-test-deps.sh || exit 1
 
 log=$(mktemp)
