@@ -40,6 +40,14 @@ internal sealed partial class Catalog
     [TransformType("Shop.Catalog")]
     private static void ReshapeCatalog(OldObject old, Catalog target)
     {
+        if (old.Has("unitsReturned") && old.Get<long>("unitsReturned") > 0)
+        {
+            // Release 3's cancelled orders gave units back: this release has no place for returns (its stock would not add
+            // up, and its revenue would count the cancelled orders). Refused, so that the update rolls back rather than
+            // commit a catalogue that contradicts itself.
+            throw new InvalidOperationException(
+                $"{old.Get<long>("unitsReturned")} units were returned by cancelled orders, which release 2 cannot represent: stay on release 3");
+        }
         if (old.Has("products"))
         {
             target.revenue = Money.FromCents(old.Get<long>("revenueCents"));
