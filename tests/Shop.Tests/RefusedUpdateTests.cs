@@ -59,6 +59,33 @@ public sealed partial class RefusedUpdateTests(ITestOutputHelper output)
         });
     }
 
+    [Fact]
+    public async Task A_downgrade_that_would_lose_returned_units_rolls_back_and_the_running_release_serves_on()
+    {
+        await using var shop = await ShopUnderMolt.StartAsync(1);
+        await shop.ExplainingFailuresAsync(async () =>
+        {
+            (await shop.UpdateAsync(2)).AssertCommitted();
+            (await shop.UpdateAsync(3)).AssertCommitted();
+            // An order cancelled in 3.0.0 gives its units back: 2.0.0 has no place for them.
+            var (placed, order) = await ShopProcesses.CurlAsync(shop.BaseUrl + "/api/orders", ["-X", "POST", "-H", "Content-Type: application/json", "-d", "{\"productId\":11,\"quantity\":1,\"customer\":\"test\"}"]);
+            Assert.True(placed == 201, $"order: {placed} {order}");
+            using var placedJson = JsonDocument.Parse(order);
+            var id = placedJson.RootElement.GetProperty("id").GetInt64();
+            var (cancelled, body) = await ShopProcesses.CurlAsync($"{shop.BaseUrl}/api/orders/{id}/cancel", ["-X", "POST"]);
+            Assert.True(cancelled == 200, $"cancel: {cancelled} {body}");
+
+            var back = await shop.UpdateAsync(2);
+            output.WriteLine($"3.0.0 -> 2.0.0 with a return: exit {back.Result.ExitCode}");
+            Assert.True(back.Result.ExitCode == 2, $"3.0.0 -> 2.0.0 with returned units did not roll back: {back.Result}");
+            Assert.Contains("returned by cancelled orders", back.Result.Stdout + back.Result.Stderr, StringComparison.Ordinal);
+            Assert.Equal("3.0.0", await shop.VersionAsync());
+            var after = await StatsAsync(shop);
+            Assert.True(after.GetProperty("consistent").GetBoolean(), after.ToString());
+            Assert.True(after.GetProperty("unitsReturned").GetInt64() >= 1, after.ToString());
+        });
+    }
+
     private static async Task<JsonElement> StatsAsync(ShopUnderMolt shop)
     {
         var (status, body) = await ShopProcesses.CurlAsync(shop.BaseUrl + "/api/stats");

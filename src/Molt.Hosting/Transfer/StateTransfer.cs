@@ -325,8 +325,18 @@ internal sealed class StateTransfer(TransferPlan plan, bool watchSharedState = t
 
     // ---- IOldState: what transformers read ----------------------------------------------------
 
-    IReadOnlyList<string> IOldState.FieldNames(Type oldType, bool statics) =>
-        [.. (statics ? TypeFacts.StaticFields(oldType) : TypeFacts.InstanceFields(oldType)).Select(TypeFacts.LogicalName).Distinct()];
+    // Asked once per old object by a transformer (OldObject.Has): computed once per type, not by reflection each time.
+    IReadOnlyList<string> IOldState.FieldNames(Type oldType, bool statics)
+    {
+        if (!_fieldNames.TryGetValue((oldType, statics), out var names))
+        {
+            names = Array.AsReadOnly((statics ? TypeFacts.StaticFields(oldType) : TypeFacts.InstanceFields(oldType)).Select(TypeFacts.LogicalName).Distinct().ToArray());
+            _fieldNames[(oldType, statics)] = names;
+        }
+        return names;
+    }
+
+    private readonly Dictionary<(Type, bool), IReadOnlyList<string>> _fieldNames = [];
 
     object? IOldState.Read(Type oldType, object? instance, string field)
     {
