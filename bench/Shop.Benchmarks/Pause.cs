@@ -82,7 +82,7 @@ internal static partial class Pause
             $"Shop pause: products={row.Products} v{row.From} -> v{row.To}: host pause {Ms0(u.Pause)}, wrk max {Ms0(row.Wrk.Max)}, prober max {Ms0(row.ProberMaxCall)}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {u.Outcome}; prepare {Table.Ms(u.Prepare)}, quiesce {Table.Ms(u.Quiesce)}, transfer {Table.Ms(u.Transfer)}, restart {Table.Ms(u.Restart)}, pause {Table.Ms(u.Pause)}, unload {Table.Ms(u.Unload)}; " +
-            $"{u.ObjectsRebuilt:N0} objects rebuilt; molt update took {Table.Ms(u.Call)}; wrk p99 {Table.Ms(row.Wrk.P99)}; " +
+            $"{u.ObjectsRebuilt:N0} objects rebuilt; molt update took {Table.Ms(u.Call)}, its lines \"phase prepare\" … \"phase restart\" came {Table.Ms(u.LinesPauseStart)} … {Table.Ms(u.LinesPauseEnd)} into it; wrk p99 {Table.Ms(row.Wrk.P99)}; " +
             $"prober max in the pause window {Table.Ms(row.ProberMaxPause)}, over the molt update call {Table.Ms(row.ProberMaxCall)}, before it {Table.Ms(row.ProberMaxBefore)}, longest gap between answers {Table.Ms(row.ProberGap)}; {errors}"));
     }
 
@@ -139,7 +139,14 @@ internal static partial class Pause
 
     /// <summary>What <c>molt update</c> printed: its outcome and timings, and when its phase lines arrived.</summary>
     internal sealed record UpdateOutput(string Text, string Outcome, TimeSpan Prepare, TimeSpan Quiesce, TimeSpan Transfer, TimeSpan Restart,
-        TimeSpan Pause, TimeSpan Unload, long ObjectsRebuilt, TimeSpan Call, long? PrepareEnded, long? RestartEnded);
+        TimeSpan Pause, TimeSpan Unload, long ObjectsRebuilt, TimeSpan Call, long Start, long? PrepareEnded, long? RestartEnded)
+    {
+        /// <summary>When the line "phase prepare" came, from the start of molt update (zero without the line).</summary>
+        public TimeSpan LinesPauseStart => PrepareEnded is { } at ? Stopwatch.GetElapsedTime(Start, at) : TimeSpan.Zero;
+
+        /// <summary>When the line "phase restart" came, from the start of molt update (zero without the line).</summary>
+        public TimeSpan LinesPauseEnd => RestartEnded is { } at ? Stopwatch.GetElapsedTime(Start, at) : TimeSpan.Zero;
+    }
 
     /// <summary>
     /// <c>dotnet molt/Molt.Cli.dll update NAME PATH</c>, its lines read as they come: "phase prepare: …" ends the
@@ -188,7 +195,7 @@ internal static partial class Pause
         TimeSpan Ms(int group) => TimeSpan.FromMilliseconds(double.Parse(timings.Groups[group].Value, CultureInfo.InvariantCulture));
         var rebuilt = RebuiltLine().Match(output);
         return new UpdateOutput(output, outcome.Groups[1].Value, Ms(1), Ms(2), Ms(3), Ms(4), Ms(5), Ms(6),
-            rebuilt.Success ? long.Parse(rebuilt.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture) : 0, call, prepareEnded, restartEnded);
+            rebuilt.Success ? long.Parse(rebuilt.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture) : 0, call, start, prepareEnded, restartEnded);
     }
 
     // "timings: prepare 164.1 ms, quiesce 9.0 ms, transfer 58.3 ms, restart 18.1 ms, pause 85.5 ms, unload 54.8 ms"

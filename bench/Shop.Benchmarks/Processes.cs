@@ -145,12 +145,16 @@ internal sealed class ShopServer : IAsyncDisposable
         return StartAsync(new ShopServer("standalone", null, port, "dotnet", [Paths.Shop(version), .. ShopArguments(port, products)]), version);
     }
 
-    /// <summary>Release <paramref name="version"/> under <c>molt run</c> (in process updates), seeded with <paramref name="products"/> products.</summary>
-    public static Task<ShopServer> StartUnderMoltAsync(int version, int products, string name)
+    /// <summary>
+    /// Release <paramref name="version"/> under <c>molt run</c> (in process updates), seeded with <paramref name="products"/>
+    /// products; with <paramref name="keepOldCode"/>, <c>--keep-old-code</c> (the release's code in a context that is not
+    /// collectible, which the runtime tiers).
+    /// </summary>
+    public static Task<ShopServer> StartUnderMoltAsync(int version, int products, string name, bool keepOldCode = false)
     {
         var port = Paths.FreePort();
-        return StartAsync(new ShopServer("molt", name, port, "dotnet",
-            [Paths.MoltCli, "run", Paths.Shop(version), "--name", name, "--", .. ShopArguments(port, products)]), version);
+        return StartAsync(new ShopServer(keepOldCode ? "molt, code kept" : "molt", name, port, "dotnet",
+            [Paths.MoltCli, "run", Paths.Shop(version), "--name", name, .. keepOldCode ? new[] { "--keep-old-code" } : [], "--", .. ShopArguments(port, products)]), version);
     }
 
     private static string[] ShopArguments(int port, int products) =>

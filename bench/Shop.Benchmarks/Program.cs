@@ -22,6 +22,11 @@ args = Option(args, "--warmup", s => Throughput.WarmupSeconds = s);
 args = Option(args, "--products", n => Throughput.Products = (int)n);
 args = Option(args, "--repeats", n => Pause.Repeats = (int)n);
 args = Option(args, "--max-products", n => Pause.Sizes = [.. Pause.Sizes.Where(s => s <= n)]);
+if (args.Contains("--kept"))
+{
+    Throughput.WithCodeKept = true;
+    args = [.. args.Where(a => a != "--kept")];
+}
 var sizesAt = Array.IndexOf(args, "--sizes");
 if (sizesAt >= 0 && sizesAt + 1 < args.Length)
 {
@@ -64,6 +69,7 @@ void Usage(TextWriter to)
     to.WriteLine($"  --seconds S       seconds of each measured wrk run, per endpoint (default {Throughput.Seconds})");
     to.WriteLine($"  --warmup S        seconds of wrk per endpoint before measuring, per server (default {Throughput.WarmupSeconds})");
     to.WriteLine($"  --products N      products the servers are seeded with (default {Throughput.Products}: stock for every order the POST places)");
+    to.WriteLine("  --kept            also a server under molt run --keep-old-code (code the runtime tiers) in each round");
     to.WriteLine("Options of pause:");
     to.WriteLine($"  --sizes A,B,...   product counts (default {string.Join(',', Pause.Sizes)})");
     to.WriteLine("  --max-products N  only the sizes up to N");

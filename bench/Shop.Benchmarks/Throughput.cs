@@ -27,15 +27,24 @@ internal static class Throughput
     /// </summary>
     public static int Products { get; set; } = 20_000;
 
+    /// <summary>Whether each round also runs a server under <c>molt run --keep-old-code</c> (code the runtime tiers), after the other two.</summary>
+    public static bool WithCodeKept { get; set; }
+
     private const int Version = 1;
+
+    private static string[] Servers => WithCodeKept ? ["standalone", "molt", "molt, code kept"] : ["standalone", "molt"];
 
     public static async Task RunAsync()
     {
         var endpoints = Endpoints();
         var samples = new List<Sample>();
-        Console.WriteLine($"Servers, each started fresh for its turn and stopped after it ({Rounds} rounds: standalone, then molt):");
+        Console.WriteLine($"Servers, each started fresh for its turn and stopped after it ({Rounds} rounds: {string.Join(", then ", Servers)}):");
         Console.WriteLine($"  standalone  $ dotnet {Paths.Short(Paths.Shop(Version))} --urls http://127.0.0.1:PORT --products {Products}");
         Console.WriteLine($"  molt        $ dotnet {Paths.Short(Paths.MoltCli)} run {Paths.Short(Paths.Shop(Version))} --name shop-bench-… -- --urls http://127.0.0.1:PORT --products {Products}");
+        if (WithCodeKept)
+        {
+            Console.WriteLine($"  molt, code kept  $ dotnet {Paths.Short(Paths.MoltCli)} run {Paths.Short(Paths.Shop(Version))} --name shop-bench-… --keep-old-code -- --urls http://127.0.0.1:PORT --products {Products}");
+        }
         Console.WriteLine($"Per server: ready when GET /api/version answers; {WarmupSeconds:0.#} s of wrk on each endpoint (warm-up), then {Seconds:0.#} s on each, measured:");
         foreach (var endpoint in endpoints)
         {
@@ -45,11 +54,11 @@ internal static class Throughput
         Console.WriteLine();
         for (var round = 1; round <= Rounds; round++)
         {
-            foreach (var underMolt in new[] { false, true })
+            foreach (var kind in Servers)
             {
-                await using var server = underMolt
-                    ? await ShopServer.StartUnderMoltAsync(Version, Products, $"shop-bench-{Environment.ProcessId}-{round}")
-                    : await ShopServer.StartStandaloneAsync(Version, Products);
+                await using var server = kind == "standalone"
+                    ? await ShopServer.StartStandaloneAsync(Version, Products)
+                    : await ShopServer.StartUnderMoltAsync(Version, Products, $"shop-bench-{Environment.ProcessId}-{round}", keepOldCode: kind != "molt");
                 foreach (var endpoint in endpoints)
                 {
                     await Wrk.RunAsync(server.BaseUrl, endpoint, WarmupSeconds);
@@ -65,7 +74,7 @@ internal static class Throughput
                     var sample = new Sample(round, server.Label, endpoint.Name, result, cpuMicros);
                     samples.Add(sample);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"round {round} {server.Label,-10} {endpoint.Name,-22} {result.RequestsPerSecond,9:N0} req/s  p50 {Table.Ms(result.P50)}  p99 {Table.Ms(result.P99)}  max {Table.Ms(result.Max)}  " +
+                        $"round {round} {server.Label,-15} {endpoint.Name,-22} {result.RequestsPerSecond,9:N0} req/s  p50 {Table.Ms(result.P50)}  p99 {Table.Ms(result.P99)}  max {Table.Ms(result.Max)}  " +
                         $"server cpu {cpuMicros:0.0} µs/req  errors {result.SocketErrors} socket, {result.Non2xx} non-2xx"));
                 }
             }
@@ -122,7 +131,7 @@ internal static class Throughput
             "endpoint", "server", "requests/s", "min … max", "p50", "p99", "max", "server µs/request", "errors");
         foreach (var endpoint in endpoints)
         {
-            foreach (var server in new[] { "standalone", "molt" })
+            foreach (var server in Servers)
             {
                 var rps = Of(server, endpoint.Name).Select(s => s.Wrk.RequestsPerSecond).ToList();
                 table.Add(endpoint.Name, server, (long)Stats.Median(rps), string.Create(CultureInfo.InvariantCulture, $"{rps.Min():N0} … {rps.Max():N0}"),
@@ -132,22 +141,26 @@ internal static class Throughput
         }
         table.Print("p50, p99, max: wrk's latency distribution (--latency), medians of the rounds; server µs/request: the serving process's processor time " +
             "(user + system; under molt, molt run's child, molt serve) over the run, per request; errors: socket errors and non-2xx responses, summed.",
+            "POST's non-2xx are 409 \"out of stock\" (the products seeded with no stock, and those the run sells out), the same requests for every server.",
             $"every run: {Paths.Short(csv)}");
 
         static string PerRound(List<double> perRound) =>
             string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(perRound):0.000} ({perRound.Min():0.000} … {perRound.Max():0.000})");
         var ratios = new Table("(the same run)",
-            "Ratios molt/standalone: of the medians, and within each round (the two servers back to back), median (min … max)",
-            "endpoint", "requests/s", "requests/s per round", "p50", "p99", "server µs/request");
+            "Ratios under molt/standalone: of the medians, and within each round (the two servers back to back), median (min … max)",
+            "endpoint", "molt", "requests/s", "requests/s per round", "p50", "p99", "server µs/request");
         foreach (var endpoint in endpoints)
         {
-            List<double> Rounds(Func<Sample, double> of) => [.. Enumerable.Range(1, Throughput.Rounds).Select(r =>
-                of(samples.Single(s => s.Round == r && s.Server == "molt" && s.Endpoint == endpoint.Name)) /
-                of(samples.Single(s => s.Round == r && s.Server == "standalone" && s.Endpoint == endpoint.Name)))];
-            double Ratio(Func<Sample, double> of) => Median("molt", endpoint.Name, of) / Median("standalone", endpoint.Name, of);
-            ratios.Add(endpoint.Name,
-                Ratio(s => s.Wrk.RequestsPerSecond).ToString("0.000", CultureInfo.InvariantCulture), PerRound(Rounds(s => s.Wrk.RequestsPerSecond)),
-                Ratio(s => s.Wrk.P50.Ticks), Ratio(s => s.Wrk.P99.Ticks), Ratio(s => s.CpuMicrosPerRequest));
+            foreach (var molt in Servers.Skip(1))
+            {
+                List<double> Rounds(Func<Sample, double> of) => [.. Enumerable.Range(1, Throughput.Rounds).Select(r =>
+                    of(samples.Single(s => s.Round == r && s.Server == molt && s.Endpoint == endpoint.Name)) /
+                    of(samples.Single(s => s.Round == r && s.Server == "standalone" && s.Endpoint == endpoint.Name)))];
+                double Ratio(Func<Sample, double> of) => Median(molt, endpoint.Name, of) / Median("standalone", endpoint.Name, of);
+                ratios.Add(endpoint.Name, molt,
+                    Ratio(s => s.Wrk.RequestsPerSecond).ToString("0.000", CultureInfo.InvariantCulture), PerRound(Rounds(s => s.Wrk.RequestsPerSecond)),
+                    Ratio(s => s.Wrk.P50.Ticks), Ratio(s => s.Wrk.P99.Ticks), Ratio(s => s.CpuMicrosPerRequest));
+            }
         }
         ratios.Print("requests/s: above 1 is molt faster (the aim: >= 0.99); p50, p99, server µs/request: above 1 is molt slower.");
     }
