@@ -20,6 +20,7 @@ args = Option(args, "--rounds", n => Throughput.Rounds = (int)n);
 args = Option(args, "--seconds", s => Throughput.Seconds = s);
 args = Option(args, "--warmup", s => Throughput.WarmupSeconds = s);
 args = Option(args, "--products", n => Throughput.Products = (int)n);
+args = Option(args, "--post-products", n => Throughput.PostProducts = (int)n);
 args = Option(args, "--repeats", n => Pause.Repeats = (int)n);
 args = Option(args, "--max-products", n => Pause.Sizes = [.. Pause.Sizes.Where(s => s <= n)]);
 if (args.Contains("--kept"))
@@ -68,7 +69,8 @@ void Usage(TextWriter to)
     to.WriteLine($"  --rounds N        rounds, each a fresh standalone server then a fresh one under molt (default {Throughput.Rounds})");
     to.WriteLine($"  --seconds S       seconds of each measured wrk run, per endpoint (default {Throughput.Seconds})");
     to.WriteLine($"  --warmup S        seconds of wrk per endpoint before measuring, per server (default {Throughput.WarmupSeconds})");
-    to.WriteLine($"  --products N      products the servers are seeded with (default {Throughput.Products}: stock for every order the POST places)");
+    to.WriteLine($"  --products N      products the servers of the GETs are seeded with (default {Throughput.Products}, the shop's default)");
+    to.WriteLine($"  --post-products N products the servers of the POST are seeded with (default {Throughput.PostProducts}: stock for every order it places)");
     to.WriteLine("  --kept            also a server under molt run --keep-old-code (code the runtime tiers) in each round");
     to.WriteLine("Options of pause:");
     to.WriteLine($"  --sizes A,B,...   product counts (default {string.Join(',', Pause.Sizes)})");

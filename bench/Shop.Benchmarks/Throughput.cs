@@ -21,11 +21,18 @@ internal static class Throughput
     /// <summary>Seconds of wrk on each endpoint before the measured runs, per server.</summary>
     public static double WarmupSeconds { get; set; } = 2;
 
+    /// <summary>The products the servers of the GET endpoints are seeded with: the shop's default.</summary>
+    public static int Products { get; set; } = 2_000;
+
     /// <summary>
-    /// The products the servers are seeded with: enough stock (0 to 40 units each, 20 on average) for every order the
-    /// POST places in a server's turn, so that none is refused for want of stock (a 409 wrk would count as non-2xx).
+    /// The products the servers of the POST are seeded with: enough stock (0 to 40 units each) that no order of a
+    /// server's turn is refused for want of stock (a 409, which wrk counts as non-2xx): the orders go to the products with
+    /// 3 units or more, in turn, so that none is ordered more than twice in 250,000 orders.
     /// </summary>
-    public static int Products { get; set; } = 20_000;
+    public static int PostProducts { get; set; } = 200_000;
+
+    /// <summary>The least stock of a product the POST orders.</summary>
+    private const int PostMinimumStock = 3;
 
     /// <summary>Whether each round also runs a server under <c>molt run --keep-old-code</c> (code the runtime tiers), after the other two.</summary>
     public static bool WithCodeKept { get; set; }
@@ -37,6 +44,8 @@ internal static class Throughput
     public static async Task RunAsync()
     {
         var endpoints = Endpoints();
+        var gets = endpoints.Where(e => e.Script is null).ToList();
+        var post = endpoints.Single(e => e.Script is not null);
         var samples = new List<Sample>();
         Console.WriteLine($"Servers, each started fresh for its turn and stopped after it ({Rounds} rounds: {string.Join(", then ", Servers)}):");
         Console.WriteLine($"  standalone  $ dotnet {Paths.Short(Paths.Shop(Version))} --urls http://127.0.0.1:PORT --products {Products}");
@@ -45,37 +54,46 @@ internal static class Throughput
         {
             Console.WriteLine($"  molt, code kept  $ dotnet {Paths.Short(Paths.MoltCli)} run {Paths.Short(Paths.Shop(Version))} --name shop-bench-… --keep-old-code -- --urls http://127.0.0.1:PORT --products {Products}");
         }
+        Console.WriteLine($"  each started twice in its turn: with --products {Products} (the default) for the GETs, then with --products {PostProducts} for the POST (stock for every order)");
         Console.WriteLine($"Per server: ready when GET /api/version answers; {WarmupSeconds:0.#} s of wrk on each endpoint (warm-up), then {Seconds:0.#} s on each, measured:");
         foreach (var endpoint in endpoints)
         {
             Console.WriteLine($"  {endpoint.Name,-22} $ wrk {string.Join(' ', Wrk.Arguments("http://127.0.0.1:PORT", endpoint, Seconds).Select(a => a == endpoint.Script ? "post_order.lua" : a))}");
         }
         Console.WriteLine($"  post_order.lua: {PostScriptSummary}");
+        Console.WriteLine($"  the products with {PostMinimumStock} units or more: read once from the first POST server (GET /api/products?skip=…&take=500), the same in every server (the seed is fixed)");
         Console.WriteLine();
         for (var round = 1; round <= Rounds; round++)
         {
             foreach (var kind in Servers)
             {
-                await using var server = kind == "standalone"
-                    ? await ShopServer.StartStandaloneAsync(Version, Products)
-                    : await ShopServer.StartUnderMoltAsync(Version, Products, $"shop-bench-{Environment.ProcessId}-{round}", keepOldCode: kind != "molt");
-                foreach (var endpoint in endpoints)
+                foreach (var (group, products) in new[] { (gets, Products), ([post], PostProducts) })
                 {
-                    await Wrk.RunAsync(server.BaseUrl, endpoint, WarmupSeconds);
-                }
-                using var serving = Process.GetProcessById(server.ServingProcessId());
-                foreach (var endpoint in endpoints)
-                {
-                    serving.Refresh();
-                    var cpuBefore = serving.TotalProcessorTime;
-                    var result = await Wrk.RunAsync(server.BaseUrl, endpoint, Seconds);
-                    serving.Refresh();
-                    var cpuMicros = (serving.TotalProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(1, result.Requests);
-                    var sample = new Sample(round, server.Label, endpoint.Name, result, cpuMicros);
-                    samples.Add(sample);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"round {round} {server.Label,-15} {endpoint.Name,-22} {result.RequestsPerSecond,9:N0} req/s  p50 {Table.Ms(result.P50)}  p99 {Table.Ms(result.P99)}  max {Table.Ms(result.Max)}  " +
-                        $"server cpu {cpuMicros:0.0} µs/req  errors {result.SocketErrors} socket, {result.Non2xx} non-2xx"));
+                    await using var server = kind == "standalone"
+                        ? await ShopServer.StartStandaloneAsync(Version, products)
+                        : await ShopServer.StartUnderMoltAsync(Version, products, $"shop-bench-{Environment.ProcessId}-{round}-{products}", keepOldCode: kind != "molt");
+                    if (group.Contains(post) && !File.Exists(PostIdsFile))
+                    {
+                        await WritePostIdsAsync(server);
+                    }
+                    foreach (var endpoint in group)
+                    {
+                        await Wrk.RunAsync(server.BaseUrl, endpoint, WarmupSeconds);
+                    }
+                    using var serving = Process.GetProcessById(server.ServingProcessId());
+                    foreach (var endpoint in group)
+                    {
+                        serving.Refresh();
+                        var cpuBefore = serving.TotalProcessorTime;
+                        var result = await Wrk.RunAsync(server.BaseUrl, endpoint, Seconds);
+                        serving.Refresh();
+                        var cpuMicros = (serving.TotalProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(1, result.Requests);
+                        var sample = new Sample(round, server.Label, endpoint.Name, result, cpuMicros);
+                        samples.Add(sample);
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"round {round} {server.Label,-15} {endpoint.Name,-22} {result.RequestsPerSecond,9:N0} req/s  p50 {Table.Ms(result.P50)}  p99 {Table.Ms(result.P99)}  max {Table.Ms(result.Max)}  " +
+                            $"server cpu {cpuMicros:0.0} µs/req  errors {result.SocketErrors} socket, {result.Non2xx} non-2xx"));
+                    }
                 }
             }
         }
@@ -87,7 +105,25 @@ internal static class Throughput
     private sealed record Sample(int Round, string Server, string Endpoint, WrkResult Wrk, double CpuMicrosPerRequest);
 
     private const string PostScriptSummary =
-        "POST {\"productId\":ID,\"quantity\":1,\"customer\":\"wrk\"} with content-type application/json, ID stepping through the products (7,919 apart)";
+        "POST {\"productId\":ID,\"quantity\":1,\"customer\":\"wrk\"} with content-type application/json, ID the next of the products listed in a file (each wrk thread its share)";
+
+    /// <summary>The ids the POST orders, one a line: read by post_order.lua.</summary>
+    private static readonly string PostIdsFile = Path.Combine(Path.GetTempPath(), $"shop-bench-post-ids-{Environment.ProcessId}.txt");
+
+    /// <summary>Lists the products with <see cref="PostMinimumStock"/> units or more, as the server holds them, into <see cref="PostIdsFile"/>.</summary>
+    private static async Task WritePostIdsAsync(ShopServer server)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        var ids = new List<long>();
+        for (var skip = 0; skip < PostProducts; skip += 500)
+        {
+            using var page = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(string.Create(CultureInfo.InvariantCulture, $"{server.BaseUrl}/api/products?skip={skip}&take=500")));
+            ids.AddRange(page.RootElement.GetProperty("items").EnumerateArray()
+                .Where(p => p.GetProperty("stock").GetInt32() >= PostMinimumStock).Select(p => p.GetProperty("id").GetInt64()));
+        }
+        await File.WriteAllLinesAsync(PostIdsFile, ids.Select(id => id.ToString(CultureInfo.InvariantCulture)));
+        Console.WriteLine($"  (the POST orders {ids.Count:N0} products of {PostProducts:N0}: those with {PostMinimumStock} units or more)");
+    }
 
     private static List<Endpoint> Endpoints()
     {
@@ -96,14 +132,28 @@ internal static class Throughput
             -- {{PostScriptSummary}}
             wrk.method = "POST"
             wrk.headers["Content-Type"] = "application/json"
+            local threads = 0
+            function setup(thread)
+              thread:set("share", threads)
+              threads = threads + 1
+            end
+            local ids = nil
             local n = 0
             request = function()
+              if ids == nil then
+                ids = {}
+                for line in io.lines("{{PostIdsFile}}") do ids[#ids + 1] = tonumber(line) end
+              end
+              local id = ids[(n * {{Wrk.Threads}} + share) % #ids + 1]
               n = n + 1
-              local id = (n * 7919) % {{Products}} + 1
               return wrk.format(nil, nil, nil, '{"productId":' .. id .. ',"quantity":1,"customer":"wrk"}')
             end
             """));
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(script);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            File.Delete(script);
+            File.Delete(PostIdsFile);
+        };
         return
         [
             new("GET /api/products/7", "/api/products/7"),
@@ -127,7 +177,7 @@ internal static class Throughput
             TimeSpan.FromTicks((long)Median(server, endpoint, s => of(s.Wrk).Ticks));
 
         var table = new Table(Commands.Line,
-            $"wrk -t{Wrk.Threads} -c{Wrk.Connections} against shop v1 ({Products:N0} products), {Seconds:0.#} s per run, median of {Rounds} rounds (requests/s: min … max)",
+            $"wrk -t{Wrk.Threads} -c{Wrk.Connections} against shop v1 ({Products:N0} products; {PostProducts:N0} for the POST), {Seconds:0.#} s per run, median of {Rounds} rounds (requests/s: min … max)",
             "endpoint", "server", "requests/s", "min … max", "p50", "p99", "max", "server µs/request", "errors");
         foreach (var endpoint in endpoints)
         {
@@ -141,7 +191,6 @@ internal static class Throughput
         }
         table.Print("p50, p99, max: wrk's latency distribution (--latency), medians of the rounds; server µs/request: the serving process's processor time " +
             "(user + system; under molt, molt run's child, molt serve) over the run, per request; errors: socket errors and non-2xx responses, summed.",
-            "POST's non-2xx are 409 \"out of stock\" (the products seeded with no stock, and those the run sells out), the same requests for every server.",
             $"every run: {Paths.Short(csv)}");
 
         static string PerRound(List<double> perRound) =>
