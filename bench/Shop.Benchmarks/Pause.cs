@@ -33,7 +33,14 @@ internal static partial class Pause
 
     /// <summary>One run: an update (or the baseline, no update: To = From) at a size.</summary>
     private sealed record Row(int From, int To, int Products, int Run, UpdateOutput? Update, WrkResult Wrk,
-        TimeSpan ProberMaxCall, TimeSpan ProberMaxPause, TimeSpan ProberGap, TimeSpan ProberMaxBefore, int Probes, int ProbeErrors, string? FirstProbeError);
+        TimeSpan ProberMaxCall, TimeSpan ProberMaxPause, TimeSpan ProberGap, TimeSpan ProberMaxBefore, int Probes, int ProbeErrors, string? FirstProbeError)
+    {
+        /// <summary>The prober's longest request of the call: sent this long after the pause began (the line "phase prepare"; negative: before it).</summary>
+        public TimeSpan LongestSentAfterPauseStart { get; init; }
+
+        /// <summary>… and answered this long after the pause ended (the line "phase restart").</summary>
+        public TimeSpan LongestAnsweredAfterPauseEnd { get; init; }
+    }
 
     public static async Task RunAsync()
     {
@@ -83,7 +90,8 @@ internal static partial class Pause
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {u.Outcome}; prepare {Table.Ms(u.Prepare)}, quiesce {Table.Ms(u.Quiesce)}, transfer {Table.Ms(u.Transfer)}, restart {Table.Ms(u.Restart)}, pause {Table.Ms(u.Pause)}, unload {Table.Ms(u.Unload)}; " +
             $"{u.ObjectsRebuilt:N0} objects rebuilt; molt update took {Table.Ms(u.Call)}, its lines \"phase prepare\" … \"phase restart\" came {Table.Ms(u.LinesPauseStart)} … {Table.Ms(u.LinesPauseEnd)} into it; wrk p99 {Table.Ms(row.Wrk.P99)}; " +
-            $"prober max in the pause window {Table.Ms(row.ProberMaxPause)}, over the molt update call {Table.Ms(row.ProberMaxCall)}, before it {Table.Ms(row.ProberMaxBefore)}, longest gap between answers {Table.Ms(row.ProberGap)}; {errors}"));
+            $"prober max in the pause window {Table.Ms(row.ProberMaxPause)}, over the molt update call {Table.Ms(row.ProberMaxCall)} (sent {Table.Ms(row.LongestSentAfterPauseStart)} after the pause began, answered {Table.Ms(row.LongestAnsweredAfterPauseEnd)} after it ended), " +
+            $"before it {Table.Ms(row.ProberMaxBefore)}, longest gap between answers {Table.Ms(row.ProberGap)}; {errors}"));
     }
 
     private static string Ms0(TimeSpan t) => t.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms";
@@ -118,11 +126,17 @@ internal static partial class Pause
         var first = probes.Count > 0 ? probes[0].Sent : callStart;
         var last = probes.Count > 0 ? probes[^1].Answered : callEnd;
         var (pauseFrom, pauseTo) = update is { PrepareEnded: { } a, RestartEnded: { } b } ? (a, b) : (callStart, callEnd);
+        var longest = probes.Where(p => p.Overlaps(callStart, callEnd)).DefaultIfEmpty(new Probe(callStart, callStart, true)).MaxBy(p => p.Latency);
+        static TimeSpan Between(long from, long to) => to >= from ? Stopwatch.GetElapsedTime(from, to) : -Stopwatch.GetElapsedTime(to, from);
         return update is null
             ? new Row(from, to, products, run, null, result, Prober.MaxLatency(probes, first, last), TimeSpan.Zero,
                 Prober.LongestGap(probes, first, last), Prober.MaxLatency(probes, first, callStart), probes.Count, probes.Count(p => !p.Ok), prober.FirstError)
             : new Row(from, to, products, run, update, result, Prober.MaxLatency(probes, callStart, callEnd), Prober.MaxLatency(probes, pauseFrom, pauseTo),
-                Prober.LongestGap(probes, callStart, callEnd), Prober.MaxLatency(probes, first, callStart), probes.Count, probes.Count(p => !p.Ok), prober.FirstError);
+                Prober.LongestGap(probes, callStart, callEnd), Prober.MaxLatency(probes, first, callStart), probes.Count, probes.Count(p => !p.Ok), prober.FirstError)
+            {
+                LongestSentAfterPauseStart = Between(pauseFrom, longest.Sent),
+                LongestAnsweredAfterPauseEnd = Between(pauseTo, longest.Answered),
+            };
     }
 
     /// <summary>GET /api/version says <paramref name="version"/>.0.0; GET /api/stats says <paramref name="products"/> products, consistent.</summary>
@@ -213,12 +227,12 @@ internal static partial class Pause
         Directory.CreateDirectory(Results.Directory);
         var csv = Path.Combine(Results.Directory, "pause.csv");
         static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.000", CultureInfo.InvariantCulture);
-        File.WriteAllLines(csv, ["from,to,products,run,prepare_ms,quiesce_ms,transfer_ms,restart_ms,pause_ms,unload_ms,update_call_ms,objects_rebuilt,wrk_max_ms,wrk_p99_ms,wrk_rps,wrk_requests,wrk_socket_errors,wrk_non2xx,prober_max_call_ms,prober_max_pause_ms,prober_longest_gap_ms,prober_max_before_ms,probes,probe_errors",
+        File.WriteAllLines(csv, ["from,to,products,run,prepare_ms,quiesce_ms,transfer_ms,restart_ms,pause_ms,unload_ms,update_call_ms,objects_rebuilt,wrk_max_ms,wrk_p99_ms,wrk_rps,wrk_requests,wrk_socket_errors,wrk_non2xx,prober_max_call_ms,prober_max_pause_ms,prober_longest_gap_ms,prober_max_before_ms,longest_sent_after_pause_start_ms,longest_answered_after_pause_end_ms,probes,probe_errors",
             .. rows.Select(r => string.Join(',', r.From, r.To, r.Products, r.Run,
                 Ms(r.Update?.Prepare ?? TimeSpan.Zero), Ms(r.Update?.Quiesce ?? TimeSpan.Zero), Ms(r.Update?.Transfer ?? TimeSpan.Zero), Ms(r.Update?.Restart ?? TimeSpan.Zero),
                 Ms(r.Update?.Pause ?? TimeSpan.Zero), Ms(r.Update?.Unload ?? TimeSpan.Zero), Ms(r.Update?.Call ?? TimeSpan.Zero), r.Update?.ObjectsRebuilt ?? 0,
                 Ms(r.Wrk.Max), Ms(r.Wrk.P99), r.Wrk.RequestsPerSecond.ToString("0.0", CultureInfo.InvariantCulture), r.Wrk.Requests, r.Wrk.SocketErrors, r.Wrk.Non2xx,
-                Ms(r.ProberMaxCall), Ms(r.ProberMaxPause), Ms(r.ProberGap), Ms(r.ProberMaxBefore), r.Probes, r.ProbeErrors))]);
+                Ms(r.ProberMaxCall), Ms(r.ProberMaxPause), Ms(r.ProberGap), Ms(r.ProberMaxBefore), Ms(r.LongestSentAfterPauseStart), Ms(r.LongestAnsweredAfterPauseEnd), r.Probes, r.ProbeErrors))]);
 
         var table = new Table(Commands.Line,
             $"Update under wrk (-t{Wrk.Threads} -c{Wrk.Connections}, {Load.Name}) and the prober (GET /api/version every {Prober.Interval.TotalMilliseconds:0} ms), by products held" +

@@ -27,12 +27,15 @@ internal static class Throughput
     /// <summary>
     /// The products the servers of the POST are seeded with: enough stock (0 to 40 units each) that no order of a
     /// server's turn is refused for want of stock (a 409, which wrk counts as non-2xx): the orders go to the products with
-    /// 3 units or more, in turn, so that none is ordered more than twice in 250,000 orders.
+    /// <see cref="PostMinimumStock"/> units or more, in turn, so that none is ordered more than twice in 250,000 orders.
     /// </summary>
     public static int PostProducts { get; set; } = 200_000;
 
-    /// <summary>The least stock of a product the POST orders.</summary>
-    private const int PostMinimumStock = 3;
+    /// <summary>
+    /// The least stock of a product the POST orders: its two orders at most, and an order of the shop's simulator (up to
+    /// 3 units every 500 ms), leave it one unit.
+    /// </summary>
+    private const int PostMinimumStock = 6;
 
     /// <summary>Whether each round also runs a server under <c>molt run --keep-old-code</c> (code the runtime tiers), after the other two.</summary>
     public static bool WithCodeKept { get; set; }
@@ -93,6 +96,12 @@ internal static class Throughput
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"round {round} {server.Label,-15} {endpoint.Name,-22} {result.RequestsPerSecond,9:N0} req/s  p50 {Table.Ms(result.P50)}  p99 {Table.Ms(result.P99)}  max {Table.Ms(result.Max)}  " +
                             $"server cpu {cpuMicros:0.0} µs/req  errors {result.SocketErrors} socket, {result.Non2xx} non-2xx"));
+                        if (result.Errors > 0)
+                        {
+                            // What the server logged about them (the shop logs warnings and errors only): an exception, a refusal.
+                            var logged = server.Output.Split('\n').Where(l => l.Contains("fail:", StringComparison.Ordinal) || l.Contains("warn:", StringComparison.Ordinal)).Take(5).ToList();
+                            Console.WriteLine(logged.Count == 0 ? "  (the server logged no warning or error)" : "  the server logged: " + string.Join(" | ", logged));
+                        }
                     }
                 }
             }
