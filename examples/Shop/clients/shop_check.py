@@ -5,6 +5,7 @@ seed it again). Python 3 standard library only.
 
     shop_check.py http://127.0.0.1:5080 1 [--save before.json]
     shop_check.py http://127.0.0.1:5080 2 --previous before.json
+    shop_check.py http://127.0.0.1:5080 1 --products 20000     (a shop started with --products 20000)
 
 Exits 0 when every check passes, 1 with a message saying which failed, 2 when the shop cannot be reached.
 """
@@ -15,7 +16,7 @@ import urllib.error
 import urllib.request
 from decimal import Decimal
 
-PRODUCTS = 2000  # Seed.ProductCount: the catalogue never grows or shrinks.
+PRODUCTS = 2000  # Seed.DefaultProductCount (--products N to check a shop started with another count): the catalogue never grows or shrinks.
 
 
 class CheckFailed(Exception):
@@ -169,12 +170,16 @@ def check(base, major, previous, out):
 
 
 def main():
+    global PRODUCTS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("base", help="the shop's base URL, e.g. http://127.0.0.1:5080")
     parser.add_argument("major", type=int, choices=(1, 2, 3), help="the release expected: 1, 2 or 3")
     parser.add_argument("--previous", help="a stats file saved by an earlier check (--save): the state must carry on from it")
     parser.add_argument("--save", help="where to save the stats after this check")
+    parser.add_argument("--products", type=int, default=PRODUCTS,
+                        help=f"the products the shop was started with (its --products or SHOP_PRODUCTS; default {PRODUCTS})")
     args = parser.parse_args()
+    PRODUCTS = args.products
     base = args.base.rstrip("/")
     previous = None
     if args.previous:

@@ -36,11 +36,12 @@ internal sealed partial class Catalog
     /// <summary>The units added by restocking since the opening.</summary>
     private long unitsRestocked;
 
-    /// <summary>Opens the shop with its seed products and orders.</summary>
-    public Catalog(Feed feed)
+    /// <summary>Opens the shop with its seed products (as many as <see cref="Seed.ProductCount"/> says) and orders.</summary>
+    public Catalog(Feed feed, IConfiguration configuration)
     {
         this.feed = feed;
-        foreach (var (id, name, category, priceCents, stock) in Seed.Products())
+        var productCount = Seed.ProductCount(configuration);
+        foreach (var (id, name, category, priceCents, stock) in Seed.Products(productCount))
         {
             productsById.Add(id, new Product
             {
@@ -53,7 +54,7 @@ internal sealed partial class Catalog
             initialStock += stock;
         }
         var placedAt = Seed.Opening;
-        foreach (var (productId, quantity, customer) in Seed.Orders())
+        foreach (var (productId, quantity, customer) in Seed.Orders(productCount))
         {
             var product = productsById[productId];
             if (product.Stock.OnHand > 0)

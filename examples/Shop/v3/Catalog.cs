@@ -41,11 +41,12 @@ internal sealed class Catalog
     /// <summary>The units put back in stock by cancelled orders.</summary>
     private long unitsReturned;
 
-    /// <summary>Opens the shop with its seed products and orders.</summary>
-    public Catalog(Feed feed)
+    /// <summary>Opens the shop with its seed products (as many as <see cref="Seed.ProductCount"/> says) and orders.</summary>
+    public Catalog(Feed feed, IConfiguration configuration)
     {
         this.feed = feed;
-        foreach (var (id, name, category, priceCents, stock) in Seed.Products())
+        var productCount = Seed.ProductCount(configuration);
+        foreach (var (id, name, category, priceCents, stock) in Seed.Products(productCount))
         {
             productsById.Add(id, new Product
             {
@@ -58,7 +59,7 @@ internal sealed class Catalog
             initialStock += stock;
         }
         var placedAt = Seed.Opening;
-        foreach (var (productId, quantity, customer) in Seed.Orders())
+        foreach (var (productId, quantity, customer) in Seed.Orders(productCount))
         {
             var product = productsById[productId];
             if (product.Stock.OnHand > 0) // Seeded as releases 1 and 2 seed, for the same opening in every release.
