@@ -87,9 +87,11 @@ public sealed class KvScenario(KvScenarioOptions options)
         await LoadAsync(port, new Dataset("d1:", options.Keys, TypesOf(first)), cancellationToken).ConfigureAwait(false);
         report.RequestsPerStep = await CalibrateAsync(port, cancellationToken).ConfigureAwait(false);
         Log($"each step runs redis-benchmark -c {options.BenchmarkClients} -t set,get and a Python writer; the update starts {UpdateDelay.TotalSeconds:0.0} s in; " +
-            $"the first step's load is -n {report.RequestsPerStep} (about {options.LoadPerStep.TotalSeconds:0} s here), each next one's outlasts twice the update call before it");
+            $"the first step's load is -n {2 * report.RequestsPerStep} (about {2 * options.LoadPerStep.TotalSeconds:0} s here), each next one's outlasts twice the update call before it");
 
-        var requests = report.RequestsPerStep;
+        // The first update has no earlier call to size its load by, and is the slowest (its code compiles; a process
+        // update starts a runtime): twice the calibrated load, so that a loaded machine still has clients throughout it.
+        var requests = 2 * report.RequestsPerStep;
         var updates = 0;
         foreach (var (kind, from, to) in Steps())
         {
