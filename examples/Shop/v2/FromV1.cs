@@ -43,8 +43,8 @@ internal sealed partial class Catalog
         if (old.Has("unitsReturned") && old.Get<long>("unitsReturned") > 0)
         {
             // Release 3's cancelled orders gave units back: this release has no place for returns (its stock would not add
-            // up, and its revenue would count the cancelled orders). Refused, so that the update rolls back rather than
-            // commit a catalogue that contradicts itself.
+            // up, and its revenue would count the cancelled orders). Refused (by the check's trial transfer already, else at
+            // transfer), rather than commit a catalogue that contradicts itself.
             throw new InvalidOperationException(
                 $"{old.Get<long>("unitsReturned")} units were returned by cancelled orders, which release 2 cannot represent: stay on release 3");
         }
