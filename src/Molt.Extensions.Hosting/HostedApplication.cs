@@ -161,11 +161,16 @@ internal sealed class HostedApplication
                 lifetime.StopApplication();
                 await stopped.Task.WaitAsync(EndWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
+            if (Container is { } container)
+            {
+                // The host disposes its container once it has stopped (Run's end).
+                await container.Disposed.WaitAsync(EndWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
-        if (Container is { } container)
+        else if (Container is { } unstarted)
         {
-            // The host disposes its container once it has stopped (Run's end).
-            await container.Disposed.WaitAsync(EndWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // Its Main failed between Build() and the host's start: no host will dispose what it built.
+            await unstarted.DisposeAsync().ConfigureAwait(false);
         }
         Container = null;
         FrameworkCaches.Forget();

@@ -17,6 +17,10 @@ public class HostedFailureTests
             "public interface IMissing; public sealed class Needy(IMissing missing) { public IMissing Missing = missing; }", "IMissing"
         },
         {
+            "start-up throws after Build", "builder.Services.AddSingleton<Journal>(); var built = builder.Build(); built.Services.GetRequiredService<Journal>(); throw new InvalidOperationException(\"failed after build on purpose\");",
+            "public sealed class Journal : IDisposable { public void Dispose() { } }", "failed after build on purpose"
+        },
+        {
             "a state check fails", "",
             "public static class Checks { [StateCheck(Description = \"hits are never counted\")] static bool NoHits() => false; }", "hits are never counted"
         },
