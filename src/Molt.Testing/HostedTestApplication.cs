@@ -3,8 +3,8 @@ namespace Molt.Testing;
 /// <summary>
 /// A hosted application for tests (ASP.NET Core under Molt.Extensions.Hosting), compiled in several versions from one
 /// source: <c>GET /</c> answers a JSON summary (version, hits, items, the connection's id, the BackgroundService's turns,
-/// whether the framework's services are there), <c>POST /items/{name}</c>, <c>GET /slow?gate=FILE</c> (answers once the
-/// file exists), <c>GET /feed</c> (server-sent events "data: VERSION N"), <c>GET /ws</c> (a WebSocket echo "VERSION:N:TEXT"),
+/// whether the framework's services are there), <c>POST /items/{name}</c>, <c>GET /slow?gate=FILE</c> (writes FILE.in when in its handler, answers once
+/// FILE exists), <c>GET /feed</c> (server-sent events "data: VERSION N"), <c>GET /ws</c> (a WebSocket echo "VERSION:N:TEXT"),
 /// a BackgroundService and a singleton with a logger and options. Compile it with <see cref="ProgramCompiler.ForHostedApplications"/>.
 /// </summary>
 public static class HostedTestApplication
@@ -58,6 +58,7 @@ public static class HostedTestApplication
                 app.MapPost("/items/{name}", (Store s, string name) => { {{addItem}}; return {{itemsCount}}; });
                 app.MapGet("/slow", async (string gate) =>
                 {
+                    File.WriteAllText(gate + ".in", Version);   // in the handler now
                     while (!File.Exists(gate)) await Task.Delay(10);
                     return Version;
                 });

@@ -101,11 +101,11 @@ public class HostedUpdateTests
         await other.GetAsync();
         var gate = Path.Combine(Path.GetTempPath(), $"molt-gate-{Guid.NewGuid():N}");
         var slow = client.GetStringAsync($"/slow?gate={Uri.EscapeDataString(gate)}");
-        await Task.Delay(200); // The slow request is in its handler.
+        await WaitUntilAsync(() => Task.FromResult(File.Exists(gate + ".in")), "the slow request to be in its handler");
 
         var update = host.UpdateAsync(v2);
         await WaitUntilAsync(() => Task.FromResult(host.Units.Any(u => u.Name == "services" && u.Status == "Parked")), "the update to begin its pause");
-        await Task.Delay(100);
+        await Task.Delay(300); // The requests unit, woken by the same token, has closed the gate.
         var arriving = other.GetAsync();  // held at the gate: the old version drains
         await Task.Delay(300);
         Assert.False(arriving.IsCompleted, "a request that arrived during the pause was answered before the update");
@@ -120,6 +120,7 @@ public class HostedUpdateTests
         finally
         {
             File.Delete(gate);
+            File.Delete(gate + ".in");
         }
     }
 
@@ -133,7 +134,7 @@ public class HostedUpdateTests
         using var other = new WebClient(client.BaseAddress.Port);
         var gate = Path.Combine(Path.GetTempPath(), $"molt-gate-{Guid.NewGuid():N}");
         var slow = client.GetStringAsync($"/slow?gate={Uri.EscapeDataString(gate)}");
-        await Task.Delay(200);
+        await WaitUntilAsync(() => Task.FromResult(File.Exists(gate + ".in")), "the slow request to be in its handler");
         try
         {
             var result = await host.UpdateAsync(v2, new UpdateOptions { QuiesceTimeout = TimeSpan.FromSeconds(1) });
@@ -150,6 +151,7 @@ public class HostedUpdateTests
         finally
         {
             File.Delete(gate);
+            File.Delete(gate + ".in");
         }
     }
 
