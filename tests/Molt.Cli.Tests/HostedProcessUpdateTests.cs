@@ -9,7 +9,8 @@ namespace Molt.Cli.Tests;
 /// <summary>
 /// An ASP.NET Core application (Molt.Extensions.Hosting) moved to a new process by <c>molt update --process</c>: its
 /// singletons and its BackgroundService's fields cross, its listening socket crosses (no client is ever refused: new
-/// connections made during the pause wait for the new process), and a rollback into a third process works the same way.
+/// connections made during the pause wait for the new process; a kept-alive client's connection closes with the old
+/// process and HttpClient resends what it had waiting), and a rollback into a third process works the same way.
 /// </summary>
 public sealed class HostedProcessUpdateTests : IAsyncLifetime
 {
@@ -39,15 +40,23 @@ public sealed class HostedProcessUpdateTests : IAsyncLifetime
 
         using var probing = new CancellationTokenSource();
         var prober = ProbeAsync(http, probing.Token);
+        // A client that keeps its connection: the old process's Kestrel owns it, so it closes when that process exits.
+        using var keptAlive = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = http.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var keptProber = ProbeAsync(keptAlive, probing.Token);
         await Task.Delay(300);
         var update = await _molt.RunAsync("update", "web", v2, "--process");
         await Task.Delay(300);
         await probing.CancelAsync();
         var (answered, failures) = await prober;
+        var (keptAnswered, keptFailures) = await keptProber;
 
         Assert.True(update.ExitCode == 0, update.ToString());
         Assert.Empty(failures);
         Assert.True(answered > 5, $"the prober was answered {answered} times");
+        // Its requests that waited in the old process are cut when it exits; HttpClient sends them again on a new
+        // connection (a reused connection closed before any answer): the client sees no failure.
+        Assert.True(keptFailures.Count == 0, $"the kept-alive client failed: {string.Join("; ", keptFailures)}");
+        Assert.True(keptAnswered > 5, $"the kept-alive client was answered {keptAnswered} times");
         var after = await GetAsync(http);
         Assert.Equal("v2", after.Version);
         Assert.Equal(1, after.Items);                       // the singleton's state crossed
