@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace Molt.Cli.Tests;
 
@@ -20,23 +19,7 @@ internal sealed class MoltCli(string runtimeDirectory) : IAsyncDisposable
     public string RuntimeDirectory { get; } = runtimeDirectory;
 
     /// <summary>Runs one command to its end; returns its exit code and output.</summary>
-    public async Task<CliResult> RunAsync(params string[] arguments)
-    {
-        using var process = Process.Start(StartInfo(arguments))!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(Deadline);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'molt {string.Join(' ', arguments)}' did not finish within {Deadline.TotalSeconds} s.");
-        }
-        return new CliResult(process.ExitCode, await stdout, await stderr);
-    }
+    public Task<CliResult> RunAsync(params string[] arguments) => ExternalProcess.RunAsync(StartInfo(arguments), Deadline);
 
     /// <summary>Starts a command and returns at once, with its output readable as it comes.</summary>
     public HostProcess Start(params string[] arguments) => new(Process.Start(StartInfo(arguments))!);
@@ -128,50 +111,20 @@ internal sealed class MoltCli(string runtimeDirectory) : IAsyncDisposable
         }
     }
 
-    private ProcessStartInfo StartInfo(string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(CliDll);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        start.Environment["MOLT_RUNTIME_DIR"] = RuntimeDirectory;
-        return start;
-    }
+    private ProcessStartInfo StartInfo(string[] arguments) =>
+        ExternalProcess.StartInfo("dotnet", [CliDll, .. arguments], new Dictionary<string, string> { ["MOLT_RUNTIME_DIR"] = RuntimeDirectory });
 }
 
-/// <summary>A finished <c>molt</c> command.</summary>
-internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+/// <summary>A running <c>molt run</c>: its output as it comes (<see cref="RunningProcess"/>), signals, and a kill when the test is done.</summary>
+internal sealed class HostProcess(Process process) : IAsyncDisposable
 {
-    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
-}
+    private readonly RunningProcess _running = new(process);
 
-/// <summary>A running <c>molt run</c>: its output as it comes, signals, and a kill when the test is done.</summary>
-internal sealed class HostProcess : IAsyncDisposable
-{
-    private readonly StringBuilder _stdout = new();
-    private readonly StringBuilder _stderr = new();
+    public Process Process => _running.Process;
 
-    public HostProcess(Process process)
-    {
-        Process = process;
-        process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-    }
+    public string Stdout => _running.Stdout;
 
-    public Process Process { get; }
-
-    public string Stdout => Read(_stdout);
-
-    public string Stderr => Read(_stderr);
+    public string Stderr => _running.Stderr;
 
     /// <summary>Sends a signal (TERM, KILL) to <c>molt run</c> the way an operator or a service manager does.</summary>
     public void Signal(string signal) => Signal(signal, Process.Id);
@@ -199,70 +152,10 @@ internal sealed class HostProcess : IAsyncDisposable
     }
 
     /// <summary>Waits for the process to exit; returns its exit code.</summary>
-    public async Task<int> WaitForExitAsync()
-    {
-        using var deadline = new CancellationTokenSource(MoltCli.Deadline);
-        try
-        {
-            await Process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            throw new TimeoutException($"molt did not exit within {MoltCli.Deadline.TotalSeconds} s:\n{Stderr}");
-        }
-        Process.WaitForExit(); // Drains the redirected output.
-        return Process.ExitCode;
-    }
+    public Task<int> WaitForExitAsync() => _running.WaitForExitAsync(MoltCli.Deadline);
 
     /// <summary>Waits until stdout holds <paramref name="text"/>.</summary>
-    public async Task WaitForStdoutAsync(string text)
-    {
-        var until = DateTime.UtcNow + MoltCli.Deadline;
-        while (!Stdout.Contains(text, StringComparison.Ordinal))
-        {
-            if (DateTime.UtcNow > until || Process.HasExited)
-            {
-                throw new TimeoutException($"The process did not print '{text}':\n{Stdout}\n{Stderr}");
-            }
-            await Task.Delay(50);
-        }
-    }
+    public Task WaitForStdoutAsync(string text) => _running.WaitForStdoutAsync(text, MoltCli.Deadline);
 
-    public ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!Process.HasExited)
-            {
-                Process.Kill(entireProcessTree: true);
-                Process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        Process.Dispose();
-        return ValueTask.CompletedTask;
-    }
-
-    private static void Append(StringBuilder to, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (to)
-        {
-            to.AppendLine(line);
-        }
-    }
-
-    private static string Read(StringBuilder from)
-    {
-        lock (from)
-        {
-            return from.ToString();
-        }
-    }
+    public ValueTask DisposeAsync() => _running.DisposeAsync();
 }

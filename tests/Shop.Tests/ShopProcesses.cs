@@ -29,22 +29,10 @@ internal static class ShopProcesses
     }
 
     /// <summary>A port free right now on 127.0.0.1.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => ExternalProcess.FreePort();
 
     /// <summary>Fails clearly, naming the fix, when an executable is not on PATH (or not at its absolute path).</summary>
-    public static string RequireTool(string name)
-    {
-        var found = Path.IsPathRooted(name)
-            ? (File.Exists(name) ? name : null)
-            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-                .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
-        return found ?? throw new InvalidOperationException($"{name} not found: {InstallHint}");
-    }
+    public static string RequireTool(string name) => ExternalProcess.RequireTool(name, InstallHint);
 
     /// <summary>Fails clearly when Chromium, its driver or Debian's Selenium is missing (the browser test never skips).</summary>
     public static async Task RequireBrowserAsync()
@@ -73,155 +61,10 @@ internal static class ShopProcesses
     }
 
     /// <summary>Runs a program to its end, killing it (and its children) if it outlives <paramref name="timeout"/>.</summary>
-    public static async Task<ProcessResult> RunAsync(string program, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var start = StartInfo(program, arguments);
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-            throw new TimeoutException($"'{program} {string.Join(' ', arguments)}' did not finish within {timeout.TotalSeconds} s:\n{await stdout}\n{await stderr}");
-        }
-        return new ProcessResult(process.ExitCode, await stdout, await stderr);
-    }
+    public static Task<ProcessResult> RunAsync(string program, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null) =>
+        ExternalProcess.RunAsync(program, arguments, timeout, environment: environment);
 
     /// <summary>Starts a program and returns at once; its output is readable as it comes.</summary>
-    public static RunningProcess Start(string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var start = StartInfo(program, arguments);
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
-        return new RunningProcess(Process.Start(start)!);
-    }
-
-    private static ProcessStartInfo StartInfo(string program, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        start.Environment["PYTHONUNBUFFERED"] = "1";
-        return start;
-    }
-}
-
-/// <summary>A finished process: exit code and output.</summary>
-internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
-{
-    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
-}
-
-/// <summary>A process the test started and that runs beside it (molt run, wrk, curl -N, the browser): its output as it comes, and its end with the test.</summary>
-internal sealed class RunningProcess : IAsyncDisposable
-{
-    private readonly StringBuilder _stdout = new();
-    private readonly StringBuilder _stderr = new();
-
-    public RunningProcess(Process process)
-    {
-        Process = process;
-        process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        process.StandardInput.Close();
-    }
-
-    public Process Process { get; }
-
-    public string Stdout => Read(_stdout);
-
-    public string Stderr => Read(_stderr);
-
-    /// <summary>Waits for the process to exit within <paramref name="timeout"/> (killing it otherwise); returns its exit code.</summary>
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var deadline = new CancellationTokenSource(timeout);
-        try
-        {
-            await Process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            Process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{Process.StartInfo.FileName} {string.Join(' ', Process.StartInfo.ArgumentList)}' did not exit within {timeout.TotalSeconds} s:\n{Stdout}\n{Stderr}");
-        }
-        Process.WaitForExit(); // Drains the redirected output.
-        return Process.ExitCode;
-    }
-
-    /// <summary>Waits until stdout holds <paramref name="text"/> (fails if the process exits first or the time runs out).</summary>
-    public async Task WaitForStdoutAsync(string text, TimeSpan timeout)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (!Stdout.Contains(text, StringComparison.Ordinal))
-        {
-            if (DateTime.UtcNow > until || Process.HasExited)
-            {
-                Process.WaitForExit(1000);
-                throw new TimeoutException($"'{Process.StartInfo.FileName}' did not print '{text}' (exited: {Process.HasExited}):\n{Stdout}\n{Stderr}");
-            }
-            await Task.Delay(50);
-        }
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!Process.HasExited)
-            {
-                Process.Kill(entireProcessTree: true);
-                Process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        Process.Dispose();
-        return ValueTask.CompletedTask;
-    }
-
-    private static void Append(StringBuilder to, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (to)
-        {
-            to.AppendLine(line);
-        }
-    }
-
-    private static string Read(StringBuilder from)
-    {
-        lock (from)
-        {
-            return from.ToString();
-        }
-    }
+    public static RunningProcess Start(string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null) =>
+        ExternalProcess.Start(program, arguments, environment);
 }
