@@ -1,3 +1,4 @@
+using Molt.Testing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -27,56 +28,15 @@ internal static class Paths
     }
 }
 
-/// <summary>A finished process: exit code and output.</summary>
-internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr);
-
 /// <summary>Runs programs to their end, always within a time limit.</summary>
 internal static class Run
 {
     /// <summary>Runs <paramref name="program"/>, killing it (and its children) if it outlives <paramref name="timeout"/>.</summary>
-    public static async Task<ProcessResult> ToEndAsync(string program, IEnumerable<string> arguments, TimeSpan timeout)
-    {
-        using var process = Process.Start(Info(program, arguments))!;
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var deadline = new CancellationTokenSource(timeout);
-            try
-            {
-                await process.WaitForExitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"'{program} {string.Join(' ', arguments)}' did not finish within {timeout.TotalSeconds} s");
-            }
-            return new ProcessResult(process.ExitCode, await stdout, await stderr);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-            }
-        }
-    }
+    public static Task<ProcessResult> ToEndAsync(string program, IEnumerable<string> arguments, TimeSpan timeout) =>
+        ExternalProcess.RunAsync(Info(program, arguments), timeout, writeStdin: null);
 
     /// <summary>A start description with redirected output and the arguments passed one by one.</summary>
-    public static ProcessStartInfo Info(string program, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        return start;
-    }
+    public static ProcessStartInfo Info(string program, IEnumerable<string> arguments) => ExternalProcess.StartInfo(program, arguments);
 
     /// <summary>How a command is printed: the paths of files relative to the current folder.</summary>
     public static string Line(string program, IEnumerable<string> arguments) =>

@@ -53,16 +53,29 @@ public static class ExternalProcess
     /// <param name="stdin">What to write to its standard input, or null.</param>
     /// <returns>Its exit code and output.</returns>
     /// <exception cref="TimeoutException">It ran too long (its output is in the message).</exception>
-    public static async Task<ProcessResult> RunAsync(ProcessStartInfo start, TimeSpan timeout, string? stdin = null)
+    public static Task<ProcessResult> RunAsync(ProcessStartInfo start, TimeSpan timeout, string? stdin = null) =>
+        RunAsync(start, timeout, stdin is null ? null : async input =>
+        {
+            await using var writer = new StreamWriter(input, leaveOpen: true);
+            await writer.WriteAsync(stdin).ConfigureAwait(false);
+        });
+
+    /// <summary>Runs a process to its end, killing it (and its children) if it outlives <paramref name="timeout"/>.</summary>
+    /// <param name="start">How to start it (its output must be redirected).</param>
+    /// <param name="timeout">How long it may run.</param>
+    /// <param name="writeStdin">Writes its standard input (bytes), or null; the input is closed after.</param>
+    /// <returns>Its exit code and output.</returns>
+    /// <exception cref="TimeoutException">It ran too long (its output is in the message).</exception>
+    public static async Task<ProcessResult> RunAsync(ProcessStartInfo start, TimeSpan timeout, Func<Stream, Task>? writeStdin)
     {
         ArgumentNullException.ThrowIfNull(start);
         start.RedirectStandardInput = true;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
+        if (writeStdin is not null)
         {
-            await process.StandardInput.WriteAsync(stdin).ConfigureAwait(false);
+            await writeStdin(process.StandardInput.BaseStream).ConfigureAwait(false);
         }
         process.StandardInput.Close();
         using var deadline = new CancellationTokenSource(timeout);
