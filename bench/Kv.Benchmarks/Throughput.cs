@@ -255,31 +255,3 @@ internal static class Commands
 {
     public static string Line { get; set; } = "dotnet run --project bench/Kv.Benchmarks -c Release";
 }
-
-/// <summary>Medians.</summary>
-internal static class Stats
-{
-    public static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-}
-
-/// <summary>Where results are written: bench/Kv.Benchmarks/results of the source tree (found upwards from the output folder).</summary>
-internal static class Results
-{
-    public static string Directory { get; } = Find();
-
-    private static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Kv.Benchmarks.csproj")))
-            {
-                return Path.Combine(dir.FullName, "results");
-            }
-        }
-        return Path.Combine(Environment.CurrentDirectory, "results");
-    }
-}

@@ -227,34 +227,6 @@ internal sealed class ShopServer : IAsyncDisposable
     }
 }
 
-/// <summary>Medians.</summary>
-internal static class Stats
-{
-    public static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-}
-
-/// <summary>Where results are written: bench/Shop.Benchmarks/results of the source tree (found upwards from the output folder).</summary>
-internal static class Results
-{
-    public static string Directory { get; } = Find();
-
-    private static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Shop.Benchmarks.csproj")))
-            {
-                return Path.Combine(dir.FullName, "results");
-            }
-        }
-        return Path.Combine(Environment.CurrentDirectory, "results");
-    }
-}
-
 /// <summary>The command line that ran the benchmarks, printed above their tables.</summary>
 internal static class Commands
 {
