@@ -93,7 +93,10 @@ internal sealed class HostedApplication
         }
         var program = HostedProgram.For(startUp.Session);
         var version = new HostedApplication(program, startUp, application);
-        program.Add(version);
+        if (!program.Add(version))
+        {
+            return; // Attached already.
+        }
         var services = builder.Services;
         // Molt owns the process's lifetime (signals, exit): each version's host only runs while its version serves.
         services.AddSingleton<IHostLifetime>(new MoltHostLifetime());
@@ -118,6 +121,12 @@ internal sealed class HostedApplication
             throw new InvalidOperationException(
                 "Molt builds a hosted application's service container itself (to carry its singletons across updates): " +
                 "the application replaced it (ConfigureContainer, UseServiceProviderFactory). Remove that call, or call AddMolt() after it.");
+        }
+        if (Container.Provider.GetService<IServer>() is { } server && server != Server)
+        {
+            throw new InvalidOperationException(
+                $"The application registers its own server ({server.GetType().Name}) after AddMolt(): Molt's Kestrel, which outlives the versions, " +
+                "must serve it. Call builder.AddMolt() after UseKestrel/ConfigureKestrel and any other server registration.");
         }
         var session = Program.Session;
         for (var i = 0; i < Program.Server.Listeners.Count; i++)

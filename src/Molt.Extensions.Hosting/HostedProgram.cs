@@ -32,11 +32,12 @@ internal sealed class HostedProgram
         }
     }
 
-    public void Add(HostedApplication version)
+    /// <summary>Records a version's start; false when this start has one already (AddMolt called twice).</summary>
+    public bool Add(HostedApplication version)
     {
         lock (_lock)
         {
-            _versions[version.Epoch] = version;
+            return _versions.TryAdd(version.Epoch, version);
         }
     }
 

@@ -68,4 +68,28 @@ public class HostedFailureTests
         await feed.NextFromAsync("v2");
         Assert.Equal("v2:3:c", await echo.SendAsync("c"));
     }
+
+    [Fact]
+    public async Task AServerRegisteredAfterAddMolt_FailsTheStartWithWhatToDo()
+    {
+        var source = HostedApps.Web("v1", beforeBuild: "builder.WebHost.UseKestrel();")
+            .Replace("using Molt;", "using Molt;\nusing Microsoft.AspNetCore.Hosting;", StringComparison.Ordinal);
+        var port = HostedApps.FreePort();
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => MoltHost.StartAsync(HostedApps.Build("web-own-server", "v1", source), ["--urls", $"http://127.0.0.1:{port}"]));
+        Assert.Contains("Call builder.AddMolt() after UseKestrel", failure.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddMoltTwice_IsAddMoltOnce()
+    {
+        var twice = HostedApps.Web("v2", beforeBuild: "builder.AddMolt();");
+        var v2 = HostedApps.Build("web-twice", "v2", twice);
+        var port = HostedApps.FreePort();
+        await using var host = await MoltHost.StartAsync(HostedApps.Build("web-twice", "v1", HostedApps.Web("v1", beforeBuild: "builder.AddMolt();")), ["--urls", $"http://127.0.0.1:{port}"]);
+        using var client = new WebClient(port);
+        Assert.Equal("v1", (await client.GetAsync()).Version);
+        var result = await host.UpdateAsync(v2);
+        Assert.True(result.Outcome == UpdateOutcome.Committed, result.ToString());
+        Assert.Equal("v2", (await client.GetAsync()).Version);
+    }
 }
