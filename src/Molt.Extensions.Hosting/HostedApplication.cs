@@ -87,23 +87,43 @@ internal sealed class HostedApplication
 
     public static void Attach(IHostApplicationBuilder builder, Assembly application)
     {
+        if (Create(application) is not { } version)
+        {
+            return;
+        }
+        version.Register(builder.Services);
+        builder.ConfigureContainer(new VersionContainerFactory(version, builder.Environment.IsDevelopment()));
+    }
+
+    public static void Attach(IHostBuilder builder, Assembly application)
+    {
+        if (Create(application) is not { } version)
+        {
+            return;
+        }
+        builder.ConfigureServices((_, services) => version.Register(services));
+        builder.UseServiceProviderFactory(context => new VersionContainerFactory(version, context.HostingEnvironment.IsDevelopment()));
+    }
+
+    /// <summary>This start's version, or null standalone (the application runs as it would without Molt) or when it has one already.</summary>
+    private static HostedApplication? Create(Assembly application)
+    {
         if (Live.CurrentScope.Value is not { Session.IsHosted: true, Unit: null } startUp)
         {
-            return; // Standalone: the application runs as it would without Molt.
+            return null;
         }
         var program = HostedProgram.For(startUp.Session);
         var version = new HostedApplication(program, startUp, application);
-        if (!program.Add(version))
-        {
-            return; // Attached already.
-        }
-        var services = builder.Services;
+        return program.Add(version) ? version : null;
+    }
+
+    private void Register(IServiceCollection services)
+    {
         // Molt owns the process's lifetime (signals, exit): each version's host only runs while its version serves.
         services.AddSingleton<IHostLifetime>(new MoltHostLifetime());
         // Kestrel outlives the versions: each version's pipeline is handed to it through a stand-in server.
-        services.AddSingleton<IServer>(version.Server);
-        services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(sp => new StartUpSignal(version, sp.GetRequiredService<IHostApplicationLifetime>())));
-        builder.ConfigureContainer(new VersionContainerFactory(version, builder.Environment.IsDevelopment()));
+        services.AddSingleton<IServer>(Server);
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(sp => new StartUpSignal(this, sp.GetRequiredService<IHostApplicationLifetime>())));
     }
 
     /// <summary>

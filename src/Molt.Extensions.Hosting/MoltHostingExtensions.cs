@@ -23,4 +23,18 @@ public static class MoltHostingExtensions
         HostedApplication.Attach(builder, Assembly.GetCallingAssembly());
         return builder;
     }
+
+    /// <summary>
+    /// <see cref="AddMolt{TBuilder}(TBuilder)"/> for an application built the older way, on <c>Host.CreateDefaultBuilder()</c>
+    /// (with <c>ConfigureWebHostDefaults</c>): call it after the web host is configured.
+    /// </summary>
+    /// <param name="builder">The host builder, before <c>Build()</c>.</param>
+    /// <returns>The same builder.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)] // The caller's assembly is the application's.
+    public static IHostBuilder AddMolt(this IHostBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        HostedApplication.Attach(builder, Assembly.GetCallingAssembly());
+        return builder;
+    }
 }

@@ -103,4 +103,36 @@ public class WorkerTests
         await Assert.ThrowsAsync<HttpRequestException>(() => new WebClient(port).GetAsync());
         await host.DisposeAsync();
     }
+
+    private static string OldStyle(string version) => HostedApps.Usings + "using Microsoft.AspNetCore.Hosting;\n" + $$"""
+        public static class Program
+        {
+            public const string Version = "{{version}}";
+            public static async Task Main(string[] args) =>
+                await Host.CreateDefaultBuilder(args)
+                    .ConfigureLogging(l => l.ClearProviders())
+                    .ConfigureWebHostDefaults(web => web
+                        .ConfigureServices(s => { s.AddRouting(); s.AddSingleton<Hits>(); })
+                        .Configure(app => { app.UseRouting(); app.UseEndpoints(e => e.MapGet("/", (Hits h) => $"{Version} {++h.Count}")); }))
+                    .AddMolt()
+                    .Build()
+                    .RunAsync();
+        }
+        public sealed class Hits { public int Count; }
+        """;
+
+    [Fact]
+    public async Task AnApplicationOnTheOlderHostBuilder_IsUpdatedToo()
+    {
+        var v2 = HostedApps.Build("web-old-style", "v2", OldStyle("v2"));
+        var port = HostedApps.FreePort();
+        await using var host = await MoltHost.StartAsync(HostedApps.Build("web-old-style", "v1", OldStyle("v1")), ["--urls", $"http://127.0.0.1:{port}"]);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Assert.Equal("v1 1", await http.GetStringAsync("/"));
+        Assert.Equal("v1 2", await http.GetStringAsync("/"));
+        var result = await host.UpdateAsync(v2);
+        Assert.True(result.Outcome == UpdateOutcome.Committed, result.ToString());
+        Assert.True(result.OldVersionUnloaded == true, string.Join(" ", result.Warnings));
+        Assert.Equal("v2 3", await http.GetStringAsync("/"));
+    }
 }
