@@ -95,7 +95,7 @@ internal sealed class ApplicationServer : IHttpApplication<ApplicationServer.Req
                 _duplicates.Add((duplicate, DescriptorTarget(duplicate)));
                 options.ListenHandle((ulong)duplicate);
             }
-            var kestrel = new KestrelServer(Options.Create(options), _transport, NullLoggerFactory.Instance);
+            var kestrel = new KestrelServer(Options.Create(options), _transport, new RunningVersionLoggerFactory(() => Volatile.Read(ref _current)));
             Task start;
             using (ExecutionContext.SuppressFlow())
             {

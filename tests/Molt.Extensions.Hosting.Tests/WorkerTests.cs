@@ -135,4 +135,54 @@ public class WorkerTests
         Assert.True(result.OldVersionUnloaded == true, string.Join(" ", result.Warnings));
         Assert.Equal("v2 3", await http.GetStringAsync("/"));
     }
+
+    private static string Throwing(string version) => HostedApps.Usings + $$"""
+        public static class Program
+        {
+            public const string Version = "{{version}}";
+            [NotMigrated] public static readonly List<string> Logged = [];
+            public static string LoggedText() { lock (Logged) { return string.Join("\n", Logged); } }
+            public static async Task Main(string[] args)
+            {
+                var builder = WebApplication.CreateBuilder(args);
+                builder.Logging.ClearProviders();
+                builder.Logging.AddProvider(new Recorder());
+                builder.AddMolt();
+                var app = builder.Build();
+                app.MapGet("/boom", string () => throw new InvalidOperationException("boom in " + Version));
+                await app.RunAsync();
+            }
+        }
+        public sealed class Recorder : ILoggerProvider
+        {
+            public ILogger CreateLogger(string category) => new Line(category);
+            public void Dispose() { }
+            private sealed class Line(string category) : ILogger
+            {
+                public IDisposable BeginScope<TState>(TState state) where TState : notnull => null;
+                public bool IsEnabled(LogLevel level) => level >= LogLevel.Warning;
+                public void Log<TState>(LogLevel level, EventId id, TState state, Exception exception, Func<TState, Exception, string> formatter)
+                {
+                    lock (Program.Logged) { Program.Logged.Add($"{Program.Version} {category}: {formatter(state, exception)} {exception?.Message}"); }
+                }
+            }
+        }
+        """;
+
+    [Fact]
+    public async Task WhatKestrelReports_GoesToTheRunningVersionsLogging()
+    {
+        var v2 = HostedApps.Build("web-logs", "v2", Throwing("v2"));
+        var port = HostedApps.FreePort();
+        await using var host = await MoltHost.StartAsync(HostedApps.Build("web-logs", "v1", Throwing("v1")), ["--urls", $"http://127.0.0.1:{port}"]);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, (await http.GetAsync("/boom")).StatusCode);
+        await HostedUpdateTests.WaitUntilAsync(() => Task.FromResult(((string)ProgramState.Call(host, "Program", "LoggedText")!).Contains("v1 Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal)), "Kestrel's report in v1's logging");
+        Assert.Contains("boom in v1", (string)ProgramState.Call(host, "Program", "LoggedText")!, StringComparison.Ordinal);
+        var result = await host.UpdateAsync(v2);
+        Assert.True(result.Outcome == UpdateOutcome.Committed, result.ToString());
+        Assert.True(result.OldVersionUnloaded == true, string.Join(" ", result.Warnings));
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, (await http.GetAsync("/boom")).StatusCode);
+        await HostedUpdateTests.WaitUntilAsync(() => Task.FromResult(((string)ProgramState.Call(host, "Program", "LoggedText")!).Contains("boom in v2", StringComparison.Ordinal)), "Kestrel's report in v2's logging");
+    }
 }
