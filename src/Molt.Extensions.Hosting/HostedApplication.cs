@@ -12,7 +12,7 @@ namespace Molt.Extensions.Hosting;
 /// </summary>
 internal sealed class HostedApplication
 {
-    /// <summary>The unit that holds the application's singletons and ends the versions an update replaces or discards.</summary>
+    /// <summary>The unit whose state is the application's singletons (what an update carries); it stops the program at its stop.</summary>
     public const string ServicesUnit = "services";
 
     /// <summary>The listening sockets are carried with the singletons (to a process update's new process) under this key and their index.</summary>
