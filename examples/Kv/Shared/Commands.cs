@@ -16,8 +16,8 @@ internal static partial class Commands
     private static int ReleaseNumber => typeof(Commands).Assembly.GetName().Version!.Major;
 
     /// <summary>
-    /// Executes every whole command received, in order, appending the replies; the bytes of a partial command
-    /// stay. False when the connection is to be closed (QUIT, a protocol error).
+    /// Executes every whole command received, in order, appending the replies, up to a command that blocks; the bytes
+    /// of a partial command, and of those after a blocked one, stay. False when the connection is to be closed (QUIT, a protocol error).
     /// </summary>
     public static bool ExecuteAll(Connection c)
     {
@@ -52,6 +52,10 @@ internal static partial class Commands
                     position = c.ReceivedCount;
                     keepOpen = false;
                     break;
+                }
+                if (c.Blocked is not null)
+                {
+                    break; // The commands after a blocked one run once it is answered, as in Redis.
                 }
             }
         }

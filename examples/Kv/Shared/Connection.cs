@@ -36,6 +36,9 @@ internal sealed class Connection(long id, Socket socket)
     /// <summary>The selected database (always 0: SELECT accepts no other).</summary>
     public int Db;
 
+    /// <summary>The pop this client is blocked in (BLPOP, BRPOP), null when none: the commands it sent after wait behind it.</summary>
+    public BlockedPop? Blocked;
+
     /// <summary>The arguments of the command being executed: positions and lengths in <see cref="Received"/>.</summary>
     public int[] ArgOffsets = new int[16];
 

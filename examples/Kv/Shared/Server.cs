@@ -16,7 +16,8 @@ internal static class Server
 
     /// <summary>
     /// The unit of one client: executes every whole command received, sends all their replies at once, then
-    /// receives more. Between two batches, nothing is half done: the place to update.
+    /// receives more. Between two batches, nothing is half done: the place to update. A client blocked in a pop waits
+    /// in steps that each end at the same update point, so that its wait crosses an update as part of its state.
     /// </summary>
     public static async Task Serve(Connection connection)
     {
@@ -25,9 +26,21 @@ internal static class Server
             while (true)
             {
                 await Live.UpdatePointAsync("command");
-                if (connection.ReceivedCount > 0)
+                if (connection.Blocked is not null)
                 {
-                    var keepOpen = Commands.ExecuteAll(connection);
+                    // Blocked in a pop: wait a step (for a push, the deadline, or an update), then come back by the update point.
+                    if (!await Blocking.WaitAsync(connection))
+                    {
+                        return;
+                    }
+                    if (connection.Blocked is not null)
+                    {
+                        continue;
+                    }
+                }
+                if (connection.ReceivedCount > 0 || connection.Output.Count > 0)
+                {
+                    var keepOpen = connection.ReceivedCount == 0 || Commands.ExecuteAll(connection);
                     if (connection.Output.Count > 0)
                     {
                         await connection.Socket.SendAsync(connection.Output.Pending, SocketFlags.None);
@@ -36,6 +49,10 @@ internal static class Server
                     if (!keepOpen)
                     {
                         return;
+                    }
+                    if (connection.Blocked is not null)
+                    {
+                        continue;
                     }
                 }
                 if (!connection.MakeRoom())
@@ -67,6 +84,13 @@ internal static class Server
         finally
         {
             // Reached when the client goes or the program stops; an update retires this unit without running it.
+            if (connection.Blocked is not null)
+            {
+                lock (Store.Gate)
+                {
+                    Blocking.Forget(connection);
+                }
+            }
             Interlocked.Decrement(ref connectedClients);
             connection.Socket.Dispose();
         }

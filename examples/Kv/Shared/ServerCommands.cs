@@ -198,6 +198,7 @@ internal static partial class Commands
         {
             text.Append("# Clients\r\n")
                 .Append(CultureInfo.InvariantCulture, $"connected_clients:{Server.ConnectedClients}\r\n")
+                .Append(CultureInfo.InvariantCulture, $"blocked_clients:{Blocking.BlockedClients}\r\n")
                 .Append("\r\n");
         }
         if (keyspace)

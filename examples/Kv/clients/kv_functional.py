@@ -616,6 +616,7 @@ def check_v1_lacks_lists_hashes_type(c):
     c.error(unknown("lpush", "l", "a"), "lpush", "l", "a")
     c.error(unknown("hset", "h", "f", "v"), "hset", "h", "f", "v")
     c.error(unknown("type", "k"), "type", "k")
+    c.error(unknown("blpop", "l", "0"), "blpop", "l", "0")
 
 
 @suite.check(since=2)
@@ -643,6 +644,107 @@ def check_lists_pop(c):
     eq(c.r.exists("l"), 0, "popping the last element removes the key")
     eq(c.raw.call("LPOP", "l"), ("$", None), "LPOP of a missing key")
     eq(c.raw.call("RPOP", "l", "2"), ("*", None), "RPOP with a count on a missing key is a null array")
+
+
+def blocked_clients(c):
+    """INFO's blocked_clients (Redis and kv both count the clients blocked in a command)."""
+    return c.r.info("clients")["blocked_clients"]
+
+
+def wait_blocked(c, count):
+    ok(wait_until(lambda: blocked_clients(c) == count, 10), f"{count} client(s) blocked: {blocked_clients(c)}")
+
+
+@suite.check(since=2)
+def check_blpop_brpop_immediate(c):
+    c.r.rpush("l", "a", "b", "c")
+    eq(values(c.raw.call("BLPOP", "l", "0")), [b"l", b"a"], "BLPOP of a non-empty list pops its head at once")
+    eq(values(c.raw.call("BRPOP", "l", "1")), [b"l", b"c"], "BRPOP pops its tail")
+    eq(values(c.raw.call("BLPOP", "missing", "l", "0")), [b"l", b"b"], "BLPOP takes the first non-empty list, in order")
+    eq(c.r.exists("l"), 0, "popping the last element removes the key")
+    c.r.rpush("l1", "x")
+    c.r.rpush("l2", "y")
+    eq(values(c.raw.call("BRPOP", "l2", "l1", "0")), [b"l2", b"y"], "BRPOP keys in the order given")
+    eq(c.r.blpop(["l1"], timeout=1), (b"l1", b"x"), "redis-py blpop")
+
+
+@suite.check(since=2)
+def check_blpop_timeout_nil(c):
+    started = time.monotonic()
+    eq(c.raw.call("BLPOP", "q1", "q2", "0.3"), ("*", None), "BLPOP on empty lists answers a nil array at its timeout")
+    took = time.monotonic() - started
+    ok(0.28 <= took < 2.0, f"BLPOP 0.3 answered after {took:.3f} s")
+    eq(c.raw.call("BRPOP", "q1", "0.05"), ("*", None), "BRPOP with a fractional timeout")
+    eq(c.r.brpop(["q1"], timeout=1), None, "redis-py brpop times out")
+    eq(blocked_clients(c), 0, "no client blocked after its timeout")
+
+
+@suite.check(since=2)
+def check_blpop_blocks_until_a_push(c):
+    blocked = c.connect()
+    blocked.send(encode_command("BLPOP", "q1", "q2", "0"))
+    wait_blocked(c, 1)
+    eq(c.raw.call("RPUSH", "q2", "x", "y"), (":", 2), "RPUSH answers the length before serving the blocked client")
+    eq(values(blocked.read()), [b"q2", b"x"], "the blocked client is served the head of the list pushed")
+    eq(values(c.raw.call("LRANGE", "q2", "0", "-1")), [b"y"], "one element taken")
+    eq(blocked_clients(c), 0, "no client blocked once served")
+    blocked.send(encode_command("BRPOP", "q3", "5"))
+    wait_blocked(c, 1)
+    eq(c.raw.call("LPUSH", "q3", "a", "b", "c"), (":", 3), "LPUSH of three")
+    eq(values(blocked.read()), [b"q3", b"a"], "BRPOP served the tail")
+    eq(c.r.lrange("q3", 0, -1), [b"c", b"b"], "the rest stays")
+
+
+@suite.check(since=2)
+def check_blpop_longest_waiting_served_first(c):
+    first, second = c.connect(), c.connect()
+    first.send(encode_command("BLPOP", "q", "0"))
+    wait_blocked(c, 1)
+    second.send(encode_command("BLPOP", "q", "0"))
+    wait_blocked(c, 2)
+    eq(c.raw.call("RPUSH", "q", "a", "b", "c"), (":", 3), "RPUSH of three with two clients blocked")
+    eq(values(first.read()), [b"q", b"a"], "the client blocked first takes the first element")
+    eq(values(second.read()), [b"q", b"b"], "the second the next")
+    eq(c.r.lrange("q", 0, -1), [b"c"], "the third stays")
+
+
+@suite.check(since=2)
+def check_blpop_commands_after_it_wait(c):
+    blocked = c.connect()
+    blocked.send(encode_command("PING") + encode_command("BLPOP", "q", "0") + encode_command("ECHO", "after"))
+    eq(blocked.read(), ("+", "PONG"), "the command before BLPOP is answered at once")
+    wait_blocked(c, 1)
+    eq(c.raw.call("LPUSH", "q", "v"), (":", 1), "LPUSH")
+    eq(values(blocked.read()), [b"q", b"v"], "BLPOP served")
+    eq(blocked.read(), ("$", b"after"), "the command pipelined after BLPOP runs after it is answered")
+
+
+@suite.check(since=2)
+def check_blpop_client_gone_while_blocked(c):
+    gone = c.connect()
+    gone.send(encode_command("BLPOP", "q", "0"))
+    wait_blocked(c, 1)
+    gone.close()
+    wait_blocked(c, 0)
+    eq(c.raw.call("LPUSH", "q", "v"), (":", 1), "LPUSH after the blocked client went")
+    eq(c.r.lrange("q", 0, -1), [b"v"], "no element was given to the client that went")
+
+
+@suite.check(since=2)
+def check_blpop_errors(c):
+    c.r.set("s", "v")
+    c.error(WRONGTYPE, "BLPOP", "s", "0")
+    c.error(WRONGTYPE, "BRPOP", "missing", "s", "1")
+    c.r.rpush("l", "a")
+    eq(values(c.raw.call("BLPOP", "l", "s", "0")), [b"l", b"a"], "a list before the wrong type is popped")
+    c.error("ERR timeout is not a float or out of range", "BLPOP", "l", "abc")
+    c.error("ERR timeout is not a float or out of range", "BLPOP", "l", " 1")
+    c.error("ERR timeout is not a float or out of range", "BRPOP", "l", "")
+    c.error("ERR timeout is negative", "BLPOP", "l", "-1")
+    c.error("ERR timeout is negative", "BRPOP", "l", "-0.5")
+    c.error("ERR timeout is not a float or out of range", "BLPOP", "s", "x")  # the timeout is read before the keys
+    c.error("ERR wrong number of arguments for 'blpop' command", "BLPOP", "l")
+    c.error("ERR wrong number of arguments for 'brpop' command", "BRPOP")
 
 
 @suite.check(since=2)

@@ -12,6 +12,8 @@ internal static partial class Commands
             case "RPUSH": if (Arity(c, -3, "rpush")) Push(c, head: false, now); break;
             case "LPOP": if (Arity(c, -2, "lpop")) Pop(c, head: true, "lpop", now); break;
             case "RPOP": if (Arity(c, -2, "rpop")) Pop(c, head: false, "rpop", now); break;
+            case "BLPOP": if (Arity(c, -3, "blpop")) BlockingPop(c, head: true, now); break;
+            case "BRPOP": if (Arity(c, -3, "brpop")) BlockingPop(c, head: false, now); break;
             case "LRANGE": if (Arity(c, 4, "lrange")) LRange(c, now); break;
             case "LLEN": if (Arity(c, 2, "llen")) LLen(c, now); break;
             case "HSET": HSet(c, now); break;
@@ -63,6 +65,59 @@ internal static partial class Commands
             }
         }
         c.Output.Integer(list.Items.Count);
+        ServeBlocked(key, list);
+    }
+
+    /// <summary>After a push, as Redis does once the command is done: the clients blocked on the key, longest waiting first, take its elements.</summary>
+    private static void ServeBlocked(string key, ListValue list)
+    {
+        var waiting = Blocking.WaitingOn(key);
+        while (waiting is { Count: > 0 } && list.Items.Count > 0)
+        {
+            var client = waiting[0];
+            var node = client.Blocked!.FromHead ? list.Items.First! : list.Items.Last!;
+            list.Items.Remove(node);
+            Blocking.Serve(client, key, node.Value);
+        }
+        if (list.Items.Count == 0)
+        {
+            Store.Remove(key);
+        }
+    }
+
+    /// <summary>
+    /// BLPOP / BRPOP key [key ...] timeout: pops from the first non-empty list, in the order given; when all are empty the
+    /// client blocks until a push serves it or the timeout passes (seconds, fractions allowed, 0 for ever).
+    /// </summary>
+    private static void BlockingPop(Connection c, bool head, long now)
+    {
+        if (!Blocking.TryParseTimeout(c, c.Arg(c.ArgCount - 1), now, out var deadline))
+        {
+            return;
+        }
+        var keys = new string[c.ArgCount - 2];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = c.Key(i + 1);
+            if (!TryFind<ListValue>(c, keys[i], now, out var list))
+            {
+                return;
+            }
+            if (list is not null)
+            {
+                var node = head ? list.Items.First! : list.Items.Last!;
+                list.Items.Remove(node);
+                if (list.Items.Count == 0)
+                {
+                    Store.Remove(keys[i]);
+                }
+                c.Output.ArrayHeader(2);
+                c.Output.Bulk(keys[i]);
+                c.Output.Bulk(node.Value);
+                return;
+            }
+        }
+        Blocking.Block(c, new BlockedPop(keys, head, deadline));
     }
 
     /// <summary>LPOP / RPOP key [count].</summary>
