@@ -4,30 +4,43 @@ using Molt;
 namespace Kv;
 
 /// <summary>
-/// A pop a client is blocked in (BLPOP, BRPOP): part of its connection's state, so it crosses every update with the
-/// connection — the keys, the end it pops from, and the deadline as a moment, so that the time left crosses too.
+/// A pop a client is blocked in (BLPOP, BRPOP, BLMPOP, and the moves BLMOVE, BRPOPLPUSH): part of its connection's
+/// state, so it crosses every update with the connection — the keys, the end it pops from, what it does with what it
+/// pops, and the deadline as a moment, so that the time left crosses too.
 /// </summary>
-internal sealed class BlockedPop(string[] keys, bool fromHead, long deadline)
+internal sealed class BlockedPop(string[] keys, bool fromHead, long deadline, string? destination = null, bool toHead = false, long count = 0)
 {
     /// <summary>The keys, in the order the command named them.</summary>
     public string[] Keys = keys;
 
-    /// <summary>True for BLPOP (the head of the list), false for BRPOP (its tail).</summary>
+    /// <summary>True to pop from the head of the list (BLPOP, LEFT), false from its tail (BRPOP, RIGHT).</summary>
     public bool FromHead = fromHead;
 
     /// <summary>When the client is answered nil: Unix milliseconds, 0 for never.</summary>
     public long Deadline = deadline;
 
+    /// <summary>For a move (BLMOVE, BRPOPLPUSH): the list the element is pushed to, answered the element alone; null for a pop.</summary>
+    public string? Destination = destination;
+
+    /// <summary>For a move: true to push at the destination's head (LEFT), false at its tail.</summary>
+    public bool ToHead = toHead;
+
+    /// <summary>For BLMPOP: the most elements it takes, answered as [key, [elements]]; 0 for BLPOP / BRPOP's [key, element].</summary>
+    public long Count = count;
+
     /// <summary>The key a push served the client from; null while it waits.</summary>
     public string? ServedKey;
 
-    /// <summary>The element the push served it.</summary>
-    public byte[]? ServedElement;
+    /// <summary>The elements the push served it (one but for BLMPOP).</summary>
+    public byte[][]? ServedElements;
+
+    /// <summary>The error it is answered instead (a move whose destination is not a list), null when none.</summary>
+    public string? ServedError;
 }
 
 /// <summary>
 /// Clients blocked in a pop. A push serves them itself, longest waiting first, as Redis does after the command that
-/// pushed: it hands each its element in its <see cref="BlockedPop"/> and wakes its unit, which answers it. A blocked
+/// pushed: it hands each its elements (or an error) in its <see cref="BlockedPop"/> and wakes its unit, which answers it. A blocked
 /// unit waits for that, its deadline, more bytes from its client, or an update, never holding the store's lock.
 /// </summary>
 internal static class Blocking
@@ -61,17 +74,18 @@ internal static class Blocking
     public static List<Connection>? WaitingOn(string key) =>
         Waiting.Count > 0 && Waiting.TryGetValue(key, out var clients) ? clients : null;
 
-    /// <summary>Serves a blocked client <paramref name="element"/> of <paramref name="key"/> and wakes its unit. Under the lock.</summary>
-    public static void Serve(Connection c, string key, byte[] element)
+    /// <summary>Serves a blocked client <paramref name="elements"/> of <paramref name="key"/> and wakes its unit. Under the lock.</summary>
+    public static void Serve(Connection c, string key, byte[][] elements)
     {
-        var pop = c.Blocked!;
-        pop.ServedKey = key;
-        pop.ServedElement = element;
-        Unregister(c);
-        if (wakes.TryGetValue(c, out var wake))
-        {
-            _ = wake.CancelAsync(); // Its callbacks (the receive's cancellation) run on the thread pool, not under this lock.
-        }
+        c.Blocked!.ServedElements = elements;
+        Answered(c, key);
+    }
+
+    /// <summary>Answers a blocked client <paramref name="error"/> when a push to <paramref name="key"/> could not serve it, and wakes its unit. Under the lock.</summary>
+    public static void Refuse(Connection c, string key, string error)
+    {
+        c.Blocked!.ServedError = error;
+        Answered(c, key);
     }
 
     /// <summary>Forgets a client that went while blocked. Under the lock.</summary>
@@ -187,11 +201,30 @@ internal static class Blocking
     private static bool TryAnswer(Connection c, long now)
     {
         var pop = c.Blocked!;
-        if (pop.ServedKey is not null)
+        if (pop.ServedError is not null)
         {
-            c.Output.ArrayHeader(2);
-            c.Output.Bulk(pop.ServedKey);
-            c.Output.Bulk(pop.ServedElement!);
+            c.Output.Error(pop.ServedError);
+        }
+        else if (pop.ServedKey is not null)
+        {
+            var elements = pop.ServedElements!;
+            if (pop.Destination is not null)
+            {
+                c.Output.Bulk(elements[0]);
+            }
+            else
+            {
+                c.Output.ArrayHeader(2);
+                c.Output.Bulk(pop.ServedKey);
+                if (pop.Count > 0)
+                {
+                    c.Output.ArrayHeader(elements.Length);
+                }
+                foreach (var element in elements)
+                {
+                    c.Output.Bulk(element);
+                }
+            }
         }
         else if (pop.Deadline != 0 && now >= pop.Deadline)
         {
@@ -204,6 +237,16 @@ internal static class Blocking
         }
         c.Blocked = null;
         return true;
+    }
+
+    private static void Answered(Connection c, string key)
+    {
+        c.Blocked!.ServedKey = key;
+        Unregister(c);
+        if (wakes.TryGetValue(c, out var wake))
+        {
+            _ = wake.CancelAsync(); // Its callbacks (the receive's cancellation) run on the thread pool, not under this lock.
+        }
     }
 
     private static void Unregister(Connection c)

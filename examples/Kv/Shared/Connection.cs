@@ -36,7 +36,7 @@ internal sealed class Connection(long id, Socket socket)
     /// <summary>The selected database (always 0: SELECT accepts no other).</summary>
     public int Db;
 
-    /// <summary>The pop this client is blocked in (BLPOP, BRPOP), null when none: the commands it sent after wait behind it.</summary>
+    /// <summary>The pop or move this client is blocked in (BLPOP, BRPOP, BLMPOP, BLMOVE, BRPOPLPUSH), null when none: the commands it sent after wait behind it.</summary>
     public BlockedPop? Blocked;
 
     /// <summary>The arguments of the command being executed: positions and lengths in <see cref="Received"/>.</summary>

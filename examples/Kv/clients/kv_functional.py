@@ -617,6 +617,8 @@ def check_v1_lacks_lists_hashes_type(c):
     c.error(unknown("hset", "h", "f", "v"), "hset", "h", "f", "v")
     c.error(unknown("type", "k"), "type", "k")
     c.error(unknown("blpop", "l", "0"), "blpop", "l", "0")
+    c.error(unknown("lmove", "a", "b", "left", "left"), "lmove", "a", "b", "left", "left")
+    c.error(unknown("blmpop", "0", "1", "l", "left"), "blmpop", "0", "1", "l", "left")
 
 
 @suite.check(since=2)
@@ -745,6 +747,191 @@ def check_blpop_errors(c):
     c.error("ERR timeout is not a float or out of range", "BLPOP", "s", "x")  # the timeout is read before the keys
     c.error("ERR wrong number of arguments for 'blpop' command", "BLPOP", "l")
     c.error("ERR wrong number of arguments for 'brpop' command", "BRPOP")
+
+
+@suite.check(since=2)
+def check_lmove_rpoplpush(c):
+    c.r.rpush("s", "a", "b", "c")
+    eq(c.raw.call("LMOVE", "s", "d", "LEFT", "RIGHT"), ("$", b"a"), "LMOVE answers the element moved")
+    eq(c.raw.call("lmove", "s", "d", "right", "left"), ("$", b"c"), "LMOVE's ends in any case")
+    eq(c.r.lrange("d", 0, -1), [b"c", b"a"], "LMOVE creates the destination and pushes at the end named")
+    eq(c.raw.call("RPOPLPUSH", "d", "s"), ("$", b"a"), "RPOPLPUSH moves the tail to the head")
+    eq(c.r.lrange("s", 0, -1), [b"a", b"b"], "RPOPLPUSH pushed at the head")
+    eq(c.raw.call("LMOVE", "s", "s", "LEFT", "RIGHT"), ("$", b"a"), "LMOVE of a list to itself")
+    eq(c.r.lrange("s", 0, -1), [b"b", b"a"], "the list rotated")
+    eq(c.raw.call("RPOPLPUSH", "d", "s"), ("$", b"c"), "RPOPLPUSH of the last element")
+    eq(c.r.exists("d"), 0, "moving the last element removes the source")
+    eq(c.raw.call("LMOVE", "missing", "s", "LEFT", "LEFT"), ("$", None), "LMOVE of a missing source is nil")
+    eq(c.raw.call("RPOPLPUSH", "missing", "s"), ("$", None), "RPOPLPUSH of a missing source is nil")
+    eq(c.r.exists("missing"), 0, "nothing created")
+    c.r.set("str", "x")
+    c.error(WRONGTYPE, "LMOVE", "str", "d", "LEFT", "LEFT")
+    c.error(WRONGTYPE, "RPOPLPUSH", "s", "str")
+    eq(c.raw.call("LMOVE", "missing", "str", "LEFT", "LEFT"), ("$", None), "a missing source is nil whatever the destination")
+    eq(c.r.lrange("s", 0, -1), [b"c", b"b", b"a"], "a refused move moves nothing")
+    c.error(SYNTAX, "LMOVE", "s", "d", "LEFT", "MIDDLE")
+    c.error(SYNTAX, "LMOVE", "str", "d", "UP", "LEFT")  # the ends are read before the keys
+    c.error("ERR wrong number of arguments for 'lmove' command", "LMOVE", "s", "d", "LEFT")
+    c.error("ERR wrong number of arguments for 'rpoplpush' command", "RPOPLPUSH", "s")
+    eq(c.r.lmove("s", "d", "RIGHT", "LEFT"), b"a", "redis-py lmove")
+    eq(c.r.rpoplpush("s", "d"), b"b", "redis-py rpoplpush")
+
+
+@suite.check(since=2)
+def check_lmpop(c):
+    c.r.rpush("l", "a", "b", "c", "d")
+    c.r.rpush("m", "x")
+    eq(values(c.raw.call("LMPOP", "2", "missing", "l", "LEFT")), [b"l", [b"a"]], "LMPOP pops one from the first non-empty list")
+    eq(values(c.raw.call("LMPOP", "1", "l", "right", "count", "2")), [b"l", [b"d", b"c"]], "LMPOP RIGHT COUNT 2")
+    eq(values(c.raw.call("LMPOP", "2", "l", "m", "LEFT", "COUNT", "10")), [b"l", [b"b"]], "a count larger than the list")
+    eq(c.r.exists("l"), 0, "popping the last element removes the key")
+    eq(values(c.raw.call("LMPOP", "2", "l", "m", "LEFT")), [b"m", [b"x"]], "the next list once the first is gone")
+    eq(c.raw.call("LMPOP", "2", "l", "m", "LEFT"), ("*", None), "LMPOP of missing lists is a nil array")
+    c.r.set("str", "v")
+    c.r.rpush("l", "a")
+    c.error(WRONGTYPE, "LMPOP", "2", "str", "l", "LEFT")
+    c.error(WRONGTYPE, "LMPOP", "2", "missing", "str", "LEFT")
+    eq(values(c.raw.call("LMPOP", "2", "l", "str", "LEFT")), [b"l", [b"a"]], "a list before the wrong type is popped")
+    for numkeys in ("0", "-1", "abc"):
+        c.error("ERR numkeys should be greater than 0", "LMPOP", numkeys, "l", "LEFT")
+    c.error(SYNTAX, "LMPOP", "5", "l", "LEFT")
+    c.error(SYNTAX, "LMPOP", "9223372036854775807", "l", "LEFT")
+    c.error(SYNTAX, "LMPOP", "1", "l", "MIDDLE")
+    c.error(SYNTAX, "LMPOP", "1", "l", "LEFT", "COUNT")
+    c.error(SYNTAX, "LMPOP", "1", "l", "LEFT", "COUNT", "1", "COUNT", "1")
+    c.error(SYNTAX, "LMPOP", "1", "l", "LEFT", "FOO")
+    for count in ("0", "-2", "x"):
+        c.error("ERR count should be greater than 0", "LMPOP", "1", "l", "LEFT", "COUNT", count)
+    c.error("ERR wrong number of arguments for 'lmpop' command", "LMPOP", "1", "l")
+    c.r.rpush("l", "a", "b")
+    eq(c.r.lmpop(1, "l", direction="RIGHT", count=2), [b"l", [b"b", b"a"]], "redis-py lmpop")
+
+
+@suite.check(since=2)
+def check_blmove_blmpop_immediate_timeout_errors(c):
+    c.r.rpush("s", "a", "b", "c")
+    eq(c.raw.call("BLMOVE", "s", "d", "LEFT", "RIGHT", "0"), ("$", b"a"), "BLMOVE of a non-empty list moves at once")
+    eq(c.raw.call("BRPOPLPUSH", "s", "d", "1"), ("$", b"c"), "BRPOPLPUSH moves the tail to the head")
+    eq(c.r.lrange("d", 0, -1), [b"c", b"a"], "the destination")
+    eq(values(c.raw.call("BLMPOP", "0", "2", "missing", "d", "RIGHT", "COUNT", "5")), [b"d", [b"a", b"c"]], "BLMPOP at once")
+    started = time.monotonic()
+    eq(c.raw.call("BLMOVE", "q", "d", "LEFT", "LEFT", "0.2"), ("*", None), "BLMOVE answers a nil array at its timeout")
+    took = time.monotonic() - started
+    ok(0.18 <= took < 2.0, f"BLMOVE 0.2 answered after {took:.3f} s")
+    eq(c.raw.call("BRPOPLPUSH", "q", "d", "0.05"), ("*", None), "BRPOPLPUSH's timeout is a nil array too")
+    eq(c.raw.call("BLMPOP", "0.05", "2", "q", "q2", "LEFT"), ("*", None), "BLMPOP's timeout")
+    eq(c.r.exists("d", "q"), 0, "a timed-out move creates nothing")
+    eq(blocked_clients(c), 0, "no client blocked after its timeout")
+    c.r.set("str", "x")
+    c.error(WRONGTYPE, "BLMOVE", "str", "d", "LEFT", "LEFT", "0")
+    c.error(WRONGTYPE, "BLMOVE", "s", "str", "LEFT", "LEFT", "0")
+    c.error(WRONGTYPE, "BRPOPLPUSH", "str", "d", "0")
+    c.error(WRONGTYPE, "BLMPOP", "0", "2", "missing", "str", "LEFT")
+    eq(c.raw.call("BLMOVE", "q", "str", "LEFT", "LEFT", "0.05"), ("*", None), "a missing source blocks whatever the destination")
+    c.error(SYNTAX, "BLMOVE", "s", "d", "LEFT", "MIDDLE", "x")  # the ends are read before the timeout
+    c.error("ERR timeout is not a float or out of range", "BLMOVE", "str", "d", "LEFT", "LEFT", "x")
+    c.error("ERR timeout is negative", "BRPOPLPUSH", "s", "d", "-1")
+    c.error("ERR numkeys should be greater than 0", "BLMPOP", "x", "abc", "s", "LEFT")  # numkeys before the timeout
+    c.error("ERR count should be greater than 0", "BLMPOP", "x", "1", "s", "LEFT", "COUNT", "0")
+    c.error("ERR timeout is not a float or out of range", "BLMPOP", "x", "1", "s", "LEFT")
+    c.error("ERR timeout is negative", "BLMPOP", "-1", "1", "s", "LEFT")
+    c.error(SYNTAX, "BLMPOP", "0", "2", "s", "LEFT")
+    c.error("ERR wrong number of arguments for 'blmove' command", "BLMOVE", "s", "d", "LEFT", "LEFT")
+    c.error("ERR wrong number of arguments for 'brpoplpush' command", "BRPOPLPUSH", "s", "d")
+    c.error("ERR wrong number of arguments for 'blmpop' command", "BLMPOP", "0", "1", "s")
+    eq(c.r.blmove("s", "d", 1, "LEFT", "LEFT"), b"b", "redis-py blmove")
+    eq(c.r.brpoplpush("q", "d", timeout=0.05), None, "redis-py brpoplpush times out")
+
+
+@suite.check(since=2)
+def check_blmove_blocks_until_a_push(c):
+    blocked = c.connect()
+    blocked.send(encode_command("BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"))
+    wait_blocked(c, 1)
+    c.r.rpush("dst", "old")
+    eq(c.raw.call("RPUSH", "src", "a", "b"), (":", 2), "RPUSH answers the length before serving the blocked client")
+    eq(blocked.read(), ("$", b"b"), "the blocked BLMOVE is answered the element it moved")
+    eq(c.r.lrange("src", 0, -1), [b"a"], "one element taken from the source's end")
+    eq(c.r.lrange("dst", 0, -1), [b"b", b"old"], "and pushed to the destination's end")
+    blocked.send(encode_command("BRPOPLPUSH", "q", "q", "5"))
+    wait_blocked(c, 1)
+    eq(c.raw.call("LPUSH", "q", "x", "y"), (":", 2), "LPUSH to a list a client moves to itself")
+    eq(blocked.read(), ("$", b"x"), "BRPOPLPUSH served the tail")
+    eq(c.r.lrange("q", 0, -1), [b"x", b"y"], "the list rotated")
+    eq(blocked_clients(c), 0, "no client blocked once served")
+
+
+@suite.check(since=2)
+def check_blmpop_blocks_until_a_push(c):
+    first, second = c.connect(), c.connect()
+    first.send(encode_command("BLMPOP", "0", "2", "x", "y", "LEFT", "COUNT", "2"))
+    wait_blocked(c, 1)
+    second.send(encode_command("BLMPOP", "5", "1", "y", "RIGHT"))
+    wait_blocked(c, 2)
+    eq(c.raw.call("RPUSH", "y", "1", "2", "3", "4"), (":", 4), "RPUSH of four with two clients blocked")
+    eq(values(first.read()), [b"y", [b"1", b"2"]], "the client blocked first takes up to its count")
+    eq(values(second.read()), [b"y", [b"4"]], "the second one from its end")
+    eq(c.r.lrange("y", 0, -1), [b"3"], "the rest stays")
+
+
+@suite.check(since=2)
+def check_blocked_move_serves_the_destination_in_turn(c):
+    mover, popper, multi = c.connect(), c.connect(), c.connect()
+    mover.send(encode_command("BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"))
+    wait_blocked(c, 1)
+    popper.send(encode_command("BLPOP", "src", "0"))
+    wait_blocked(c, 2)
+    multi.send(encode_command("BLMPOP", "0", "2", "other", "dst", "RIGHT", "COUNT", "5"))
+    wait_blocked(c, 3)
+    eq(c.raw.call("RPUSH", "src", "1", "2", "3"), (":", 3), "RPUSH of three with three clients blocked")
+    eq(mover.read(), ("$", b"3"), "the BLMOVE blocked first moves the tail")
+    eq(values(popper.read()), [b"src", b"1"], "the BLPOP blocked on the source next takes the head")
+    eq(values(multi.read()), [b"dst", [b"3"]], "the BLMPOP blocked on the destination takes what was moved there")
+    eq(c.r.lrange("src", 0, -1), [b"2"], "what is left of the source")
+    eq(c.r.exists("dst"), 0, "the destination emptied again")
+    eq(blocked_clients(c), 0, "all served")
+
+
+@suite.check(since=2)
+def check_blocked_moves_in_a_cycle(c):
+    p_to_q, q_to_p, popper = c.connect(), c.connect(), c.connect()
+    p_to_q.send(encode_command("BLMOVE", "p", "q", "LEFT", "LEFT", "0"))
+    wait_blocked(c, 1)
+    q_to_p.send(encode_command("BRPOPLPUSH", "q", "p", "0"))
+    wait_blocked(c, 2)
+    popper.send(encode_command("BLPOP", "p", "0"))
+    wait_blocked(c, 3)
+    eq(c.raw.call("LPUSH", "p", "z"), (":", 1), "LPUSH of one element")
+    eq(p_to_q.read(), ("$", b"z"), "moved p -> q")
+    eq(q_to_p.read(), ("$", b"z"), "moved back q -> p")
+    eq(values(popper.read()), [b"p", b"z"], "then popped from p")
+    eq(c.r.exists("p", "q"), 0, "both lists empty")
+
+
+@suite.check(since=2)
+def check_lmove_serves_clients_blocked_on_the_destination(c):
+    blocked = c.connect()
+    blocked.send(encode_command("BRPOP", "dst", "0"))
+    wait_blocked(c, 1)
+    c.r.rpush("src", "v")
+    eq(c.raw.call("LMOVE", "src", "dst", "LEFT", "RIGHT"), ("$", b"v"), "LMOVE answers the element")
+    eq(values(blocked.read()), [b"dst", b"v"], "the client blocked on the destination takes it")
+    eq(c.r.exists("src", "dst"), 0, "both lists empty")
+
+
+@suite.check(since=2)
+def check_blocked_move_to_a_destination_of_another_type(c):
+    mover, popper = c.connect(), c.connect()
+    mover.send(encode_command("BLMOVE", "src", "str", "LEFT", "LEFT", "0"))
+    wait_blocked(c, 1)
+    popper.send(encode_command("BLPOP", "src", "0"))
+    wait_blocked(c, 2)
+    c.r.set("str", "x")
+    eq(c.raw.call("RPUSH", "src", "e"), (":", 1), "RPUSH with a blocked move whose destination became a string")
+    eq(mover.read(), ("-", WRONGTYPE), "the move is answered WRONGTYPE and unblocked")
+    eq(values(popper.read()), [b"src", b"e"], "the element went to the next client")
+    eq(c.r.get("str"), b"x", "the destination untouched")
+    eq(blocked_clients(c), 0, "no client blocked")
 
 
 @suite.check(since=2)

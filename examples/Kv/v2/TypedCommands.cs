@@ -14,6 +14,12 @@ internal static partial class Commands
             case "RPOP": if (Arity(c, -2, "rpop")) Pop(c, head: false, "rpop", now); break;
             case "BLPOP": if (Arity(c, -3, "blpop")) BlockingPop(c, head: true, now); break;
             case "BRPOP": if (Arity(c, -3, "brpop")) BlockingPop(c, head: false, now); break;
+            case "LMPOP": if (Arity(c, -4, "lmpop")) MultiPop(c, now); break;
+            case "BLMPOP": if (Arity(c, -5, "blmpop")) BlockingMultiPop(c, now); break;
+            case "LMOVE": if (Arity(c, 5, "lmove")) LMove(c, now); break;
+            case "RPOPLPUSH": if (Arity(c, 3, "rpoplpush")) Move(c, fromHead: false, toHead: true, now); break;
+            case "BLMOVE": if (Arity(c, 6, "blmove")) BlockingLMove(c, now); break;
+            case "BRPOPLPUSH": if (Arity(c, 4, "brpoplpush")) BlockingMove(c, fromHead: false, toHead: true, c.Arg(3), now); break;
             case "LRANGE": if (Arity(c, 4, "lrange")) LRange(c, now); break;
             case "LLEN": if (Arity(c, 2, "llen")) LLen(c, now); break;
             case "HSET": HSet(c, now); break;
@@ -65,23 +71,278 @@ internal static partial class Commands
             }
         }
         c.Output.Integer(list.Items.Count);
-        ServeBlocked(key, list);
+        ServeBlocked(key, now);
     }
 
-    /// <summary>After a push, as Redis does once the command is done: the clients blocked on the key, longest waiting first, take its elements.</summary>
-    private static void ServeBlocked(string key, ListValue list)
+    /// <summary>
+    /// After a command that pushed to <paramref name="key"/>, as Redis does once the command is done: the clients blocked
+    /// on it, longest waiting first, take its elements. A client blocked in a move pushes its element to its destination,
+    /// whose own blocked clients are served next (Redis's ready keys, in the order they became ready).
+    /// </summary>
+    private static void ServeBlocked(string key, long now)
     {
-        var waiting = Blocking.WaitingOn(key);
-        while (waiting is { Count: > 0 } && list.Items.Count > 0)
+        if (Blocking.WaitingOn(key) is null)
         {
-            var client = waiting[0];
-            var node = client.Blocked!.FromHead ? list.Items.First! : list.Items.Last!;
-            list.Items.Remove(node);
-            Blocking.Serve(client, key, node.Value);
+            return;
         }
+        var ready = new Queue<string>();
+        ready.Enqueue(key);
+        while (ready.TryDequeue(out var next))
+        {
+            var waiting = Blocking.WaitingOn(next);
+            if (waiting is null || Store.Find(next, now)?.Value is not ListValue list)
+            {
+                continue;
+            }
+            while (waiting.Count > 0 && list.Items.Count > 0)
+            {
+                var client = waiting[0];
+                var pop = client.Blocked!;
+                if (pop.Destination is null)
+                {
+                    var elements = new byte[pop.Count == 0 ? 1 : (int)Math.Min(pop.Count, list.Items.Count)][];
+                    for (var i = 0; i < elements.Length; i++)
+                    {
+                        elements[i] = Take(list, pop.FromHead);
+                    }
+                    Blocking.Serve(client, next, elements);
+                }
+                else if (Store.Find(pop.Destination, now) is { } found && found.Value is not ListValue)
+                {
+                    Blocking.Refuse(client, next, WrongType); // Redis answers it so and unblocks it; the element stays.
+                }
+                else
+                {
+                    var element = Take(list, pop.FromHead);
+                    PushTo(pop.Destination, element, pop.ToHead, now);
+                    Blocking.Serve(client, next, [element]);
+                    if (pop.Destination != next)
+                    {
+                        ready.Enqueue(pop.Destination);
+                    }
+                }
+            }
+            if (list.Items.Count == 0)
+            {
+                Store.Remove(next);
+            }
+        }
+    }
+
+    /// <summary>Removes and returns the element at the list's head or tail (the list is not empty).</summary>
+    private static byte[] Take(ListValue list, bool fromHead)
+    {
+        var node = fromHead ? list.Items.First! : list.Items.Last!;
+        list.Items.Remove(node);
+        return node.Value;
+    }
+
+    /// <summary>Pushes <paramref name="element"/> to the list <paramref name="key"/> (a list or missing: checked by the caller), creating it.</summary>
+    private static void PushTo(string key, byte[] element, bool toHead, long now)
+    {
+        if (Store.Find(key, now)?.Value is not ListValue list)
+        {
+            list = new ListValue();
+            Store.Put(key, new Entry(list));
+        }
+        if (toHead)
+        {
+            list.Items.AddFirst(element);
+        }
+        else
+        {
+            list.Items.AddLast(element);
+        }
+    }
+
+    /// <summary>LEFT or RIGHT (any case): true for LEFT; false with a syntax error answered when it is neither.</summary>
+    private static bool TryParseEnd(Connection c, int index, out bool head)
+    {
+        head = c.Is(index, "LEFT");
+        if (head || c.Is(index, "RIGHT"))
+        {
+            return true;
+        }
+        c.Output.Error(SyntaxError);
+        return false;
+    }
+
+    /// <summary>LMOVE source destination LEFT|RIGHT LEFT|RIGHT.</summary>
+    private static void LMove(Connection c, long now)
+    {
+        if (TryParseEnd(c, 3, out var fromHead) && TryParseEnd(c, 4, out var toHead))
+        {
+            Move(c, fromHead, toHead, now);
+        }
+    }
+
+    /// <summary>
+    /// LMOVE / RPOPLPUSH source destination: pops from the source and pushes to the destination (the same list rotates),
+    /// answering the element, or nil when the source is missing; then serves the clients blocked on the destination.
+    /// </summary>
+    private static void Move(Connection c, bool fromHead, bool toHead, long now)
+    {
+        var source = c.Key(1);
+        if (TryFind<ListValue>(c, source, now, out var list))
+        {
+            if (list is null)
+            {
+                c.Output.Null();
+            }
+            else
+            {
+                MoveFrom(c, source, list, fromHead, toHead, now);
+            }
+        }
+    }
+
+    /// <summary>The move of a source list found non-empty: checks the destination's type, moves one element, answers it.</summary>
+    private static void MoveFrom(Connection c, string source, ListValue list, bool fromHead, bool toHead, long now)
+    {
+        var destination = c.Key(2);
+        if (!TryFind<ListValue>(c, destination, now, out _))
+        {
+            return;
+        }
+        var element = Take(list, fromHead);
+        PushTo(destination, element, toHead, now);
         if (list.Items.Count == 0)
         {
-            Store.Remove(key);
+            Store.Remove(source);
+        }
+        c.Output.Bulk(element);
+        ServeBlocked(destination, now);
+    }
+
+    /// <summary>BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.</summary>
+    private static void BlockingLMove(Connection c, long now)
+    {
+        if (TryParseEnd(c, 3, out var fromHead) && TryParseEnd(c, 4, out var toHead))
+        {
+            BlockingMove(c, fromHead, toHead, c.Arg(5), now);
+        }
+    }
+
+    /// <summary>
+    /// BLMOVE / BRPOPLPUSH: LMOVE when the source is a list; when it is missing the client blocks until a push to it serves
+    /// the move (whatever the destination is then: a destination that is not a list is answered WRONGTYPE) or the timeout passes.
+    /// </summary>
+    private static void BlockingMove(Connection c, bool fromHead, bool toHead, ReadOnlySpan<byte> timeout, long now)
+    {
+        if (!Blocking.TryParseTimeout(c, timeout, now, out var deadline))
+        {
+            return;
+        }
+        var source = c.Key(1);
+        if (!TryFind<ListValue>(c, source, now, out var list))
+        {
+            return;
+        }
+        if (list is not null)
+        {
+            MoveFrom(c, source, list, fromHead, toHead, now);
+            return;
+        }
+        Blocking.Block(c, new BlockedPop([source], fromHead, deadline, destination: c.Key(2), toHead: toHead));
+    }
+
+    /// <summary>
+    /// Parses LMPOP's <c>numkeys key [key ...] LEFT|RIGHT [COUNT count]</c> from argument <paramref name="numKeysIndex"/> on,
+    /// in Redis's order and with its errors; false with the error answered.
+    /// </summary>
+    private static bool TryParseMultiPop(Connection c, int numKeysIndex, out string[] keys, out bool fromHead, out long count)
+    {
+        keys = [];
+        fromHead = false;
+        count = 1;
+        if (!Number.TryParseInt64(c.Arg(numKeysIndex), out var numKeys) || numKeys < 1)
+        {
+            c.Output.Error("ERR numkeys should be greater than 0");
+            return false;
+        }
+        if (numKeys >= c.ArgCount - numKeysIndex - 1)
+        {
+            c.Output.Error(SyntaxError); // The keys leave no room for LEFT|RIGHT.
+            return false;
+        }
+        var endIndex = numKeysIndex + 1 + (int)numKeys;
+        if (!TryParseEnd(c, endIndex, out fromHead))
+        {
+            return false;
+        }
+        var counted = false;
+        for (var i = endIndex + 1; i < c.ArgCount; i++)
+        {
+            if (counted || !c.Is(i, "COUNT") || i + 1 == c.ArgCount)
+            {
+                c.Output.Error(SyntaxError);
+                return false;
+            }
+            i++;
+            if (!Number.TryParseInt64(c.Arg(i), out count) || count < 1)
+            {
+                c.Output.Error("ERR count should be greater than 0");
+                return false;
+            }
+            counted = true;
+        }
+        keys = new string[numKeys];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = c.Key(numKeysIndex + 1 + i);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Pops up to <paramref name="count"/> elements from the first list of <paramref name="keys"/>, in order, answering
+    /// [key, [elements]], or WRONGTYPE for a key of another type before it; false when all are missing (nothing answered).
+    /// </summary>
+    private static bool TryPopFirst(Connection c, string[] keys, bool fromHead, long count, long now)
+    {
+        foreach (var key in keys)
+        {
+            if (!TryFind<ListValue>(c, key, now, out var list))
+            {
+                return true;
+            }
+            if (list is not null)
+            {
+                var popped = (int)Math.Min(count, list.Items.Count);
+                c.Output.ArrayHeader(2);
+                c.Output.Bulk(key);
+                c.Output.ArrayHeader(popped);
+                for (var i = 0; i < popped; i++)
+                {
+                    c.Output.Bulk(Take(list, fromHead));
+                }
+                if (list.Items.Count == 0)
+                {
+                    Store.Remove(key);
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: nil when every list is missing.</summary>
+    private static void MultiPop(Connection c, long now)
+    {
+        if (TryParseMultiPop(c, 1, out var keys, out var fromHead, out var count) && !TryPopFirst(c, keys, fromHead, count, now))
+        {
+            c.Output.NullArray();
+        }
+    }
+
+    /// <summary>BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: LMPOP, or blocks while every list is missing.</summary>
+    private static void BlockingMultiPop(Connection c, long now)
+    {
+        if (TryParseMultiPop(c, 2, out var keys, out var fromHead, out var count)
+            && Blocking.TryParseTimeout(c, c.Arg(1), now, out var deadline)
+            && !TryPopFirst(c, keys, fromHead, count, now))
+        {
+            Blocking.Block(c, new BlockedPop(keys, fromHead, deadline, count: count));
         }
     }
 
