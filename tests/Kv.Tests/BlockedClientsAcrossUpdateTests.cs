@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Kv.Tests;
 
 /// <summary>
-/// Clients blocked in BLPOP when kv is updated (v2 -> v3 in process) or rolled back (v3 -> v2): each is Debian's
+/// Clients blocked in BLPOP (and BLMOVE, BLMPOP) when kv is updated (v2 -> v3 in process) or rolled back (v3 -> v2): each is Debian's
 /// redis-cli on its own socket. The one blocked for ever is served, on the same connection (the same CLIENT ID), by the
 /// new version when another client pushes; the one with a 3 s timeout is answered nil 3 s after it blocked — its
 /// remaining timeout crossed the update, it did not start again.
@@ -45,6 +45,38 @@ public class BlockedClientsAcrossUpdateTests(ITestOutputHelper output)
         Assert.Equal("1", await RedisCliAsync(port, "RPUSH", "both", "at-last"));
         Assert.Equal(["both", "at-last"], await throughBoth.ReadLinesAsync(2));
         Assert.Equal(throughBoth.Id, await throughBoth.CommandAsync("CLIENT ID"));
+    }
+
+    [Fact]
+    public async Task ClientsBlockedInBlmoveAndBlmpop_CrossAnUpdateV2ToV3_ServedByV3OnTheSameConnection()
+    {
+        KvProcesses.RequireTool("redis-cli");
+        await using var host = await MoltHost.StartAsync(Path.Combine(KvProcesses.VersionDirectory(2), "Kv.dll"), ["--port", "0"]);
+        var port = HostedKvServer.ReadPort(host);
+        Assert.Equal("1", await RedisCliAsync(port, "RPUSH", "dst", "old"));
+        await using var mover = await BlockedClient.BlockAsync(port, "BLMOVE src dst RIGHT LEFT 0");
+        await using var multi = await BlockedClient.BlockAsync(port, "BLMPOP 0 2 none m LEFT COUNT 2");
+        await WaitForBlockedClientsAsync(port, 2);
+
+        var result = await host.UpdateAsync(Path.Combine(KvProcesses.VersionDirectory(3), "Kv.dll"));
+        output.WriteLine($"update: {result.Outcome}");
+        Assert.True(result.Outcome == UpdateOutcome.Committed, result.ToString());
+        Assert.Equal(2, BlockedClients(await RedisCliAsync(port, "INFO", "clients")));
+
+        // v3 serves the move v2 blocked: the element pushed to the source lands at the destination's head, the client answered it.
+        Assert.Equal("2", await RedisCliAsync(port, "RPUSH", "src", "a", "b"));
+        Assert.Equal(["b"], await mover.ReadLinesAsync(1));
+        Assert.Equal("b\nold", await RedisCliAsync(port, "LRANGE", "dst", "0", "-1"));
+        Assert.Equal("a", await RedisCliAsync(port, "LRANGE", "src", "0", "-1"));
+        Assert.Equal(mover.Id, await mover.CommandAsync("CLIENT ID"));
+        Assert.Contains("kv_version:3", await mover.CommandLinesAsync("INFO server", "kv_version"));
+
+        // And the BLMPOP with its count: two elements of m, as [key, [elements]] (redis-cli prints them a line each).
+        Assert.Equal("3", await RedisCliAsync(port, "RPUSH", "m", "1", "2", "3"));
+        Assert.Equal(["m", "1", "2"], await multi.ReadLinesAsync(3));
+        Assert.Equal("3", await RedisCliAsync(port, "LRANGE", "m", "0", "-1"));
+        Assert.Equal(multi.Id, await multi.CommandAsync("CLIENT ID"));
+        Assert.Equal(0, BlockedClients(await RedisCliAsync(port, "INFO", "clients")));
     }
 
     /// <summary>
