@@ -8,8 +8,8 @@ using Xunit.Abstractions;
 namespace Kv.Tests;
 
 /// <summary>
-/// Clients blocked in BLPOP (and BLMOVE, BLMPOP) when kv is updated (v2 -> v3 in process) or rolled back (v3 -> v2): each is Debian's
-/// redis-cli on its own socket. The one blocked for ever is served, on the same connection (the same CLIENT ID), by the
+/// Clients blocked in BLPOP (and BLMOVE, BLMPOP) when kv is updated (v2 -> v3 in process, or in a new process under
+/// <c>molt run</c>) or rolled back (v3 -> v2): each is Debian's redis-cli on its own socket. The one blocked for ever is served, on the same connection (the same CLIENT ID), by the
 /// new version when another client pushes; the one with a 3 s timeout is answered nil 3 s after it blocked — its
 /// remaining timeout crossed the update, it did not start again.
 /// </summary>
@@ -76,6 +76,38 @@ public class BlockedClientsAcrossUpdateTests(ITestOutputHelper output)
         Assert.Equal(["m", "1", "2"], await multi.ReadLinesAsync(3));
         Assert.Equal("3", await RedisCliAsync(port, "LRANGE", "m", "0", "-1"));
         Assert.Equal(multi.Id, await multi.CommandAsync("CLIENT ID"));
+        Assert.Equal(0, BlockedClients(await RedisCliAsync(port, "INFO", "clients")));
+    }
+
+    [Fact]
+    public async Task ClientsBlockedInBlpopAndBlmove_CrossAProcessUpdateV2ToV3_ServedByTheNewProcessOnTheSameConnection()
+    {
+        KvProcesses.RequireTool("redis-cli");
+        await using var kv = await MoltRunKvServer.StartAsync(KvScenarioOptions.MoltCliBeside, Path.Combine(KvProcesses.VersionDirectory(2), "Kv.dll"),
+            [], TimeSpan.FromSeconds(60), CancellationToken.None);
+        var port = kv.Port;
+        await using var popper = await BlockedClient.BlockAsync(port, "BLPOP q 0");
+        await using var mover = await BlockedClient.BlockAsync(port, "BLMOVE src dst LEFT RIGHT 0");
+        await WaitForBlockedClientsAsync(port, 2);
+        var before = await kv.ServingProcessIdAsync(CancellationToken.None);
+
+        var result = await kv.UpdateAsync(Path.Combine(KvProcesses.VersionDirectory(3), "Kv.dll"), UpdateMechanism.NewProcess, CancellationToken.None);
+        output.WriteLine($"update: {result.Outcome} by {result.Mechanism} in {result.PauseMilliseconds:0} ms of pause");
+        Assert.True(result.Outcome == nameof(UpdateOutcome.Committed), $"{result}\n{kv.Output}");
+        var after = await kv.ServingProcessIdAsync(CancellationToken.None);
+        Assert.NotEqual(before, after);
+        Assert.Equal(after, result.NewProcessId);
+        Assert.Equal(2, BlockedClients(await RedisCliAsync(port, "INFO", "clients")));
+
+        // The new process serves both on the connections they blocked on in the old one.
+        Assert.Equal("1", await RedisCliAsync(port, "RPUSH", "q", "hello"));
+        Assert.Equal(["q", "hello"], await popper.ReadLinesAsync(2));
+        Assert.Equal(popper.Id, await popper.CommandAsync("CLIENT ID"));
+        Assert.Contains("kv_version:3", await popper.CommandLinesAsync("INFO server", "kv_version"));
+        Assert.Equal("1", await RedisCliAsync(port, "LPUSH", "src", "moved"));
+        Assert.Equal(["moved"], await mover.ReadLinesAsync(1));
+        Assert.Equal("moved", await RedisCliAsync(port, "LRANGE", "dst", "0", "-1"));
+        Assert.Equal(mover.Id, await mover.CommandAsync("CLIENT ID"));
         Assert.Equal(0, BlockedClients(await RedisCliAsync(port, "INFO", "clients")));
     }
 
