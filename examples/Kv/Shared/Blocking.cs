@@ -40,8 +40,8 @@ internal sealed class BlockedPop(string[] keys, bool fromHead, long deadline, st
 
 /// <summary>
 /// Clients blocked in a pop. A push serves them itself, longest waiting first, as Redis does after the command that
-/// pushed: it hands each its elements (or an error) in its <see cref="BlockedPop"/> and wakes its unit, which answers it. A blocked
-/// unit waits for that, its deadline, more bytes from its client, or an update, never holding the store's lock.
+/// pushed: it hands each its elements (or an error) in its <see cref="BlockedPop"/> and wakes its unit, which answers
+/// it. A blocked unit waits for that, its deadline, more bytes from its client, or an update, never holding the store's lock.
 /// </summary>
 internal static class Blocking
 {

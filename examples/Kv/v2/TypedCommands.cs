@@ -106,20 +106,20 @@ internal static partial class Commands
                         elements[i] = Take(list, pop.FromHead);
                     }
                     Blocking.Serve(client, next, elements);
+                    continue;
                 }
-                else if (Store.Find(pop.Destination, now) is { } found && found.Value is not ListValue)
+                var destination = Store.Find(pop.Destination, now)?.Value;
+                if (destination is not (null or ListValue))
                 {
                     Blocking.Refuse(client, next, WrongType); // Redis answers it so and unblocks it; the element stays.
+                    continue;
                 }
-                else
+                var element = Take(list, pop.FromHead);
+                PushTo(pop.Destination, destination as ListValue, element, pop.ToHead);
+                Blocking.Serve(client, next, [element]);
+                if (pop.Destination != next)
                 {
-                    var element = Take(list, pop.FromHead);
-                    PushTo(pop.Destination, element, pop.ToHead, now);
-                    Blocking.Serve(client, next, [element]);
-                    if (pop.Destination != next)
-                    {
-                        ready.Enqueue(pop.Destination);
-                    }
+                    ready.Enqueue(pop.Destination);
                 }
             }
             if (list.Items.Count == 0)
@@ -137,10 +137,10 @@ internal static partial class Commands
         return node.Value;
     }
 
-    /// <summary>Pushes <paramref name="element"/> to the list <paramref name="key"/> (a list or missing: checked by the caller), creating it.</summary>
-    private static void PushTo(string key, byte[] element, bool toHead, long now)
+    /// <summary>Pushes <paramref name="element"/> to the list <paramref name="key"/>, found by the caller (null: missing, then created).</summary>
+    private static void PushTo(string key, ListValue? list, byte[] element, bool toHead)
     {
-        if (Store.Find(key, now)?.Value is not ListValue list)
+        if (list is null)
         {
             list = new ListValue();
             Store.Put(key, new Entry(list));
@@ -200,12 +200,12 @@ internal static partial class Commands
     private static void MoveFrom(Connection c, string source, ListValue list, bool fromHead, bool toHead, long now)
     {
         var destination = c.Key(2);
-        if (!TryFind<ListValue>(c, destination, now, out _))
+        if (!TryFind<ListValue>(c, destination, now, out var target))
         {
             return;
         }
         var element = Take(list, fromHead);
-        PushTo(destination, element, toHead, now);
+        PushTo(destination, target, element, toHead);
         if (list.Items.Count == 0)
         {
             Store.Remove(source);
