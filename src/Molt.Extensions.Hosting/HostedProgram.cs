@@ -55,7 +55,7 @@ internal sealed class HostedProgram
     /// After an update, every version but the one that runs now ends: those it replaced are retired (what they carried over
     /// is the new version's now), the one a rollback abandoned is discarded (what it took over is the old version's again).
     /// </summary>
-    private Task EndVersionsAsync(int running, bool committed)
+    private Task EndVersionsAsync(int running)
     {
         List<HostedApplication> ending;
         lock (_lock)

@@ -172,9 +172,13 @@ internal sealed class VersionContainer(HostedApplication version, Dictionary<str
     private static bool ForgetDisposables(ServiceProvider provider, IReadOnlyCollection<object> keep)
     {
         var root = typeof(ServiceProvider).GetProperty("Root", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(provider);
-        if (root?.GetType().GetField("_disposables", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(root) is not IList disposables)
+        if (root?.GetType().GetField("_disposables", BindingFlags.Instance | BindingFlags.NonPublic) is not { } field)
         {
-            return root?.GetType().GetField("_disposables", BindingFlags.Instance | BindingFlags.NonPublic) is not null; // null list: nothing to dispose
+            return false;
+        }
+        if (field.GetValue(root) is not IList disposables)
+        {
+            return true; // Nothing was made that is disposable.
         }
         var kept = keep.ToHashSet(ReferenceEqualityComparer.Instance);
         lock (root)

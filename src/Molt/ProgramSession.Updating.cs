@@ -145,7 +145,7 @@ internal sealed partial class ProgramSession
             retired = CommitLocked();
             epoch = _currentEpoch;
         }
-        VersionsEnded(committed: true, epoch);
+        VersionsEnded(epoch);
         return retired;
     }
 
@@ -182,7 +182,7 @@ internal sealed partial class ProgramSession
             FinishUpdateLocked();
             epoch = _currentEpoch;
         }
-        VersionsEnded(committed: false, epoch);
+        VersionsEnded(epoch);
     }
 
     /// <summary>Restart, commit and rollback belong to an update whose quiescence was requested, and to no other moment.</summary>

@@ -101,20 +101,20 @@ internal sealed partial class ProgramSession
     /// ends the versions that stopped running (their hosts stop, their containers are disposed). The host waits for what
     /// it returns (<see cref="EndingAsync"/>) before it proves the version it released collected.
     /// </summary>
-    public Func<int, bool, Task>? UpdateEnded { get; set; }
+    public Func<int, Task>? UpdateEnded { get; set; }
 
     private Task? _ending;
 
     /// <summary>What <see cref="UpdateEnded"/> started for the last update, once.</summary>
     public Task EndingAsync() => Interlocked.Exchange(ref _ending, null) ?? Task.CompletedTask;
 
-    private void VersionsEnded(bool committed, int epoch)
+    private void VersionsEnded(int epoch)
     {
         if (UpdateEnded is { } ended)
         {
             try
             {
-                _ending = ended(epoch, committed);
+                _ending = ended(epoch);
             }
             catch (Exception e)
             {

@@ -43,6 +43,29 @@ public class CarrierTests
     }
 
     [Fact]
+    public async Task Update_AFrameworkCollectionThatHoldsItself_IsCheckedOnce_AndPassesAsItIs()
+    {
+        // Checking what an ArrayList holds reaches the list itself again (Kestrel's feature collection enumerates itself
+        // the same way): without a guard the check recursed until the stack overflowed and the host died.
+        var report = await AssertCarried("CR_SelfHolding", """
+            public static partial class Program
+            {
+                public static ArrayList Loop;
+                public static ArrayList Before;
+                static void Init()
+                {
+                    Loop = new ArrayList { "first" };
+                    Loop.Add(Loop);
+                    Before = Loop;
+                }
+                public static string Report() =>
+                    $"VERSION {Loop.Count} {Loop[0]} {ReferenceEquals(Loop[1], Loop)} {ReferenceEquals(Loop, Before)}";
+            }
+            """);
+        Assert.Equal("v2 2 first True True", report);
+    }
+
+    [Fact]
     public async Task Update_GenericWeakReferenceToAProgramObject_TargetsItsNewObject()
     {
         var report = await AssertCarried("CR_WeakOfT", Entry + """

@@ -34,7 +34,10 @@ internal sealed class ElementsCheckCopier(Func<TypeCopier> rebuild) : TypeCopier
     public static bool AllCrossAsThemselves(object old, StateTransfer transfer)
     {
         // What the elements are is checked, not passed: they are neither counted nor recorded as references of the new version's state.
-        if (!transfer.Checking.Add(old))
+        // Only a check within a check can come back to a container (through its own elements): the outermost one is not
+        // tracked, so that the common case costs nothing more; a container that holds itself is seen once more, then stops.
+        var tracked = transfer.CheckDepth > 0;
+        if (tracked && !transfer.Checking.Add(old))
         {
             return true; // Reached again through its own elements: what else it holds is being checked already.
         }
@@ -46,7 +49,10 @@ internal sealed class ElementsCheckCopier(Func<TypeCopier> rebuild) : TypeCopier
         finally
         {
             transfer.CheckDepth--;
-            transfer.Checking.Remove(old);
+            if (tracked)
+            {
+                transfer.Checking.Remove(old);
+            }
         }
     }
 
