@@ -85,7 +85,8 @@ public sealed class MoltHost : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(programPath);
         options ??= new MoltHostOptions();
         options.Validate();
-        var version = ProgramVersion.Load(programPath, generation: 0, options.TimeProvider, options.UnloadOldCode);
+        var version = ProgramVersion.Load(programPath, generation: 0, options.TimeProvider, options.UnloadOldCode,
+            libraries: options.ShareLibraries ? new SharedLibraries() : null);
         var host = new MoltHost(version, args ?? [], options);
         try
         {
@@ -194,7 +195,8 @@ public sealed class MoltHost : IAsyncDisposable
     {
         options.Validate();
         var oldPath = prepare.OldProgram ?? throw new ArgumentException("The old process did not name its program.", nameof(prepare));
-        ProgramVersion? reloaded = ProgramVersion.Load(oldPath, prepare.OldGeneration ?? 0, options.TimeProvider, collectible: true, typesOnly: true);
+        ProgramVersion? reloaded = ProgramVersion.Load(oldPath, prepare.OldGeneration ?? 0, options.TimeProvider, collectible: true, typesOnly: true,
+            libraries: options.ShareLibraries ? new SharedLibraries() : null);
         var host = new MoltHost(reloaded, args, options) { EarlierHistory = prepare.History ?? [] };
         host._lifecycle.Inherit(prepare.Versions ?? []);
         var logger = host._logger;

@@ -44,6 +44,17 @@ public sealed class MoltHostOptions
     /// </summary>
     public bool UnloadOldCode { get; set; } = true;
 
+    /// <summary>
+    /// Whether the program's own libraries (its project references; not NuGet packages) load once, each in a context of its
+    /// own, and are shared by every version that ships the same build of one (same module version id, and the same builds of
+    /// the program's libraries it references). Default: true. An update then passes the objects of a shared library's types
+    /// by reference instead of rebuilding them — a program whose state types live in such a library pauses for a code-only
+    /// update in constant time, whatever the state's size — and the library's statics are the same fields in both versions.
+    /// A library unloads when the last version that uses it retires. False: each version loads its own copy of every library
+    /// (the behaviour before shared libraries), and every object of their types is rebuilt at every update.
+    /// </summary>
+    public bool ShareLibraries { get; set; } = true;
+
     /// <summary>The clock for deadlines. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

@@ -62,6 +62,19 @@ public sealed class UpdateResult
     /// <summary>References to framework objects (strings, arrays, sockets...) passed to the new version without a copy.</summary>
     public long ReferencesPassed { get; internal set; }
 
+    /// <summary>
+    /// The program's libraries that both versions use as one load (<see cref="MoltHostOptions.ShareLibraries"/>), by name and
+    /// version (<c>Kv.State 5.0.0</c>): their objects passed by reference unless they could reach the old version's.
+    /// </summary>
+    public IReadOnlyList<string> SharedLibraries { get; internal set; } = [];
+
+    /// <summary>
+    /// The shared libraries that no version uses any more since this update (the old version's, when the new one ships another
+    /// build of them): unloaded, and proven collected with the version when <see cref="OldVersionUnloaded"/> (or
+    /// <see cref="FailedVersionUnloaded"/>) is true.
+    /// </summary>
+    public IReadOnlyList<string> LibrariesReleased { get; internal set; } = [];
+
     /// <summary>Static fields migrated into the new version.</summary>
     public int StaticsMigrated { get; internal set; }
 
@@ -119,6 +132,14 @@ public sealed class UpdateResult
         }
         text.Append($"; prepare {Ms(PrepareTime)}, quiesce {Ms(QuiesceTime)}, transfer {Ms(TransferTime)}, restart {Ms(RestartTime)}, pause {Ms(PauseTime)}, unload {Ms(UnloadTime)}");
         text.Append($"; {ObjectsRebuilt} objects rebuilt, {ReferencesPassed} references passed, {StaticsMigrated} statics");
+        if (SharedLibraries.Count > 0)
+        {
+            text.Append($"; shared libraries: {string.Join(", ", SharedLibraries)}");
+        }
+        if (LibrariesReleased.Count > 0)
+        {
+            text.Append($"; libraries released: {string.Join(", ", LibrariesReleased)}");
+        }
         if (DroppedFields.Count > 0)
         {
             text.Append($"; dropped fields: {string.Join(", ", DroppedFields)}");

@@ -117,7 +117,9 @@ public sealed class ProgramCompiler
             name,
             [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest))],
             references,
-            new CSharpCompilationOptions(kind, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable));
+            new CSharpCompilationOptions(kind, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable,
+                // The same source and references give the same module version id: an unchanged library is shared by two versions.
+                deterministic: true));
         using var output = File.Create(path);
         var emitted = compilation.Emit(output);
         if (!emitted.Success)

@@ -11,14 +11,18 @@ internal sealed class ProgramVersion
 {
     private VersionLoadContext? _context;
 
-    private ProgramVersion(VersionLoadContext context, Assembly main, ProgramVersionInfo info)
+    private ProgramVersion(VersionLoadContext context, Assembly main, ProgramVersionInfo info, SharedLibraries? libraries)
     {
         _context = context;
+        Libraries = libraries;
         MainAssembly = main;
         Info = info;
     }
 
     public Assembly MainAssembly { get; private set; }
+
+    /// <summary>The host's shared libraries, which this version's successors load theirs from; null when the host shares none.</summary>
+    public SharedLibraries? Libraries { get; }
 
     public ProgramVersionInfo Info { get; }
 
@@ -32,15 +36,17 @@ internal sealed class ProgramVersion
     /// <remarks>
     /// <paramref name="typesOnly"/>: the old version loaded again for a state stream's objects: collectible, and its static
     /// constructors do nothing (<see cref="TypesOnlyImage"/>). Its code must never be run.
+    /// <paramref name="libraries"/>: the host's shared libraries, which the version's own libraries come from (none: they load into its context).
     /// </remarks>
-    public static ProgramVersion Load(string assemblyPath, int generation, TimeProvider time, bool collectible = true, bool typesOnly = false)
+    public static ProgramVersion Load(string assemblyPath, int generation, TimeProvider time, bool collectible = true, bool typesOnly = false,
+        SharedLibraries? libraries = null)
     {
         var path = Path.GetFullPath(assemblyPath);
         if (!File.Exists(path))
         {
             throw new UpdateFailedException(UpdatePhase.Prepare, $"The program '{path}' does not exist.");
         }
-        var context = new VersionLoadContext(path, generation, collectible || typesOnly, typesOnly);
+        var context = new VersionLoadContext(path, generation, collectible || typesOnly, typesOnly, typesOnly ? null : libraries);
         try
         {
             var main = context.LoadProgramAssembly(path);
@@ -53,7 +59,7 @@ internal sealed class ProgramVersion
                 ?? name.Version?.ToString() ?? "0.0.0";
             var hash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
             var info = new ProgramVersionInfo(path, name.Name ?? Path.GetFileNameWithoutExtension(path), version, hash, generation, time.GetUtcNow());
-            return new ProgramVersion(context, main, info);
+            return new ProgramVersion(context, main, info, libraries);
         }
         catch (UpdateFailedException)
         {
@@ -70,8 +76,21 @@ internal sealed class ProgramVersion
     /// <summary>Whether an assembly is this version's main one (not a library it ships).</summary>
     public bool IsMainAssembly(Assembly assembly) => assembly == MainAssembly;
 
-    /// <summary>Whether a type (not a generic instantiation over it) belongs to this version.</summary>
-    public bool Owns(Assembly assembly) => _context is not null && System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(assembly) == _context;
+    /// <summary>Whether an assembly is this version's: loaded in its context, or a shared library it uses.</summary>
+    public bool Owns(Assembly assembly) =>
+        _context is not null && System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(assembly) is { } context
+        && (context == _context || context is LibraryLoadContext library && _context.Uses(library));
+
+    /// <summary>The shared libraries this version uses (see <see cref="SharedLibraries"/>): loaded once, used by every version that ships the same build.</summary>
+    /// <remarks>Every library the program references is loaded first (no code of it runs): a library is loaded when first needed.</remarks>
+    public IReadOnlyList<Assembly> SharedLibraries
+    {
+        get
+        {
+            _ = ProgramAssemblies();
+            return [.. Context.Libraries.Select(l => l.Assembly).OfType<Assembly>()];
+        }
+    }
 
     /// <summary>A type of this version by full name, looked up first in the assembly of the given name.</summary>
     public Type? FindType(string fullName, string? assemblyName = null)
@@ -92,7 +111,7 @@ internal sealed class ProgramVersion
             }
         }
         return MainAssembly.GetType(fullName)
-            ?? Context.Assemblies.Select(a => a.GetType(fullName)).FirstOrDefault(t => t is not null);
+            ?? Context.Assemblies.Concat(SharedLibraries).Select(a => a.GetType(fullName)).FirstOrDefault(t => t is not null);
     }
 
     /// <summary>The program's own types (of all its assemblies: <see cref="ProgramAssemblies"/>), compiler-generated ones included.</summary>
@@ -356,20 +375,22 @@ internal sealed class ProgramVersion
         MainAssembly = null!;
         _instantiationsInUse = null; // Its types would hold the context.
         _programAssemblies = null;
+        var released = context.ReleaseLibraries();
         if (context.IsCollectible)
         {
             context.Unload();
-            return new RetiredVersion(new WeakReference(context), CodeUnloads: true, []);
+            return new RetiredVersion(new WeakReference(context), CodeUnloads: true, [], released);
         }
         var assemblies = context.Assemblies.Where(a => !a.IsDynamic).ToArray();
         var types = assemblies.SelectMany(LoadableTypes).Where(t => !t.ContainsGenericParameters)
             .Concat(GenericInstantiations.Find(assemblies));
         var held = StaticState.Release(types, t => System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(t.Assembly) == context);
-        return new RetiredVersion(new WeakReference(context), CodeUnloads: false, held);
+        return new RetiredVersion(new WeakReference(context), CodeUnloads: false, held, released);
     }
 
     private static void UnloadIfCollectible(VersionLoadContext context)
     {
+        context.ReleaseLibraries();
         if (context.IsCollectible)
         {
             context.Unload();

@@ -13,9 +13,44 @@ namespace Molt.Hosting.Loading;
 /// With <paramref name="typesOnly"/>, the program's assemblies are loaded from images whose static constructors do nothing
 /// (<see cref="TypesOnlyImage"/>): the old version loaded again to read a state stream into, whose code never runs.
 /// </remarks>
-internal sealed class VersionLoadContext(string mainAssemblyPath, int generation, bool collectible, bool typesOnly = false)
-    : AssemblyLoadContext($"molt-v{generation}{(typesOnly ? "-types" : "")}:{Path.GetFileNameWithoutExtension(mainAssemblyPath)}", collectible)
+/// <remarks>
+/// With <paramref name="libraries"/>, each library of the program's own loads once in a context of its own, shared with the
+/// other versions that ship the same build of it (<see cref="SharedLibraries"/>); without, it loads into this context.
+/// </remarks>
+internal sealed class VersionLoadContext(string mainAssemblyPath, int generation, bool collectible, bool typesOnly = false, SharedLibraries? libraries = null)
+    : ProgramLoadContext($"molt-v{generation}{(typesOnly ? "-types" : "")}:{Path.GetFileNameWithoutExtension(mainAssemblyPath)}", collectible)
 {
+    private readonly Lock _librariesGate = new();
+    private readonly List<SharedLibrary> _libraries = [];
+    private HashSet<string>? _packages;
+
+    /// <summary>
+    /// The shared libraries this version uses, those its assemblies reference and those they reference in turn, in the
+    /// order they were loaded; each is held (one user) by this version until <see cref="ReleaseLibraries"/>.
+    /// </summary>
+    public IReadOnlyList<SharedLibrary> Libraries => _closure;
+
+    // Read on every ownership test: rebuilt when a library is added, never changed in place.
+    private volatile SharedLibrary[] _closure = [];
+
+    /// <summary>Whether one of the libraries this version uses has this context.</summary>
+    public bool Uses(LibraryLoadContext context) => Array.Exists(_closure, l => l.Context == context);
+
+    private static IEnumerable<SharedLibrary> Closure(SharedLibrary library) => [library, .. library.Dependencies.SelectMany(Closure)];
+
+    /// <summary>Gives back the libraries this version held; those no version uses any more are released.</summary>
+    public List<ReleasedLibrary> ReleaseLibraries()
+    {
+        List<SharedLibrary> held;
+        lock (_librariesGate)
+        {
+            held = [.. _libraries];
+            _libraries.Clear();
+            _closure = [];
+        }
+        return libraries?.ReleaseAll(held) ?? [];
+    }
+
     /// <summary>Loads one of the program's assemblies: from a types-only image when the context is for types only.</summary>
     public Assembly LoadProgramAssembly(string path)
     {
@@ -42,7 +77,7 @@ internal sealed class VersionLoadContext(string mainAssemblyPath, int generation
     /// Molt.Extensions.Hosting: its main assembly references that package. Its fields that hold the framework's
     /// services are not state (<see cref="Transfer.HostedFields"/>).
     /// </summary>
-    public bool IsHostedApplication => _isHostedApplication ??= Assemblies
+    public override bool IsHostedApplication => _isHostedApplication ??= Assemblies
         .FirstOrDefault(a => string.Equals(a.GetName().Name, _mainName, StringComparison.OrdinalIgnoreCase))?
         .GetReferencedAssemblies().Any(r => r.Name == "Molt.Extensions.Hosting") == true;
 
@@ -53,7 +88,41 @@ internal sealed class VersionLoadContext(string mainAssemblyPath, int generation
             return null;
         }
         var path = _resolver.ResolveAssemblyToPath(assemblyName);
-        return path is null ? null : LoadProgramAssembly(path);
+        if (path is null)
+        {
+            return null;
+        }
+        if (libraries is not null && !typesOnly && IsLibrary(assemblyName)
+            && libraries.Acquire(path, ProgramLibraryPath, IsCollectible) is { Assembly: { } shared } library)
+        {
+            library.Context!.UsedByHostedApplication(IsHostedApplication);
+            lock (_librariesGate)
+            {
+                _libraries.Add(library);
+                _closure = [.. _libraries.SelectMany(Closure).Distinct()];
+            }
+            return shared;
+        }
+        return LoadProgramAssembly(path);
+    }
+
+    /// <summary>A library of the program's own: neither its main assembly nor a package's.</summary>
+    private bool IsLibrary(AssemblyName name) =>
+        !string.Equals(name.Name, _mainName, StringComparison.OrdinalIgnoreCase)
+        && !(_packages ??= ProgramVersion.PackageAssemblyNames(mainAssemblyPath)).Contains(name.Name ?? "");
+
+    /// <summary>
+    /// How a library's references resolve for this version: the path of one of the program's libraries; null for the
+    /// framework, Molt and what the host shares; a package makes the library unshareable (its statics are per version).
+    /// </summary>
+    private string? ProgramLibraryPath(AssemblyName reference)
+    {
+        if (reference.Name is null || Shared.Contains(reference.Name) || IsLoadedByHost(reference)
+            || _resolver.ResolveAssemblyToPath(reference) is not { } path)
+        {
+            return null;
+        }
+        return IsLibrary(reference) ? path : throw new SharedLibraries.NotShareableException();
     }
 
     /// <summary>
@@ -71,4 +140,11 @@ internal sealed class VersionLoadContext(string mainAssemblyPath, int generation
         var path = _resolver.ResolveUnmanagedDllToPath(unmanagedDllName);
         return path is null ? IntPtr.Zero : LoadUnmanagedDllFromPath(path);
     }
+}
+
+/// <summary>A context that holds the program's code: a version's, or a shared library's.</summary>
+internal abstract class ProgramLoadContext(string name, bool collectible) : AssemblyLoadContext(name, collectible)
+{
+    /// <summary>Whether the program is a hosted application (see <see cref="VersionLoadContext.IsHostedApplication"/>).</summary>
+    public abstract bool IsHostedApplication { get; }
 }

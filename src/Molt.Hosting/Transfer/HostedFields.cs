@@ -17,7 +17,7 @@ internal static class HostedFields
 {
     /// <summary>Whether the rule applies: the type is the program's, in a hosted application.</summary>
     public static bool AppliesTo(Type type) =>
-        AssemblyLoadContext.GetLoadContext(type.Assembly) is VersionLoadContext { IsHostedApplication: true };
+        AssemblyLoadContext.GetLoadContext(type.Assembly) is ProgramLoadContext { IsHostedApplication: true };
 
     public static bool IsFrameworkOwned(FieldInfo field) => FrameworkServices.IsFrameworkOwned(field);
 }

@@ -17,7 +17,7 @@ internal static class StatePathFinder
     /// <remarks>The statics' values are the live fields', or <paramref name="readStatic"/>'s (a state stream's, read into the old version loaded anew).</remarks>
     public static IEnumerable<(string Label, object? Value)> Roots(TypeMap map, IEnumerable<(string Name, object State)> units, Func<System.Reflection.FieldInfo, object?>? readStatic = null)
     {
-        foreach (var type in map.Old.StaticHolders())
+        foreach (var type in map.OldStaticHolders())
         {
             foreach (var field in TypeFacts.StaticFields(type))
             {
@@ -145,7 +145,7 @@ internal static class StatePathFinder
             }
             yield break;
         }
-        if (!map.Old.Owns(type.Assembly) && type.Namespace?.StartsWith("System.Collections", StringComparison.Ordinal) == true)
+        if (!map.IsOld(type.Assembly) && type.Namespace?.StartsWith("System.Collections", StringComparison.Ordinal) == true)
         {
             if (value is IDictionary dictionary)
             {

@@ -30,6 +30,12 @@ internal sealed class TransferPlan
     /// <summary>Per old type with statics to migrate: its name, the compiled copy, and the fields it copies.</summary>
     public List<(string TypeName, Action<StateTransfer> Copy, IReadOnlyList<FieldCopy> Copies)> Statics { get; } = [];
 
+    /// <summary>
+    /// The static fields of the libraries both versions share that may hold something of the old version: the transfer gives
+    /// them the new version's objects in place (they are the same fields in both versions), and a rollback gives the old back.
+    /// </summary>
+    public List<FieldInfo> SharedStatics { get; } = [];
+
     /// <summary>The changes that nothing covers, one a line: when there is any, the update cannot go ahead.</summary>
     public IReadOnlyList<string> Problems => [.. _problems.Distinct()];
 
@@ -62,10 +68,11 @@ internal sealed class TransferPlan
         {
             plan.CopierFor(type);
         }
-        foreach (var type in oldVersion.StaticHolders())
+        foreach (var type in plan.Map.OldStaticHolders())
         {
             plan.PlanStatics(type);
         }
+        plan.SharedStatics.AddRange(plan.Map.SharedStatics());
         return plan;
     }
 
@@ -109,6 +116,12 @@ internal sealed class TransferPlan
             {
                 return new CannotCrossCopier(why);
             }
+            if (Map.InvolvesShared(type))
+            {
+                // A shared library's object (or a framework collection of them) passes as it is when nothing it can reach is of the
+                // old version, whatever it holds: decided once for its type. Otherwise it is rebuilt as the same type, what it holds transferred.
+                return Map.MayReachOld(type) ? Rebuild(type, type) : ByReferenceCopier.Instance;
+            }
             if (TypeFacts.IsServerObject(type))
             {
                 // A connection's objects (a response stream, a WebSocket's transport) belong to the server, which outlives the
@@ -150,7 +163,7 @@ internal sealed class TransferPlan
         {
             return new ArrayCopier(newType);
         }
-        var isProgramType = Map.Old.Owns(oldType.Assembly);
+        var isProgramType = Map.IsOld(oldType.Assembly);
         if (!isProgramType && HashCollectionCopier.TryCreate(oldType, newType) is { } collection)
         {
             return collection;

@@ -38,6 +38,32 @@ internal sealed class TransformerSet
         return set;
     }
 
+    /// <summary>
+    /// Forgets the transformers, renames and after-transfer steps that libraries both versions share declare: they were
+    /// written for the update that brought the library, and its state does not move in this one. Its state checks stay.
+    /// </summary>
+    public void LeaveOut(IReadOnlySet<Assembly> shared)
+    {
+        if (shared.Count == 0)
+        {
+            return;
+        }
+        bool In(MethodInfo m) => m.DeclaringType is { } t && shared.Contains(t.Assembly);
+        foreach (var (name, _) in ByOldType.Where(t => In(t.Value.Method)).ToList())
+        {
+            ByOldType.Remove(name);
+        }
+        foreach (var (field, _) in ByNewField.Where(t => In(t.Value)).ToList())
+        {
+            ByNewField.Remove(field);
+        }
+        foreach (var (name, _) in Renames.Where(r => shared.Contains(r.Value.Assembly)).ToList())
+        {
+            Renames.Remove(name);
+        }
+        AfterTransfer.RemoveAll(In);
+    }
+
     private void Add(MethodInfo method)
     {
         var where = $"{method.DeclaringType?.FullName}.{method.Name}";

@@ -24,7 +24,7 @@ internal static class CompatibilityCheck
         ProgramVersion incoming;
         try
         {
-            incoming = ProgramVersion.Load(newPath, current.Info.Generation + 1, time);
+            incoming = ProgramVersion.Load(newPath, current.Info.Generation + 1, time, libraries: current.Libraries);
         }
         catch (UpdateFailedException e)
         {

@@ -62,7 +62,8 @@ internal sealed class InProcessUpdate(
 
     private ProgramVersionInfo Load()
     {
-        _incoming = ProgramVersion.Load(newPath, Current.Info.Generation + 1, _time, collectible: options.UnloadOldCode && !LoadTiered);
+        _incoming = ProgramVersion.Load(newPath, Current.Info.Generation + 1, _time, collectible: options.UnloadOldCode && !LoadTiered,
+            libraries: Current.Libraries);
         return _incoming.Info;
     }
 
@@ -72,6 +73,7 @@ internal sealed class InProcessUpdate(
         {
             _plan = TransferPlan.Plan(Current, Incoming);
             result.DroppedFields = [.. _plan.DroppedFields.Distinct()];
+            result.SharedLibraries = [.. _plan.Map.SharedAssemblies.Select(SharedLibrary.Describe).Order(StringComparer.Ordinal)];
             // The same check as `molt check`, on the same plan: an incompatible version is refused before the pause.
             var report = CompatibilityReport.Create(_plan, OldUnits ?? session.UnitEntries(), acrossProcesses: StateFromStream is not null);
             foreach (var warning in report.Findings.Where(f => f.Severity == Control.CheckSeverity.Warning))
@@ -260,6 +262,7 @@ internal sealed class InProcessUpdate(
         await session.EndingAsync().WaitAsync(VersionEndingWait, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         var retired = old.Retire();
         old = null;
+        result.LibrariesReleased = [.. retired.Libraries.Select(l => l.Description)];
         if (!options.VerifyUnload)
         {
             return;
@@ -336,6 +339,7 @@ internal sealed class InProcessUpdate(
                 }
                 result.StaticsMigrated += statics.Copies.Count;
             }
+            RewriteSharedStatics(plan, transfer);
             var migrating = parked
                 .Select(u => u with { State = transfer.TransferObject(u.State)! })
                 .ToList();
@@ -369,6 +373,29 @@ internal sealed class InProcessUpdate(
         {
             // Anything else must still roll back: an exception that escaped here would leave the old version paused.
             throw new UpdateFailedException(UpdatePhase.Transfer, $"Transferring the state failed: {Describe(e)}", Detach(e));
+        }
+    }
+
+    /// <summary>
+    /// The statics of a library both versions share that may hold something of the old version: they are the same fields in
+    /// both, so those whose value changes in the transfer are written in place, and the ledger gives them back on a rollback.
+    /// </summary>
+    private static void RewriteSharedStatics(TransferPlan plan, StateTransfer transfer)
+    {
+        foreach (var field in plan.SharedStatics)
+        {
+            if (transfer.SharedObjects is not { } ledger)
+            {
+                throw new UpdateFailedException(UpdatePhase.Transfer,
+                    $"static {TypeFacts.Describe(field.DeclaringType!)}.{field.Name} of a shared library may hold the old version's objects, " +
+                    "and this transfer cannot give them back on a rollback.");
+            }
+            var value = field.GetValue(null);
+            var transferred = transfer.TransferObject(value);
+            if (!ReferenceEquals(value, transferred) && !(value is ValueType && Equals(value, transferred)))
+            {
+                ledger.RewriteStatic(field, value, transferred);
+            }
         }
     }
 
@@ -422,7 +449,7 @@ internal sealed class InProcessUpdate(
                     : items.Cast<object?>().Any() ? -1 : 0;
                 return count == 0 ? null : $"a {TypeFacts.Describe(value.GetType())}{(count > 0 ? $" of {count}" : "")}";
             default:
-                return plan.Map.Old.Owns(value.GetType().Assembly) ? $"a {TypeFacts.Describe(value.GetType())}" : null;
+                return plan.Map.IsOld(value.GetType().Assembly) ? $"a {TypeFacts.Describe(value.GetType())}" : null;
         }
     }
 

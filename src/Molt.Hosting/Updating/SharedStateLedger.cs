@@ -44,6 +44,7 @@ internal sealed class SharedStateLedger
     private readonly List<(object Shared, object Snapshot)> _snapshots = [];
     private readonly List<(Array Shared, Array Snapshot)> _arrays = [];
     private readonly List<(object Shared, long Fingerprint)> _fingerprints = [];
+    private readonly List<(Action<object?> Write, object? Value)> _statics = [];
     private long _budgetLeft = SnapshotBudgetBytes;
 
     // The shapes of the last two types seen: shared collections often alternate between two types (a dictionary and a list in each object).
@@ -65,7 +66,7 @@ internal sealed class SharedStateLedger
         if (!ReferenceEquals(type, _lastType))
         {
             (_otherType, _otherShape, _lastType, _lastShape) =
-                (_lastType, _lastShape, type, ReferenceEquals(type, _otherType) ? _otherShape : Shapes.GetOrAdd(type, Shape.Of));
+                (_lastType, _lastShape, type, ReferenceEquals(type, _otherType) ? _otherShape : ShapeOf(type));
         }
         if (_lastShape is not { } shape)
         {
@@ -83,6 +84,49 @@ internal sealed class SharedStateLedger
         }
         _fingerprints.Add((shared, shape.Fingerprint(shared)));
     }
+
+    /// <summary>
+    /// Gives a static field of a shared library (the same field in both versions) a new value, recording the old one for a
+    /// rollback. Written by compiled code: a <c>static readonly</c> field is written too, as the statics copy writes them.
+    /// </summary>
+    public void RewriteStatic(FieldInfo field, object? old, object? value)
+    {
+        var write = StaticWriter(field);
+        _statics.Add((write, old));
+        write(value);
+    }
+
+    private static Action<object?> StaticWriter(FieldInfo field)
+    {
+        var method = new System.Reflection.Emit.DynamicMethod($"molt write {field.DeclaringType?.Name}.{field.Name}", null, [typeof(object)],
+            typeof(SharedStateLedger).Module, skipVisibility: true);
+        var il = method.GetILGenerator();
+        il.Emit(System.Reflection.Emit.OpCodes.Ldarg_0);
+        il.Emit(field.FieldType.IsValueType ? System.Reflection.Emit.OpCodes.Unbox_Any : System.Reflection.Emit.OpCodes.Castclass, field.FieldType);
+        il.Emit(System.Reflection.Emit.OpCodes.Stsfld, field);
+        il.Emit(System.Reflection.Emit.OpCodes.Ret);
+        return method.CreateDelegate<Action<object?>>();
+    }
+
+    /// <summary>
+    /// A type's shape: a framework type's from the process-wide cache; a collectible one's (a shared library's type, a collection
+    /// of them) from this ledger's own, so that no static cache keeps a library's code loaded once no version uses it.
+    /// </summary>
+    private Shape? ShapeOf(Type type)
+    {
+        if (!type.Assembly.IsCollectible && !(type.IsGenericType && type.GetGenericArguments().Any(a => a.Assembly.IsCollectible || a.IsGenericType)))
+        {
+            return Shapes.GetOrAdd(type, Shape.Of);
+        }
+        _collectibleShapes ??= [];
+        if (!_collectibleShapes.TryGetValue(type, out var shape))
+        {
+            _collectibleShapes[type] = shape = Shape.Of(type);
+        }
+        return shape;
+    }
+
+    private Dictionary<Type, Shape?>? _collectibleShapes;
 
     /// <summary>
     /// An array passed by reference (a <c>byte[]</c> value, a buffer) is copied while the budget lasts, and put back on a
@@ -110,13 +154,19 @@ internal sealed class SharedStateLedger
     /// </summary>
     public List<object> Restore()
     {
+        // A shared library's statics given the new version's objects get the old ones back.
+        for (var i = _statics.Count - 1; i >= 0; i--)
+        {
+            _statics[i].Write(_statics[i].Value);
+        }
+        _statics.Clear();
         // A collection reached twice was recorded twice, maybe the second time after a transformer changed it: the last
         // snapshot goes back first, so that the first one, taken before any change, is what stays.
         var restored = new HashSet<object>(ReferenceEqualityComparer.Instance);
         for (var i = _snapshots.Count - 1; i >= 0; i--)
         {
             var (shared, snapshot) = _snapshots[i];
-            Shapes[shared.GetType()]!.Restore!(shared, snapshot);
+            ShapeOf(shared.GetType())!.Restore!(shared, snapshot);
             restored.Add(shared);
         }
         _snapshots.Clear();
@@ -130,7 +180,7 @@ internal sealed class SharedStateLedger
         foreach (var (shared, fingerprint) in _fingerprints)
         {
             // Fingerprinted again once the budget ran out, maybe after a change: restored anyway.
-            if (!restored.Contains(shared) && Shapes[shared.GetType()]!.Fingerprint(shared) != fingerprint)
+            if (!restored.Contains(shared) && ShapeOf(shared.GetType())!.Fingerprint(shared) != fingerprint)
             {
                 changed.Add(shared);
             }

@@ -130,7 +130,7 @@ internal static class TrialTransfer
 
     /// <summary>The statics an update copies through the transfer, as the plan's statics copies do (a plain value or a widening always crosses).</summary>
     private static List<FieldCopy> MigratedStatics(TypeMap map) =>
-        [.. map.Old.StaticHolders()
+        [.. map.OldStaticHolders()
             .Where(t => TypeFacts.StaticFields(t).Any() && map.Map(t) is not null)
             .SelectMany(t => FieldPlan.Create(t, map.Map(t)!, map, statics: true, filledByTransformer: false).Copies)
             .Where(c => c.Kind is Conversion.Transfer or Conversion.WrapNullable)];

@@ -52,14 +52,21 @@ internal static class UnloadVerifier
             // Retired threads are unwinding and finalizers may be queued: give them a moment.
             await Task.Delay(TimeSpan.FromMilliseconds(10 * (i + 1)), time).ConfigureAwait(false);
         }
-        var warnings = new List<string>
+        var warnings = new List<string>();
+        if (retired.LibrariesStillLoaded.ToList() is { Count: > 0 } libraries)
         {
-            retired.CodeUnloads
-                ? $"The {role} version (generation {generation}) was not collected after {MaxCollections + BlockingCollections} garbage collections: something outside it " +
-                  "still references its code or objects, and its memory stays in use."
-                : $"The {role} version's state (generation {generation}) was not collected after {MaxCollections + BlockingCollections} garbage collections: " +
-                  $"something outside it still references what {string.Join(", ", retired.StillHeld.Take(5))} held, and that memory stays in use.",
-        };
+            warnings.Add($"The shared {(libraries.Count == 1 ? "library" : "libraries")} {string.Join(", ", libraries)}, which no version uses any more, " +
+                $"{(libraries.Count == 1 ? "was" : "were")} not collected: something outside still references {(libraries.Count == 1 ? "its" : "their")} code or objects.");
+        }
+        if (!retired.VersionReleased)
+        {
+            warnings.Add(
+                retired.CodeUnloads
+                    ? $"The {role} version (generation {generation}) was not collected after {MaxCollections + BlockingCollections} garbage collections: something outside it " +
+                      "still references its code or objects, and its memory stays in use."
+                    : $"The {role} version's state (generation {generation}) was not collected after {MaxCollections + BlockingCollections} garbage collections: " +
+                      $"something outside it still references what {string.Join(", ", retired.StillHeld.Take(5))} held, and that memory stays in use.");
+        }
         warnings.AddRange(HandlersOfOldCode(context));
         warnings.AddRange(DataOfOldCode(context));
         foreach (var (name, weak) in retiredThreads)

@@ -87,7 +87,7 @@ internal sealed class MemberObjectCopier : TypeCopier
     public override object Transfer(object old, StateTransfer transfer)
     {
         var member = (System.Reflection.MemberInfo)old;
-        if (member.DeclaringType is { } declaring && transfer.Map.InvolvesOld(declaring) || member.Module.Assembly is { } assembly && transfer.Map.Old.Owns(assembly))
+        if (member.DeclaringType is { } declaring && transfer.Map.InvolvesOld(declaring) || member.Module.Assembly is { } assembly && transfer.Map.IsOld(assembly))
         {
             throw new StateTransferException(
                 $"a reflection object of the old version's code ({member.DeclaringType?.Name}.{member.Name}): the new version must look it up again", old);
