@@ -180,4 +180,26 @@ public class SharedLibraryTests
         Assert.Equal(["Lib 0.0.0.0"], result.SharedLibraries);
         Assert.Equal("300 True v0 held plain registered,text - v2", ProgramState.Call(host, "Program", "Report"));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Check_ReportsTheSharedLibrary_AndEachOfItsTypesThatIsRebuilt(bool custom)
+    {
+        var v1 = Build("v1", LibraryBuild(), custom: custom);
+        var v2 = Build("v2", LibraryBuild(), custom: custom);
+        await using var host = await MoltHost.StartAsync(v1, ["50"]);
+
+        var check = await host.CheckAsync(v2);
+
+        Assert.True(check.Compatible, string.Join("\n", check.Lines));
+        var library = Assert.Single(check.Findings, f => f.Kind == Molt.Hosting.Control.CheckFindingKind.SharedLibrary && f.Subject == "Lib 0.0.0.0");
+        Assert.Contains("= library Lib 0.0.0.0 shared, not rebuilt", library.Detail, StringComparison.Ordinal);
+        // The registry's List<object> may hold the program's objects whatever the program: it is given the new version's in place.
+        Assert.Contains("static Lib.Registry.Items", library.Detail, StringComparison.Ordinal);
+        var rebuilt = check.Findings.Where(f => f.Kind == Molt.Hosting.Control.CheckFindingKind.SharedLibrary && f.Subject != "Lib 0.0.0.0")
+            .Select(f => f.Subject).Order(StringComparer.Ordinal).ToList();
+        // Without a program type derived from Value, only the holder (an object field) is; with one, every type that can reach a Value is.
+        Assert.Equal(custom ? ["Lib.Entry", "Lib.Holder"] : ["Lib.Holder"], rebuilt);
+    }
 }

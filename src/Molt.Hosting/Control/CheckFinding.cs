@@ -79,6 +79,11 @@ public enum CheckFindingKind
     HostedState,
     /// <summary>In a hosted application: a field that holds a framework service, not carried but filled by the new version's container.</summary>
     FrameworkField,
+    /// <summary>
+    /// A library of the program's own that both versions ship in the same build: loaded once and shared, its objects pass by
+    /// reference (those of its types that may hold the old version's objects are rebuilt as the same types).
+    /// </summary>
+    SharedLibrary,
 }
 
 /// <summary>What carries a change across an update.</summary>

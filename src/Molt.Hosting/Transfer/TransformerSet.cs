@@ -39,8 +39,9 @@ internal sealed class TransformerSet
     }
 
     /// <summary>
-    /// Forgets the transformers, renames and after-transfer steps that libraries both versions share declare: they were
-    /// written for the update that brought the library, and its state does not move in this one. Its state checks stay.
+    /// Forgets the transformers, renames, after-transfer steps and state checks that libraries both versions share declare:
+    /// they were written for the update that brought the library, and its state does not move in this one (a check of a whole
+    /// keyspace would cost the pause what sharing it saved).
     /// </summary>
     public void LeaveOut(IReadOnlySet<Assembly> shared)
     {
@@ -62,6 +63,7 @@ internal sealed class TransformerSet
             Renames.Remove(name);
         }
         AfterTransfer.RemoveAll(In);
+        StateChecks.RemoveAll(c => In(c.Method));
     }
 
     private void Add(MethodInfo method)

@@ -38,6 +38,7 @@ internal sealed class CompatibilityReport
     {
         var report = new CompatibilityReport(plan) { _acrossProcesses = acrossProcesses };
         report.CheckProgramIdentity();
+        report.DescribeSharedLibraries();
         report.CompareTypes();
         report.CheckUnits(units);
         report.DescribeHostedState(units);
@@ -205,6 +206,33 @@ internal sealed class CompatibilityReport
             $"'{Map.New.Info.AssemblyPath}' is the program {incoming}, not {running}: an update moves a program to a version of " +
             $"itself. If {running} was renamed {incoming}, say so in the new version's project: " +
             $"<AssemblyMetadata Include=\"{RenamedFromMetadata}\" Value=\"{running}\" />");
+    }
+
+    /// <summary>
+    /// The libraries both versions ship in the same build: what of their state passes by reference (every type that cannot
+    /// reach the old version's objects, decided from the types) and what is rebuilt as the same type, with the field that may.
+    /// </summary>
+    private void DescribeSharedLibraries()
+    {
+        foreach (var library in Map.SharedAssemblies.OrderBy(a => a.GetName().Name, StringComparer.Ordinal))
+        {
+            var name = SharedLibrary.Describe(library);
+            var types = library.GetTypes().Where(t => !t.ContainsGenericParameters && !t.IsInterface && !t.IsAbstract
+                && !(t.IsAbstract && t.IsSealed) && !TypeFacts.IsCompilerGeneratedCode(t) && !typeof(Delegate).IsAssignableFrom(t)).ToList();
+            var rebuilt = types.Where(Map.MayReachOld).OrderBy(t => t.FullName, StringComparer.Ordinal).ToList();
+            var statics = Plan.SharedStatics.Select(f => $"static {TypeFacts.Describe(f.DeclaringType!)}.{TypeFacts.LogicalName(f)}").ToList();
+            Add(CheckFindingKind.SharedLibrary, name, CheckCoverage.NotNeeded, CheckSeverity.Info,
+                $"= library {name} shared, not rebuilt: the same build in both versions, loaded once; the objects of " +
+                $"{types.Count - rebuilt.Count} of its {types.Count} types pass by reference whatever their number, and its statics are the same fields" +
+                (statics.Count == 0 ? "" : $" ({string.Join(", ", statics)} may hold the old version's objects: given the new version's in place)"));
+            foreach (var type in rebuilt)
+            {
+                var field = TypeFacts.InstanceFields(type).FirstOrDefault(f => Map.FieldMayHoldOld(f.FieldType));
+                Add(CheckFindingKind.SharedLibrary, TypeFacts.Describe(type), CheckCoverage.DefaultMapping, CheckSeverity.Info,
+                    $"~ type {TypeFacts.Describe(type)} of shared library {name} is rebuilt as itself: " +
+                    (field is null ? "what it holds may be the old version's" : $"its field {TypeFacts.LogicalName(field)} ({TypeFacts.Describe(field.FieldType)}) may hold the old version's objects"));
+            }
+        }
     }
 
     // ---- Types and fields ----
