@@ -130,8 +130,50 @@ internal sealed class HostedApplication
     /// Whether a type is declared by the application (its assemblies). A framework type over the application's types
     /// (<c>IOptions&lt;Settings&gt;</c>, <c>ILogger&lt;Store&gt;</c>) is the framework's: each version's container makes its own.
     /// </summary>
+    /// <remarks>
+    /// The application's own libraries may load in contexts of their own (Molt shares a library between the versions that ship the
+    /// same build of it): a type of one of them is the application's as much as a type of its main assembly.
+    /// </remarks>
     public bool IsProgramType(Type type) =>
-        Context != AssemblyLoadContext.Default && AssemblyLoadContext.GetLoadContext(type.Assembly) == Context;
+        Context != AssemblyLoadContext.Default && AssemblyLoadContext.GetLoadContext(type.Assembly) is { } context
+        && (context == Context || ProgramContexts.Contains(context));
+
+    /// <summary>The contexts of the application's libraries that are not its version's: those its assemblies reference, transitively, but the default one.</summary>
+    private HashSet<AssemblyLoadContext> ProgramContexts => _programContexts ??= FindProgramContexts();
+
+    private HashSet<AssemblyLoadContext>? _programContexts;
+
+    private HashSet<AssemblyLoadContext> FindProgramContexts()
+    {
+        var contexts = new HashSet<AssemblyLoadContext>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var work = new Queue<Assembly>(Context.Assemblies);
+        while (work.TryDequeue(out var assembly))
+        {
+            foreach (var reference in assembly.GetReferencedAssemblies())
+            {
+                if (reference.Name is null || !seen.Add(reference.Name))
+                {
+                    continue;
+                }
+                Assembly loaded;
+                try
+                {
+                    loaded = Context.LoadFromAssemblyName(reference);
+                }
+                catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
+                {
+                    continue;
+                }
+                if (AssemblyLoadContext.GetLoadContext(loaded) is { } context && context != AssemblyLoadContext.Default && context != Context)
+                {
+                    contexts.Add(context);
+                    work.Enqueue(loaded);
+                }
+            }
+        }
+        return contexts;
+    }
 
     /// <summary>Called once the version's host has started: its units start, and its start-up is done.</summary>
     public void Started()

@@ -14,6 +14,11 @@ internal sealed class ProgramOptions
         Description = "Keep each version's code loaded after an in-process update (its memory is never returned) so that the runtime tiers it " +
             "as it does a standalone program's; the old version's state is still released. Default: unload it (code in a collectible context is not tiered).",
     };
+    public Option<bool> NoSharedLibraries { get; } = new("--no-shared-libraries")
+    {
+        Description = "Load each version's own copy of the program's libraries. Default: a library that two versions ship in the same build is " +
+            "loaded once and shared, and its objects pass by reference at an update instead of being rebuilt.",
+    };
     public Option<TimeSpan?> QuiesceTimeout { get; } = CommandSupport.DurationOption("--quiesce-timeout",
         "How long the units have to reach an update point at each update, unless 'molt update --timeout' says otherwise (default 5s).");
     public Option<TimeSpan?> RestartTimeout { get; } = CommandSupport.DurationOption("--restart-timeout",
@@ -27,6 +32,7 @@ internal sealed class ProgramOptions
         command.Add(Program);
         command.Add(Name);
         command.Add(KeepOldCode);
+        command.Add(NoSharedLibraries);
         command.Add(QuiesceTimeout);
         command.Add(RestartTimeout);
         command.Add(StopTimeout);
@@ -35,7 +41,7 @@ internal sealed class ProgramOptions
 
     public MoltHostOptions HostOptions(ParseResult parse)
     {
-        var options = new MoltHostOptions { UnloadOldCode = !parse.GetValue(KeepOldCode) };
+        var options = new MoltHostOptions { UnloadOldCode = !parse.GetValue(KeepOldCode), ShareLibraries = !parse.GetValue(NoSharedLibraries) };
         options.QuiesceTimeout = parse.GetValue(QuiesceTimeout) ?? options.QuiesceTimeout;
         options.RestartTimeout = parse.GetValue(RestartTimeout) ?? options.RestartTimeout;
         options.StopTimeout = parse.GetValue(StopTimeout) ?? options.StopTimeout;
@@ -53,6 +59,10 @@ internal sealed class ProgramOptions
         if (!options.UnloadOldCode)
         {
             arguments.Add("--keep-old-code");
+        }
+        if (!options.ShareLibraries)
+        {
+            arguments.Add("--no-shared-libraries");
         }
         arguments.AddRange(["--quiesce-timeout", Ms(options.QuiesceTimeout), "--restart-timeout", Ms(options.RestartTimeout), "--stop-timeout", Ms(options.StopTimeout)]);
         arguments.Add("--");

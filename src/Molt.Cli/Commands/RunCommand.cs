@@ -8,7 +8,7 @@ using Molt.Hosting.Processes;
 namespace Molt.Cli.Commands;
 
 /// <summary>
-/// <c>molt run &lt;program&gt; [--name NAME] [--keep-old-code] [--quiesce-timeout T] [--restart-timeout T] [--stop-timeout T] [-- program args]</c>:
+/// <c>molt run &lt;program&gt; [--name NAME] [--keep-old-code] [--no-shared-libraries] [--quiesce-timeout T] [--restart-timeout T] [--stop-timeout T] [-- program args]</c>:
 /// runs an updatable program and opens its control endpoint. This process stays as the program's supervisor: the program
 /// runs in a process of its own (<c>molt serve</c>), started with the program's runtime settings, which a process update
 /// replaces by another. The program's stdout and stderr are this process's (Molt's own log lines go to stderr); Ctrl-C or

@@ -232,6 +232,14 @@ internal static class Render
         {
             facts.Add(("dropped units", string.Join(", ", r.DroppedUnits)));
         }
+        if (r.SharedLibraries.Count > 0)
+        {
+            facts.Add(("shared libraries", string.Join(", ", r.SharedLibraries) + " (loaded once: their objects passed by reference)"));
+        }
+        if (r.LibrariesReleased.Count > 0)
+        {
+            facts.Add(("libraries released", string.Join(", ", r.LibrariesReleased)));
+        }
         if (r.OldVersionUnloaded is { } unloaded)
         {
             facts.Add(("old version unloaded", unloaded ? "yes" : "NO"));

@@ -80,11 +80,21 @@ public sealed record UpdateSummary(
     string Mechanism = "InProcess",
     int? NewProcessId = null)
 {
+    /// <summary>The libraries both versions used as one load (see <see cref="UpdateResult.SharedLibraries"/>).</summary>
+    public IReadOnlyList<string> SharedLibraries { get; init; } = [];
+
+    /// <summary>The shared libraries released since the update (see <see cref="UpdateResult.LibrariesReleased"/>).</summary>
+    public IReadOnlyList<string> LibrariesReleased { get; init; } = [];
+
     internal static UpdateSummary Of(UpdateResult r, DateTimeOffset at) => new(
         r.From.ToString(), r.To.ToString(), r.Outcome.ToString(), r.Failure?.Phase.ToString(), r.Failure?.Message, r.Failure?.StatePath,
         r.PrepareTime.TotalMilliseconds, r.QuiesceTime.TotalMilliseconds, r.TransferTime.TotalMilliseconds, r.RestartTime.TotalMilliseconds,
         r.PauseTime.TotalMilliseconds, r.UnloadTime.TotalMilliseconds, r.ObjectsRebuilt, r.ReferencesPassed,
-        r.DroppedFields, r.DroppedUnits, r.Warnings, r.OldVersionUnloaded, at, r.Mechanism.ToString(), r.NewProcessId);
+        r.DroppedFields, r.DroppedUnits, r.Warnings, r.OldVersionUnloaded, at, r.Mechanism.ToString(), r.NewProcessId)
+    {
+        SharedLibraries = r.SharedLibraries,
+        LibrariesReleased = r.LibrariesReleased,
+    };
 }
 
 /// <summary>The compatibility report of a new version against the running one (see <c>molt check</c>).</summary>
