@@ -33,6 +33,9 @@ internal static partial class Pause
     /// <summary>Whether the host keeps old code loaded (MoltHostOptions.UnloadOldCode off): the program's code is then tiered.</summary>
     public static bool KeepOldCode { get; set; }
 
+    /// <summary>Whether the host shares the program's unchanged libraries between versions (MoltHostOptions.ShareLibraries).</summary>
+    internal static bool ShareLibraries { get; set; } = true;
+
     /// <summary>Connections of the prober, each with one request in flight.</summary>
     public const int ProbeConnections = 4;
 
@@ -109,7 +112,11 @@ internal static partial class Pause
     /// </summary>
     internal static async Task<Row> MeasureAsync(int from, int to, int keys, int run, UpdateMechanism? underMolt)
     {
-        var options = new MoltHostOptions { QuiesceTimeout = TimeSpan.FromSeconds(10), RestartTimeout = TimeSpan.FromSeconds(30), VerifyUnload = VerifyUnload, UnloadOldCode = !KeepOldCode };
+        var options = new MoltHostOptions
+        {
+            QuiesceTimeout = TimeSpan.FromSeconds(10), RestartTimeout = TimeSpan.FromSeconds(30), VerifyUnload = VerifyUnload, UnloadOldCode = !KeepOldCode,
+            ShareLibraries = ShareLibraries,
+        };
         await using KvServer server = underMolt is null
             ? await HostedKvServer.StartAsync(Paths.Kv(from), options, CancellationToken.None)
             : await MoltRunKvServer.StartAsync(Paths.MoltCli, Paths.Kv(from),

@@ -15,7 +15,7 @@ internal static class Paths
     public static string Kv(int version) => Path.Combine(AppContext.BaseDirectory, "versions", $"v{version}", "Kv.dll");
 
     /// <summary>The releases built beside the benchmarks (v1 … v5, as far as they exist yet).</summary>
-    public static IReadOnlyList<int> Versions { get; } = [.. Enumerable.Range(1, 5).Where(v => File.Exists(Kv(v)))];
+    public static IReadOnlyList<int> Versions { get; } = [.. Enumerable.Range(1, 9).Where(v => File.Exists(Kv(v)))];
 
     /// <summary>molt's main assembly, copied beside the benchmarks under molt/ by the project.</summary>
     public static string MoltCli { get; } = Path.Combine(AppContext.BaseDirectory, "molt", "Molt.Cli.dll");

@@ -13,6 +13,7 @@ var all = new (string Name, string What, Func<Task> Run)[]
 {
     ("throughput", "redis-benchmark: kv standalone against kv under molt (the ratio), and redis-server", Throughput.RunAsync),
     ("pause", "the pause clients see during an update, by the number of keys", Pause.RunAsync),
+    ("code-only", "a code-only update (v5 -> v6) with the keyspace's library shared and with libraries per version, by the number of keys", CodeOnly.RunAsync),
     ("codepath", "kv's command path in process, from a collectible context and from one that is not", CodePath.RunAsync),
     ("units", "an update by the number of idle connections (each a unit of the server)", Units.RunAsync),
     ("process-throughput", "throughput: the last release standalone, under molt, and reached by process updates (molt update --process) from the first", ProcessThroughputAsync),
