@@ -221,16 +221,18 @@ internal sealed class ProgramVersion
     /// writes it — into the code as a constant, into its callers too when it inlines the reader. They compile on first
     /// call, after the transfer. (A type with a static constructor is not initialized by compiling: its fields are safe.)
     /// </summary>
+    /// <param name="settled">Whether a static field's value is final already: one of a library the running version shares with this
+    /// one, initialized and not written by the transfer, so the code that reads it compiles now too (kv's commands all read <c>Store.Gate</c>).</param>
     /// <returns>How many methods were compiled.</returns>
-    public int PrepareCode()
+    public int PrepareCode(Func<FieldInfo, bool>? settled = null)
     {
         var types = LoadableTypes(MainAssembly).ToList(); // A library's code (maybe a large third-party one) compiles as it is called.
-        var later = ReadersOfUninitializedReadonlyStatics(types);
+        var later = ReadersOfUninitializedReadonlyStatics(types, settled ?? (_ => false));
         return Prepare(types, later.Contains);
     }
 
     /// <summary>The methods that read a static readonly field of a type with no static constructor, and their callers, to a fixed point.</summary>
-    private HashSet<MethodBase> ReadersOfUninitializedReadonlyStatics(List<Type> types)
+    private HashSet<MethodBase> ReadersOfUninitializedReadonlyStatics(List<Type> types, Func<FieldInfo, bool> settled)
     {
         var later = new HashSet<MethodBase>();
         var callers = new Dictionary<MethodBase, List<MethodBase>>();
@@ -247,8 +249,8 @@ internal sealed class ProgramVersion
                 var token = op.OperandType is OperandType.InlineField or OperandType.InlineMethod ? IlReader.ReadInt32(il, operand) : 0;
                 if (op == OpCodes.Ldsfld || op == OpCodes.Ldsflda)
                 {
-                    if (IlReader.Resolve(() => method.Module.ResolveField(token, typeArguments, methodArguments)) is { IsInitOnly: true, DeclaringType: { } owner }
-                        && Owns(owner.Assembly) && owner.TypeInitializer is null)
+                    if (IlReader.Resolve(() => method.Module.ResolveField(token, typeArguments, methodArguments)) is { IsInitOnly: true, DeclaringType: { } owner } field
+                        && Owns(owner.Assembly) && owner.TypeInitializer is null && !settled(field))
                     {
                         later.Add(method);
                     }

@@ -86,7 +86,8 @@ internal sealed class InProcessUpdate(
             }
             if (options.PrepareCode)
             {
-                Incoming.PrepareCode();
+                var rewritten = _plan.SharedStatics.ToHashSet();
+                Incoming.PrepareCode(f => _plan.Map.IsShared(f.DeclaringType!) && !rewritten.Contains(f));
                 ProgramVersion.PrepareMoltCode();
             }
         }
