@@ -72,8 +72,53 @@ internal sealed class TransferPlan
         {
             plan.PlanStatics(type);
         }
+        // What these copiers find that nothing covers is found where it would have been without them: when an object meets one.
+        var problems = plan._problems.Count;
+        plan.CompileFieldTypes(oldVersion);
+        plan._problems.RemoveRange(problems, plan._problems.Count - problems);
         plan.SharedStatics.AddRange(plan.Map.SharedStatics());
         return plan;
+    }
+
+    /// <summary>
+    /// Compiled now, before the pause, rather than when the transfer first meets their objects: the copiers of the types the old
+    /// version's fields are declared with (a <c>Dictionary&lt;string, Entry&gt;</c>, an <c>Entry[]</c>), and of the generic
+    /// instantiations its code uses. An object of another runtime type (a subclass held in a base-typed field) still compiles its
+    /// copier on first use.
+    /// </summary>
+    private void CompileFieldTypes(ProgramVersion oldVersion)
+    {
+        var seen = new HashSet<Type>();
+        var work = new Stack<Type>(oldVersion.GenericInstantiationsInUse());
+        foreach (var type in oldVersion.ProgramTypes().Where(t => Map.IsOld(t.Assembly) && !t.ContainsGenericParameters && !TypeFacts.IsCompilerGeneratedCode(t)))
+        {
+            foreach (var field in TypeFacts.InstanceFields(type).Concat(TypeFacts.StaticFields(type)))
+            {
+                work.Push(field.FieldType);
+            }
+        }
+        while (work.TryPop(out var type))
+        {
+            if (!seen.Add(type) || type.ContainsGenericParameters || type.IsPointer || type.IsByRef || !Map.InvolvesOld(type))
+            {
+                continue;
+            }
+            if (type.HasElementType)
+            {
+                work.Push(type.GetElementType()!);
+            }
+            else if (type.IsGenericType)
+            {
+                foreach (var argument in type.GetGenericArguments())
+                {
+                    work.Push(argument);
+                }
+            }
+            if (!type.IsAbstract && !type.IsInterface && !TypeFacts.IsCompilerGeneratedCode(type.IsGenericType ? type.GetGenericTypeDefinition() : type))
+            {
+                CopierFor(type);
+            }
+        }
     }
 
     /// <summary>The copier for every object of an old runtime type (built and compiled on first use).</summary>
