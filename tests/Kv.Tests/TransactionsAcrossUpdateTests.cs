@@ -7,7 +7,8 @@ using Xunit.Abstractions;
 namespace Kv.Tests;
 
 /// <summary>
-/// Clients inside MULTI, and clients WATCHing keys, when kv is updated (v2 -> v3) or rolled back (v3 -> v2), each on a
+/// Clients inside MULTI, and clients WATCHing keys, when kv is updated (v2 -> v3, in process or to a new process under
+/// <c>molt run</c>) or rolled back (v3 -> v2), each on a
 /// connection of its own (some in RESP3, chosen with HELLO 3 before the update). The same script runs against
 /// redis-server, with no update, and every reply of kv's must be byte for byte Redis's: the queued commands run after the
 /// update, in the new version, as one EXEC; a watched key modified (or expired) across the update aborts the EXEC; a
@@ -23,7 +24,7 @@ public partial class TransactionsAcrossUpdateTests(ITestOutputHelper output)
         await using var host = await MoltHost.StartAsync(Path.Combine(KvProcesses.VersionDirectory(2), "Kv.dll"), ["--port", "0"]);
         var port = HostedKvServer.ReadPort(host);
 
-        var seen = await RunScriptAsync(port, versionAfter: 3, async () => await host.UpdateAsync(Path.Combine(KvProcesses.VersionDirectory(3), "Kv.dll")));
+        var seen = await RunScriptAsync(port, versionAfter: 3, async () => Committed(await host.UpdateAsync(Path.Combine(KvProcesses.VersionDirectory(3), "Kv.dll"))));
 
         Assert.Equal(expected, seen);
     }
@@ -37,7 +38,27 @@ public partial class TransactionsAcrossUpdateTests(ITestOutputHelper output)
         var forward = await host.UpdateAsync(Path.Combine(KvProcesses.VersionDirectory(3), "Kv.dll"));
         Assert.True(forward.Outcome == UpdateOutcome.Committed, forward.ToString());
 
-        var seen = await RunScriptAsync(port, versionAfter: 2, async () => await host.RollbackAsync());
+        var seen = await RunScriptAsync(port, versionAfter: 2, async () => Committed(await host.RollbackAsync()));
+
+        Assert.Equal(expected, seen);
+    }
+
+    [Fact]
+    public async Task ClientsInMultiAndWatching_CrossAProcessUpdateV2ToV3_AnsweredAsRedisAnswers()
+    {
+        var expected = await RunOnRedisServerAsync();
+        await using var kv = await MoltRunKvServer.StartAsync(KvScenarioOptions.MoltCliBeside, Path.Combine(KvProcesses.VersionDirectory(2), "Kv.dll"),
+            [], TimeSpan.FromSeconds(60), CancellationToken.None);
+        var before = await kv.ServingProcessIdAsync(CancellationToken.None);
+
+        var seen = await RunScriptAsync(kv.Port, versionAfter: 3, async () =>
+        {
+            var result = await kv.UpdateAsync(Path.Combine(KvProcesses.VersionDirectory(3), "Kv.dll"), UpdateMechanism.NewProcess, CancellationToken.None);
+            output.WriteLine($"update: {result.Outcome} by {result.Mechanism}");
+            Assert.True(result.Outcome == nameof(UpdateOutcome.Committed), $"{result}\n{kv.Output}");
+        });
+
+        Assert.NotEqual(before, await kv.ServingProcessIdAsync(CancellationToken.None));
 
         Assert.Equal(expected, seen);
     }
@@ -45,15 +66,21 @@ public partial class TransactionsAcrossUpdateTests(ITestOutputHelper output)
     private async Task<List<string>> RunOnRedisServerAsync()
     {
         await using var redis = await KvProcesses.StartRedisServerAsync();
-        return await RunScriptAsync(redis.Port, versionAfter: 0, () => Task.FromResult<UpdateResult?>(null));
+        return await RunScriptAsync(redis.Port, versionAfter: 0, () => Task.CompletedTask);
+    }
+
+    private void Committed(UpdateResult result)
+    {
+        output.WriteLine($"update: {result.Outcome}");
+        Assert.True(result.Outcome == UpdateOutcome.Committed, result.ToString());
     }
 
     /// <summary>
-    /// The script: five clients open transactions or watch keys, <paramref name="update"/> runs (kv) or not (redis-server,
-    /// null), then each EXECs. Returns every reply, prefixed by its client and command; HELLO's id and version are the
+    /// The script: six clients open transactions or watch keys, <paramref name="update"/> runs (on kv; nothing on
+    /// redis-server), then each EXECs. Returns every reply, prefixed by its client and command; HELLO's id and version are the
     /// server's own, so they are left out. On kv, each client is checked to be the same connection, served by <paramref name="versionAfter"/>.
     /// </summary>
-    private async Task<List<string>> RunScriptAsync(int port, int versionAfter, Func<Task<UpdateResult?>> update)
+    private async Task<List<string>> RunScriptAsync(int port, int versionAfter, Func<Task> update)
     {
         var transcript = new List<string>();
         await using var other = await RespConnection.ConnectAsync(port);
@@ -118,12 +145,7 @@ public partial class TransactionsAcrossUpdateTests(ITestOutputHelper output)
         await Run(refused, "SET", "refused", "1");
         await Run(refused, "GET");
 
-        var result = await update();
-        if (result is not null)
-        {
-            output.WriteLine($"update: {result.Outcome}");
-            Assert.True(result.Outcome == UpdateOutcome.Committed, result.ToString());
-        }
+        await update();
 
         await Run(queued, "EXEC");
         await Run(other, "SET", "w1", "theirs");
