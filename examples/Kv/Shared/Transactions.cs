@@ -39,8 +39,11 @@ internal enum UnchangedReply
     /// <summary><c>:0</c>: nothing was deleted, added, set (DEL, SADD, EXPIRE, SETNX, …).</summary>
     Zero,
 
-    /// <summary>A null (or no reply yet: the client blocked): nothing was popped or moved (LPOP, LMOVE, BLPOP, …).</summary>
+    /// <summary>A null, an empty array or set (or no reply yet: the client blocked): nothing was popped or moved (LPOP, LMOVE, BLPOP, SPOP, …).</summary>
     Nil,
+
+    /// <summary>A null when the command has no GET option: SET's NX or XX set nothing (with GET, a null is the old value of a missing key).</summary>
+    NilUnlessGet,
 }
 
 /// <summary>
@@ -68,7 +71,7 @@ internal static class Transactions
     [NotMigrated]
     private static readonly Dictionary<string, WriteCommand> Writes = new()
     {
-        ["SET"] = new(1, 1),
+        ["SET"] = new(1, 1, Unchanged: UnchangedReply.NilUnlessGet),
         ["SETNX"] = new(1, 1, Unchanged: UnchangedReply.Zero),
         ["SETEX"] = new(1, 1),
         ["PSETEX"] = new(1, 1),
@@ -169,8 +172,12 @@ internal static class Transactions
     /// </summary>
     public static void TouchWrittenKeys(Connection c, ReadOnlySpan<char> name, int replyStart)
     {
-        if (!Writes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var write)
-            || ChangedNothing(c.Output.Buffer.AsSpan(replyStart, c.Output.Count - replyStart), write.Unchanged))
+        if (!Writes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var write))
+        {
+            return;
+        }
+        var unchanged = write.Unchanged is UnchangedReply.NilUnlessGet && HasOption(c, 3, "GET") ? UnchangedReply.None : write.Unchanged;
+        if (ChangedNothing(c.Output.Buffer.AsSpan(replyStart, c.Output.Count - replyStart), unchanged))
         {
             return;
         }
@@ -231,9 +238,26 @@ internal static class Transactions
         reply.Length == 0 || reply[0] == (byte)'-' || unchanged switch
         {
             UnchangedReply.Zero => reply.SequenceEqual(":0\r\n"u8),
-            UnchangedReply.Nil => reply.SequenceEqual("$-1\r\n"u8) || reply.SequenceEqual("*-1\r\n"u8) || reply.SequenceEqual("_\r\n"u8),
+            UnchangedReply.Nil => IsNull(reply) || reply.SequenceEqual("*0\r\n"u8) || reply.SequenceEqual("~0\r\n"u8),
+            UnchangedReply.NilUnlessGet => IsNull(reply),
             _ => false,
         };
+
+    private static bool IsNull(ReadOnlySpan<byte> reply) =>
+        reply.SequenceEqual("$-1\r\n"u8) || reply.SequenceEqual("*-1\r\n"u8) || reply.SequenceEqual("_\r\n"u8);
+
+    /// <summary>Whether an argument from <paramref name="first"/> on is the option <paramref name="word"/>.</summary>
+    private static bool HasOption(Connection c, int first, string word)
+    {
+        for (var i = first; i < c.ArgCount; i++)
+        {
+            if (c.Is(i, word))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }
 
 /// <summary>MULTI, EXEC, DISCARD, WATCH, UNWATCH, with Redis's semantics and error texts.</summary>
