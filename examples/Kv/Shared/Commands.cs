@@ -91,7 +91,7 @@ internal static partial class Commands
         var keepOpen = Dispatch(c, name, now);
         if (Transactions.AnyWatched)
         {
-            TouchWrittenKeys(c, name, replyStart);
+            Transactions.TouchWrittenKeys(c, name, replyStart);
         }
         return keepOpen;
     }

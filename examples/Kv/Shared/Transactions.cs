@@ -271,9 +271,6 @@ internal static partial class Commands
     [NotMigrated]
     private static bool? arityVerdict;
 
-    private static void TouchWrittenKeys(Connection c, ReadOnlySpan<char> name, int replyStart) =>
-        Transactions.TouchWrittenKeys(c, name, replyStart);
-
     private static void Multi(Connection c)
     {
         if (c.Transaction is not null)
