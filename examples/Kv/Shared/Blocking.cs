@@ -78,6 +78,12 @@ internal static class Blocking
     public static void Serve(Connection c, string key, byte[][] elements)
     {
         c.Blocked!.ServedElements = elements;
+        // The served pop wrote the key (and a move its destination) as a command of its own would: watches see it.
+        Transactions.Touch(key);
+        if (c.Blocked.Destination is { } destination)
+        {
+            Transactions.Touch(destination);
+        }
         Answered(c, key);
     }
 

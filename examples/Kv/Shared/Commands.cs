@@ -64,8 +64,9 @@ internal static partial class Commands
     }
 
     /// <summary>
-    /// Executes the command in <paramref name="c"/>'s arguments; false for QUIT. The commands every release has are
-    /// here; those a release added after the first are in its own command table (<see cref="ExecuteAddedCommand"/>).
+    /// Executes the command in <paramref name="c"/>'s arguments, or queues it inside MULTI (as Redis does, the
+    /// transaction's own commands and QUIT run at once); false for QUIT. A command that wrote to keys someone WATCHes
+    /// marks their watches touched.
     /// </summary>
     private static bool Execute(Connection c, long now)
     {
@@ -81,6 +82,27 @@ internal static partial class Commands
             var b = nameBytes[i];
             name[i] = (char)(b is >= (byte)'a' and <= (byte)'z' ? b - 32 : b);
         }
+        if (c.Transaction is not null && name is not ("EXEC" or "DISCARD" or "MULTI" or "WATCH" or "QUIT"))
+        {
+            Queue(c, name, now);
+            return true;
+        }
+        var replyStart = c.Output.Count;
+        var keepOpen = Dispatch(c, name, now);
+        if (Transactions.AnyWatched)
+        {
+            Transactions.TouchWrittenKeys(c, name, replyStart);
+        }
+        return keepOpen;
+    }
+
+    /// <summary>
+    /// Runs the command <paramref name="name"/>; false for QUIT. The commands every release has are here; those a release
+    /// added after the first are in its own command table (<see cref="ExecuteAddedCommand"/>). Every command checks its
+    /// arity first (<see cref="Arity"/>): that is how MULTI learns, without running it, whether a release knows a command.
+    /// </summary>
+    private static bool Dispatch(Connection c, ReadOnlySpan<char> name, long now)
+    {
         switch (name)
         {
             case "GET": if (Arity(c, 2, "get")) Get(c, now); break;
@@ -93,7 +115,7 @@ internal static partial class Commands
             case "INCRBY": if (Arity(c, 3, "incrby")) IncrByArgument(c, negate: false, now); break;
             case "DECRBY": if (Arity(c, 3, "decrby")) IncrByArgument(c, negate: true, now); break;
             case "MGET": if (Arity(c, -2, "mget")) MGet(c, now); break;
-            case "MSET": MSet(c, now); break;
+            case "MSET": if (Arity(c, -3, "mset")) MSet(c, now); break;
             case "EXPIRE": if (Arity(c, -3, "expire")) Expire(c, 1000, "expire", now); break;
             case "PEXPIRE": if (Arity(c, -3, "pexpire")) Expire(c, 1, "pexpire", now); break;
             case "TTL": if (Arity(c, 2, "ttl")) Ttl(c, inSeconds: true, now); break;
@@ -104,13 +126,19 @@ internal static partial class Commands
             case "DBSIZE": if (Arity(c, 1, "dbsize")) c.Output.Integer(Store.Count); break;
             case "FLUSHDB": if (Arity(c, -1, "flushdb")) Flush(c); break;
             case "FLUSHALL": if (Arity(c, -1, "flushall")) Flush(c); break;
-            case "PING": Ping(c); break;
+            case "PING": if (Arity(c, -1, "ping")) Ping(c); break;
             case "ECHO": if (Arity(c, 2, "echo")) c.Output.Bulk(c.Arg(1)); break;
-            case "INFO": Info(c); break;
+            case "INFO": if (Arity(c, -1, "info")) Info(c); break;
             case "SELECT": if (Arity(c, 2, "select")) Select(c); break;
             case "CLIENT": if (Arity(c, -2, "client")) Client(c); break;
             case "CONFIG": if (Arity(c, -2, "config")) Config(c); break;
-            case "COMMAND": Command(c); break;
+            case "COMMAND": if (Arity(c, -1, "command")) Command(c); break;
+            case "HELLO": if (Arity(c, -1, "hello")) Hello(c); break;
+            case "MULTI": if (Arity(c, 1, "multi")) Multi(c); break;
+            case "EXEC": if (Arity(c, 1, "exec")) Exec(c, now); break;
+            case "DISCARD": if (Arity(c, 1, "discard")) Discard(c); break;
+            case "WATCH": if (Arity(c, -2, "watch")) Watch(c, now); break;
+            case "UNWATCH": if (Arity(c, 1, "unwatch")) Unwatch(c); break;
             case "QUIT":
                 c.Output.Ok();
                 return false;
@@ -124,19 +152,31 @@ internal static partial class Commands
         return true;
     }
 
-    /// <summary>Checks the argument count as Redis declares it: exactly <paramref name="arity"/>, or at least -arity when negative.</summary>
+    /// <summary>
+    /// Checks the argument count as Redis declares it: exactly <paramref name="arity"/>, or at least -arity when negative.
+    /// Every command's case calls it before anything else, and MULTI relies on that: while a command is being queued
+    /// (<see cref="checkingArity"/>) it records the verdict and answers false, so that nothing runs. A wrong count inside
+    /// MULTI makes the transaction's EXEC fail, as Redis's rejected commands do.
+    /// </summary>
     private static bool Arity(Connection c, int arity, string name)
     {
-        if (arity >= 0 ? c.ArgCount == arity : c.ArgCount >= -arity)
+        var right = arity >= 0 ? c.ArgCount == arity : c.ArgCount >= -arity;
+        if (!right)
         {
-            return true;
+            c.Output.Error($"ERR wrong number of arguments for '{name}' command");
+            c.Transaction?.Reject();
         }
-        c.Output.Error($"ERR wrong number of arguments for '{name}' command");
-        return false;
+        if (checkingArity)
+        {
+            arityVerdict ??= right;
+            return false;
+        }
+        return right;
     }
 
     private static void Unknown(Connection c)
     {
+        c.Transaction?.Reject();
         var message = new StringBuilder("ERR unknown command '").Append(Printable(c.Arg(0))).Append("', with args beginning with: ");
         for (var i = 1; i < c.ArgCount && message.Length < 256; i++)
         {

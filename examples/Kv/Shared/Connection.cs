@@ -5,7 +5,8 @@ namespace Kv;
 
 /// <summary>
 /// One client: its socket, the bytes it sent that are not yet a whole command (the parser's state), the replies
-/// being written, and its per-connection settings (CLIENT SETNAME, SELECT).
+/// being written, and its per-connection settings (CLIENT SETNAME, SELECT, the protocol chosen with HELLO), the
+/// transaction it is queueing and the keys it watches: all of it crosses every update with the connection.
 /// </summary>
 internal sealed class Connection(long id, Socket socket)
 {
@@ -38,6 +39,22 @@ internal sealed class Connection(long id, Socket socket)
 
     /// <summary>The pop or move this client is blocked in (BLPOP, BRPOP, BLMPOP, BLMOVE, BRPOPLPUSH), null when none: the commands it sent after wait behind it.</summary>
     public BlockedPop? Blocked;
+
+    /// <summary>The transaction opened with MULTI: the commands queued for EXEC; null outside MULTI.</summary>
+    public Transaction? Transaction;
+
+    /// <summary>The keys this client WATCHes, null when none; whether one was modified since is <see cref="WatchedKeyTouched"/>.</summary>
+    public List<WatchedKey>? Watched;
+
+    /// <summary>True once a key this client watches was modified: its next EXEC aborts (answers a null array).</summary>
+    public bool WatchedKeyTouched;
+
+    /// <summary>The protocol replies are written in, 2 or 3 (HELLO); kept by <see cref="Output"/>, which writes them.</summary>
+    public int Protocol
+    {
+        get => Output.Protocol;
+        set => Output.Protocol = value;
+    }
 
     /// <summary>The arguments of the command being executed: positions and lengths in <see cref="Received"/>.</summary>
     public int[] ArgOffsets = new int[16];

@@ -3,11 +3,18 @@ using System.Text;
 namespace Kv;
 
 /// <summary>
-/// The replies to one batch of commands, in RESP2, appended to one growable buffer that is sent at once: a
-/// pipeline of a hundred commands costs one send, and a reply costs no allocation.
+/// The replies to one batch of commands, in the protocol the connection chose (RESP2, or RESP3 after <c>HELLO 3</c>),
+/// appended to one growable buffer that is sent at once: a pipeline of a hundred commands costs one send, and a reply
+/// costs no allocation.
 /// </summary>
 internal sealed class ReplyBuffer
 {
+    /// <summary>
+    /// The protocol replies are written in: 2 (RESP2, every connection's first) or 3 (RESP3), as chosen with HELLO. Part
+    /// of the connection's state, so it crosses every update with it.
+    /// </summary>
+    public int Protocol = 2;
+
     /// <summary>The size the buffer starts with and shrinks back to after a large reply.</summary>
     public const int InitialSize = 16 * 1024;
 
@@ -88,11 +95,47 @@ internal sealed class ReplyBuffer
         Bulk(digits[..written]);
     }
 
-    /// <summary>The null bulk string: <c>$-1</c>.</summary>
-    public void Null() => Raw("$-1\r\n"u8);
+    /// <summary>The null bulk string: <c>$-1</c>; RESP3 has one null, <c>_</c>.</summary>
+    public void Null() => Raw(Protocol == 3 ? "_\r\n"u8 : "$-1\r\n"u8);
 
-    /// <summary>The null array: <c>*-1</c>.</summary>
-    public void NullArray() => Raw("*-1\r\n"u8);
+    /// <summary>The null array: <c>*-1</c>; RESP3 has one null, <c>_</c>.</summary>
+    public void NullArray() => Raw(Protocol == 3 ? "_\r\n"u8 : "*-1\r\n"u8);
+
+    /// <summary>A map of <paramref name="pairs"/> keys and values, written next: RESP3's <c>%n</c>, a flat array of 2n in RESP2.</summary>
+    public void MapHeader(int pairs)
+    {
+        Reserve(16);
+        if (Protocol == 3)
+        {
+            Header((byte)'%', pairs);
+        }
+        else
+        {
+            Header((byte)'*', pairs * 2);
+        }
+    }
+
+    /// <summary>A set of <paramref name="count"/> elements, written next: RESP3's <c>~n</c>, an array in RESP2.</summary>
+    public void SetHeader(int count)
+    {
+        Reserve(16);
+        Header(Protocol == 3 ? (byte)'~' : (byte)'*', count);
+    }
+
+    /// <summary>Text for people (INFO, CLIENT INFO): RESP3's verbatim string <c>=n txt:…</c>, a bulk string in RESP2.</summary>
+    public void Verbatim(string text)
+    {
+        if (Protocol != 3)
+        {
+            Bulk(text);
+            return;
+        }
+        Reserve(text.Length + 20);
+        Header((byte)'=', text.Length + 4);
+        Raw("txt:"u8);
+        Count += Encoding.Latin1.GetBytes(text, Buffer.AsSpan(Count));
+        CrLf();
+    }
 
     /// <summary>An array of <paramref name="count"/> elements, written next.</summary>
     public void ArrayHeader(int count)

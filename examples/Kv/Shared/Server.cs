@@ -84,11 +84,12 @@ internal static class Server
         finally
         {
             // Reached when the client goes or the program stops; an update retires this unit without running it.
-            if (connection.Blocked is not null)
+            if (connection.Blocked is not null || connection.Watched is not null)
             {
                 lock (Store.Gate)
                 {
                     Blocking.Forget(connection);
+                    Transactions.UnwatchAll(connection);
                 }
             }
             Interlocked.Decrement(ref connectedClients);

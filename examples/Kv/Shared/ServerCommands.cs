@@ -7,6 +7,9 @@ namespace Kv;
 /// <summary>The commands about the server, the connection and the keyspace as a whole, the same in every release: KEYS, FLUSHDB/FLUSHALL, PING, SELECT, CLIENT, CONFIG, COMMAND, INFO.</summary>
 internal static partial class Commands
 {
+    /// <summary>The Redis release kv answers as (INFO, HELLO): the one whose commands and replies it follows.</summary>
+    private const string RedisVersion = "7.0.0";
+
     private static void Keys(Connection c, long now)
     {
         var keys = Store.Matching(c.Key(1), now);
@@ -66,20 +69,10 @@ internal static partial class Commands
     {
         if (c.Is(1, "SETNAME"))
         {
-            if (!Arity(c, 3, "client|setname"))
+            if (Arity(c, 3, "client|setname") && TrySetName(c, 2))
             {
-                return;
+                c.Output.Ok();
             }
-            foreach (var b in c.Arg(2))
-            {
-                if (b is < (byte)'!' or > (byte)'~')
-                {
-                    c.Output.Error("ERR Client names cannot contain spaces, newlines or special characters.");
-                    return;
-                }
-            }
-            c.Name = c.ArgLengths[2] == 0 ? null : c.Key(2);
-            c.Output.Ok();
         }
         else if (c.Is(1, "GETNAME"))
         {
@@ -107,13 +100,98 @@ internal static partial class Commands
         {
             if (Arity(c, 2, "client|info"))
             {
-                c.Output.Bulk($"id={c.Id} addr={c.Socket.RemoteEndPoint} name={c.Name} db={c.Db}\n");
+                c.Output.Verbatim($"id={c.Id} addr={c.Socket.RemoteEndPoint} name={c.Name} db={c.Db} resp={c.Protocol}\n");
             }
         }
         else
         {
             c.Output.Error($"ERR unknown subcommand '{Printable(c.Arg(1))}'. Try CLIENT HELP.");
         }
+    }
+
+    /// <summary>Names the connection argument <paramref name="index"/> (empty: no name); false with Redis's error answered when it may not be one.</summary>
+    private static bool TrySetName(Connection c, int index)
+    {
+        foreach (var b in c.Arg(index))
+        {
+            if (b is < (byte)'!' or > (byte)'~')
+            {
+                c.Output.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+                return false;
+            }
+        }
+        c.Name = c.ArgLengths[index] == 0 ? null : c.Key(index);
+        return true;
+    }
+
+    /// <summary>
+    /// HELLO [protover [AUTH username password] [SETNAME name]]: switches the connection to RESP2 or RESP3 (from the next
+    /// reply on, this one included) and answers the server's description as Redis 7 does, a map. kv has no users: AUTH
+    /// accepts the user <c>default</c> with any password, as Redis does while the default user has none.
+    /// </summary>
+    private static void Hello(Connection c)
+    {
+        var protocol = c.Protocol;
+        if (c.ArgCount >= 2)
+        {
+            if (!Number.TryParseInt64(c.Arg(1), out var requested))
+            {
+                c.Output.Error("ERR Protocol version is not an integer or out of range");
+                return;
+            }
+            if (requested is not (2 or 3))
+            {
+                c.Output.Error("NOPROTO unsupported protocol version");
+                return;
+            }
+            protocol = (int)requested;
+        }
+        var nameAt = 0;
+        var user = -1;
+        for (var i = 2; i < c.ArgCount; i++)
+        {
+            var more = c.ArgCount - 1 - i;
+            if (c.Is(i, "AUTH") && more >= 2)
+            {
+                user = i + 1;
+                i += 2;
+            }
+            else if (c.Is(i, "SETNAME") && more >= 1)
+            {
+                nameAt = i + 1;
+                i++;
+            }
+            else
+            {
+                c.Output.Error($"ERR Syntax error in HELLO option '{Printable(c.Arg(i))}'");
+                return;
+            }
+        }
+        if (user > 0 && !c.Arg(user).SequenceEqual("default"u8))
+        {
+            c.Output.Error("WRONGPASS invalid username-password pair or user is disabled.");
+            return;
+        }
+        if (nameAt > 0 && !TrySetName(c, nameAt))
+        {
+            return;
+        }
+        c.Protocol = protocol;
+        c.Output.MapHeader(7);
+        c.Output.Bulk("server");
+        c.Output.Bulk("redis");
+        c.Output.Bulk("version");
+        c.Output.Bulk(RedisVersion);
+        c.Output.Bulk("proto");
+        c.Output.Integer(protocol);
+        c.Output.Bulk("id");
+        c.Output.Integer(c.Id);
+        c.Output.Bulk("mode");
+        c.Output.Bulk("standalone");
+        c.Output.Bulk("role");
+        c.Output.Bulk("master");
+        c.Output.Bulk("modules");
+        c.Output.ArrayHeader(0);
     }
 
     /// <summary>CONFIG GET answers the few settings clients ask about (redis-benchmark asks for save and appendonly).</summary>
@@ -138,7 +216,7 @@ internal static partial class Commands
                     }
                 }
             }
-            c.Output.ArrayHeader(found.Count * 2);
+            c.Output.MapHeader(found.Count);
             foreach (var (name, value) in found)
             {
                 c.Output.Bulk(name);
@@ -186,7 +264,7 @@ internal static partial class Commands
         if (server)
         {
             text.Append("# Server\r\n")
-                .Append("redis_version:7.0.0\r\n")
+                .Append(CultureInfo.InvariantCulture, $"redis_version:{RedisVersion}\r\n")
                 .Append(CultureInfo.InvariantCulture, $"kv_version:{ReleaseNumber}\r\n")
                 .Append("redis_mode:standalone\r\n")
                 .Append(CultureInfo.InvariantCulture, $"process_id:{Environment.ProcessId}\r\n")
@@ -209,6 +287,6 @@ internal static partial class Commands
                 text.Append(CultureInfo.InvariantCulture, $"db0:keys={Store.Count},expires={Store.ExpiresCount},avg_ttl=0\r\n");
             }
         }
-        c.Output.Bulk(text.ToString());
+        c.Output.Verbatim(text.ToString());
     }
 }

@@ -233,6 +233,57 @@ def check_sets(c):
     eq(c.out("TYPE", "s"), b"set\n", "TYPE set")
 
 
+@suite.check()
+def check_resp3_with_dash_3(c):
+    c.r.set("k", "v")
+    hello = c.out("-3", "--no-raw", "HELLO", "3").decode().splitlines()
+    eq([line.split(" => ")[0] for line in hello],
+       ['1# "server"', '2# "version"', '3# "proto"', '4# "id"', '5# "mode"', '6# "role"', '7# "modules"'],
+       "redis-cli -3 prints HELLO's map")
+    eq((hello[2], hello[4], hello[6]), ('3# "proto" => (integer) 3', '5# "mode" => "standalone"', '7# "modules" => (empty array)'),
+       "HELLO's values")
+    eq(c.out("-3", "--no-raw", "GET", "missing"), b"(nil)\n", "the null")
+    eq(c.out("-3", "--no-raw", "MGET", "k", "missing"), lines('1) "v"', "2) (nil)"), "an array with a null")
+    eq(c.out("-3", "--no-raw", "CONFIG", "GET", "appendonly"), lines('1# "appendonly" => "no"'), "CONFIG GET: a map")
+    eq(c.out("-3", "GET", "k"), b"v\n", "a string")
+
+
+@suite.check(since=2)
+def check_resp3_hashes_with_dash_3(c):
+    c.r.hset("h", "f", "v")
+    eq(c.out("-3", "--no-raw", "HGETALL", "h"), lines('1# "f" => "v"'), "HGETALL: a map")
+    eq(c.out("-3", "--no-raw", "HGETALL", "missing"), lines("(empty hash)"), "HGETALL of a missing key")
+    eq(c.out("-3", "--no-raw", "LPOP", "missing"), lines("(nil)"), "LPOP of a missing key")
+
+
+@suite.check(since=5)
+def check_resp3_sets_with_dash_3(c):
+    c.r.sadd("s", "x")
+    eq(c.out("-3", "--no-raw", "SMEMBERS", "s"), lines('1~ "x"'), "SMEMBERS: a set")
+    eq(c.out("-3", "--no-raw", "SMEMBERS", "missing"), lines("(empty set)"), "SMEMBERS of a missing key")
+
+
+@suite.check()
+def check_transaction_script(c):
+    eq(c.out("--no-raw", stdin=lines("MULTI", "SET a 1", "INCR a", "GET missing", "EXEC")),
+       lines("OK", "QUEUED", "QUEUED", "QUEUED", "1) OK", "2) (integer) 2", "3) (nil)"), "MULTI ... EXEC from a script")
+    eq(c.out("--no-raw", stdin=lines("MULTI", "SET a 5", "DISCARD", "GET a")),
+       lines("OK", "QUEUED", "OK", '"2"'), "MULTI ... DISCARD")
+    eq(c.out("--no-raw", stdin=lines("MULTI", "SET a 5", "NOSUCH", "EXEC", "GET a")),
+       lines("OK", "QUEUED", "(error) ERR unknown command 'NOSUCH', with args beginning with: ",
+             "(error) EXECABORT Transaction discarded because of previous errors.", '"2"'), "EXECABORT")
+    eq(c.out("--no-raw", stdin=lines("WATCH a", "SET a 3", "MULTI", "INCR a", "EXEC", "GET a")),
+       lines("OK", "OK", "OK", "QUEUED", "(nil)", '"3"'), "a watched key written: EXEC aborted")
+    eq(c.out("--no-raw", "EXEC"), lines("(error) ERR EXEC without MULTI"), "EXEC without MULTI")
+
+
+@suite.check(since=2)
+def check_transaction_script_with_dash_3(c):
+    c.r.hset("h", "f", "v")
+    eq(c.out("-3", "--no-raw", stdin=lines("MULTI", "HGETALL h", "GET missing", "EXEC")),
+       lines("OK", "QUEUED", "QUEUED", '1) 1# "f" => "v"', "2) (nil)"), "EXEC's replies in RESP3")
+
+
 @suite.check(until=4)
 def check_unknown_later_commands(c):
     eq(c.out("sadd", "s", "x"), b"ERR unknown command 'sadd', with args beginning with: 's' 'x' \n\n",

@@ -1068,6 +1068,279 @@ def check_sets(c):
     c.error(WRONGTYPE, "LPUSH", "s2", "a")
     c.error("ERR wrong number of arguments for 'sadd' command", "SADD", "s2")
 
+# ---------------------------------------------------------------- HELLO and RESP3
+
+
+HELLO_KEYS = [b"server", b"version", b"proto", b"id", b"mode", b"role", b"modules"]
+
+
+@suite.check()
+def check_hello(c):
+    client_id = c.raw.call("CLIENT", "ID")[1]
+    kind, pairs = c.raw.call("HELLO", "3")
+    eq(kind, "%", "HELLO 3 answers a map")
+    eq([k for (_, k), _ in pairs], HELLO_KEYS, "HELLO 3's fields")
+    fields = {k: v for (_, k), v in pairs}
+    eq(fields[b"server"], ("$", b"redis"), "server")
+    ok(fields[b"version"][0] == "$" and fields[b"version"][1].startswith(b"7."), f"version 7.x: {fields[b'version']}")
+    eq(fields[b"proto"], (":", 3), "proto")
+    eq(fields[b"id"], (":", client_id), "id: the CLIENT ID")
+    eq(fields[b"mode"], ("$", b"standalone"), "mode")
+    eq(fields[b"role"], ("$", b"master"), "role")
+    eq(fields[b"modules"], ("*", []), "modules")
+    kind, flat = c.raw.call("HELLO", "2")
+    eq(kind, "*", "HELLO 2 answers the same fields as a flat array")
+    eq([k for _, k in flat[0::2]], HELLO_KEYS, "HELLO 2's fields")
+    eq(flat[5], (":", 2), "proto 2")
+    eq(c.raw.call("HELLO")[0], "*", "HELLO alone keeps the protocol (2)")
+    c.error("NOPROTO unsupported protocol version", "HELLO", "1")
+    c.error("NOPROTO unsupported protocol version", "HELLO", "4")
+    c.error("ERR Protocol version is not an integer or out of range", "HELLO", "three")
+    c.error("ERR Syntax error in HELLO option 'SETNAME'", "HELLO", "3", "SETNAME")
+    c.error("ERR Syntax error in HELLO option 'nosuch'", "HELLO", "3", "nosuch")
+    c.error("WRONGPASS invalid username-password pair or user is disabled.", "HELLO", "3", "AUTH", "someone", "pw")
+    c.error("ERR Client names cannot contain spaces, newlines or special characters.", "HELLO", "3", "SETNAME", "a b")
+    eq(c.raw.call("GET", "missing"), ("$", None), "a refused HELLO 3 leaves the protocol as it was")
+    eq(c.raw.call("HELLO", "3", "AUTH", "default", "any", "SETNAME", "hello-3")[0], "%",
+       "HELLO 3 AUTH default (no password set: any) SETNAME")
+    eq(c.raw.call("CLIENT", "GETNAME"), ("$", b"hello-3"), "HELLO's SETNAME names the connection")
+
+
+@suite.check()
+def check_resp3_replies(c):
+    eq(c.raw.call("HELLO", "3")[0], "%", "HELLO 3")
+    c.r.set("k", "v")
+    eq(c.raw.call("GET", "missing"), ("_", None), "RESP3's null for a missing key")
+    eq(c.raw.call("GET", "k"), ("$", b"v"), "a bulk string stays one")
+    eq(c.raw.call("MGET", "k", "missing"), ("*", [("$", b"v"), ("_", None)]), "MGET: an array with a null")
+    eq(c.raw.call("CLIENT", "GETNAME"), ("_", None), "CLIENT GETNAME of no name")
+    eq(c.raw.call("CONFIG", "GET", "appendonly"), ("%", [(("$", b"appendonly"), ("$", b"no"))]), "CONFIG GET: a map")
+    kind, text = c.raw.call("INFO", "server")
+    eq((kind, text[:4]), ("=", b"txt:"), "INFO: verbatim text")
+    ok(b"redis_version:" in text, "INFO's text")
+    eq(c.raw.call("EXISTS", "k"), (":", 1), "an integer stays one")
+    eq(c.raw.call("HELLO", "2")[0], "*", "HELLO 2")
+    eq(c.raw.call("GET", "missing"), ("$", None), "back in RESP2: the null bulk string")
+
+
+@suite.check(since=2)
+def check_resp3_replies_of_lists_and_hashes(c):
+    eq(c.raw.call("HELLO", "3")[0], "%", "HELLO 3")
+    c.r.hset("h", mapping={"f": "1", "g": "2"})
+    kind, pairs = c.raw.call("HGETALL", "h")
+    eq(kind, "%", "HGETALL: a map")
+    eq(sorted(values((kind, pairs))), [(b"f", b"1"), (b"g", b"2")], "HGETALL's fields")
+    eq(c.raw.call("HGETALL", "missing"), ("%", []), "HGETALL of a missing key: an empty map")
+    eq(c.raw.call("HGET", "h", "nofield"), ("_", None), "HGET of a missing field")
+    eq(c.raw.call("LPOP", "missing"), ("_", None), "LPOP of a missing key")
+    eq(c.raw.call("LPOP", "missing", "2"), ("_", None), "LPOP count of a missing key")
+    eq(c.raw.call("LMPOP", "1", "missing", "LEFT"), ("_", None), "LMPOP of missing keys")
+    eq(c.raw.call("BLPOP", "missing", "0.01"), ("_", None), "BLPOP timed out")
+    eq(c.raw.call("BLMOVE", "missing", "d", "LEFT", "LEFT", "0.01"), ("_", None), "BLMOVE timed out")
+    c.r.rpush("l", "a", "b")
+    eq(c.raw.call("LRANGE", "l", "0", "-1"), ("*", [("$", b"a"), ("$", b"b")]), "LRANGE: an array")
+
+
+@suite.check(since=5)
+def check_resp3_replies_of_sets(c):
+    eq(c.raw.call("HELLO", "3")[0], "%", "HELLO 3")
+    c.r.sadd("s", "a", "b")
+    kind, members = c.raw.call("SMEMBERS", "s")
+    eq(kind, "~", "SMEMBERS: a set")
+    eq(sorted(values((kind, members))), [b"a", b"b"], "SMEMBERS' members")
+    eq(c.raw.call("SMEMBERS", "missing"), ("~", []), "SMEMBERS of a missing key: an empty set")
+
+
+# ---------------------------------------------------------------- transactions
+
+
+EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+
+
+@suite.check()
+def check_multi_exec(c):
+    c.error("ERR EXEC without MULTI", "EXEC")
+    c.error("ERR DISCARD without MULTI", "DISCARD")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    c.error("ERR MULTI calls can not be nested", "MULTI")
+    c.error("ERR WATCH inside MULTI is not allowed", "WATCH", "k")
+    eq(c.raw.call("SET", "k", "1"), ("+", "QUEUED"), "SET queued")
+    eq(c.raw.call("INCR", "k"), ("+", "QUEUED"), "INCR queued")
+    eq(c.raw.call("GET", "missing"), ("+", "QUEUED"), "GET queued")
+    eq(c.raw.call("EXPIRE", "k", "x"), ("+", "QUEUED"), "a command that fails when run is queued")
+    eq(c.r.get("k"), None, "nothing ran before EXEC (another client sees nothing)")
+    eq(c.raw.call("EXEC"), ("*", [("+", "OK"), (":", 2), ("$", None), ("-", NOT_INTEGER)]),
+       "EXEC: every reply, the error of one among them; nested MULTI and WATCH refused nothing")
+    eq(c.r.get("k"), b"2", "the transaction ran")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("SET", "k", "3"), ("+", "QUEUED"), "SET queued")
+    eq(c.raw.call("DISCARD"), ("+", "OK"), "DISCARD")
+    eq(c.r.get("k"), b"2", "DISCARD ran nothing")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("EXEC"), ("*", []), "an empty transaction")
+
+
+@suite.check()
+def check_multi_refused_commands_abort_exec(c):
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("SET", "k", "1"), ("+", "QUEUED"), "SET queued")
+    c.error(unknown("NOSUCH", "x"), "NOSUCH", "x")
+    c.error(EXECABORT, "EXEC")
+    eq(c.r.exists("k"), 0, "EXECABORT ran nothing")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("SET", "k", "1"), ("+", "QUEUED"), "SET queued")
+    c.error("ERR wrong number of arguments for 'get' command", "GET")
+    c.error(EXECABORT, "EXEC")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    c.error("ERR wrong number of arguments for 'watch' command", "WATCH")
+    c.error(EXECABORT, "EXEC")
+    eq(c.r.exists("k"), 0, "nothing ran")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "after EXECABORT, a new transaction")
+    eq(c.raw.call("EXEC"), ("*", []), "runs")
+
+
+@suite.check(since=2)
+def check_multi_blocking_commands_do_not_block(c):
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    for command in (("BLPOP", "missing", "0"), ("BLMOVE", "missing", "d", "LEFT", "LEFT", "0"),
+                    ("BLMPOP", "0", "1", "missing", "LEFT"), ("RPUSH", "l", "a"), ("BRPOP", "l", "0")):
+        eq(c.raw.call(*command), ("+", "QUEUED"), " ".join(command))
+    eq(c.raw.call("EXEC"), ("*", [("*", None), ("$", None), ("*", None), (":", 1), ("*", [("$", b"l"), ("$", b"a")])]),
+       "EXEC: the blocking commands answer nil at once, or pop")
+    eq(c.raw.call("PING"), ("+", "PONG"), "the connection is not blocked")
+
+
+@suite.check()
+def check_multi_in_resp3(c):
+    eq(c.raw.call("HELLO", "3")[0], "%", "HELLO 3")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("GET", "missing"), ("+", "QUEUED"), "GET queued")
+    eq(c.raw.call("HELLO", "2"), ("+", "QUEUED"), "HELLO queued")
+    eq(c.raw.call("GET", "missing"), ("+", "QUEUED"), "GET queued")
+    kind, replies = c.raw.call("EXEC")
+    eq(kind, "*", "EXEC")
+    eq((replies[0], replies[1][0], replies[2]), (("_", None), "*", ("$", None)),
+       "the replies in the protocol of the moment: HELLO 2 inside EXEC switches its own reply and the next ones")
+
+
+@suite.check()
+def check_watch(c):
+    other = c.connect()
+    c.r.set("w", "0")
+    eq(c.raw.call("WATCH", "w", "missing"), ("+", "OK"), "WATCH")
+    eq(other.call("SET", "w", "1"), ("+", "OK"), "another client writes the watched key")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("SET", "w", "mine"), ("+", "QUEUED"), "SET queued")
+    eq(c.raw.call("EXEC"), ("*", None), "EXEC aborted: a null array")
+    eq(c.r.get("w"), b"1", "nothing ran")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "EXEC unwatched: MULTI")
+    eq(other.call("SET", "w", "2"), ("+", "OK"), "a write now")
+    eq(c.raw.call("SET", "w", "mine"), ("+", "QUEUED"), "SET queued")
+    eq(c.raw.call("EXEC"), ("*", [("+", "OK")]), "runs")
+    # Writes that change nothing do not touch: DEL of a missing key, SADD/HDEL of nothing, a pop of nothing.
+    eq(c.raw.call("WATCH", "missing", "w"), ("+", "OK"), "WATCH")
+    eq(other.call("DEL", "missing"), (":", 0), "DEL of a missing key")
+    eq(other.call("EXPIRE", "missing", "10"), (":", 0), "EXPIRE of a missing key")
+    eq(other.call("GET", "w"), ("$", b"mine"), "a read")
+    eq(other.call("INCR", "w"), ("-", NOT_INTEGER), "a write refused")
+    eq(other.call("SET", "w", "x", "NX"), ("$", None), "SET NX of an existing key sets nothing")
+    eq(other.call("SET", "missing", "x", "XX"), ("$", None), "SET XX of a missing key sets nothing")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("GET", "w"), ("+", "QUEUED"), "GET queued")
+    eq(c.raw.call("EXEC"), ("*", [("$", b"mine")]), "no watched key was touched: runs")
+    # Its own writes touch its watch too; UNWATCH forgets it.
+    eq(c.raw.call("WATCH", "w"), ("+", "OK"), "WATCH")
+    eq(c.raw.call("SET", "w", "self"), ("+", "OK"), "its own write")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("EXEC"), ("*", None), "aborted by its own write")
+    eq(c.raw.call("WATCH", "missing"), ("+", "OK"), "WATCH a missing key")
+    eq(other.call("SET", "missing", "x", "GET"), ("$", None), "SET … GET of a missing key: nil, and it sets it")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("EXEC"), ("*", None), "aborted by the SET … GET")
+    other.call("DEL", "missing")
+    eq(c.raw.call("WATCH", "w"), ("+", "OK"), "WATCH")
+    eq(other.call("MSET", "x", "1", "w", "2"), ("+", "OK"), "MSET touches every key it sets")
+    eq(c.raw.call("UNWATCH"), ("+", "OK"), "UNWATCH")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("EXEC"), ("*", []), "unwatched: runs")
+    # DISCARD unwatches too; FLUSHDB touches the watched keys that existed.
+    eq(c.raw.call("WATCH", "w"), ("+", "OK"), "WATCH")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("DISCARD"), ("+", "OK"), "DISCARD")
+    eq(other.call("SET", "w", "3"), ("+", "OK"), "a write after DISCARD")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("EXEC"), ("*", []), "DISCARD unwatched: runs")
+    eq(c.raw.call("WATCH", "w", "missing"), ("+", "OK"), "WATCH")
+    eq(other.call("FLUSHDB"), ("+", "OK"), "FLUSHDB")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("EXEC"), ("*", None), "a watched key flushed: aborted")
+    eq(c.raw.call("WATCH", "missing"), ("+", "OK"), "WATCH of a missing key")
+    eq(other.call("FLUSHDB"), ("+", "OK"), "FLUSHDB")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("EXEC"), ("*", []), "FLUSHDB touches no key that did not exist")
+
+
+@suite.check()
+def check_watch_expired_key(c):
+    c.r.set("w", "v", px=300)
+    eq(c.raw.call("WATCH", "w"), ("+", "OK"), "WATCH a key with a TTL")
+    ok(wait_until(lambda: c.r.exists("w") == 0, 10), "the key expired")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("EXEC"), ("*", None), "a watched key that expired aborts EXEC")
+    eq(c.raw.call("HELLO", "3")[0], "%", "HELLO 3")
+    c.r.set("w", "v")
+    eq(c.raw.call("WATCH", "w"), ("+", "OK"), "WATCH")
+    c.r.delete("w")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("EXEC"), ("_", None), "in RESP3 the aborted EXEC is the null")
+
+
+@suite.check(since=2)
+def check_watch_lists_and_hashes(c):
+    other = c.connect()
+    c.r.rpush("l", "a")
+    c.r.hset("h", "f", "v")
+    for write, touches in ((("LPOP", "missing"), False), (("HDEL", "h", "nofield"), False), (("HSET", "h", "f", "v"), True),
+                           (("RPUSH", "l", "b"), True), (("LMOVE", "l", "l2", "LEFT", "LEFT"), True)):
+        key = write[1]
+        eq(c.raw.call("WATCH", key), ("+", "OK"), f"WATCH {key}")
+        other.call(*write)
+        eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+        eq(c.raw.call("EXEC"), ("*", None) if touches else ("*", []), f"EXEC after {' '.join(write)}")
+    # A client blocked in a move writes its destination when a push serves it.
+    eq(c.raw.call("WATCH", "dst"), ("+", "OK"), "WATCH the destination of a blocked move")
+    other.send(encode_command("BLMOVE", "src", "dst", "LEFT", "LEFT", "0"))
+    ok(wait_until(lambda: c.r.info("clients")["blocked_clients"] == 1, 10), "the mover is blocked")
+    c.r.rpush("src", "x")
+    eq(other.read(), ("$", b"x"), "the move served")
+    eq(c.raw.call("MULTI"), ("+", "OK"), "MULTI")
+    eq(c.raw.call("EXEC"), ("*", None), "the served move touched its destination")
+
+
+@suite.check()
+def check_redis_py_transactions(c):
+    pipe = c.r.pipeline(transaction=True)
+    pipe.set("a", "1").incr("a").get("a")
+    eq(pipe.execute(), [True, 2, b"2"], "redis-py pipeline (MULTI/EXEC)")
+
+    def add_one(pipe):
+        value = int(pipe.get("a"))
+        pipe.multi()
+        pipe.set("a", value + 1)
+    eq(c.r.transaction(add_one, "a"), [True], "redis-py transaction() with WATCH")
+    eq(c.r.get("a"), b"3", "its write")
+    with c.r.pipeline() as pipe:
+        pipe.watch("a")
+        c.r.set("a", "100")
+        pipe.multi()
+        pipe.set("a", "mine")
+        try:
+            pipe.execute()
+            raise CheckFailed("EXEC ran although the watched key was written")
+        except redis.WatchError:
+            pass
+    eq(c.r.get("a"), b"100", "the other client's write kept")
+
 
 def main():
     args = parse_args(__doc__)

@@ -125,7 +125,9 @@ def encode_command(*args):
 
 
 class Raw:
-    """A raw RESP2 connection: replies as (type, value) with type one of + - : $ *, exactly as sent."""
+    """A raw RESP connection: replies as (type, value) with type one of + - : $ * as sent, and after HELLO 3 RESP3's
+    % (a map: a list of (key, value) pairs), ~ (a set: a list), _ (the null: None), = (verbatim text, its format
+    prefix included), , (a double, as its text), # (a boolean)."""
 
     def __init__(self, host, port, timeout=SOCKET_TIMEOUT):
         self.sock = socket.create_connection((host, port), timeout=timeout)
@@ -157,11 +159,25 @@ class Raw:
             if len(data) != length + 2 or data[-2:] != b"\r\n":
                 raise CheckFailed(f"bulk reply of {length} bytes malformed or cut short")
             return kind, data[:-2]
-        if kind == "*":
+        if kind in "*~":
             count = int(body)
             if count < 0:
                 return kind, None
             return kind, [self.read() for _ in range(count)]
+        if kind == "%":
+            return kind, [(self.read(), self.read()) for _ in range(int(body))]
+        if kind == "_":
+            return kind, None
+        if kind == "=":
+            length = int(body)
+            data = self.file.read(length + 2)
+            if len(data) != length + 2 or data[-2:] != b"\r\n":
+                raise CheckFailed(f"verbatim reply of {length} bytes malformed or cut short")
+            return kind, data[:-2]
+        if kind == ",":
+            return kind, body.decode("latin-1")
+        if kind == "#":
+            return kind, body == b"t"
         raise CheckFailed(f"unknown reply type {short(line)}")
 
     def closed_by_peer(self, timeout=5.0):
@@ -181,10 +197,12 @@ class Raw:
 
 
 def values(reply):
-    """A raw array reply's elements without their types (nested arrays too)."""
+    """A raw array reply's elements without their types (nested arrays, sets and maps too)."""
     kind, value = reply
-    if kind == "*" and value is not None:
+    if kind in "*~" and value is not None:
         return [values(item) for item in value]
+    if kind == "%":
+        return [(values(k), values(v)) for k, v in value]
     return value
 
 

@@ -22,7 +22,7 @@ internal static partial class Commands
             case "BRPOPLPUSH": if (Arity(c, 4, "brpoplpush")) BlockingMove(c, fromHead: false, toHead: true, c.Arg(3), now); break;
             case "LRANGE": if (Arity(c, 4, "lrange")) LRange(c, now); break;
             case "LLEN": if (Arity(c, 2, "llen")) LLen(c, now); break;
-            case "HSET": HSet(c, now); break;
+            case "HSET": if (Arity(c, -4, "hset")) HSet(c, now); break;
             case "HGET": if (Arity(c, 3, "hget")) HGet(c, now); break;
             case "HDEL": if (Arity(c, -3, "hdel")) HDel(c, now); break;
             case "HGETALL": if (Arity(c, 2, "hgetall")) HGetAll(c, now); break;
@@ -551,7 +551,7 @@ internal static partial class Commands
         {
             return;
         }
-        c.Output.ArrayHeader((hash?.Fields.Count ?? 0) * 2);
+        c.Output.MapHeader(hash?.Fields.Count ?? 0);
         foreach (var (field, value) in hash?.Fields ?? [])
         {
             c.Output.Bulk(field);

@@ -70,7 +70,7 @@ internal static partial class Commands
         {
             return;
         }
-        c.Output.ArrayHeader(set?.Members.Count ?? 0);
+        c.Output.SetHeader(set?.Members.Count ?? 0);
         foreach (var member in set?.Members ?? [])
         {
             c.Output.Bulk(member);
