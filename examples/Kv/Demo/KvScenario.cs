@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text.Json;
 using Molt.Hosting;
 using Molt.Hosting.Control;
@@ -199,6 +200,9 @@ public sealed class KvScenario(KvScenarioOptions options)
 
     private TimeSpan UpdateDelay => options.LoadPerStep / 3;
 
+    /// <summary>How many steps have had a blocked client and an open transaction (their keys are the step's own).</summary>
+    private int _pendingSteps;
+
     /// <summary>One step: the load starts, the update (or rollback) runs in the middle of it, the load ends.</summary>
     private async Task RunStepAsync(StepReport step, KvServer server, int port, string targetPath, int requests, CancellationToken cancellationToken)
     {
@@ -216,6 +220,14 @@ public sealed class KvScenario(KvScenarioOptions options)
             "-n", Text(requests), "-r", "100000", "-d", Text(BenchmarkValueSize), "-t", "set,get", "--csv"]);
 
         await Task.Delay(UpdateDelay, cancellationToken).ConfigureAwait(false);
+        // Lists (and so BLPOP) came with v2: from then on, a blocked client and an open transaction cross each step.
+        await using var pending = Number(step.From) >= 2 && Number(step.To) >= 2
+            ? await PendingClients.OpenAsync(port, $"{step.From}-{step.To}-{++_pendingSteps}", TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false)
+            : null;
+        if (pending is not null)
+        {
+            Log($"  left waiting across the {step.Kind}: {pending.Description}");
+        }
         var running = !benchmark.HasExited;
         var call = Stopwatch.GetTimestamp();
         step.Result = step.Kind == "rollback"
@@ -223,6 +235,17 @@ public sealed class KvScenario(KvScenarioOptions options)
             : await server.UpdateAsync(targetPath, step.Mechanism, cancellationToken).ConfigureAwait(false);
         step.UpdateCallTime = Stopwatch.GetElapsedTime(call);
         step.LoadThroughoutUpdate = running && !benchmark.HasExited;
+        if (pending is not null)
+        {
+            try
+            {
+                step.Checks.AddRange(await pending.FinishAsync(Committed(step.Result) ? step.To : step.From, cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or InvalidDataException)
+            {
+                step.ClientErrors.Add($"the blocked client and the open transaction: {e.GetType().Name}: {e.Message}");
+            }
+        }
 
         await benchmark.WaitAsync(options.ToolTimeout, cancellationToken).ConfigureAwait(false);
         step.BenchmarkRunTime = benchmark.RunTime;
