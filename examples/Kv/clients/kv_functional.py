@@ -1234,6 +1234,16 @@ def check_incrbyfloat(c):
     eq(c.raw.call("INCRBYFLOAT", "n", "3"), ("$", b"3"), "INCRBYFLOAT of a missing key")
     for text, expected in ((".5", b"3.5"), ("1.", b"4.5"), ("+2", b"6.5"), ("-0", b"6.5"), ("1.5e1", b"21.5")):
         eq(c.raw.call("INCRBYFLOAT", "n", text), ("$", expected), f"INCRBYFLOAT n {text}")
+    # Redis computes in 80-bit long double (64-bit mantissa, exponents to ±16383) and prints 17 decimals.
+    c.r.set("z", "1e20")
+    eq(c.raw.call("INCRBYFLOAT", "z", "1.234567890123456789"), ("$", b"100000000000000000000"), "beyond a 64-bit mantissa")
+    c.r.set("z", "9496.541201362685")
+    eq(c.raw.call("INCRBYFLOAT", "z", "16"), ("$", b"9512.5412013626850003"), "long double's own rounding, shown in 17 decimals")
+    kind, big = c.raw.call("INCRBYFLOAT", "huge", "1e400")
+    ok(kind == "$" and len(big) == 401 and big.startswith(b"1000000000000000000028188068394758651458645343"), f"1e400: {short(big)}")
+    eq(c.raw.call("INCRBYFLOAT", "tiny", "1e-4950"), ("$", b"0"), "a subnormal is a float (printed as 0)")
+    c.error("ERR value is not a valid float", "INCRBYFLOAT", "n", "1e5000")
+    c.error("ERR value is not a valid float", "INCRBYFLOAT", "n", "1e-5000")
     c.r.set("t", "1", ex=100)
     eq(c.r.incrbyfloat("t", 1.5), 2.5, "redis-py incrbyfloat")
     eq(c.raw.call("TTL", "t"), (":", 100), "INCRBYFLOAT keeps the TTL")

@@ -134,7 +134,7 @@ internal static partial class Commands
             return;
         }
         var field = c.Key(2);
-        var value = new FloatValue(0, 0, true);
+        var value = FloatValue.Zero;
         if (hash is not null && hash.Fields.TryGetValue(field, out var current) && !RedisFloat.TryParse(current, out value))
         {
             c.Output.Error("ERR hash value is not a float");

@@ -311,7 +311,7 @@ internal static partial class Commands
         {
             return;
         }
-        var current = new FloatValue(0, 0, true);
+        var current = FloatValue.Zero;
         if ((value is not null && !RedisFloat.TryParse(value.Bytes, out current)) || !RedisFloat.TryParse(c.Arg(2), out var increment))
         {
             c.Output.Error(NotFloat);
