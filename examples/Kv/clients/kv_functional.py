@@ -5,10 +5,9 @@
 
 Checks Redis's semantics for the commands version N has (v1 strings, keys, expiry and connection commands; v2 +
 lists, hashes and TYPE; v3 + OBJECT FREQ/IDLETIME; v5 + sets; v6 + the rest of each type's commands); `--version redis`
-checks everything against a real
-redis-server, which proves the checks test Redis's behaviour and not kv's. Each check starts with FLUSHDB: the
-suite owns the server. Prints `PASS name` / `FAIL name: why` per check, then `N passed, M failed`; exit 1 if any
-check failed.
+checks everything against a real redis-server, which proves the checks test Redis's behaviour and not kv's. Each
+check starts with FLUSHDB: the suite owns the server. Prints `PASS name` / `FAIL name: why` per check, then
+`N passed, M failed`; exit 1 if any check failed.
 """
 
 import os
