@@ -8,7 +8,7 @@ internal static partial class Commands
     /// intset) whole, with cursor 0, whatever the cursor and COUNT; kv answers every hash and set so: every element
     /// present for the whole scan is returned once, as SCAN's guarantee asks, in one reply.
     /// </summary>
-    private static void ElementScan(Connection c, long now)
+    private static void ElementScan(Connection c, bool ofHash, long now)
     {
         if (!IsScanCursor(c.Arg(2)))
         {
@@ -17,7 +17,6 @@ internal static partial class Commands
         }
         var key = c.Key(1);
         var entry = Store.Find(key, now);
-        var isHash = c.Is(0, "HSCAN");
         if (entry is null)
         {
             c.Output.ArrayHeader(2);
@@ -25,7 +24,7 @@ internal static partial class Commands
             c.Output.ArrayHeader(0);
             return;
         }
-        if (isHash ? entry.Value is not HashValue : entry.Value is not SetValue)
+        if (ofHash ? entry.Value is not HashValue : entry.Value is not SetValue)
         {
             c.Output.Error(WrongType);
             return;

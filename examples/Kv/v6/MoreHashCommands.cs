@@ -27,7 +27,7 @@ internal static partial class Commands
             case "HSETNX": if (Arity(c, 4, "hsetnx")) HSetNx(c, now); break;
             case "HSTRLEN": if (Arity(c, 3, "hstrlen")) HStrLen(c, now); break;
             case "HRANDFIELD": if (Arity(c, -2, "hrandfield")) HRandField(c, now); break;
-            case "HSCAN": if (Arity(c, -3, "hscan")) ElementScan(c, now); break;
+            case "HSCAN": if (Arity(c, -3, "hscan")) ElementScan(c, ofHash: true, now); break;
             default:
                 return false;
         }
@@ -41,11 +41,14 @@ internal static partial class Commands
         {
             return null;
         }
-        if (hash is null)
-        {
-            hash = new HashValue();
-            Store.Put(key, new Entry(hash));
-        }
+        return hash ?? NewHash(key);
+    }
+
+    /// <summary>A new empty hash at <paramref name="key"/>, which is missing.</summary>
+    private static HashValue NewHash(string key)
+    {
+        var hash = new HashValue();
+        Store.Put(key, new Entry(hash));
         return hash;
     }
 
@@ -112,7 +115,7 @@ internal static partial class Commands
             return;
         }
         value += delta;
-        FindOrCreateHash(c, key, now)!.Fields[field] = Number.Format(value);
+        (hash ?? NewHash(key)).Fields[field] = Number.Format(value);
         c.Output.Integer(value);
     }
 
@@ -145,7 +148,7 @@ internal static partial class Commands
             c.Output.Error("ERR increment would produce NaN or Infinity");
             return;
         }
-        FindOrCreateHash(c, key, now)!.Fields[field] = sum;
+        (hash ?? NewHash(key)).Fields[field] = sum;
         c.Output.Bulk(sum);
     }
 

@@ -151,9 +151,10 @@ internal static partial class Commands
         }
         var element = c.Arg(3);
         var removed = 0L;
+        var limit = count is 0 or long.MinValue ? long.MaxValue : Math.Abs(count);
         var fromTail = count < 0;
         var node = fromTail ? list?.Items.Last : list?.Items.First;
-        while (node is not null && (count == 0 || removed < Math.Abs(count == long.MinValue ? long.MaxValue : count)))
+        while (node is not null && removed < limit)
         {
             var next = fromTail ? node.Previous : node.Next;
             if (element.SequenceEqual(node.Value))
@@ -312,7 +313,10 @@ internal static partial class Commands
         }
     }
 
-    /// <summary>LPUSHX / RPUSHX key element [element ...]: pushes only to an existing list; its length, 0 when missing.</summary>
+    /// <summary>
+    /// LPUSHX / RPUSHX key element [element ...]: pushes only to an existing list; its length, 0 when missing. Clients
+    /// wait only on missing lists, so none waits on this one; it serves them all the same, as every push does.
+    /// </summary>
     private static void PushExisting(Connection c, bool head, long now)
     {
         var key = c.Key(1);

@@ -22,7 +22,7 @@ internal static partial class Commands
             case "SUNIONSTORE": if (Arity(c, -3, "sunionstore")) SetAlgebra(c, SetOperation.Union, store: true, now); break;
             case "SDIFFSTORE": if (Arity(c, -3, "sdiffstore")) SetAlgebra(c, SetOperation.Difference, store: true, now); break;
             case "SINTERCARD": if (Arity(c, -3, "sintercard")) SInterCard(c, now); break;
-            case "SSCAN": if (Arity(c, -3, "sscan")) ElementScan(c, now); break;
+            case "SSCAN": if (Arity(c, -3, "sscan")) ElementScan(c, ofHash: false, now); break;
             default:
                 return false;
         }
