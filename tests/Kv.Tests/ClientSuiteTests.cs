@@ -19,6 +19,7 @@ public class ClientSuiteTests(ITestOutputHelper output)
     [InlineData(3)]
     [InlineData(4)]
     [InlineData(5)]
+    [InlineData(6)]
     public async Task FunctionalSuite_PassesAgainstRelease(int version)
     {
         await using var server = await KvProcesses.StartKvAsync(version);
@@ -31,6 +32,7 @@ public class ClientSuiteTests(ITestOutputHelper output)
     [InlineData(3)]
     [InlineData(4)]
     [InlineData(5)]
+    [InlineData(6)]
     public async Task CliSuite_PassesAgainstRelease(int version)
     {
         KvProcesses.RequireTool("redis-cli");

@@ -30,6 +30,7 @@ public class DatasetTests(ITestOutputHelper output)
     [InlineData(3)]
     [InlineData(4)]
     [InlineData(5)]
+    [InlineData(6)]
     public async Task LoadThenVerify_FindsEveryKeyWithItsTypeValueAndTtl(int version)
     {
         await using var server = await KvProcesses.StartKvAsync(version);

@@ -26,7 +26,7 @@ internal static partial class KvProcesses
     /// <summary>The folder of the Python clients, copied beside the tests.</summary>
     public static string ClientsDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "clients");
 
-    /// <summary>The folder of release <paramref name="version"/> (1..5), copied beside the tests by KvVersions.targets.</summary>
+    /// <summary>The folder of release <paramref name="version"/> (1..6), copied beside the tests by KvVersions.targets.</summary>
     public static string VersionDirectory(int version) => Path.Combine(AppContext.BaseDirectory, "versions", $"v{version}");
 
     /// <summary>A port free right now on 127.0.0.1 (for servers that cannot bind port 0 themselves, like redis-server).</summary>
@@ -64,7 +64,7 @@ internal static partial class KvProcesses
         var dll = Path.Combine(VersionDirectory(version), "Kv.dll");
         if (!File.Exists(dll))
         {
-            throw new FileNotFoundException($"kv release v{version} is not built beside the tests: {dll} (KvVersions.targets builds v1..v5)");
+            throw new FileNotFoundException($"kv release v{version} is not built beside the tests: {dll} (KvVersions.targets builds v1..v6)");
         }
         return StartServerAsync($"kv v{version}", "dotnet", [dll, "--port", "0"]);
     }

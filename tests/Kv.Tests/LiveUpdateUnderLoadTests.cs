@@ -7,7 +7,7 @@ namespace Kv.Tests;
 /// <summary>
 /// The proof, through the demo's own scenario: kv v1 under Molt, keys loaded with the Python client,
 /// redis-benchmark and a Python writer running during every update v1 -> v2 -> v3, a rollback v3 -> v2 under the
-/// same load, then v2 -> v3 -> v4 -> v5; one connection opened to v1 kept to the end; after each step every key
+/// same load, then v2 -> v3 -> v4 -> v5 -> v6; one connection opened to v1 kept to the end; after each step every key
 /// read back with its value, type and TTL.
 /// </summary>
 [Collection(KvCollection.Name)]
@@ -16,7 +16,7 @@ public class LiveUpdateUnderLoadTests(ITestOutputHelper output)
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task KvServer_UpdatedLiveThroughFiveVersionsAndRolledBack_UnderLoad_LosesNothing(bool keepOldCode)
+    public async Task KvServer_UpdatedLiveThroughSixVersionsAndRolledBack_UnderLoad_LosesNothing(bool keepOldCode)
     {
         var report = await new KvScenario(Options(output) with
         {
@@ -24,7 +24,21 @@ public class LiveUpdateUnderLoadTests(ITestOutputHelper output)
             KeepOldCode = keepOldCode,
         }).RunAsync();
 
-        AssertLostNothing(report, output, ["v1 -> v2", "v2 -> v3", "rollback v3 -> v2", "v2 -> v3", "v3 -> v4", "v4 -> v5"]);
+        AssertLostNothing(report, output, ["v1 -> v2", "v2 -> v3", "rollback v3 -> v2", "v2 -> v3", "v3 -> v4", "v4 -> v5", "v5 -> v6"]);
+    }
+
+    /// <summary>
+    /// Release 6 changes commands only, its state types v5's: v5 loaded with keys of every type (strings, lists, hashes,
+    /// sets; every tenth with a TTL) is updated live to v6 under redis-benchmark's load and a writer of every type; then
+    /// every key is read back with its type, value and TTL, and v6's new commands read them on the connection opened to v5.
+    /// </summary>
+    [Fact]
+    public async Task KvServer_UpdatedLiveFromV5ToV6_UnderLoad_KeepsKeysOfEveryType()
+    {
+        var report = await new KvScenario(Options(output) with { Releases = ["v5", "v6"], RollBackAfter = null }).RunAsync();
+
+        AssertLostNothing(report, output, ["v5 -> v6"]);
+        Assert.Contains(report.Steps[0].Checks, c => c.Name.StartsWith("v6's commands read the keys the updates carried", StringComparison.Ordinal) && c.Passed);
     }
 
     /// <summary>The scenario's settings shared by the kv live-update tests: bounded counts and deadlines.</summary>

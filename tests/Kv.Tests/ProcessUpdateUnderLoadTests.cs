@@ -14,24 +14,24 @@ namespace Kv.Tests;
 [Collection(KvCollection.Name)]
 public class ProcessUpdateUnderLoadTests(ITestOutputHelper output)
 {
-    private static readonly string[] FourUpdates = ["v1 -> v2", "v2 -> v3", "v3 -> v4", "v4 -> v5"];
+    private static readonly string[] FiveUpdates = ["v1 -> v2", "v2 -> v3", "v3 -> v4", "v4 -> v5", "v5 -> v6"];
 
     [Fact]
-    public async Task KvServer_UpdatedAcrossProcessesThroughFiveVersions_UnderLoad_LosesNothing()
+    public async Task KvServer_UpdatedAcrossProcessesThroughSixVersions_UnderLoad_LosesNothing()
     {
         var report = await RunAsync([UpdateMechanism.NewProcess]);
 
-        LiveUpdateUnderLoadTests.AssertLostNothing(report, output, FourUpdates);
-        AssertServedBy(report, [UpdateMechanism.NewProcess, UpdateMechanism.NewProcess, UpdateMechanism.NewProcess, UpdateMechanism.NewProcess]);
+        LiveUpdateUnderLoadTests.AssertLostNothing(report, output, FiveUpdates);
+        AssertServedBy(report, [UpdateMechanism.NewProcess, UpdateMechanism.NewProcess, UpdateMechanism.NewProcess, UpdateMechanism.NewProcess, UpdateMechanism.NewProcess]);
     }
 
     [Fact]
     public async Task KvServer_UpdatedInProcessAndAcrossProcessesInTurn_UnderLoad_LosesNothing()
     {
-        UpdateMechanism[] inTurn = [UpdateMechanism.InProcess, UpdateMechanism.NewProcess, UpdateMechanism.InProcess, UpdateMechanism.NewProcess];
+        UpdateMechanism[] inTurn = [UpdateMechanism.InProcess, UpdateMechanism.NewProcess, UpdateMechanism.InProcess, UpdateMechanism.NewProcess, UpdateMechanism.InProcess];
         var report = await RunAsync(inTurn);
 
-        LiveUpdateUnderLoadTests.AssertLostNothing(report, output, FourUpdates);
+        LiveUpdateUnderLoadTests.AssertLostNothing(report, output, FiveUpdates);
         AssertServedBy(report, inTurn);
     }
 

@@ -116,6 +116,10 @@ public sealed class KvScenario(KvScenarioOptions options)
                 await LoadAsync(port, new Dataset($"d{Number(to)}:", options.KeysPerNewType, TypesOf(to)), cancellationToken).ConfigureAwait(false);
             }
             await VerifyStateAsync(step, port, cancellationToken).ConfigureAwait(false);
+            if (Number(to) >= 6)
+            {
+                await CheckLaterCommandsAsync(step, session, cancellationToken).ConfigureAwait(false);
+            }
             LogStep(step);
             Judge(report, step);
             if (!Committed(step.Result))
@@ -317,6 +321,48 @@ public sealed class KvScenario(KvScenarioOptions options)
                 var frequency = await session.SendAsync("OBJECT FREQ d1:1", cancellationToken).ConfigureAwait(false);
                 step.Checks.Add(($"OBJECT FREQ answers an access count ({frequency})", frequency.ValueKind == JsonValueKind.Number));
             }
+        }
+        catch (SessionException e)
+        {
+            step.ClientErrors.Add($"the live connection: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Release 6's commands (it changed commands only) read keys of every type that updates carried, on the connection
+    /// opened to the first release: each answers as the commands of earlier releases do about the same key.
+    /// </summary>
+    private async Task CheckLaterCommandsAsync(StepReport step, LiveSession session, CancellationToken cancellationToken)
+    {
+        // Key i of a data set is of type Types[i % 4]: string, list, hash, set.
+        if (_datasets.FirstOrDefault(d => d.Prefix.StartsWith('d') && d.Types.Length == 4 && d.Keys >= 4) is not { } data)
+        {
+            return;
+        }
+        string text = data.Prefix + "0", list = data.Prefix + "1", hash = data.Prefix + "2", set = data.Prefix + "3";
+        try
+        {
+            async Task<string> Ask(string command) => await session.AskAsync(command, cancellationToken).ConfigureAwait(false);
+            async Task<string[]> Strings(string command) =>
+                [.. (await session.SendAsync(command, cancellationToken).ConfigureAwait(false)).EnumerateArray().Select(e => e.ToString())];
+
+            var value = await Ask($"GET {text}");
+            var deadline = long.Parse(await Ask($"PEXPIRETIME {text}"), CultureInfo.InvariantCulture);
+            var stringAgrees = await Ask($"STRLEN {text}") == value.Length.ToString(CultureInfo.InvariantCulture)
+                && await Ask($"GETRANGE {text} 0 -1") == value
+                && await Ask($"EXPIRETIME {text}") == (deadline < 0 ? deadline : (deadline + 500) / 1000).ToString(CultureInfo.InvariantCulture);
+            var head = (await Strings($"LRANGE {list} 0 0"))[0];
+            var listAgrees = await Ask($"LINDEX {list} 0") == head && (await Strings($"LPOS {list} {head} COUNT 0")).Contains("0");
+            var fields = await Strings($"HKEYS {hash}");
+            var hashAgrees = fields.Length.ToString(CultureInfo.InvariantCulture) == await Ask($"HLEN {hash}")
+                && (await Strings($"HMGET {hash} {fields[0]}"))[0] == await Ask($"HGET {hash} {fields[0]}");
+            var members = await Strings($"SMEMBERS {set}");
+            var setAgrees = await Ask($"SINTERCARD 1 {set}") == await Ask($"SCARD {set}")
+                && (await Strings($"SMISMEMBER {set} {string.Join(' ', members)}")).All(m => m == "1");
+            step.Checks.Add(($"v6's commands read the keys the updates carried ({text}..{set}): STRLEN, GETRANGE, EXPIRETIME {(stringAgrees ? "agree" : "DISAGREE")} " +
+                $"with GET and PEXPIRETIME, LINDEX and LPOS {(listAgrees ? "agree" : "DISAGREE")} with LRANGE, HKEYS and HMGET {(hashAgrees ? "agree" : "DISAGREE")} " +
+                $"with HLEN and HGET, SINTERCARD and SMISMEMBER {(setAgrees ? "agree" : "DISAGREE")} with SCARD and SMEMBERS",
+                stringAgrees && listAgrees && hashAgrees && setAgrees));
         }
         catch (SessionException e)
         {

@@ -27,7 +27,7 @@ public sealed record KvScenarioOptions
     public int MaxRequestsPerStep { get; init; } = 1_000_000;
 
     /// <summary>The releases, in order; the first is started, each next one applied live.</summary>
-    public IReadOnlyList<string> Releases { get; init; } = ["v1", "v2", "v3", "v4", "v5"];
+    public IReadOnlyList<string> Releases { get; init; } = ["v1", "v2", "v3", "v4", "v5", "v6"];
 
     /// <summary>After the update to this release, roll back under load to the one before it, then update forward again; null for none.</summary>
     public string? RollBackAfter { get; init; } = "v3";
@@ -53,7 +53,7 @@ public sealed record KvScenarioOptions
     /// <summary>molt's main assembly where the projects that run kv under it copy it: molt/Molt.Cli.dll beside them.</summary>
     public static string MoltCliBeside { get; } = Path.Combine(AppContext.BaseDirectory, "molt", "Molt.Cli.dll");
 
-    /// <summary>The folder with one subfolder per release (v1...v5), each holding its Kv.dll.</summary>
+    /// <summary>The folder with one subfolder per release (v1...v6), each holding its Kv.dll.</summary>
     public string ReleasesFolder { get; init; } = Path.Combine(AppContext.BaseDirectory, "versions");
 
     /// <summary>The folder of the Python client scripts (kv_data.py).</summary>

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Kv.Demo;
 
-// Molt's main job: a Redis-compatible server updated live v1 -> v5 under load. Exit code 0 only if everything held.
-// Options: --keys N (keys loaded into v1, default 20000), --releases v1,v2,... (default all five),
+// Molt's main job: a Redis-compatible server updated live v1 -> v6 under load. Exit code 0 only if everything held.
+// Options: --keys N (keys loaded into v1, default 20000), --releases v1,v2,... (default all six),
 // --connections N (idle named connections held open through every update besides the load, default 200),
 // --keep-old-code (keep each release's code loaded, so that the runtime tiers it; see MoltHostOptions.UnloadOldCode),
 // --process (kv runs under `molt run`, and every update moves it to a new process: state, sockets and connections handed over).

@@ -290,6 +290,121 @@ def check_unknown_later_commands(c):
        "SADD before v5")
 
 
+
+# ---------------------------------------------------------------- the rest of each type's commands (v6)
+
+
+@suite.check(until=5)
+def check_unknown_v6_commands(c):
+    eq(c.out("getdel", "k"), b"ERR unknown command 'getdel', with args beginning with: 'k' \n\n", "GETDEL before v6")
+
+
+@suite.check(since=6)
+def check_string_commands_v6(c):
+    eq(c.out("SETNX", "k", "hello"), b"1\n", "SETNX")
+    eq(c.out("APPEND", "k", " world"), b"11\n", "APPEND")
+    eq(c.out("GETRANGE", "k", "-5", "-1"), b"world\n", "GETRANGE")
+    eq(c.out("SETRANGE", "k", "0", "J"), b"11\n", "SETRANGE")
+    eq(c.out("GETSET", "k", "x"), b"Jello world\n", "GETSET")
+    eq(c.out("--no-raw", "GETEX", "k", "EX", "100"), b'"x"\n', "GETEX EX")
+    eq(c.out("TTL", "k"), b"100\n", "the TTL GETEX set")
+    eq(c.out("GETDEL", "k"), b"x\n", "GETDEL")
+    eq(c.out("--no-raw", "GETDEL", "k"), b"(nil)\n", "GETDEL of the key it removed")
+    eq(c.out("SETEX", "e", "10", "v"), b"OK\n", "SETEX")
+    eq(c.out("PSETEX", "p", "10000", "v"), b"OK\n", "PSETEX")
+    eq(c.out("--no-raw", "MSETNX", "a", "1", "e", "2"), b"(integer) 0\n", "MSETNX with a key that exists")
+    eq(c.out("STRLEN", "e"), b"1\n", "STRLEN")
+    eq(c.out("SET", "f", "10.50"), b"OK\n", "SET a float")
+    eq(c.out("INCRBYFLOAT", "f", "0.1"), b"10.6\n", "INCRBYFLOAT")
+    eq(c.out("--no-raw", "INCRBYFLOAT", "f", "x"), b"(error) ERR value is not a valid float\n", "INCRBYFLOAT error")
+    eq(c.out("SETEX", "e", "0", "v"), b"ERR invalid expire time in 'setex' command\n\n", "SETEX error")
+
+
+@suite.check(since=6)
+def check_bits_and_lcs(c):
+    eq(c.out("SETBIT", "b", "7", "1"), b"0\n", "SETBIT")
+    eq(c.out("GETBIT", "b", "7"), b"1\n", "GETBIT")
+    eq(c.out("SET", "foo", "foobar"), b"OK\n", "SET")
+    eq(c.out("BITCOUNT", "foo", "1", "1"), b"6\n", "BITCOUNT")
+    eq(c.out("--no-raw", "BITCOUNT", "foo", "5", "30", "BIT"), b"(integer) 17\n", "BITCOUNT BIT")
+    eq(c.out("SETBIT", "b", "-1", "1"), b"ERR bit offset is not an integer or out of range\n\n", "SETBIT error")
+    c.r.mset({"k1": "ohmytext", "k2": "mynewtext"})
+    eq(c.out("LCS", "k1", "k2"), b"mytext\n", "LCS")
+    eq(c.out("--no-raw", "LCS", "k1", "k2", "IDX", "MINMATCHLEN", "3", "WITHMATCHLEN"),
+       lines('1) "matches"', "2) 1) 1) 1) (integer) 4", "         2) (integer) 7", "      2) 1) (integer) 5",
+             "         2) (integer) 8", "      3) (integer) 4", '3) "len"', "4) (integer) 6"), "LCS IDX, nested arrays")
+
+
+@suite.check(since=6)
+def check_list_commands_v6(c):
+    eq(c.out("RPUSH", "l", "a", "b", "c", "1", "c"), b"5\n", "RPUSH")
+    eq(c.out("LINDEX", "l", "-1"), b"c\n", "LINDEX")
+    eq(c.out("--no-raw", "LINDEX", "l", "10"), b"(nil)\n", "LINDEX out of range")
+    eq(c.out("LSET", "l", "0", "A"), b"OK\n", "LSET")
+    eq(c.out("--no-raw", "LSET", "missing", "0", "x"), b"(error) ERR no such key\n", "LSET of a missing key")
+    eq(c.out("LINSERT", "l", "BEFORE", "b", "X"), b"6\n", "LINSERT")
+    eq(c.out("--no-raw", "LPOS", "l", "c", "COUNT", "0"), lines("1) (integer) 3", "2) (integer) 5"), "LPOS COUNT")
+    eq(c.out("--csv", "LPOS", "l", "c", "COUNT", "0"), b"3,5\n", "LPOS --csv")
+    eq(c.out("LREM", "l", "0", "c"), b"2\n", "LREM")
+    eq(c.out("LTRIM", "l", "0", "1"), b"OK\n", "LTRIM")
+    eq(c.out("LPUSHX", "l", "z"), b"3\n", "LPUSHX")
+    eq(c.out("RPUSHX", "missing", "z"), b"0\n", "RPUSHX of a missing key")
+    eq(c.out("--no-raw", "LRANGE", "l", "0", "-1"), lines('1) "z"', '2) "A"', '3) "X"'), "the list after")
+
+
+@suite.check(since=6)
+def check_hash_commands_v6(c):
+    eq(c.out("HMSET", "h", "a", "1", "b", "2"), b"OK\n", "HMSET")
+    eq(c.out("--no-raw", "HMGET", "h", "a", "x"), lines('1) "1"', "2) (nil)"), "HMGET")
+    eq(c.out("HINCRBY", "h", "a", "10"), b"11\n", "HINCRBY")
+    eq(c.out("HINCRBYFLOAT", "h", "b", "0.5"), b"2.5\n", "HINCRBYFLOAT")
+    eq(c.out("HEXISTS", "h", "a"), b"1\n", "HEXISTS")
+    eq(c.out("HSETNX", "h", "a", "x"), b"0\n", "HSETNX")
+    eq(c.out("HSTRLEN", "h", "b"), b"3\n", "HSTRLEN")
+    eq(sorted(c.out("HKEYS", "h").splitlines()), [b"a", b"b"], "HKEYS")
+    eq(sorted(c.out("HVALS", "h").splitlines()), [b"11", b"2.5"], "HVALS")
+    ok(c.out("HRANDFIELD", "h") in (b"a\n", b"b\n"), "HRANDFIELD")
+    eq(c.out("HINCRBY", "h", "b", "1"), b"ERR hash value is not an integer\n\n", "HINCRBY error")
+    scanned = c.out("HSCAN", "h", "0").splitlines()
+    eq((scanned[0], dict(zip(scanned[1::2], scanned[2::2]))), (b"0", {b"a": b"11", b"b": b"2.5"}), "HSCAN")
+
+
+@suite.check(since=6)
+def check_set_commands_v6(c):
+    eq(c.out("SADD", "a", "1", "2", "3"), b"3\n", "SADD")
+    eq(c.out("SADD", "b", "2", "3", "4"), b"3\n", "SADD")
+    eq(sorted(c.out("SINTER", "a", "b").splitlines()), [b"2", b"3"], "SINTER")
+    eq(sorted(c.out("SUNION", "a", "b").splitlines()), [b"1", b"2", b"3", b"4"], "SUNION")
+    eq(c.out("SDIFF", "a", "b"), b"1\n", "SDIFF")
+    eq(c.out("SINTERSTORE", "i", "a", "b"), b"2\n", "SINTERSTORE")
+    eq(c.out("SUNIONSTORE", "u", "a", "b"), b"4\n", "SUNIONSTORE")
+    eq(c.out("SDIFFSTORE", "d", "b", "a"), b"1\n", "SDIFFSTORE")
+    eq(c.out("SINTERCARD", "2", "a", "b", "LIMIT", "1"), b"1\n", "SINTERCARD")
+    eq(c.out("--no-raw", "SMISMEMBER", "a", "1", "9"), lines("1) (integer) 1", "2) (integer) 0"), "SMISMEMBER")
+    eq(c.out("SMOVE", "d", "a", "4"), b"1\n", "SMOVE")
+    ok(c.out("SRANDMEMBER", "a") in (b"1\n", b"2\n", b"3\n", b"4\n"), "SRANDMEMBER")
+    eq(len(c.out("SPOP", "u", "3").splitlines()), 3, "SPOP 3")
+    eq(sorted(c.out("SSCAN", "a", "0", "MATCH", "[12]").splitlines()), [b"0", b"1", b"2"], "SSCAN MATCH")
+    eq(c.out("--no-raw", "SINTERCARD", "0", "a"), b"(error) ERR numkeys should be greater than 0\n", "SINTERCARD error")
+
+
+@suite.check(since=6)
+def check_key_commands_v6(c):
+    eq(c.out("SET", "k", "v"), b"OK\n", "SET")
+    eq(c.out("RENAME", "k", "r"), b"OK\n", "RENAME")
+    eq(c.out("RENAME", "k", "r"), b"ERR no such key\n\n", "RENAME of a missing key")
+    eq(c.out("RENAMENX", "r", "n"), b"1\n", "RENAMENX")
+    eq(c.out("COPY", "n", "c"), b"1\n", "COPY")
+    ok(c.out("RANDOMKEY") in (b"n\n", b"c\n"), "RANDOMKEY")
+    eq(c.out("EXPIREAT", "c", "99999999999"), b"1\n", "EXPIREAT")
+    eq(c.out("EXPIRETIME", "c"), b"99999999999\n", "EXPIRETIME")
+    eq(c.out("PEXPIREAT", "c", "99999999999123"), b"1\n", "PEXPIREAT")
+    eq(c.out("PEXPIRETIME", "c"), b"99999999999123\n", "PEXPIRETIME")
+    eq(c.out("--no-raw", "EXPIRETIME", "missing"), b"(integer) -2\n", "EXPIRETIME of a missing key")
+    seconds, micros = c.out("TIME").split()
+    ok(seconds.isdigit() and micros.isdigit(), "TIME: seconds and microseconds")
+
+
 def main():
     if shutil.which("redis-cli") is None:
         print("FAIL setup: redis-cli not found: run `bash scripts/install-test-deps.sh`", flush=True)

@@ -4,10 +4,10 @@
     /usr/bin/python3 kv_functional.py --port P --version N|redis [--only SUBSTRING]
 
 Checks Redis's semantics for the commands version N has (v1 strings, keys, expiry and connection commands; v2 +
-lists, hashes and TYPE; v3 + OBJECT FREQ/IDLETIME; v5 + sets); `--version redis` checks everything against a real
-redis-server, which proves the checks test Redis's behaviour and not kv's. Each check starts with FLUSHDB: the
-suite owns the server. Prints `PASS name` / `FAIL name: why` per check, then `N passed, M failed`; exit 1 if any
-check failed.
+lists, hashes and TYPE; v3 + OBJECT FREQ/IDLETIME; v5 + sets; v6 + the rest of each type's commands); `--version redis`
+checks everything against a real redis-server, which proves the checks test Redis's behaviour and not kv's. Each
+check starts with FLUSHDB: the suite owns the server. Prints `PASS name` / `FAIL name: why` per check, then
+`N passed, M failed`; exit 1 if any check failed.
 """
 
 import os
@@ -1340,6 +1340,791 @@ def check_redis_py_transactions(c):
         except redis.WatchError:
             pass
     eq(c.r.get("a"), b"100", "the other client's write kept")
+
+
+
+# ---------------------------------------------------------------- the rest of each type's commands (v6)
+
+NO_SUCH_KEY = "ERR no such key"
+
+
+def arity(name):
+    return f"ERR wrong number of arguments for '{name}' command"
+
+
+@suite.check(until=5)
+def check_lacks_v6_commands(c):
+    for command in (["GETDEL", "k"], ["LINDEX", "l", "0"], ["HMGET", "h", "f"], ["SPOP", "s"], ["RENAME", "a", "b"],
+                    ["TIME"]):
+        c.error(unknown(*command), *command)
+
+
+@suite.check(since=6)
+def check_getex(c):
+    c.r.set("s", "hello")
+    c.r.rpush("l", "a")
+    eq(c.raw.call("GETEX", "s"), ("$", b"hello"), "GETEX without options")
+    eq(c.raw.call("TTL", "s"), (":", -1), "GETEX without options leaves no deadline")
+    eq(c.raw.call("GETEX", "s", "EX", "100"), ("$", b"hello"), "GETEX EX")
+    eq(c.raw.call("TTL", "s"), (":", 100), "GETEX EX sets the TTL")
+    eq(c.r.getex("s", persist=True), b"hello", "redis-py getex persist")
+    eq(c.raw.call("TTL", "s"), (":", -1), "GETEX PERSIST clears the TTL")
+    eq(c.raw.call("GETEX", "s", "PX", "5000", "PX", "20000"), ("$", b"hello"), "GETEX with an option repeated")
+    ok(10000 < c.r.pttl("s") <= 20000, "the last of a repeated option counts")
+    eq(c.raw.call("GETEX", "s", "EXAT", "1"), ("$", b"hello"), "GETEX EXAT in the past answers the value")
+    eq(c.raw.call("EXISTS", "s"), (":", 0), "GETEX EXAT in the past removes the key")
+    eq(c.raw.call("GETEX", "missing", "EX", "0"), ("$", None), "GETEX of a missing key: nil, the time unchecked")
+    c.r.set("s", "v")
+    c.error(SYNTAX, "GETEX", "s", "EX", "10", "PX", "20")
+    c.error(SYNTAX, "GETEX", "s", "PERSIST", "EX", "10")
+    c.error(SYNTAX, "GETEX", "s", "EX")
+    c.error(SYNTAX, "GETEX", "missing", "BADOPT")
+    c.error("ERR invalid expire time in 'getex' command", "GETEX", "s", "EX", "0")
+    c.error("ERR invalid expire time in 'getex' command", "GETEX", "s", "EX", "-1")
+    c.error("ERR invalid expire time in 'getex' command", "GETEX", "s", "EX", "9223372036854775")
+    c.error("ERR invalid expire time in 'getex' command", "GETEX", "s", "PX", "9223372036854775807")
+    c.error(NOT_INTEGER, "GETEX", "s", "EX", "abc")
+    c.error(WRONGTYPE, "GETEX", "l")
+    c.error(arity("getex"), "GETEX")
+
+
+@suite.check(since=6)
+def check_getdel_getset(c):
+    c.r.set("s", "hello", ex=100)
+    c.r.rpush("l", "a")
+    eq(c.raw.call("GETDEL", "s"), ("$", b"hello"), "GETDEL")
+    eq(c.raw.call("GETDEL", "s"), ("$", None), "GETDEL of the key it removed")
+    eq(c.r.getdel("missing"), None, "redis-py getdel of a missing key")
+    c.error(WRONGTYPE, "GETDEL", "l")
+    c.error(arity("getdel"), "GETDEL", "a", "b")
+    eq(c.raw.call("GETSET", "g", "v1"), ("$", None), "GETSET of a new key")
+    c.r.expire("g", 100)
+    eq(c.raw.call("GETSET", "g", "v2"), ("$", b"v1"), "GETSET answers the old value")
+    eq(c.raw.call("TTL", "g"), (":", -1), "GETSET removes the TTL")
+    eq(c.r.get("g"), b"v2", "GETSET set the new value")
+    c.error(WRONGTYPE, "GETSET", "l", "x")
+    c.error(arity("getset"), "GETSET", "g")
+
+
+@suite.check(since=6)
+def check_setnx_setex_psetex(c):
+    c.r.rpush("l", "a")
+    eq(c.raw.call("SETNX", "k", "1"), (":", 1), "SETNX of a new key")
+    eq(c.raw.call("SETNX", "k", "2"), (":", 0), "SETNX of an existing key")
+    eq(c.raw.call("SETNX", "l", "2"), (":", 0), "SETNX of a key of another type")
+    eq(c.r.get("k"), b"1", "SETNX kept the first value")
+    eq(c.raw.call("SETEX", "e", "10", "v"), ("+", "OK"), "SETEX")
+    eq(c.raw.call("TTL", "e"), (":", 10), "SETEX's TTL")
+    eq(c.raw.call("SETEX", "l", "10", "v"), ("+", "OK"), "SETEX overwrites a key of any type")
+    eq(c.raw.call("PSETEX", "p", "1500", "v"), ("+", "OK"), "PSETEX")
+    ok(1000 < c.r.pttl("p") <= 1500, "PSETEX's PTTL")
+    c.error("ERR invalid expire time in 'setex' command", "SETEX", "e", "0", "v")
+    c.error("ERR invalid expire time in 'setex' command", "SETEX", "e", "-5", "v")
+    c.error("ERR invalid expire time in 'setex' command", "SETEX", "e", "9223372036854775807", "v")
+    c.error("ERR invalid expire time in 'psetex' command", "PSETEX", "e", "0", "v")
+    c.error("ERR invalid expire time in 'psetex' command", "PSETEX", "e", "9223372036854775807", "v")
+    c.error(NOT_INTEGER, "SETEX", "e", "abc", "v")
+    c.error(arity("setex"), "SETEX", "e", "10")
+    c.error(arity("setnx"), "SETNX", "e")
+
+
+@suite.check(since=6)
+def check_msetnx(c):
+    eq(c.raw.call("MSETNX", "a", "1", "b", "2"), (":", 1), "MSETNX of new keys")
+    eq(c.raw.call("MSETNX", "a", "x", "c", "3"), (":", 0), "MSETNX with a key that exists")
+    eq(c.raw.call("EXISTS", "c"), (":", 0), "MSETNX sets none when one exists")
+    eq(c.r.mget("a", "b"), [b"1", b"2"], "MSETNX set them all")
+    eq(c.r.msetnx({"x": "1", "y": "2"}), True, "redis-py msetnx")
+    c.error(arity("msetnx"), "MSETNX", "a", "1", "b")
+    c.error(arity("msetnx"), "MSETNX", "a")
+
+
+@suite.check(since=6)
+def check_strlen_append(c):
+    c.r.rpush("l", "a")
+    c.r.set("n", 12345)
+    eq(c.raw.call("STRLEN", "n"), (":", 5), "STRLEN")
+    eq(c.raw.call("STRLEN", "missing"), (":", 0), "STRLEN of a missing key")
+    c.error(WRONGTYPE, "STRLEN", "l")
+    eq(c.raw.call("APPEND", "a", "hello"), (":", 5), "APPEND creates the key")
+    eq(c.raw.call("APPEND", "a", " world"), (":", 11), "APPEND answers the new length")
+    eq(c.r.get("a"), b"hello world", "APPEND's value")
+    c.r.set("t", "v", ex=100)
+    eq(c.raw.call("APPEND", "t", "x"), (":", 2), "APPEND to a key with a TTL")
+    eq(c.raw.call("TTL", "t"), (":", 100), "APPEND keeps the TTL")
+    c.error(WRONGTYPE, "APPEND", "l", "x")
+    c.error(arity("append"), "APPEND", "a")
+
+
+@suite.check(since=6)
+def check_getrange(c):
+    c.r.set("s", "hello world")
+    c.r.rpush("l", "a")
+    for start, end, expected in ((0, 4, b"hello"), (-5, -1, b"world"), (-1, -5, b""), (5, 2, b""), (0, 100, b"hello world"),
+                                 (-100, 2, b"hel"), (100, 200, b""), (-3, -100, b""), (0, -100, b"h")):
+        eq(c.raw.call("GETRANGE", "s", start, end), ("$", expected), f"GETRANGE s {start} {end}")
+    eq(c.raw.call("GETRANGE", "missing", "0", "1"), ("$", b""), "GETRANGE of a missing key")
+    c.error(NOT_INTEGER, "GETRANGE", "s", "a", "1")
+    c.error(NOT_INTEGER, "GETRANGE", "missing", "a", "1")
+    c.error(WRONGTYPE, "GETRANGE", "l", "0", "1")
+
+
+@suite.check(since=6)
+def check_setrange(c):
+    c.r.rpush("l", "a")
+    eq(c.raw.call("SETRANGE", "s", "5", "hi"), (":", 7), "SETRANGE of a new key pads with zero bytes")
+    eq(c.r.get("s"), b"\x00\x00\x00\x00\x00hi", "the padded value")
+    eq(c.raw.call("SETRANGE", "s", "0", "HELLO"), (":", 7), "SETRANGE overwrites")
+    eq(c.r.get("s"), b"HELLOhi", "the overwritten value")
+    eq(c.raw.call("SETRANGE", "s", "1", ""), (":", 7), "SETRANGE of nothing answers the length")
+    eq(c.raw.call("SETRANGE", "new", "1", ""), (":", 0), "SETRANGE of nothing on a missing key")
+    eq(c.raw.call("EXISTS", "new"), (":", 0), "... does not create it")
+    c.error("ERR offset is out of range", "SETRANGE", "s", "-1", "x")
+    c.error("ERR offset is out of range", "SETRANGE", "l", "-1", "x")
+    c.error(NOT_INTEGER, "SETRANGE", "s", "abc", "x")
+    c.error(WRONGTYPE, "SETRANGE", "l", "0", "x")
+    c.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)", "SETRANGE", "s", "536870912", "x")
+    eq(c.raw.call("SETRANGE", "new", "536870912", ""), (":", 0), "SETRANGE of nothing beyond the limit")
+
+
+@suite.check(since=6)
+def check_incrbyfloat(c):
+    c.r.rpush("l", "a")
+    c.r.set("f", "10.50")
+    eq(c.raw.call("INCRBYFLOAT", "f", "0.1"), ("$", b"10.6"), "INCRBYFLOAT")
+    eq(c.raw.call("INCRBYFLOAT", "f", "-5"), ("$", b"5.6"), "INCRBYFLOAT of a negative")
+    c.r.set("f", "5.0e3")
+    eq(c.raw.call("INCRBYFLOAT", "f", "2.0e2"), ("$", b"5200"), "INCRBYFLOAT with exponents")
+    c.r.set("f", "0.1")
+    eq(c.raw.call("INCRBYFLOAT", "f", "0.2"), ("$", b"0.3"), "0.1 + 0.2 as Redis prints it")
+    eq(c.r.get("f"), b"0.3", "the value stored as answered")
+    c.r.set("f", "-0.5")
+    eq(c.raw.call("INCRBYFLOAT", "f", "0.5"), ("$", b"0"), "no negative zero")
+    c.r.set("f", "12345678901234567890")
+    eq(c.raw.call("INCRBYFLOAT", "f", "1"), ("$", b"12345678901234567891"), "20 digits")
+    c.r.set("f", "1.23456789012345678")
+    eq(c.raw.call("INCRBYFLOAT", "f", "0"), ("$", b"1.23456789012345678"), "17 decimals")
+    eq(c.raw.call("INCRBYFLOAT", "n", "3"), ("$", b"3"), "INCRBYFLOAT of a missing key")
+    for text, expected in ((".5", b"3.5"), ("1.", b"4.5"), ("+2", b"6.5"), ("-0", b"6.5"), ("1.5e1", b"21.5")):
+        eq(c.raw.call("INCRBYFLOAT", "n", text), ("$", expected), f"INCRBYFLOAT n {text}")
+    # Redis computes in 80-bit long double (64-bit mantissa, exponents to ±16383) and prints 17 decimals.
+    c.r.set("z", "1e20")
+    eq(c.raw.call("INCRBYFLOAT", "z", "1.234567890123456789"), ("$", b"100000000000000000000"), "beyond a 64-bit mantissa")
+    c.r.set("z", "9496.541201362685")
+    eq(c.raw.call("INCRBYFLOAT", "z", "16"), ("$", b"9512.5412013626850003"), "long double's own rounding, shown in 17 decimals")
+    kind, big = c.raw.call("INCRBYFLOAT", "huge", "1e400")
+    ok(kind == "$" and len(big) == 401 and big.startswith(b"1000000000000000000028188068394758651458645343"), f"1e400: {short(big)}")
+    eq(c.raw.call("INCRBYFLOAT", "tiny", "1e-4950"), ("$", b"0"), "a subnormal is a float (printed as 0)")
+    c.error("ERR value is not a valid float", "INCRBYFLOAT", "n", "1e5000")
+    c.error("ERR value is not a valid float", "INCRBYFLOAT", "n", "1e-5000")
+    c.r.set("t", "1", ex=100)
+    eq(c.r.incrbyfloat("t", 1.5), 2.5, "redis-py incrbyfloat")
+    eq(c.raw.call("TTL", "t"), (":", 100), "INCRBYFLOAT keeps the TTL")
+    c.r.set("bad", "xyz")
+    c.error("ERR value is not a valid float", "INCRBYFLOAT", "bad", "1")
+    c.error("ERR value is not a valid float", "INCRBYFLOAT", "n", "abc")
+    c.error("ERR value is not a valid float", "INCRBYFLOAT", "n", " 1")
+    c.error("ERR increment would produce NaN or Infinity", "INCRBYFLOAT", "n", "inf")
+    c.error(WRONGTYPE, "INCRBYFLOAT", "l", "abc")
+    c.error(arity("incrbyfloat"), "INCRBYFLOAT", "n")
+
+
+@suite.check(since=6)
+def check_getbit_setbit(c):
+    c.r.rpush("l", "a")
+    eq(c.raw.call("SETBIT", "b", "7", "1"), (":", 0), "SETBIT answers the old bit")
+    eq(c.r.get("b"), b"\x01", "bit 7 is the last of the first byte")
+    eq(c.raw.call("SETBIT", "b", "7", "0"), (":", 1), "SETBIT clears")
+    eq(c.raw.call("SETBIT", "b", "100", "1"), (":", 0), "SETBIT far away")
+    eq(c.raw.call("STRLEN", "b"), (":", 13), "the string grew to hold the bit")
+    eq(c.raw.call("GETBIT", "b", "100"), (":", 1), "GETBIT of a set bit")
+    eq(c.raw.call("GETBIT", "b", "99"), (":", 0), "GETBIT of a clear bit")
+    eq(c.raw.call("GETBIT", "b", "100000"), (":", 0), "GETBIT beyond the string")
+    eq(c.raw.call("GETBIT", "missing", "5"), (":", 0), "GETBIT of a missing key")
+    eq(c.r.setbit("r", 3, 1), 0, "redis-py setbit")
+    eq(c.r.getbit("r", 3), 1, "redis-py getbit")
+    for offset in ("-1", "abc", "4294967296"):
+        c.error("ERR bit offset is not an integer or out of range", "GETBIT", "b", offset)
+        c.error("ERR bit offset is not an integer or out of range", "SETBIT", "b", offset, "1")
+    for bit in ("2", "abc", "-1", "01"):
+        c.error("ERR bit is not an integer or out of range", "SETBIT", "b", "1", bit)
+    c.error("ERR bit is not an integer or out of range", "SETBIT", "l", "1", "5")
+    c.error(WRONGTYPE, "SETBIT", "l", "1", "1")
+    c.error(WRONGTYPE, "GETBIT", "l", "0")
+
+
+@suite.check(since=6)
+def check_bitcount(c):
+    c.r.rpush("l", "a")
+    c.r.set("f", "foobar")
+    for args, expected in (((), 26), (("0", "0"), 4), (("1", "1"), 6), (("1", "1", "BYTE"), 6), (("5", "30", "BIT"), 17),
+                           (("-2", "-1"), 7), (("-100", "100"), 26), (("3", "1"), 0), (("-1", "-3"), 0),
+                           (("0", "-1", "bit"), 26), (("-5", "-1", "bit"), 2)):
+        eq(c.raw.call("BITCOUNT", "f", *args), (":", expected), f"BITCOUNT f {' '.join(args)}")
+    eq(c.raw.call("BITCOUNT", "missing"), (":", 0), "BITCOUNT of a missing key")
+    eq(c.raw.call("BITCOUNT", "missing", "a", "b"), (":", 0), "BITCOUNT of a missing key reads no range")
+    c.error(SYNTAX, "BITCOUNT", "f", "0")
+    c.error(SYNTAX, "BITCOUNT", "f", "0", "1", "WORD")
+    c.error(SYNTAX, "BITCOUNT", "f", "0", "1", "2")
+    c.error(NOT_INTEGER, "BITCOUNT", "f", "a", "1")
+    c.error(WRONGTYPE, "BITCOUNT", "l")
+
+
+@suite.check(since=6)
+def check_lcs(c):
+    c.r.rpush("l", "a")
+    c.r.mset({"k1": "ohmytext", "k2": "mynewtext"})
+    eq(c.raw.call("LCS", "k1", "k2"), ("$", b"mytext"), "LCS")
+    eq(c.raw.call("LCS", "k1", "k2", "LEN"), (":", 6), "LCS LEN")
+    eq(values(c.raw.call("LCS", "k1", "k2", "IDX")),
+       [b"matches", [[[4, 7], [5, 8]], [[2, 3], [0, 1]]], b"len", 6], "LCS IDX")
+    eq(values(c.raw.call("LCS", "k1", "k2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN")),
+       [b"matches", [[[4, 7], [5, 8], 4]], b"len", 6], "LCS IDX MINMATCHLEN WITHMATCHLEN")
+    eq(values(c.raw.call("LCS", "k1", "k2", "MINMATCHLEN", "-5", "IDX")),
+       [b"matches", [[[4, 7], [5, 8]], [[2, 3], [0, 1]]], b"len", 6], "a negative MINMATCHLEN is 0")
+    eq(c.raw.call("LCS", "k1", "k2", "LEN", "WITHMATCHLEN"), (":", 6), "LCS LEN WITHMATCHLEN")
+    eq(c.raw.call("LCS", "k1", "missing"), ("$", b""), "LCS with a missing key")
+    eq(values(c.raw.call("LCS", "missing", "other", "IDX")), [b"matches", [], b"len", 0], "LCS IDX of two missing keys")
+    eq(c.r.lcs("k1", "k2"), b"mytext", "redis-py lcs")
+    c.error("ERR If you want both the length and indexes, please just use IDX.", "LCS", "k1", "k2", "LEN", "IDX")
+    c.error(NOT_INTEGER, "LCS", "k1", "k2", "MINMATCHLEN", "abc")
+    c.error(SYNTAX, "LCS", "k1", "k2", "MINMATCHLEN")
+    c.error(SYNTAX, "LCS", "k1", "k2", "FOO")
+    c.error("ERR The specified keys must contain string values", "LCS", "k1", "l")
+    c.error("ERR The specified keys must contain string values", "LCS", "l", "k1", "FOO")
+    c.error(arity("lcs"), "LCS", "k1")
+
+
+@suite.check(since=6)
+def check_lindex_lset(c):
+    c.r.set("s", "v")
+    c.r.rpush("l", "a", "b", "c", "b", "a")
+    for index, expected in (("0", b"a"), ("1", b"b"), ("-1", b"a"), ("-2", b"b"), ("10", None), ("-10", None)):
+        eq(c.raw.call("LINDEX", "l", index), ("$", expected), f"LINDEX l {index}")
+    eq(c.raw.call("LINDEX", "missing", "x"), ("$", None), "LINDEX of a missing key reads no index")
+    c.error(NOT_INTEGER, "LINDEX", "l", "x")
+    c.error(WRONGTYPE, "LINDEX", "s", "x")
+    eq(c.raw.call("LSET", "l", "1", "B"), ("+", "OK"), "LSET")
+    eq(c.raw.call("LSET", "l", "-1", "A"), ("+", "OK"), "LSET from the end")
+    eq(c.r.lrange("l", 0, -1), [b"a", b"B", b"c", b"b", b"A"], "after LSET")
+    c.error("ERR index out of range", "LSET", "l", "10", "x")
+    c.error(NOT_INTEGER, "LSET", "l", "x", "y")
+    c.error(NO_SUCH_KEY, "LSET", "missing", "x", "y")
+    c.error(WRONGTYPE, "LSET", "s", "x", "y")
+
+
+@suite.check(since=6)
+def check_linsert(c):
+    c.r.set("s", "v")
+    c.r.rpush("l", "a", "b", "c")
+    eq(c.raw.call("LINSERT", "l", "BEFORE", "b", "X"), (":", 4), "LINSERT BEFORE")
+    eq(c.raw.call("LINSERT", "l", "after", "c", "Y"), (":", 5), "LINSERT after (any case)")
+    eq(c.raw.call("LINSERT", "l", "BEFORE", "nothere", "Z"), (":", -1), "LINSERT without the pivot")
+    eq(c.raw.call("LINSERT", "missing", "BEFORE", "a", "b"), (":", 0), "LINSERT into a missing key")
+    eq(c.r.lrange("l", 0, -1), [b"a", b"X", b"b", b"c", b"Y"], "after LINSERT")
+    c.error(SYNTAX, "LINSERT", "l", "MIDDLE", "b", "Z")
+    c.error(SYNTAX, "LINSERT", "s", "MIDDLE", "b", "Z")
+    c.error(WRONGTYPE, "LINSERT", "s", "BEFORE", "a", "b")
+
+
+@suite.check(since=6)
+def check_lrem(c):
+    c.r.set("s", "v")
+    c.r.rpush("l", "a", "b", "a", "c", "a", "a")
+    eq(c.raw.call("LREM", "l", "2", "a"), (":", 2), "LREM from the head")
+    eq(c.r.lrange("l", 0, -1), [b"b", b"c", b"a", b"a"], "after LREM 2")
+    eq(c.raw.call("LREM", "l", "-1", "a"), (":", 1), "LREM from the tail")
+    eq(c.r.lrange("l", 0, -1), [b"b", b"c", b"a"], "after LREM -1")
+    eq(c.raw.call("LREM", "l", "0", "z"), (":", 0), "LREM of nothing")
+    eq(c.r.lrem("l", 0, "a"), 1, "redis-py lrem")
+    eq(c.raw.call("LREM", "l", "0", "b"), (":", 1), "LREM all")
+    eq(c.raw.call("LREM", "l", "0", "c"), (":", 1), "LREM of the last element")
+    eq(c.raw.call("EXISTS", "l"), (":", 0), "LREM of the last element removes the key")
+    eq(c.raw.call("LREM", "missing", "0", "a"), (":", 0), "LREM of a missing key")
+    c.error(NOT_INTEGER, "LREM", "missing", "x", "a")
+    c.error(WRONGTYPE, "LREM", "s", "0", "a")
+
+
+@suite.check(since=6)
+def check_ltrim(c):
+    c.r.set("s", "v")
+    c.r.rpush("l", "a", "b", "c", "d", "e")
+    eq(c.raw.call("LTRIM", "l", "1", "-2"), ("+", "OK"), "LTRIM")
+    eq(c.r.lrange("l", 0, -1), [b"b", b"c", b"d"], "after LTRIM")
+    eq(c.r.ltrim("l", 0, 100), True, "redis-py ltrim beyond the end")
+    eq(c.r.lrange("l", 0, -1), [b"b", b"c", b"d"], "LTRIM beyond the end keeps all")
+    eq(c.raw.call("LTRIM", "l", "5", "10"), ("+", "OK"), "LTRIM to an empty range")
+    eq(c.raw.call("EXISTS", "l"), (":", 0), "an empty range removes the key")
+    eq(c.raw.call("LTRIM", "missing", "0", "1"), ("+", "OK"), "LTRIM of a missing key")
+    c.error(NOT_INTEGER, "LTRIM", "missing", "x", "1")
+    c.error(WRONGTYPE, "LTRIM", "s", "0", "1")
+
+
+@suite.check(since=6)
+def check_lpos(c):
+    c.r.set("s", "v")
+    c.r.rpush("l", "a", "b", "c", "1", "2", "3", "c", "c")
+    eq(c.raw.call("LPOS", "l", "c"), (":", 2), "LPOS")
+    eq(c.raw.call("LPOS", "l", "c", "RANK", "2"), (":", 6), "LPOS RANK 2")
+    eq(c.raw.call("LPOS", "l", "c", "RANK", "-1"), (":", 7), "LPOS RANK -1")
+    eq(values(c.raw.call("LPOS", "l", "c", "COUNT", "0")), [2, 6, 7], "LPOS COUNT 0: all")
+    eq(values(c.raw.call("LPOS", "l", "c", "COUNT", "2")), [2, 6], "LPOS COUNT 2")
+    eq(values(c.raw.call("LPOS", "l", "c", "RANK", "-2", "COUNT", "2")), [6, 2], "LPOS RANK -2 COUNT 2")
+    eq(c.raw.call("LPOS", "l", "c", "MAXLEN", "2"), ("$", None), "LPOS MAXLEN too short")
+    eq(values(c.raw.call("LPOS", "l", "c", "MAXLEN", "3", "COUNT", "0")), [2], "LPOS MAXLEN 3 COUNT 0")
+    eq(c.raw.call("LPOS", "l", "z"), ("$", None), "LPOS without a match")
+    eq(values(c.raw.call("LPOS", "l", "z", "COUNT", "2")), [], "LPOS COUNT without a match")
+    eq(c.raw.call("LPOS", "missing", "z"), ("$", None), "LPOS of a missing key")
+    eq(values(c.raw.call("LPOS", "missing", "z", "COUNT", "1")), [], "LPOS COUNT of a missing key")
+    eq(c.r.lpos("l", "c", rank=-1, count=3), [7, 6, 2], "redis-py lpos")
+    rank_zero = ("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative "
+                 "to start from the end of the list")
+    c.error(rank_zero, "LPOS", "l", "c", "RANK", "0")
+    c.error(rank_zero, "LPOS", "s", "c", "RANK", "0")
+    c.error("ERR COUNT can't be negative", "LPOS", "l", "c", "COUNT", "-1")
+    c.error("ERR MAXLEN can't be negative", "LPOS", "l", "c", "MAXLEN", "-1")
+    c.error(NOT_INTEGER, "LPOS", "l", "c", "RANK", "x")
+    c.error(SYNTAX, "LPOS", "l", "c", "FOO", "1")
+    c.error(SYNTAX, "LPOS", "l", "c", "RANK")
+    c.error(WRONGTYPE, "LPOS", "s", "c")
+
+
+@suite.check(since=6)
+def check_lpushx_rpushx(c):
+    c.r.set("s", "v")
+    eq(c.raw.call("LPUSHX", "missing", "a"), (":", 0), "LPUSHX to a missing key")
+    eq(c.raw.call("RPUSHX", "missing", "a", "b"), (":", 0), "RPUSHX to a missing key")
+    eq(c.raw.call("EXISTS", "missing"), (":", 0), "... creates nothing")
+    c.r.rpush("l", "m")
+    eq(c.raw.call("LPUSHX", "l", "x", "y"), (":", 3), "LPUSHX")
+    eq(c.raw.call("RPUSHX", "l", "z"), (":", 4), "RPUSHX")
+    eq(c.r.lrange("l", 0, -1), [b"y", b"x", b"m", b"z"], "after LPUSHX and RPUSHX")
+    c.error(WRONGTYPE, "LPUSHX", "s", "a")
+    c.error(arity("rpushx"), "RPUSHX", "l")
+
+
+@suite.check(since=6)
+def check_hmget_hmset(c):
+    c.r.set("s", "v")
+    eq(c.raw.call("HMSET", "h", "a", "1", "b", "2"), ("+", "OK"), "HMSET")
+    eq(values(c.raw.call("HMGET", "h", "a", "x", "b")), [b"1", None, b"2"], "HMGET")
+    eq(values(c.raw.call("HMGET", "missing", "a")), [None], "HMGET of a missing key")
+    eq(c.r.hmget("h", ["b", "a"]), [b"2", b"1"], "redis-py hmget")
+    c.error(WRONGTYPE, "HMGET", "s", "a")
+    c.error(WRONGTYPE, "HMSET", "s", "x", "1")
+    c.error(arity("hmget"), "HMGET", "h")
+    c.error(arity("hmset"), "HMSET", "h", "c")
+    c.error(arity("hmset"), "HMSET", "h", "c", "1", "d")
+
+
+@suite.check(since=6)
+def check_hincrby(c):
+    c.r.set("s", "v")
+    c.r.hset("h", mapping={"a": "1", "str": "hello", "sp": " 1"})
+    eq(c.raw.call("HINCRBY", "h", "a", "5"), (":", 6), "HINCRBY")
+    eq(c.raw.call("HINCRBY", "h", "new", "-7"), (":", -7), "HINCRBY of a new field")
+    eq(c.raw.call("HINCRBY", "other", "f", "2"), (":", 2), "HINCRBY of a missing key")
+    eq(c.raw.call("HINCRBY", "h", "a", "-9223372036854775808"), (":", -9223372036854775802), "HINCRBY by the least integer")
+    c.error("ERR increment or decrement would overflow", "HINCRBY", "h", "a", "-7")
+    c.error("ERR hash value is not an integer", "HINCRBY", "h", "str", "1")
+    c.error("ERR hash value is not an integer", "HINCRBY", "h", "sp", "1")
+    c.error(NOT_INTEGER, "HINCRBY", "s", "f", "x")
+    c.error(WRONGTYPE, "HINCRBY", "s", "f", "1")
+
+
+@suite.check(since=6)
+def check_hincrbyfloat(c):
+    c.r.set("s", "v")
+    c.r.hset("h", mapping={"str": "hello", "i": "-9223372036854775808"})
+    eq(c.raw.call("HINCRBYFLOAT", "h", "f", "1.5"), ("$", b"1.5"), "HINCRBYFLOAT of a new field")
+    eq(c.raw.call("HINCRBYFLOAT", "h", "f", "0.1"), ("$", b"1.6"), "HINCRBYFLOAT")
+    eq(c.raw.call("HINCRBYFLOAT", "h", "i", "1.5"), ("$", b"-9223372036854775806.5"), "HINCRBYFLOAT of a large integer")
+    eq(c.raw.call("HINCRBYFLOAT", "other", "f", "1"), ("$", b"1"), "HINCRBYFLOAT of a missing key")
+    eq(c.r.hincrbyfloat("h", "f", 2), 3.6, "redis-py hincrbyfloat")
+    c.error("ERR value is not a valid float", "HINCRBYFLOAT", "h", "f", "abc")
+    c.error("ERR value is not a valid float", "HINCRBYFLOAT", "s", "f", "abc")
+    c.error("ERR hash value is not a float", "HINCRBYFLOAT", "h", "str", "1")
+    c.error("ERR value is NaN or Infinity", "HINCRBYFLOAT", "h", "f", "inf")
+    c.error("ERR value is NaN or Infinity", "HINCRBYFLOAT", "new", "f", "-inf")
+    eq(c.raw.call("EXISTS", "new"), (":", 0), "an infinite increment creates no key")
+    c.error(WRONGTYPE, "HINCRBYFLOAT", "s", "f", "1")
+
+
+@suite.check(since=6)
+def check_hexists_hkeys_hvals_hstrlen(c):
+    c.r.set("s", "v")
+    c.r.hset("h", mapping={"a": "1", "b": "22"})
+    eq(c.raw.call("HEXISTS", "h", "a"), (":", 1), "HEXISTS of a field")
+    eq(c.raw.call("HEXISTS", "h", "z"), (":", 0), "HEXISTS of no field")
+    eq(c.raw.call("HEXISTS", "missing", "a"), (":", 0), "HEXISTS of a missing key")
+    eq(sorted(values(c.raw.call("HKEYS", "h"))), [b"a", b"b"], "HKEYS")
+    eq(sorted(values(c.raw.call("HVALS", "h"))), [b"1", b"22"], "HVALS")
+    eq(values(c.raw.call("HKEYS", "missing")), [], "HKEYS of a missing key")
+    eq(values(c.raw.call("HVALS", "missing")), [], "HVALS of a missing key")
+    eq(c.raw.call("HSTRLEN", "h", "b"), (":", 2), "HSTRLEN")
+    eq(c.raw.call("HSTRLEN", "h", "z"), (":", 0), "HSTRLEN of no field")
+    eq(c.raw.call("HSTRLEN", "missing", "a"), (":", 0), "HSTRLEN of a missing key")
+    for command in (["HEXISTS", "s", "a"], ["HKEYS", "s"], ["HVALS", "s"], ["HSTRLEN", "s", "a"]):
+        c.error(WRONGTYPE, *command)
+    c.error(arity("hkeys"), "HKEYS", "h", "x")
+
+
+@suite.check(since=6)
+def check_hsetnx(c):
+    c.r.set("s", "v")
+    eq(c.raw.call("HSETNX", "h", "a", "1"), (":", 1), "HSETNX creates the key")
+    eq(c.raw.call("HSETNX", "h", "a", "2"), (":", 0), "HSETNX of an existing field")
+    eq(c.raw.call("HSETNX", "h", "b", "2"), (":", 1), "HSETNX of a new field")
+    eq(c.r.hgetall("h"), {b"a": b"1", b"b": b"2"}, "after HSETNX")
+    c.error(WRONGTYPE, "HSETNX", "s", "a", "1")
+
+
+@suite.check(since=6)
+def check_hrandfield(c):
+    c.r.set("s", "v")
+    fields = {b"a": b"1", b"b": b"2", b"c": b"3"}
+    c.r.hset("h", mapping=fields)
+    ok(c.raw.call("HRANDFIELD", "h")[1] in fields, "HRANDFIELD answers a field")
+    picked = values(c.raw.call("HRANDFIELD", "h", "2"))
+    ok(len(picked) == 2 and len(set(picked)) == 2 and set(picked) <= set(fields), f"HRANDFIELD 2: two distinct fields: {picked}")
+    eq(sorted(values(c.raw.call("HRANDFIELD", "h", "10"))), sorted(fields), "HRANDFIELD beyond the size: every field")
+    repeated = values(c.raw.call("HRANDFIELD", "h", "-7"))
+    ok(len(repeated) == 7 and set(repeated) <= set(fields), f"HRANDFIELD -7: seven fields, repeats allowed: {repeated}")
+    pairs = values(c.raw.call("HRANDFIELD", "h", "-4", "WITHVALUES"))
+    ok(len(pairs) == 8 and all(fields[f] == v for f, v in zip(pairs[0::2], pairs[1::2])), f"HRANDFIELD WITHVALUES: {pairs}")
+    eq(values(c.raw.call("HRANDFIELD", "h", "0")), [], "HRANDFIELD 0")
+    eq(c.raw.call("HRANDFIELD", "missing"), ("$", None), "HRANDFIELD of a missing key")
+    eq(values(c.raw.call("HRANDFIELD", "missing", "3", "WITHVALUES")), [], "HRANDFIELD count of a missing key")
+    ok(c.r.hrandfield("h") in fields, "redis-py hrandfield")
+    c.error(NOT_INTEGER, "HRANDFIELD", "h", "x")
+    c.error(SYNTAX, "HRANDFIELD", "h", "1", "FOO")
+    c.error(SYNTAX, "HRANDFIELD", "h", "1", "WITHVALUES", "x")
+    c.error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+            "HRANDFIELD", "h", "-9223372036854775808", "WITHVALUES")
+    c.error(WRONGTYPE, "HRANDFIELD", "s")
+    c.error(WRONGTYPE, "HRANDFIELD", "s", "1")
+
+
+@suite.check(since=6)
+def check_hscan_sscan(c):
+    c.r.set("s", "v")
+    c.r.hset("h", mapping={"a1": "1", "a2": "2", "b": "3"})
+    c.r.sadd("set", "x1", "x2", "y")
+    cursor, items = values(c.raw.call("HSCAN", "h", "0"))
+    eq(cursor, b"0", "a small hash is scanned in one call")
+    eq(dict(zip(items[0::2], items[1::2])), {b"a1": b"1", b"a2": b"2", b"b": b"3"}, "HSCAN answers fields and values")
+    cursor, items = values(c.raw.call("HSCAN", "h", "0", "MATCH", "a*", "COUNT", "100"))
+    eq(dict(zip(items[0::2], items[1::2])), {b"a1": b"1", b"a2": b"2"}, "HSCAN MATCH")
+    eq(dict(c.r.hscan_iter("h")), {b"a1": b"1", b"a2": b"2", b"b": b"3"}, "redis-py hscan_iter")
+    cursor, items = values(c.raw.call("SSCAN", "set", "0", "MATCH", "x*"))
+    eq((cursor, sorted(items)), (b"0", [b"x1", b"x2"]), "SSCAN MATCH")
+    eq(set(c.r.sscan_iter("set")), {b"x1", b"x2", b"y"}, "redis-py sscan_iter")
+    eq(values(c.raw.call("HSCAN", "missing", "0", "FOO")), [b"0", []], "HSCAN of a missing key reads no options")
+    eq(values(c.raw.call("SSCAN", "missing", "0")), [b"0", []], "SSCAN of a missing key")
+    for command in ("HSCAN", "SSCAN"):
+        key = "h" if command == "HSCAN" else "set"
+        c.error(SYNTAX, command, key, "0", "COUNT", "0")
+        c.error(NOT_INTEGER, command, key, "0", "COUNT", "x")
+        c.error(SYNTAX, command, key, "0", "TYPE", "string")
+        c.error(SYNTAX, command, key, "0", "MATCH")
+        c.error("ERR invalid cursor", command, key, "x")
+        c.error("ERR invalid cursor", command, key, "18446744073709551616")
+        c.error("ERR invalid cursor", command, "s", "x")
+        c.error(WRONGTYPE, command, "s", "0")
+
+
+@suite.check(since=6)
+def check_spop(c):
+    c.r.set("str", "v")
+    c.r.sadd("s", "a", "b", "c")
+    ok(c.raw.call("SPOP", "s")[1] in (b"a", b"b", b"c"), "SPOP answers a member")
+    eq(c.raw.call("SCARD", "s"), (":", 2), "SPOP removed it")
+    eq(values(c.raw.call("SPOP", "s", "0")), [], "SPOP 0")
+    eq(len(values(c.raw.call("SPOP", "s", "5"))), 2, "SPOP beyond the size: every member")
+    eq(c.raw.call("EXISTS", "s"), (":", 0), "SPOP of the last member removes the key")
+    eq(c.raw.call("SPOP", "missing"), ("$", None), "SPOP of a missing key")
+    eq(values(c.raw.call("SPOP", "missing", "2")), [], "SPOP count of a missing key")
+    c.r.sadd("s", "x")
+    eq(c.r.spop("s"), b"x", "redis-py spop")
+    for count in ("-1", "x"):
+        c.error("ERR value is out of range, must be positive", "SPOP", "missing", count)
+    c.error("ERR value is out of range, must be positive", "SPOP", "str", "-1")
+    c.error(SYNTAX, "SPOP", "s", "1", "2")
+    c.error(WRONGTYPE, "SPOP", "str")
+    c.error(WRONGTYPE, "SPOP", "str", "1")
+
+
+@suite.check(since=6)
+def check_srandmember(c):
+    c.r.set("str", "v")
+    members = {b"a", b"b", b"c"}
+    c.r.sadd("s", *members)
+    ok(c.raw.call("SRANDMEMBER", "s")[1] in members, "SRANDMEMBER answers a member")
+    picked = values(c.raw.call("SRANDMEMBER", "s", "2"))
+    ok(len(set(picked)) == 2 and set(picked) <= members, f"SRANDMEMBER 2: distinct members: {picked}")
+    eq(sorted(values(c.raw.call("SRANDMEMBER", "s", "9"))), sorted(members), "SRANDMEMBER beyond the size")
+    repeated = values(c.raw.call("SRANDMEMBER", "s", "-6"))
+    ok(len(repeated) == 6 and set(repeated) <= members, f"SRANDMEMBER -6: repeats allowed: {repeated}")
+    eq(c.raw.call("SCARD", "s"), (":", 3), "SRANDMEMBER removes nothing")
+    eq(values(c.raw.call("SRANDMEMBER", "s", "0")), [], "SRANDMEMBER 0")
+    eq(c.raw.call("SRANDMEMBER", "missing"), ("$", None), "SRANDMEMBER of a missing key")
+    eq(values(c.raw.call("SRANDMEMBER", "missing", "2")), [], "SRANDMEMBER count of a missing key")
+    c.error(NOT_INTEGER, "SRANDMEMBER", "missing", "x")
+    c.error(SYNTAX, "SRANDMEMBER", "s", "1", "2")
+    c.error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+            "SRANDMEMBER", "s", "-9223372036854775808")
+    c.error(WRONGTYPE, "SRANDMEMBER", "str")
+
+
+@suite.check(since=6)
+def check_smove_smismember(c):
+    c.r.set("str", "v")
+    c.r.sadd("a", "1", "2", "3")
+    c.r.sadd("b", "3", "4")
+    eq(c.raw.call("SMOVE", "a", "b", "1"), (":", 1), "SMOVE")
+    eq(c.raw.call("SMOVE", "a", "b", "9"), (":", 0), "SMOVE of no member")
+    eq(c.raw.call("SMOVE", "missing", "str", "1"), (":", 0), "SMOVE from a missing key checks no destination")
+    eq(c.raw.call("SMOVE", "a", "a", "2"), (":", 1), "SMOVE to itself of a member")
+    eq(c.raw.call("SMOVE", "a", "a", "9"), (":", 0), "SMOVE to itself of no member")
+    eq(c.raw.call("SMOVE", "a", "new", "2"), (":", 1), "SMOVE to a new key")
+    eq(c.r.smembers("new"), {b"2"}, "the new key")
+    eq(c.r.smove("a", "new", "3"), True, "redis-py smove of the last member")
+    eq(c.raw.call("EXISTS", "a"), (":", 0), "moving the last member removes the source")
+    eq(values(c.raw.call("SMISMEMBER", "b", "3", "9", "1")), [1, 0, 1], "SMISMEMBER")
+    eq(values(c.raw.call("SMISMEMBER", "missing", "1")), [0], "SMISMEMBER of a missing key")
+    eq(c.r.smismember("b", ["4", "5"]), [1, 0], "redis-py smismember")
+    c.error(WRONGTYPE, "SMOVE", "str", "b", "1")
+    c.error(WRONGTYPE, "SMOVE", "b", "str", "9")
+    c.error(WRONGTYPE, "SMISMEMBER", "str", "1")
+    c.error(arity("smismember"), "SMISMEMBER", "b")
+    c.error(arity("smove"), "SMOVE", "a", "b")
+
+
+@suite.check(since=6)
+def check_sinter_sunion_sdiff(c):
+    c.r.set("str", "v")
+    c.r.sadd("a", "1", "2", "3", "4")
+    c.r.sadd("b", "3", "4", "5")
+    c.r.sadd("c", "4", "6")
+    eq(sorted(values(c.raw.call("SINTER", "a", "b"))), [b"3", b"4"], "SINTER")
+    eq(sorted(values(c.raw.call("SINTER", "a", "b", "c"))), [b"4"], "SINTER of three")
+    eq(values(c.raw.call("SINTER", "a", "missing")), [], "SINTER with a missing key")
+    eq(sorted(values(c.raw.call("SUNION", "a", "c", "missing"))), [b"1", b"2", b"3", b"4", b"6"], "SUNION")
+    eq(sorted(values(c.raw.call("SDIFF", "a", "b"))), [b"1", b"2"], "SDIFF")
+    eq(sorted(values(c.raw.call("SDIFF", "a", "missing"))), [b"1", b"2", b"3", b"4"], "SDIFF with a missing key")
+    eq(values(c.raw.call("SDIFF", "missing", "a")), [], "SDIFF of a missing key")
+    eq(c.r.sinter("a", "c"), {b"4"}, "redis-py sinter")
+    eq(c.r.sunion("b", "c"), {b"3", b"4", b"5", b"6"}, "redis-py sunion")
+    eq(c.r.sdiff("b", "a"), {b"5"}, "redis-py sdiff")
+    for command in ("SINTER", "SUNION", "SDIFF"):
+        c.error(WRONGTYPE, command, "a", "missing", "str")
+        c.error(WRONGTYPE, command, "str", "missing")
+        c.error(arity(command.lower()), command)
+
+
+@suite.check(since=6)
+def check_set_store_commands(c):
+    c.r.set("str", "v")
+    c.r.sadd("a", "1", "2", "3", "4")
+    c.r.sadd("b", "3", "4", "5")
+    c.r.sadd("c", "4", "6")
+    eq(c.raw.call("SINTERSTORE", "d", "a", "b"), (":", 2), "SINTERSTORE")
+    eq(c.r.smembers("d"), {b"3", b"4"}, "SINTERSTORE's set")
+    c.r.set("t", "v", ex=100)
+    eq(c.raw.call("SUNIONSTORE", "t", "a", "c"), (":", 5), "SUNIONSTORE over a string with a TTL")
+    eq((c.raw.call("TYPE", "t"), c.raw.call("TTL", "t")), (("+", "set"), (":", -1)), "the destination replaced, its TTL gone")
+    eq(c.raw.call("SDIFFSTORE", "e", "a", "b", "c"), (":", 2), "SDIFFSTORE")
+    eq(c.r.smembers("e"), {b"1", b"2"}, "SDIFFSTORE's set")
+    eq(c.raw.call("SDIFFSTORE", "e", "b", "b"), (":", 0), "SDIFFSTORE of an empty result")
+    eq(c.raw.call("EXISTS", "e"), (":", 0), "an empty result removes the destination")
+    eq(c.raw.call("SINTERSTORE", "str", "a", "missing"), (":", 0), "SINTERSTORE of an empty result over a string")
+    eq(c.raw.call("EXISTS", "str"), (":", 0), "... removes it")
+    eq(c.raw.call("SINTERSTORE", "a", "a", "b"), (":", 2), "SINTERSTORE into one of its sources")
+    eq(c.r.smembers("a"), {b"3", b"4"}, "the source replaced by the result")
+    eq(c.r.sunionstore("u", ["b", "c"]), 4, "redis-py sunionstore")
+    c.r.set("str", "v")
+    c.error(WRONGTYPE, "SUNIONSTORE", "f", "a", "str")
+    eq(c.raw.call("EXISTS", "f"), (":", 0), "a WRONGTYPE writes no destination")
+    c.error(arity("sinterstore"), "SINTERSTORE", "f")
+
+
+@suite.check(since=6)
+def check_sintercard(c):
+    c.r.set("str", "v")
+    c.r.sadd("a", "1", "2", "3", "4")
+    c.r.sadd("b", "3", "4", "5")
+    eq(c.raw.call("SINTERCARD", "2", "a", "b"), (":", 2), "SINTERCARD")
+    eq(c.raw.call("SINTERCARD", "2", "a", "b", "LIMIT", "1"), (":", 1), "SINTERCARD LIMIT 1")
+    eq(c.raw.call("SINTERCARD", "2", "a", "b", "LIMIT", "0"), (":", 2), "SINTERCARD LIMIT 0: no limit")
+    eq(c.raw.call("SINTERCARD", "1", "a"), (":", 4), "SINTERCARD of one set")
+    eq(c.raw.call("SINTERCARD", "2", "a", "missing"), (":", 0), "SINTERCARD with a missing key")
+    eq(c.raw.call("SINTERCARD", "2", "a", "b", "LIMIT", "1", "LIMIT", "5"), (":", 2), "the last LIMIT counts")
+    eq(c.r.sintercard(2, ["a", "b"]), 2, "redis-py sintercard")
+    for numkeys in ("0", "-1", "x"):
+        c.error("ERR numkeys should be greater than 0", "SINTERCARD", numkeys, "a")
+    c.error("ERR Number of keys can't be greater than number of args", "SINTERCARD", "3", "a", "b")
+    c.error("ERR Number of keys can't be greater than number of args", "SINTERCARD", "9223372036854775807", "a")
+    c.error("ERR LIMIT can't be negative", "SINTERCARD", "2", "a", "b", "LIMIT", "-1")
+    c.error("ERR LIMIT can't be negative", "SINTERCARD", "2", "a", "b", "LIMIT", "x")
+    c.error(SYNTAX, "SINTERCARD", "2", "a", "b", "FOO", "1")
+    c.error(SYNTAX, "SINTERCARD", "2", "a", "b", "LIMIT")
+    c.error(WRONGTYPE, "SINTERCARD", "2", "missing", "str")
+    c.error(arity("sintercard"), "SINTERCARD", "1")
+
+
+@suite.check(since=6)
+def check_rename_renamenx(c):
+    c.r.set("a", "1", ex=100)
+    eq(c.raw.call("RENAME", "a", "b"), ("+", "OK"), "RENAME")
+    eq((c.r.exists("a"), c.r.get("b"), c.r.ttl("b")), (0, b"1", 100), "RENAME moves the value and its TTL")
+    eq(c.raw.call("RENAME", "b", "b"), ("+", "OK"), "RENAME to itself")
+    c.r.set("c", "2")
+    eq(c.raw.call("RENAME", "c", "b"), ("+", "OK"), "RENAME over an existing key")
+    eq((c.r.get("b"), c.r.ttl("b")), (b"2", -1), "the destination replaced, its TTL with it")
+    eq(c.raw.call("RENAMENX", "b", "c"), (":", 1), "RENAMENX to a new key")
+    c.r.set("d", "x")
+    eq(c.raw.call("RENAMENX", "c", "d"), (":", 0), "RENAMENX to an existing key")
+    eq(c.raw.call("RENAMENX", "c", "c"), (":", 0), "RENAMENX to itself")
+    c.r.rpush("l", "x")
+    eq(c.r.rename("l", "d"), True, "redis-py rename of a list over a string")
+    eq(c.raw.call("TYPE", "d"), ("+", "list"), "the type moves with the value")
+    c.error(NO_SUCH_KEY, "RENAME", "missing", "x")
+    c.error(NO_SUCH_KEY, "RENAME", "missing", "missing")
+    c.error(NO_SUCH_KEY, "RENAMENX", "missing", "x")
+    c.error(arity("rename"), "RENAME", "a")
+
+
+@suite.check(since=6)
+def check_rename_and_copy_serve_a_blocked_client(c):
+    # A list renamed or copied onto a key a client is blocked on serves it, as a push does (Redis's dbAdd signals the key
+    # ready).
+    blocked = c.connect()
+    blocked.send(encode_command("BLPOP", "q", "10"))
+    wait_blocked(c, 1)
+    c.r.rpush("src", "a", "b")
+    eq(c.raw.call("RENAME", "src", "q"), ("+", "OK"), "RENAME onto the key the client waits on")
+    eq(values(blocked.read()), [b"q", b"a"], "the blocked client is served")
+    eq(c.r.lrange("q", 0, -1), [b"b"], "the rest stays")
+    blocked.send(encode_command("BLPOP", "q2", "10"))
+    wait_blocked(c, 1)
+    eq(c.raw.call("COPY", "q", "q2"), (":", 1), "COPY onto the key the client waits on")
+    eq(values(blocked.read()), [b"q2", b"b"], "the blocked client is served from the copy")
+    eq(c.r.lrange("q", 0, -1), [b"b"], "the source is untouched")
+    blocked.send(encode_command("BRPOP", "q3", "10"))
+    wait_blocked(c, 1)
+    eq(c.raw.call("LPUSHX", "q3", "x"), (":", 0), "LPUSHX to the missing key the client waits on")
+    eq(c.raw.call("LPUSH", "q3", "y"), (":", 1), "LPUSH")
+    eq(values(blocked.read()), [b"q3", b"y"], "served by the LPUSH, not by the LPUSHX")
+
+
+@suite.check(since=6)
+def check_copy(c):
+    c.r.set("k", "v", ex=100)
+    eq(c.raw.call("COPY", "k", "k2"), (":", 1), "COPY")
+    eq((c.r.get("k2"), c.r.ttl("k2")), (b"v", 100), "COPY copies the value and the TTL")
+    eq(c.raw.call("COPY", "k", "k2"), (":", 0), "COPY to an existing key")
+    c.r.set("k", "w")
+    eq(c.raw.call("COPY", "k", "k2", "REPLACE"), (":", 1), "COPY REPLACE")
+    eq(c.r.get("k2"), b"w", "COPY REPLACE's value")
+    eq(c.raw.call("COPY", "missing", "k3"), (":", 0), "COPY of a missing key")
+    eq(c.raw.call("COPY", "k", "k3", "DB", "0"), (":", 1), "COPY DB 0")
+    eq(c.raw.call("COPY", "k", "k5", "REPLACE", "REPLACE"), (":", 1), "REPLACE twice")
+    c.r.hset("h", "f", "v")
+    c.r.rpush("l", "a", "b")
+    c.r.sadd("s", "m")
+    eq(c.r.copy("h", "h2"), True, "redis-py copy of a hash")
+    c.r.hset("h2", "f", "changed")
+    eq(c.r.hget("h", "f"), b"v", "the copy is a value of its own")
+    c.r.copy("l", "l2")
+    c.r.rpush("l2", "c")
+    eq((c.r.lrange("l", 0, -1), c.r.lrange("l2", 0, -1)), ([b"a", b"b"], [b"a", b"b", b"c"]), "a list copied")
+    c.r.copy("s", "s2")
+    c.r.sadd("s2", "n")
+    eq((c.r.smembers("s"), c.r.smembers("s2")), ({b"m"}, {b"m", b"n"}), "a set copied")
+    c.r.copy("k", "k6")
+    c.r.setrange("k6", 0, "X")
+    eq((c.r.get("k"), c.r.get("k6")), (b"w", b"X"), "a string copied, changed in place")
+    c.error("ERR source and destination objects are the same", "COPY", "k", "k")
+    c.error("ERR source and destination objects are the same", "COPY", "k", "k", "REPLACE")
+    c.error("ERR DB index is out of range", "COPY", "k", "k5", "DB", "16")
+    c.error(NOT_INTEGER, "COPY", "k", "k5", "DB", "x")
+    c.error(NOT_INTEGER, "COPY", "missing", "k", "DB", "x")
+    c.error(SYNTAX, "COPY", "k", "k5", "FOO")
+    c.error(SYNTAX, "COPY", "k", "k5", "DB")
+    c.error(arity("copy"), "COPY", "k")
+
+
+@suite.check(only_kv=True, since=6)
+def check_copy_to_another_db_refused(c):
+    c.error("ERR DB index is out of range", "COPY", "k", "k4", "DB", "1")
+
+
+@suite.check(since=6)
+def check_randomkey(c):
+    eq(c.raw.call("RANDOMKEY"), ("$", None), "RANDOMKEY of an empty database")
+    c.r.mset({"a": "1", "b": "2"})
+    c.r.rpush("l", "x")
+    ok(c.raw.call("RANDOMKEY")[1] in (b"a", b"b", b"l"), "RANDOMKEY answers a key")
+    c.r.delete("a", "b")
+    eq(c.r.randomkey(), b"l", "redis-py randomkey of the one key")
+    c.error(arity("randomkey"), "RANDOMKEY", "x")
+
+
+@suite.check(since=6)
+def check_expireat_pexpireat(c):
+    c.r.set("k", "v")
+    eq(c.raw.call("EXPIREAT", "k", "99999999999"), (":", 1), "EXPIREAT")
+    eq(c.raw.call("EXPIRETIME", "k"), (":", 99999999999), "EXPIRETIME")
+    eq(c.raw.call("PEXPIRETIME", "k"), (":", 99999999999000), "PEXPIRETIME")
+    eq(c.raw.call("EXPIREAT", "k", "99999999998", "GT"), (":", 0), "EXPIREAT GT of an earlier time")
+    eq(c.raw.call("EXPIREAT", "k", "99999999999", "NX"), (":", 0), "EXPIREAT NX of a key with a TTL")
+    eq(c.raw.call("EXPIREAT", "k", "99999999990", "LT"), (":", 1), "EXPIREAT LT of an earlier time")
+    eq(c.raw.call("PEXPIREAT", "k", "99999999990500"), (":", 1), "PEXPIREAT")
+    eq(c.raw.call("EXPIRETIME", "k"), (":", 99999999991), "EXPIRETIME rounds to seconds")
+    eq(c.raw.call("PEXPIREAT", "k", "9223372036854775807"), (":", 1), "PEXPIREAT at the end of time")
+    eq(c.raw.call("EXPIREAT", "k", "1"), (":", 1), "EXPIREAT in the past")
+    eq(c.raw.call("EXISTS", "k"), (":", 0), "EXPIREAT in the past removes the key")
+    c.r.set("p", "v")
+    eq(c.raw.call("PEXPIREAT", "p", "-1"), (":", 1), "PEXPIREAT of a negative time")
+    eq(c.raw.call("EXISTS", "p"), (":", 0), "... removes the key")
+    eq(c.raw.call("EXPIREAT", "missing", "99999999999"), (":", 0), "EXPIREAT of a missing key")
+    c.r.set("q", "v")
+    eq(c.r.expireat("q", 99999999999), True, "redis-py expireat")
+    eq(c.r.pexpireat("q", 99999999999123), True, "redis-py pexpireat")
+    c.error(NOT_INTEGER, "EXPIREAT", "q", "x")
+    c.error("ERR Unsupported option FOO", "EXPIREAT", "q", "x", "FOO")
+    c.error("ERR NX and XX, GT or LT options at the same time are not compatible", "PEXPIREAT", "q", "1", "NX", "XX")
+    c.error("ERR GT and LT options at the same time are not compatible", "PEXPIREAT", "q", "1", "GT", "LT")
+    c.error("ERR invalid expire time in 'expireat' command", "EXPIREAT", "q", "9223372036854776")
+    eq(c.raw.call("EXPIREAT", "q", "9223372036854775"), (":", 1), "the latest EXPIREAT")
+    c.error(arity("expireat"), "EXPIREAT", "q")
+
+
+@suite.check(since=6)
+def check_expiretime(c):
+    c.r.set("p", "v")
+    eq(c.raw.call("EXPIRETIME", "p"), (":", -1), "EXPIRETIME without a TTL")
+    eq(c.raw.call("PEXPIRETIME", "p"), (":", -1), "PEXPIRETIME without a TTL")
+    eq(c.raw.call("EXPIRETIME", "missing"), (":", -2), "EXPIRETIME of a missing key")
+    eq(c.raw.call("PEXPIRETIME", "missing"), (":", -2), "PEXPIRETIME of a missing key")
+    before = int(time.time() * 1000)
+    c.r.pexpire("p", 100_000)
+    deadline = c.r.pexpiretime("p")
+    ok(before + 100_000 <= deadline <= int(time.time() * 1000) + 100_000, f"PEXPIRETIME is now + the TTL: {deadline}")
+    eq(c.r.expiretime("p"), (deadline + 500) // 1000, "redis-py expiretime: seconds rounded")
+    c.error(arity("expiretime"), "EXPIRETIME")
+    c.error(arity("pexpiretime"), "PEXPIRETIME", "a", "b")
+
+
+@suite.check(since=6)
+def check_time(c):
+    kind, reply = c.raw.call("TIME")
+    eq(kind, "*", "TIME answers an array")
+    seconds, micros = [int(v) for v in values((kind, reply))]
+    ok(abs(seconds - time.time()) < 5, f"TIME's seconds are now: {seconds}")
+    ok(0 <= micros < 1_000_000, f"TIME's microseconds: {micros}")
+    eq(len(c.r.time()), 2, "redis-py time")
+    c.error(arity("time"), "TIME", "x")
 
 
 def main():
