@@ -30,6 +30,9 @@ public class SharedLibraryTests
         CUSTOMTYPE
         public static class Program
         {
+            // A generic instantiation over a type of the library and one of the program: the runtime keeps it in the younger of
+            // the two contexts, which then holds the other (the library's context must be the older, or it would hold v1).
+            public static List<KeyValuePair<Entry, Note>> Pairs = new();
             public static Entry Pinned;
             public static Holder Held, Plain;
             public static async Task Main(string[] args)
@@ -40,6 +43,7 @@ public class SharedLibraryTests
                     for (var i = 0; i < n; i++) Keyspace.Keys["k" + i] = new Entry { Value = new Text { S = "v" + i }, Deadline = i };
                     CUSTOMENTRY
                     Pinned = Keyspace.Keys["k0"];
+                    Pairs.Add(new KeyValuePair<Entry, Note>(Pinned, new Note { Text = "paired" }));
                     Held = new Holder { Tag = new Note { Text = "held" } };
                     Plain = new Holder { Tag = "plain" };
                     Registry.Items.Add(new Note { Text = "registered" });
@@ -94,7 +98,7 @@ public class SharedLibraryTests
         Assert.Empty(large.Result.LibrariesReleased);
         // What is rebuilt is the program's own (the holders' notes, the registry's note): the same count at 10 keys and at 20,000.
         Assert.Equal(small.Result.ObjectsRebuilt, large.Result.ObjectsRebuilt);
-        Assert.InRange(large.Result.ObjectsRebuilt, 1, 10);
+        Assert.InRange(large.Result.ObjectsRebuilt, 1, 20);
     }
 
     [Fact]

@@ -46,10 +46,11 @@ internal sealed class ProgramVersion
         {
             throw new UpdateFailedException(UpdatePhase.Prepare, $"The program '{path}' does not exist.");
         }
-        var context = new VersionLoadContext(path, generation, collectible || typesOnly, typesOnly, typesOnly ? null : libraries);
+        var context = VersionLoadContext.Create(path, generation, collectible || typesOnly, typesOnly, typesOnly ? null : libraries);
         try
         {
             var main = context.LoadProgramAssembly(path);
+            context.MainLoaded();
             if (main.EntryPoint is null)
             {
                 throw new UpdateFailedException(UpdatePhase.Prepare, $"'{path}' has no entry point (Main): it is not a program.");

@@ -10,19 +10,58 @@ namespace Molt.Hosting.Loading;
 /// (<see cref="MoltHostOptions.UnloadOldCode"/>): the runtime does not tier code in a collectible context.
 /// </summary>
 /// <remarks>
-/// With <paramref name="typesOnly"/>, the program's assemblies are loaded from images whose static constructors do nothing
+/// Types only: the program's assemblies are loaded from images whose static constructors do nothing
 /// (<see cref="TypesOnlyImage"/>): the old version loaded again to read a state stream into, whose code never runs.
 /// </remarks>
 /// <remarks>
-/// With <paramref name="libraries"/>, each library of the program's own loads once in a context of its own, shared with the
+/// With the host's shared libraries, each library of the program's own loads once in a context of its own, shared with the
 /// other versions that ship the same build of it (<see cref="SharedLibraries"/>); without, it loads into this context.
 /// </remarks>
-internal sealed class VersionLoadContext(string mainAssemblyPath, int generation, bool collectible, bool typesOnly = false, SharedLibraries? libraries = null)
-    : ProgramLoadContext($"molt-v{generation}{(typesOnly ? "-types" : "")}:{Path.GetFileNameWithoutExtension(mainAssemblyPath)}", collectible)
+internal sealed class VersionLoadContext : ProgramLoadContext
 {
+    private readonly string _mainAssemblyPath;
+    private readonly bool _typesOnly;
+    private readonly SharedLibraries? _registry;
+
+    private VersionLoadContext(string mainAssemblyPath, int generation, bool collectible, bool typesOnly, SharedLibraries? libraries, ProgramReferences references,
+        List<SharedLibrary> acquired)
+        : base($"molt-v{generation}{(typesOnly ? "-types" : "")}:{Path.GetFileNameWithoutExtension(mainAssemblyPath)}", collectible)
+    {
+        _mainAssemblyPath = mainAssemblyPath;
+        _typesOnly = typesOnly;
+        _registry = libraries;
+        _references = references;
+        _libraries = acquired;
+        _closure = [.. acquired.SelectMany(Closure).Distinct()];
+    }
+
+    /// <summary>
+    /// A new version's context. The shared libraries its main assembly references (and those they reference) are acquired
+    /// first, so that each library's context is older than every version's that uses it: the runtime keeps a generic
+    /// instantiation over types of two collectible contexts (a <c>List&lt;(Entry, Connection)&gt;</c>) in the younger one, which
+    /// then holds the older. A library younger than the version would hold the version for as long as the library lives.
+    /// </summary>
+    public static VersionLoadContext Create(string mainAssemblyPath, int generation, bool collectible, bool typesOnly = false, SharedLibraries? libraries = null)
+    {
+        var references = new ProgramReferences(mainAssemblyPath);
+        var acquired = new List<SharedLibrary>();
+        if (libraries is not null && !typesOnly)
+        {
+            foreach (var path in references.LibrariesReferencedBy(mainAssemblyPath))
+            {
+                if (libraries.Acquire(path, references.LibraryPath, collectible) is { } library)
+                {
+                    acquired.Add(library);
+                }
+            }
+        }
+        return new VersionLoadContext(mainAssemblyPath, generation, collectible, typesOnly, libraries, references, acquired);
+    }
+
+    private readonly ProgramReferences _references;
+
     private readonly Lock _librariesGate = new();
-    private readonly List<SharedLibrary> _libraries = [];
-    private HashSet<string>? _packages;
+    private readonly List<SharedLibrary> _libraries;
 
     /// <summary>
     /// The shared libraries this version uses, those its assemblies reference and those they reference in turn, in the
@@ -48,13 +87,13 @@ internal sealed class VersionLoadContext(string mainAssemblyPath, int generation
             _libraries.Clear();
             _closure = [];
         }
-        return libraries?.ReleaseAll(held) ?? [];
+        return _registry?.ReleaseAll(held) ?? [];
     }
 
     /// <summary>Loads one of the program's assemblies: from a types-only image when the context is for types only.</summary>
     public Assembly LoadProgramAssembly(string path)
     {
-        if (!typesOnly)
+        if (!_typesOnly)
         {
             return LoadFromAssemblyPath(path);
         }
@@ -64,12 +103,6 @@ internal sealed class VersionLoadContext(string mainAssemblyPath, int generation
         return assembly;
     }
 
-    /// <summary>Assemblies that every version shares with the host, whatever copy the program ships.</summary>
-    private static readonly HashSet<string> Shared = new(StringComparer.OrdinalIgnoreCase) { "Molt", "Molt.Extensions.Hosting" };
-
-    private readonly AssemblyDependencyResolver _resolver = new(mainAssemblyPath);
-    private readonly string _mainName = Path.GetFileNameWithoutExtension(mainAssemblyPath);
-
     private bool? _isHostedApplication;
 
     /// <summary>
@@ -78,66 +111,54 @@ internal sealed class VersionLoadContext(string mainAssemblyPath, int generation
     /// services are not state (<see cref="Transfer.HostedFields"/>).
     /// </summary>
     public override bool IsHostedApplication => _isHostedApplication ??= Assemblies
-        .FirstOrDefault(a => string.Equals(a.GetName().Name, _mainName, StringComparison.OrdinalIgnoreCase))?
+        .FirstOrDefault(a => string.Equals(a.GetName().Name, _references.MainName, StringComparison.OrdinalIgnoreCase))?
         .GetReferencedAssemblies().Any(r => r.Name == "Molt.Extensions.Hosting") == true;
+
+    /// <summary>Tells the libraries acquired before the main assembly was loaded whether the program is a hosted application.</summary>
+    public void MainLoaded()
+    {
+        foreach (var library in _closure)
+        {
+            library.Context?.UsedByHostedApplication(IsHostedApplication);
+        }
+    }
 
     protected override Assembly? Load(AssemblyName assemblyName)
     {
-        if (assemblyName.Name is null || Shared.Contains(assemblyName.Name) || IsLoadedByHost(assemblyName))
+        if (assemblyName.Name is null || ProgramReferences.IsHosts(assemblyName, _references.MainName))
         {
             return null;
         }
-        var path = _resolver.ResolveAssemblyToPath(assemblyName);
+        var path = _references.Resolver.ResolveAssemblyToPath(assemblyName);
         if (path is null)
         {
             return null;
         }
-        if (libraries is not null && !typesOnly && IsLibrary(assemblyName)
-            && libraries.Acquire(path, ProgramLibraryPath, IsCollectible) is { Assembly: { } shared } library)
+        if (_registry is not null && !_typesOnly && _references.IsLibrary(assemblyName))
         {
-            library.Context!.UsedByHostedApplication(IsHostedApplication);
-            lock (_librariesGate)
+            // Acquired with the context, or else now (a library only another one's code or reflection names).
+            var known = Array.Find(_closure, l => string.Equals(l.Assembly?.GetName().Name, assemblyName.Name, StringComparison.OrdinalIgnoreCase));
+            if (known?.Assembly is { } early)
             {
-                _libraries.Add(library);
-                _closure = [.. _libraries.SelectMany(Closure).Distinct()];
+                return early;
             }
-            return shared;
+            if (_registry.Acquire(path, _references.LibraryPath, IsCollectible) is { Assembly: { } shared } library)
+            {
+                library.Context!.UsedByHostedApplication(IsHostedApplication);
+                lock (_librariesGate)
+                {
+                    _libraries.Add(library);
+                    _closure = [.. _libraries.SelectMany(Closure).Distinct()];
+                }
+                return shared;
+            }
         }
         return LoadProgramAssembly(path);
     }
 
-    /// <summary>A library of the program's own: neither its main assembly nor a package's.</summary>
-    private bool IsLibrary(AssemblyName name) =>
-        !string.Equals(name.Name, _mainName, StringComparison.OrdinalIgnoreCase)
-        && !(_packages ??= ProgramVersion.PackageAssemblyNames(mainAssemblyPath)).Contains(name.Name ?? "");
-
-    /// <summary>
-    /// How a library's references resolve for this version: the path of one of the program's libraries; null for the
-    /// framework, Molt and what the host shares; a package makes the library unshareable (its statics are per version).
-    /// </summary>
-    private string? ProgramLibraryPath(AssemblyName reference)
-    {
-        if (reference.Name is null || Shared.Contains(reference.Name) || IsLoadedByHost(reference)
-            || _resolver.ResolveAssemblyToPath(reference) is not { } path)
-        {
-            return null;
-        }
-        return IsLibrary(reference) ? path : throw new SharedLibraries.NotShareableException();
-    }
-
-    /// <summary>
-    /// A library the host already runs (a logging abstraction, say) at the same or a newer version is shared
-    /// too, so that objects of its types pass between versions by reference instead of being rebuilt.
-    /// </summary>
-    private bool IsLoadedByHost(AssemblyName requested) =>
-        !string.Equals(requested.Name, _mainName, StringComparison.OrdinalIgnoreCase)
-        && Default.Assemblies.Any(a => a.GetName() is { } loaded
-            && string.Equals(loaded.Name, requested.Name, StringComparison.OrdinalIgnoreCase)
-            && (requested.Version is null || loaded.Version >= requested.Version));
-
     protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
     {
-        var path = _resolver.ResolveUnmanagedDllToPath(unmanagedDllName);
+        var path = _references.Resolver.ResolveUnmanagedDllToPath(unmanagedDllName);
         return path is null ? IntPtr.Zero : LoadUnmanagedDllFromPath(path);
     }
 }
@@ -147,4 +168,69 @@ internal abstract class ProgramLoadContext(string name, bool collectible) : Asse
 {
     /// <summary>Whether the program is a hosted application (see <see cref="VersionLoadContext.IsHostedApplication"/>).</summary>
     public abstract bool IsHostedApplication { get; }
+}
+
+/// <summary>How a version's main assembly and its libraries resolve the names they reference.</summary>
+internal sealed class ProgramReferences(string mainAssemblyPath)
+{
+    /// <summary>Assemblies that every version shares with the host, whatever copy the program ships.</summary>
+    private static readonly HashSet<string> SharedWithHost = new(StringComparer.OrdinalIgnoreCase) { "Molt", "Molt.Extensions.Hosting" };
+
+    private HashSet<string>? _packages;
+
+    public AssemblyDependencyResolver Resolver { get; } = new(mainAssemblyPath);
+
+    public string MainName { get; } = Path.GetFileNameWithoutExtension(mainAssemblyPath);
+
+    /// <summary>
+    /// Whether an assembly comes from the host's default context: Molt, and a library the host already runs (a logging
+    /// abstraction, say) at the same or a newer version, so that objects of its types pass between versions by reference.
+    /// </summary>
+    public static bool IsHosts(AssemblyName requested, string mainName) =>
+        requested.Name is { } name && (SharedWithHost.Contains(name)
+            || !string.Equals(name, mainName, StringComparison.OrdinalIgnoreCase)
+            && AssemblyLoadContext.Default.Assemblies.Any(a => a.GetName() is { } loaded
+                && string.Equals(loaded.Name, name, StringComparison.OrdinalIgnoreCase)
+                && (requested.Version is null || loaded.Version >= requested.Version)));
+
+    /// <summary>A library of the program's own: neither its main assembly nor a package's.</summary>
+    public bool IsLibrary(AssemblyName name) =>
+        !string.Equals(name.Name, MainName, StringComparison.OrdinalIgnoreCase)
+        && !(_packages ??= ProgramVersion.PackageAssemblyNames(mainAssemblyPath)).Contains(name.Name ?? "");
+
+    /// <summary>
+    /// How a library's references resolve for this version: the path of one of the program's libraries; null for the
+    /// framework, Molt and what the host shares; a package makes the library unshareable (its statics are per version).
+    /// </summary>
+    public string? LibraryPath(AssemblyName reference)
+    {
+        if (reference.Name is null || IsHosts(reference, MainName) || Resolver.ResolveAssemblyToPath(reference) is not { } path)
+        {
+            return null;
+        }
+        return IsLibrary(reference) ? path : throw new SharedLibraries.NotShareableException();
+    }
+
+    /// <summary>The paths of the program's libraries that an assembly references, read from its metadata (none loaded).</summary>
+    public IEnumerable<string> LibrariesReferencedBy(string assemblyPath)
+    {
+        List<AssemblyName> references;
+        try
+        {
+            using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(assemblyPath));
+            var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+            references = [.. metadata.AssemblyReferences.Select(h => metadata.GetAssemblyReference(h).GetAssemblyName())];
+        }
+        catch (Exception e) when (e is IOException or BadImageFormatException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            yield break; // Loading it will say what is wrong with it.
+        }
+        foreach (var reference in references)
+        {
+            if (reference.Name is not null && !IsHosts(reference, MainName) && IsLibrary(reference) && Resolver.ResolveAssemblyToPath(reference) is { } path)
+            {
+                yield return path;
+            }
+        }
+    }
 }

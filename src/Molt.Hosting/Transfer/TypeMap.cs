@@ -270,7 +270,11 @@ internal sealed class TypeMap
 
     /// <summary>Whether a field (or an array's element) of this declared type may hold something of the old version.</summary>
     public bool FieldMayHoldOld(Type declared) =>
-        declared.IsValueType || declared.IsSealed || declared.IsArray ? MayReachOld(declared) : OpenFieldMayHoldOld(declared);
+        declared != typeof(System.Runtime.Serialization.SerializationInfo)
+        && (declared.IsValueType || declared.IsSealed || declared.IsArray ? MayReachOld(declared) : OpenFieldMayHoldOld(declared));
+
+    // A SerializationInfo field (LinkedList<T>, SortedSet<T>, HashSet<T>: a binary deserialization's scratch) is null but while
+    // an object is deserialized, which no program of .NET 10 does (BinaryFormatter is gone): its object[] would open them all.
 
     private bool OpenFieldMayHoldOld(Type declared)
     {
