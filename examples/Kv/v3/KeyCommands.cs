@@ -38,27 +38,8 @@ internal static partial class Commands
             c.Output.Error(NotInteger);
             return;
         }
-        bool nx = false, xx = false, gt = false, lt = false;
-        for (var i = 3; i < c.ArgCount; i++)
+        if (!ExpiryOptions(c, out var options))
         {
-            if (c.Is(i, "NX")) nx = true;
-            else if (c.Is(i, "XX")) xx = true;
-            else if (c.Is(i, "GT")) gt = true;
-            else if (c.Is(i, "LT")) lt = true;
-            else
-            {
-                c.Output.Error($"ERR Unsupported option {Printable(c.Arg(i))}");
-                return;
-            }
-        }
-        if (nx && (xx || gt || lt))
-        {
-            c.Output.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
-            return;
-        }
-        if (gt && lt)
-        {
-            c.Output.Error("ERR GT and LT options at the same time are not compatible");
             return;
         }
         if (amount > long.MaxValue / unit || amount < long.MinValue / unit
@@ -67,6 +48,41 @@ internal static partial class Commands
             c.Output.Error($"ERR invalid expire time in '{name}' command");
             return;
         }
+        SetExpiry(c, now + amount * unit, options, now);
+    }
+
+    /// <summary>The NX, XX, GT and LT options of EXPIRE and its kin, from the fourth argument on; false, answered, when they are wrong.</summary>
+    private static bool ExpiryOptions(Connection c, out (bool Nx, bool Xx, bool Gt, bool Lt) options)
+    {
+        options = default;
+        for (var i = 3; i < c.ArgCount; i++)
+        {
+            if (c.Is(i, "NX")) options.Nx = true;
+            else if (c.Is(i, "XX")) options.Xx = true;
+            else if (c.Is(i, "GT")) options.Gt = true;
+            else if (c.Is(i, "LT")) options.Lt = true;
+            else
+            {
+                c.Output.Error($"ERR Unsupported option {Printable(c.Arg(i))}");
+                return false;
+            }
+        }
+        if (options.Nx && (options.Xx || options.Gt || options.Lt))
+        {
+            c.Output.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
+            return false;
+        }
+        if (options.Gt && options.Lt)
+        {
+            c.Output.Error("ERR GT and LT options at the same time are not compatible");
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Gives the key (argument 1) the deadline unless the options forbid it; one already past removes the key. Answers 1 or 0.</summary>
+    private static void SetExpiry(Connection c, long deadline, (bool Nx, bool Xx, bool Gt, bool Lt) options, long now)
+    {
         var key = c.Key(1);
         var entry = Store.Find(key, now);
         if (entry is null)
@@ -74,11 +90,10 @@ internal static partial class Commands
             c.Output.Integer(0);
             return;
         }
-        var deadline = now + amount * unit;
         var current = entry.Deadline;
         // No deadline counts as an infinite one for GT and LT, as in Redis.
-        if ((nx && current != 0) || (xx && current == 0) || (gt && (current == 0 || deadline <= current))
-            || (lt && current != 0 && deadline >= current))
+        if ((options.Nx && current != 0) || (options.Xx && current == 0) || (options.Gt && (current == 0 || deadline <= current))
+            || (options.Lt && current != 0 && deadline >= current))
         {
             c.Output.Integer(0);
             return;

@@ -133,27 +133,8 @@ internal static partial class Commands
     private static void ExpireAt(Connection c, long unit, string name, long now)
     {
         // Redis reads the options before the timestamp.
-        bool nx = false, xx = false, gt = false, lt = false;
-        for (var i = 3; i < c.ArgCount; i++)
+        if (!ExpiryOptions(c, out var options))
         {
-            if (c.Is(i, "NX")) nx = true;
-            else if (c.Is(i, "XX")) xx = true;
-            else if (c.Is(i, "GT")) gt = true;
-            else if (c.Is(i, "LT")) lt = true;
-            else
-            {
-                c.Output.Error($"ERR Unsupported option {Printable(c.Arg(i))}");
-                return;
-            }
-        }
-        if (nx && (xx || gt || lt))
-        {
-            c.Output.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
-            return;
-        }
-        if (gt && lt)
-        {
-            c.Output.Error("ERR GT and LT options at the same time are not compatible");
             return;
         }
         if (!Number.TryParseInt64(c.Arg(2), out var moment))
@@ -166,31 +147,7 @@ internal static partial class Commands
             c.Output.Error($"ERR invalid expire time in '{name}' command");
             return;
         }
-        var key = c.Key(1);
-        var entry = Store.Find(key, now);
-        if (entry is null)
-        {
-            c.Output.Integer(0);
-            return;
-        }
-        var deadline = moment * unit;
-        var current = entry.Deadline;
-        // No deadline counts as an infinite one for GT and LT, as in Redis.
-        if ((nx && current != 0) || (xx && current == 0) || (gt && (current == 0 || deadline <= current))
-            || (lt && current != 0 && deadline >= current))
-        {
-            c.Output.Integer(0);
-            return;
-        }
-        if (deadline <= now)
-        {
-            Store.Remove(key);
-        }
-        else
-        {
-            Store.SetDeadline(key, entry, deadline);
-        }
-        c.Output.Integer(1);
+        SetExpiry(c, moment * unit, options, now);
     }
 
     /// <summary>EXPIRETIME / PEXPIRETIME key: the deadline as a Unix time (seconds rounded, as Redis does), -1 for none, -2 for no key.</summary>

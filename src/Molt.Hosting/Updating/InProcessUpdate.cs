@@ -84,6 +84,10 @@ internal sealed class InProcessUpdate(
             {
                 throw new UpdateFailedException(UpdatePhase.Prepare, report.RefusalMessage);
             }
+            if (StateFromStream is null)
+            {
+                ResolveEntries(session.UnitEntries().Select(u => u.Entry));
+            }
             if (options.PrepareCode)
             {
                 var rewritten = _plan.SharedStatics.ToHashSet();
@@ -502,7 +506,7 @@ internal sealed class InProcessUpdate(
             UnitEntry? entry;
             try
             {
-                entry = UnitEntry.Resolve(unit.EntryTypeName, unit.EntryMethodName, unit.OnThread, name => incoming.FindType(name));
+                entry = EntryFor(incoming, unit.EntryTypeName, unit.EntryMethodName, unit.OnThread);
             }
             catch (ArgumentException e)
             {
@@ -540,6 +544,38 @@ internal sealed class InProcessUpdate(
             throw new UpdateFailedException(UpdatePhase.Restart,
                 $"{Units(late)} of the new version did not reach an update point within {options.RestartTimeout.TotalSeconds:0.###} s: " +
                 string.Join(", ", late.Select(u => $"'{u.Name}'")) + ".");
+        }
+    }
+
+    /// <summary>
+    /// The new version's entry for units of an old entry, looked up once per entry (a server's thousand connection units share
+    /// one): resolved in the prepare phase for the units running then (<see cref="ResolveEntries"/>), the others in the pause.
+    /// </summary>
+    private UnitEntry? EntryFor(ProgramVersion incoming, string typeName, string methodName, bool onThread)
+    {
+        if (!_entries.TryGetValue((typeName, methodName, onThread), out var resolved))
+        {
+            resolved = UnitEntry.Resolve(typeName, methodName, onThread, name => incoming.FindType(name));
+            _entries[(typeName, methodName, onThread)] = resolved;
+        }
+        return resolved;
+    }
+
+    private readonly Dictionary<(string Type, string Method, bool OnThread), UnitEntry?> _entries = [];
+
+    /// <summary>Resolves, before the pause, the new version's entries for the units running now; one that cannot resume is found again, and refused, in the pause.</summary>
+    private void ResolveEntries(IEnumerable<UnitEntry> running)
+    {
+        foreach (var entry in running.DistinctBy(e => (e.DeclaringTypeName, e.Method.Name, e.OnThread)))
+        {
+            try
+            {
+                EntryFor(Incoming, entry.DeclaringTypeName, entry.Method.Name, entry.OnThread);
+            }
+            catch (ArgumentException)
+            {
+                // Said in the pause, where the unit that cannot resume is named (the check has said it already).
+            }
         }
     }
 
