@@ -155,7 +155,7 @@ internal static class FieldInitializers
                 il.Emit(OpCodes.Stfld, field);
             }
             il.Emit(OpCodes.Ret);
-            return method.CreateDelegate<Action<object>>();
+            return CopierEmitter.Compiled(method.CreateDelegate<Action<object>>());
         }
 
         /// <summary>Fields of a generic instantiation are compared through their definition's field.</summary>

@@ -68,6 +68,6 @@ internal static class OpenSlots
             il.Emit(owner.IsValueType ? OpCodes.Call : OpCodes.Callvirt, property!.GetMethod!);
         }
         il.Emit(OpCodes.Ret);
-        return method.CreateDelegate<Func<object, object?>>();
+        return CopierEmitter.Compiled(method.CreateDelegate<Func<object, object?>>());
     }
 }
