@@ -253,6 +253,7 @@ internal sealed class InProcessUpdate(
         _migrating = null;
         _shared = null;
         _retiredThreads = [];
+        _entries.Clear(); // The new version's methods.
         OldUnits = null; // Their entries are the old version's methods.
         if (old is null)
         {
