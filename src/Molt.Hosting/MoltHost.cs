@@ -285,7 +285,9 @@ public sealed class MoltHost : IAsyncDisposable
         _lifecycle.Fire(UpdateEvent.BeginCheck);
         try
         {
-            var summary = CompatibilityCheck.Run(_session, Current, newProgramPath, _options.TimeProvider, out var checkedContext);
+            var current = Current;
+            var (summary, checkedContext) = await HostThread.Run(() =>
+                (CompatibilityCheck.Run(_session, current, newProgramPath, _options.TimeProvider, out var checkedContext), checkedContext)).ConfigureAwait(false);
             LastCheckedContext = checkedContext;
             return summary;
         }

@@ -58,7 +58,7 @@ internal sealed class InProcessUpdate(
 
     private TransferPlan Plan => _plan ?? throw new InvalidOperationException("The transfer has not been planned.");
 
-    public Task<ProgramVersionInfo> LoadAsync() => Task.FromResult(Load());
+    public Task<ProgramVersionInfo> LoadAsync() => HostThread.Run(Load);
 
     private ProgramVersionInfo Load()
     {

@@ -42,7 +42,8 @@ internal sealed class UpdateTransaction(
         try
         {
             result = new UpdateResult(running, await mechanism.LoadAsync().ConfigureAwait(false));
-            mechanism.Prepare(result);
+            var loaded = result;
+            await HostThread.Run(() => mechanism.Prepare(loaded)).ConfigureAwait(false);
         }
         catch (UpdateFailedException e)
         {
