@@ -32,18 +32,30 @@ internal sealed class RespConnection : IAsyncDisposable
     }
 
     /// <summary>Sends one command and reads its reply.</summary>
-    public async Task<string> CommandAsync(params string[] arguments)
+    public async Task<string> CommandAsync(params string[] arguments) => (await PipelineAsync([arguments]))[0];
+
+    /// <summary>Sends the commands in one write (so that the server receives them together), then reads their replies in order.</summary>
+    public async Task<IReadOnlyList<string>> PipelineAsync(IReadOnlyList<string[]> commands)
     {
-        var command = new StringBuilder().Append('*').Append(arguments.Length).Append("\r\n");
-        foreach (var argument in arguments)
+        var text = new StringBuilder();
+        foreach (var arguments in commands)
         {
-            command.Append('$').Append(Encoding.Latin1.GetByteCount(argument)).Append("\r\n").Append(argument).Append("\r\n");
+            text.Append('*').Append(arguments.Length).Append("\r\n");
+            foreach (var argument in arguments)
+            {
+                text.Append('$').Append(Encoding.Latin1.GetByteCount(argument)).Append("\r\n").Append(argument).Append("\r\n");
+            }
         }
-        await _stream.WriteAsync(Encoding.Latin1.GetBytes(command.ToString()));
-        using var deadline = new CancellationTokenSource(ReplyTimeout);
-        var reply = new StringBuilder();
-        await ReadReplyAsync(reply, deadline.Token);
-        return reply.ToString();
+        await _stream.WriteAsync(Encoding.Latin1.GetBytes(text.ToString()));
+        var replies = new List<string>(commands.Count);
+        foreach (var _ in commands)
+        {
+            using var deadline = new CancellationTokenSource(ReplyTimeout);
+            var reply = new StringBuilder();
+            await ReadReplyAsync(reply, deadline.Token);
+            replies.Add(reply.ToString());
+        }
+        return replies;
     }
 
     private async Task ReadReplyAsync(StringBuilder reply, CancellationToken cancellationToken)
