@@ -20,14 +20,27 @@ internal static partial class Commands
         }
     }
 
-    private static void Flush(Connection c)
+    /// <summary>FLUSHDB (the selected database) and FLUSHALL (every database) [ASYNC|SYNC].</summary>
+    private static void Flush(Connection c, bool all)
     {
         if (c.ArgCount > 2 || (c.ArgCount == 2 && !c.Is(1, "ASYNC") && !c.Is(1, "SYNC")))
         {
             c.Output.Error(SyntaxError);
             return;
         }
-        Store.Clear();
+        if (all)
+        {
+            for (var index = 0; index < Databases.Count; index++)
+            {
+                Databases.Select(index);
+                Store.Clear();
+            }
+            Databases.Select(c.Db);
+        }
+        else
+        {
+            Store.Clear();
+        }
         c.Output.Ok();
     }
 
@@ -53,13 +66,13 @@ internal static partial class Commands
         {
             c.Output.Error(NotInteger);
         }
-        else if (db != 0)
+        else if (db < 0 || db >= Databases.Count)
         {
             c.Output.Error("ERR DB index is out of range");
         }
         else
         {
-            c.Db = 0;
+            c.Db = (int)db;
             c.Output.Ok();
         }
     }
@@ -203,7 +216,7 @@ internal static partial class Commands
             {
                 return;
             }
-            (string Name, string Value)[] settings = [("save", ""), ("appendonly", "no"), ("databases", "1")];
+            (string Name, string Value)[] settings = [("save", ""), ("appendonly", "no"), ("databases", Databases.Count.ToString(CultureInfo.InvariantCulture))];
             var found = new List<(string Name, string Value)>();
             foreach (var setting in settings)
             {
@@ -282,10 +295,15 @@ internal static partial class Commands
         if (keyspace)
         {
             text.Append("# Keyspace\r\n");
-            if (Store.Count > 0)
+            for (var index = 0; index < Databases.Count; index++)
             {
-                text.Append(CultureInfo.InvariantCulture, $"db0:keys={Store.Count},expires={Store.ExpiresCount},avg_ttl=0\r\n");
+                Databases.Select(index);
+                if (Store.Count > 0)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"db{index}:keys={Store.Count},expires={Store.ExpiresCount},avg_ttl=0\r\n");
+                }
             }
+            Databases.Select(c.Db);
         }
         c.Output.Verbatim(text.ToString());
     }
