@@ -216,7 +216,8 @@ internal static partial class Commands
             {
                 return;
             }
-            (string Name, string Value)[] settings = [("save", ""), ("appendonly", "no"), ("databases", Databases.Count.ToString(CultureInfo.InvariantCulture))];
+            List<(string Name, string Value)> settings = [("save", ""), ("appendonly", "no"), ("databases", Databases.Count.ToString(CultureInfo.InvariantCulture))];
+            AddSettings(settings);
             var found = new List<(string Name, string Value)>();
             foreach (var setting in settings)
             {
@@ -245,9 +246,20 @@ internal static partial class Commands
         }
         else
         {
-            c.Output.Error($"ERR unknown subcommand '{Printable(c.Arg(1))}'. Try CONFIG HELP.");
+            var done = false;
+            ConfigSubcommand(c, ref done);
+            if (!done)
+            {
+                c.Output.Error($"ERR unknown subcommand '{Printable(c.Arg(1))}'. Try CONFIG HELP.");
+            }
         }
     }
+
+    /// <summary>Adds the settings a release has beyond every release's (<c>save</c>, <c>appendonly</c>, <c>databases</c>) to CONFIG GET's.</summary>
+    static partial void AddSettings(List<(string Name, string Value)> settings);
+
+    /// <summary>Runs a CONFIG subcommand a release adds (v7: SET), setting <paramref name="done"/>; a release that adds none leaves it unknown.</summary>
+    static partial void ConfigSubcommand(Connection c, ref bool done);
 
     /// <summary>COMMAND: no command table is published; clients such as redis-cli do without it.</summary>
     private static void Command(Connection c)

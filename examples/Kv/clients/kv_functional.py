@@ -280,6 +280,90 @@ def check_watch_keys_of_its_database(c):
     eq(watcher.call("EXEC"), ("*", None), "a SWAPDB of the watched key's db aborts it")
 
 
+# ---------------------------------------------------------------- CONFIG SET and OBJECT ENCODING (v7)
+
+
+# Redis 7.0's built-in defaults (its sample redis.conf sets hash-max-listpack-entries to 128).
+ENCODING_SETTINGS = {"hash-max-listpack-entries": b"512", "hash-max-listpack-value": b"64", "set-max-intset-entries": b"512"}
+
+
+def config_failed(name, why):
+    return f"ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+
+
+@suite.check(since=7)
+def check_config_set_get(c):
+    try:
+        for name, value in ENCODING_SETTINGS.items():
+            eq(values(c.raw.call("CONFIG", "GET", name)), [name.encode(), value], f"CONFIG GET {name}: the default")
+        eq(c.raw.call("CONFIG", "SET", "hash-max-listpack-entries", "3", "set-max-intset-entries", "2"), ("+", "OK"),
+           "CONFIG SET of two parameters")
+        eq(dict(c.r.config_get("hash-max-*")), {"hash-max-listpack-entries": "3", "hash-max-ziplist-entries": "3",
+                                                 "hash-max-listpack-value": "64", "hash-max-ziplist-value": "64"},
+           "CONFIG GET hash-max-*: the old names too")
+        eq(c.raw.call("CONFIG", "SET", "hash-max-ziplist-value", "5"), ("+", "OK"), "CONFIG SET by the old name")
+        eq(values(c.raw.call("CONFIG", "GET", "hash-max-listpack-value")), [b"hash-max-listpack-value", b"5"], "set by it")
+        c.error("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'", "CONFIG", "SET", "nosuch", "1")
+        c.error(config_failed("databases", "can't set immutable config"), "CONFIG", "SET", "databases", "3")
+        c.error(config_failed("set-max-intset-entries", "argument couldn't be parsed into an integer"),
+                "CONFIG", "SET", "set-max-intset-entries", "x")
+        c.error(config_failed("set-max-intset-entries", "argument must be between 0 and 9223372036854775807 inclusive"),
+                "CONFIG", "SET", "set-max-intset-entries", "-1")
+        c.error(config_failed("set-max-intset-entries", "duplicate parameter"),
+                "CONFIG", "SET", "set-max-intset-entries", "1", "set-max-intset-entries", "2")
+        c.error(config_failed("appendonly", "argument must be 'yes' or 'no'"), "CONFIG", "SET", "appendonly", "maybe")
+        c.error("ERR wrong number of arguments for 'config|set' command", "CONFIG", "SET", "appendonly")
+        c.error(SYNTAX, "CONFIG", "SET", "appendonly", "no", "save")
+        eq(c.raw.call("CONFIG", "SET", "set-max-intset-entries", "7", "nosuch", "1")[0], "-", "a bad pair refuses all")
+        eq(values(c.raw.call("CONFIG", "GET", "set-max-intset-entries")), [b"set-max-intset-entries", b"2"], "none applied")
+        eq(c.raw.call("CONFIG", "SET", "appendonly", "no", "save", ""), ("+", "OK"), "CONFIG SET appendonly no, save ''")
+    finally:
+        c.r.config_set("hash-max-listpack-entries", 512)
+        c.r.config_set("hash-max-listpack-value", 64)
+        c.r.config_set("set-max-intset-entries", 512)
+
+
+@suite.check(since=7)
+def check_object_encoding(c):
+    for value, encoding in (("123", b"int"), ("-5", b"int"), ("0123", b"embstr"), ("+1", b"embstr"), (" 1", b"embstr"),
+                            ("9223372036854775807", b"int"), ("9223372036854775808", b"embstr"), ("x" * 44, b"embstr"),
+                            ("x" * 45, b"raw")):
+        c.r.set("s", value)
+        eq(c.raw.call("OBJECT", "ENCODING", "s"), ("$", encoding), f"OBJECT ENCODING of the string {value!r}")
+    c.r.rpush("l", "a")
+    eq(c.raw.call("OBJECT", "ENCODING", "l"), ("$", b"quicklist"), "a list")
+    c.r.hset("h", mapping={f"f{i}": "v" for i in range(512)})
+    eq(c.raw.call("OBJECT", "ENCODING", "h"), ("$", b"listpack"), "a hash of 512 short fields")
+    c.r.hset("h", "f512", "v")
+    eq(c.raw.call("OBJECT", "ENCODING", "h"), ("$", b"hashtable"), "of 513")
+    c.r.hset("h2", "f", "v" * 64)
+    eq(c.raw.call("OBJECT", "ENCODING", "h2"), ("$", b"listpack"), "a hash with a value of 64 bytes")
+    c.r.hset("h3", "f", "v" * 65)
+    eq(c.raw.call("OBJECT", "ENCODING", "h3"), ("$", b"hashtable"), "of 65 bytes")
+    c.r.hset("h4", "f" * 65, "v")
+    eq(c.raw.call("OBJECT", "ENCODING", "h4"), ("$", b"hashtable"), "a field of 65 bytes")
+    c.r.sadd("s1", *range(512))
+    eq(c.raw.call("OBJECT", "ENCODING", "s1"), ("$", b"intset"), "a set of 512 integers")
+    c.r.sadd("s1", 512)
+    eq(c.raw.call("OBJECT", "ENCODING", "s1"), ("$", b"hashtable"), "of 513")
+    c.r.sadd("s2", 1, "a")
+    eq(c.raw.call("OBJECT", "ENCODING", "s2"), ("$", b"hashtable"), "a set with a member that is no integer")
+    try:
+        c.r.config_set("hash-max-listpack-entries", 1)
+        c.r.config_set("set-max-intset-entries", 1)
+        c.r.hset("h5", "a", "1")
+        eq(c.raw.call("OBJECT", "ENCODING", "h5"), ("$", b"listpack"), "one field, hash-max-listpack-entries 1")
+        c.r.hset("h5", "b", "1")
+        eq(c.raw.call("OBJECT", "ENCODING", "h5"), ("$", b"hashtable"), "two")
+        c.r.sadd("s3", 1)
+        eq(c.raw.call("OBJECT", "ENCODING", "s3"), ("$", b"intset"), "one member, set-max-intset-entries 1")
+        c.r.sadd("s3", 2)
+        eq(c.raw.call("OBJECT", "ENCODING", "s3"), ("$", b"hashtable"), "two")
+    finally:
+        c.r.config_set("hash-max-listpack-entries", 512)
+        c.r.config_set("set-max-intset-entries", 512)
+
+
 @suite.check()
 def check_client_setname_getname(c):
     eq(c.raw.call("CLIENT", "GETNAME"), ("$", None), "GETNAME before SETNAME")
