@@ -21,17 +21,17 @@ internal static class Settings
 /// <summary>CONFIG GET of release 7's settings, and CONFIG SET parameter value [parameter value ...].</summary>
 internal static partial class Commands
 {
-    /// <summary>The settings CONFIG SET changes, by name (Redis's old names too), with their value's range.</summary>
-    private static readonly string[] NumericSettings =
-        ["hash-max-listpack-entries", "hash-max-ziplist-entries", "hash-max-listpack-value", "hash-max-ziplist-value", "set-max-intset-entries"];
-
     static partial void AddSettings(List<(string Name, string Value)> settings)
     {
-        foreach (var name in NumericSettings)
+        foreach (var name in (string[])["hash-max-listpack-entries", "hash-max-ziplist-entries", "hash-max-listpack-value", "hash-max-ziplist-value", "set-max-intset-entries"])
         {
             settings.Add((name, SettingOf(name).ToString(CultureInfo.InvariantCulture)));
         }
     }
+
+    /// <summary>Whether CONFIG SET knows <paramref name="name"/> as a numeric setting (Redis's old names too).</summary>
+    private static bool IsNumericSetting(string name) => name is "hash-max-listpack-entries" or "hash-max-ziplist-entries"
+        or "hash-max-listpack-value" or "hash-max-ziplist-value" or "set-max-intset-entries";
 
     private static long SettingOf(string name) => name switch
     {
@@ -87,7 +87,7 @@ internal static partial class Commands
                 case "save" or "appendonly":
                     break;
                 default:
-                    if (!NumericSettings.Contains(name))
+                    if (!IsNumericSetting(name))
                     {
                         c.Output.Error($"ERR Unknown option or number of arguments for CONFIG SET - '{Printable(c.Arg(i))}'");
                         return;
