@@ -226,6 +226,18 @@ def check_swapdb(c):
 
 
 @suite.check(since=7)
+def check_active_expiry_in_every_database(c):
+    raws = {db: in_db(c, db) for db in (0, 6, 15)}
+    for db, raw in raws.items():
+        for i in range(10):
+            eq(raw.call("SET", f"gone{i}", "v", "PX", "100"), ("+", "OK"), f"SET gone{i} PX 100 in db {db}")
+        raw.call("SET", "stays", "v")
+    for db, raw in raws.items():
+        left = wait_until(lambda: raw.call("DBSIZE") == (":", 1), timeout=5.0)
+        ok(left, f"keys set with PX 100 and never read leave db {db}'s DBSIZE within 5 s ({raw.call('DBSIZE')})")
+
+
+@suite.check(since=7)
 def check_copy_to_another_database(c):
     c.r.set("src", "v", ex=100)
     eq(c.raw.call("COPY", "src", "src", "DB", "4"), (":", 1), "COPY to the same name in db 4")
