@@ -20,6 +20,7 @@ public class ClientSuiteTests(ITestOutputHelper output)
     [InlineData(4)]
     [InlineData(5)]
     [InlineData(6)]
+    [InlineData(7)]
     public async Task FunctionalSuite_PassesAgainstRelease(int version)
     {
         await using var server = await KvProcesses.StartKvAsync(version);
@@ -33,6 +34,7 @@ public class ClientSuiteTests(ITestOutputHelper output)
     [InlineData(4)]
     [InlineData(5)]
     [InlineData(6)]
+    [InlineData(7)]
     public async Task CliSuite_PassesAgainstRelease(int version)
     {
         KvProcesses.RequireTool("redis-cli");

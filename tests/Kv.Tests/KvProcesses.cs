@@ -64,7 +64,7 @@ internal static partial class KvProcesses
         var dll = Path.Combine(VersionDirectory(version), "Kv.dll");
         if (!File.Exists(dll))
         {
-            throw new FileNotFoundException($"kv release v{version} is not built beside the tests: {dll} (KvVersions.targets builds v1..v6)");
+            throw new FileNotFoundException($"kv release v{version} is not built beside the tests: {dll} (KvVersions.targets builds v1..v7)");
         }
         return StartServerAsync($"kv v{version}", "dotnet", [dll, "--port", "0"]);
     }

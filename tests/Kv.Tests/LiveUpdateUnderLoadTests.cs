@@ -41,6 +41,20 @@ public class LiveUpdateUnderLoadTests(ITestOutputHelper output)
         Assert.Contains(report.Steps[0].Checks, c => c.Name.StartsWith("v6's commands read the keys the updates carried", StringComparison.Ordinal) && c.Passed);
     }
 
+    /// <summary>
+    /// Release 7 has sixteen databases, a new build of the keyspace's library: v6 loaded with keys of every type (every
+    /// tenth with a TTL) is updated live to v7 under redis-benchmark's load and a writer of every type, its keyspace rebuilt
+    /// into database 0; then every key is read back (in database 0) with its type, value and TTL.
+    /// </summary>
+    [Fact]
+    public async Task KvServer_UpdatedLiveFromV6ToV7_UnderLoad_KeepsEveryKeyInDatabaseZero()
+    {
+        var report = await new KvScenario(Options(output) with { Releases = ["v6", "v7"], RollBackAfter = null }).RunAsync();
+
+        AssertLostNothing(report, output, ["v6 -> v7"]);
+        Assert.Empty(report.Steps[0].Result!.SharedLibraries);
+    }
+
     /// <summary>The scenario's settings shared by the kv live-update tests: bounded counts and deadlines.</summary>
     internal static KvScenarioOptions Options(ITestOutputHelper output) => new()
     {

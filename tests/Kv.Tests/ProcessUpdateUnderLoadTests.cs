@@ -35,13 +35,27 @@ public class ProcessUpdateUnderLoadTests(ITestOutputHelper output)
         AssertServedBy(report, inTurn);
     }
 
-    private Task<KvReport> RunAsync(UpdateMechanism[] mechanisms) =>
-        new KvScenario(LiveUpdateUnderLoadTests.Options(output) with
+    /// <summary>v6 -> v7 to a new process: the keyspace of Kv.State 5.0.0 written, read as 7.0.0's, and put into database 0 there.</summary>
+    [Fact]
+    public async Task KvServer_UpdatedAcrossProcessesFromV6ToV7_UnderLoad_KeepsEveryKeyInDatabaseZero()
+    {
+        var report = await RunAsync([UpdateMechanism.NewProcess], ["v6", "v7"]);
+
+        LiveUpdateUnderLoadTests.AssertLostNothing(report, output, ["v6 -> v7"]);
+        AssertServedBy(report, [UpdateMechanism.NewProcess]);
+    }
+
+    private Task<KvReport> RunAsync(UpdateMechanism[] mechanisms, IReadOnlyList<string>? releases = null)
+    {
+        var options = LiveUpdateUnderLoadTests.Options(output);
+        return new KvScenario(options with
         {
             MoltCli = KvScenarioOptions.MoltCliBeside,
             Mechanisms = mechanisms,
             RollBackAfter = null,
+            Releases = releases ?? options.Releases,
         }).RunAsync();
+    }
 
     /// <summary>Each step ran by its mechanism: a new process after each update across processes (each a different one, the old one gone), the same one after each in process.</summary>
     private static void AssertServedBy(KvReport report, UpdateMechanism[] mechanisms)

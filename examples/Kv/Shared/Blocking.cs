@@ -61,18 +61,23 @@ internal static class Blocking
         c.Blocked = pop;
         foreach (var key in pop.Keys.Distinct())
         {
-            if (!Waiting.TryGetValue(key, out var clients))
+            var waitedOn = Databases.Qualified(c.Db, key);
+            if (!Waiting.TryGetValue(waitedOn, out var clients))
             {
-                Waiting[key] = clients = [];
+                Waiting[waitedOn] = clients = [];
             }
             clients.Add(c);
         }
         BlockedClients++;
     }
 
-    /// <summary>The clients blocked on <paramref name="key"/>, longest waiting first; null when none. Under the lock.</summary>
+    /// <summary>The clients blocked on <paramref name="key"/> of the selected database, longest waiting first; null when none. Under the lock.</summary>
     public static List<Connection>? WaitingOn(string key) =>
-        Waiting.Count > 0 && Waiting.TryGetValue(key, out var clients) ? clients : null;
+        Waiting.Count > 0 && Waiting.TryGetValue(Databases.Qualified(Databases.Selected, key), out var clients) ? clients : null;
+
+    /// <summary>The keys of database <paramref name="index"/> that clients are blocked on (SWAPDB serves them). Under the lock.</summary>
+    public static List<string> KeysWaitedOnIn(int index) =>
+        [.. Waiting.Keys.Select(Databases.Unqualified).Where(k => k.Index == index).Select(k => k.Key)];
 
     /// <summary>Serves a blocked client <paramref name="elements"/> of <paramref name="key"/> and wakes its unit. Under the lock.</summary>
     public static void Serve(Connection c, string key, byte[][] elements)
@@ -259,9 +264,10 @@ internal static class Blocking
     {
         foreach (var key in c.Blocked!.Keys.Distinct())
         {
-            if (Waiting.TryGetValue(key, out var clients) && clients.Remove(c) && clients.Count == 0)
+            var waitedOn = Databases.Qualified(c.Db, key);
+            if (Waiting.TryGetValue(waitedOn, out var clients) && clients.Remove(c) && clients.Count == 0)
             {
-                Waiting.Remove(key);
+                Waiting.Remove(waitedOn);
             }
         }
         BlockedClients--;

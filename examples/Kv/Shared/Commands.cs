@@ -103,6 +103,7 @@ internal static partial class Commands
     /// </summary>
     private static bool Dispatch(Connection c, ReadOnlySpan<char> name, long now)
     {
+        Databases.Select(c.Db);
         switch (name)
         {
             case "GET": if (Arity(c, 2, "get")) Get(c, now); break;
@@ -124,8 +125,8 @@ internal static partial class Commands
             case "KEYS": if (Arity(c, 2, "keys")) Keys(c, now); break;
             case "SCAN": if (Arity(c, -2, "scan")) Scan(c, now); break;
             case "DBSIZE": if (Arity(c, 1, "dbsize")) c.Output.Integer(Store.Count); break;
-            case "FLUSHDB": if (Arity(c, -1, "flushdb")) Flush(c); break;
-            case "FLUSHALL": if (Arity(c, -1, "flushall")) Flush(c); break;
+            case "FLUSHDB": if (Arity(c, -1, "flushdb")) Flush(c, all: false); break;
+            case "FLUSHALL": if (Arity(c, -1, "flushall")) Flush(c, all: true); break;
             case "PING": if (Arity(c, -1, "ping")) Ping(c); break;
             case "ECHO": if (Arity(c, 2, "echo")) c.Output.Bulk(c.Arg(1)); break;
             case "INFO": if (Arity(c, -1, "info")) Info(c); break;

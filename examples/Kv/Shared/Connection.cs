@@ -34,7 +34,7 @@ internal sealed class Connection(long id, Socket socket)
     /// <summary>The name set with CLIENT SETNAME, if any.</summary>
     public string? Name;
 
-    /// <summary>The selected database (always 0: SELECT accepts no other).</summary>
+    /// <summary>The selected database (SELECT): 0 to 15 from release 7, always 0 before (SELECT accepts no other). The command loop selects it before each command.</summary>
     public int Db;
 
     /// <summary>The pop or move this client is blocked in (BLPOP, BRPOP, BLMPOP, BLMOVE, BRPOPLPUSH), null when none: the commands it sent after wait behind it.</summary>

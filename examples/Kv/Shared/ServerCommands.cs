@@ -20,14 +20,27 @@ internal static partial class Commands
         }
     }
 
-    private static void Flush(Connection c)
+    /// <summary>FLUSHDB (the selected database) and FLUSHALL (every database) [ASYNC|SYNC].</summary>
+    private static void Flush(Connection c, bool all)
     {
         if (c.ArgCount > 2 || (c.ArgCount == 2 && !c.Is(1, "ASYNC") && !c.Is(1, "SYNC")))
         {
             c.Output.Error(SyntaxError);
             return;
         }
-        Store.Clear();
+        if (all)
+        {
+            for (var index = 0; index < Databases.Count; index++)
+            {
+                Databases.Select(index);
+                Store.Clear();
+            }
+            Databases.Select(c.Db);
+        }
+        else
+        {
+            Store.Clear();
+        }
         c.Output.Ok();
     }
 
@@ -53,13 +66,13 @@ internal static partial class Commands
         {
             c.Output.Error(NotInteger);
         }
-        else if (db != 0)
+        else if (db < 0 || db >= Databases.Count)
         {
             c.Output.Error("ERR DB index is out of range");
         }
         else
         {
-            c.Db = 0;
+            c.Db = (int)db;
             c.Output.Ok();
         }
     }
@@ -203,7 +216,8 @@ internal static partial class Commands
             {
                 return;
             }
-            (string Name, string Value)[] settings = [("save", ""), ("appendonly", "no"), ("databases", "1")];
+            List<(string Name, string Value)> settings = [("save", ""), ("appendonly", "no"), ("databases", Databases.Count.ToString(CultureInfo.InvariantCulture))];
+            AddSettings(settings);
             var found = new List<(string Name, string Value)>();
             foreach (var setting in settings)
             {
@@ -232,9 +246,20 @@ internal static partial class Commands
         }
         else
         {
-            c.Output.Error($"ERR unknown subcommand '{Printable(c.Arg(1))}'. Try CONFIG HELP.");
+            var done = false;
+            ConfigSubcommand(c, ref done);
+            if (!done)
+            {
+                c.Output.Error($"ERR unknown subcommand '{Printable(c.Arg(1))}'. Try CONFIG HELP.");
+            }
         }
     }
+
+    /// <summary>Adds the settings a release has beyond every release's (<c>save</c>, <c>appendonly</c>, <c>databases</c>) to CONFIG GET's.</summary>
+    static partial void AddSettings(List<(string Name, string Value)> settings);
+
+    /// <summary>Runs a CONFIG subcommand a release adds (v7: SET), setting <paramref name="done"/>; a release that adds none leaves it unknown.</summary>
+    static partial void ConfigSubcommand(Connection c, ref bool done);
 
     /// <summary>COMMAND: no command table is published; clients such as redis-cli do without it.</summary>
     private static void Command(Connection c)
@@ -282,10 +307,15 @@ internal static partial class Commands
         if (keyspace)
         {
             text.Append("# Keyspace\r\n");
-            if (Store.Count > 0)
+            for (var index = 0; index < Databases.Count; index++)
             {
-                text.Append(CultureInfo.InvariantCulture, $"db0:keys={Store.Count},expires={Store.ExpiresCount},avg_ttl=0\r\n");
+                Databases.Select(index);
+                if (Store.Count > 0)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"db{index}:keys={Store.Count},expires={Store.ExpiresCount},avg_ttl=0\r\n");
+                }
             }
+            Databases.Select(c.Db);
         }
         c.Output.Verbatim(text.ToString());
     }

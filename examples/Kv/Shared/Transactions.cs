@@ -20,11 +20,14 @@ internal sealed class Transaction
     public void Reject() => Rejected = true;
 }
 
-/// <summary>A key a client WATCHes, and whether it existed then: one that existed and is gone at EXEC expired or was deleted.</summary>
-internal sealed class WatchedKey(string key, bool existed)
+/// <summary>A key a client WATCHes, its database, and whether it existed then: one that existed and is gone at EXEC expired or was deleted.</summary>
+internal sealed class WatchedKey(string key, bool existed, int db = 0)
 {
     /// <summary>The key.</summary>
     public string Key = key;
+
+    /// <summary>The database of the key: the one selected when it was watched (0 in a release of one database).</summary>
+    public int Db = db;
 
     /// <summary>Whether the key existed when it was watched.</summary>
     public bool Existed = existed;
@@ -61,7 +64,7 @@ internal readonly record struct WriteCommand(int FirstKey, int LastKey, int Step
 /// </summary>
 internal static class Transactions
 {
-    /// <summary>The clients watching each key. State: crosses every update, the same <see cref="Connection"/> objects as the units'.</summary>
+    /// <summary>The clients watching each key (<see cref="Databases.Qualified"/> by its database). State: crosses every update, the same <see cref="Connection"/> objects as the units'.</summary>
     private static readonly Dictionary<string, List<Connection>> Watchers = new();
 
     /// <summary>
@@ -135,33 +138,53 @@ internal static class Transactions
     /// <summary>Whether any client watches a key: while none does, a write costs nothing more.</summary>
     public static bool AnyWatched => Watchers.Count > 0;
 
-    /// <summary>Watches <paramref name="key"/> for <paramref name="c"/> (again: nothing more). Under the lock.</summary>
+    /// <summary>Watches <paramref name="key"/> of the client's database for <paramref name="c"/> (again: nothing more). Under the lock.</summary>
     public static void Watch(Connection c, string key, bool existed)
     {
         c.Watched ??= [];
         foreach (var watched in c.Watched)
         {
-            if (watched.Key == key)
+            if (watched.Key == key && watched.Db == c.Db)
             {
                 return;
             }
         }
-        c.Watched.Add(new WatchedKey(key, existed));
-        if (!Watchers.TryGetValue(key, out var clients))
+        c.Watched.Add(new WatchedKey(key, existed, c.Db));
+        var qualified = Databases.Qualified(c.Db, key);
+        if (!Watchers.TryGetValue(qualified, out var clients))
         {
-            Watchers[key] = clients = [];
+            Watchers[qualified] = clients = [];
         }
         clients.Add(c);
     }
 
-    /// <summary>Marks the clients watching <paramref name="key"/> touched. Under the lock.</summary>
+    /// <summary>Marks the clients watching <paramref name="key"/> of the selected database touched. Under the lock.</summary>
     public static void Touch(string key)
     {
-        if (Watchers.Count > 0 && Watchers.TryGetValue(key, out var clients))
+        if (Watchers.Count > 0 && Watchers.TryGetValue(Databases.Qualified(Databases.Selected, key), out var clients))
         {
             foreach (var client in clients)
             {
                 client.WatchedKeyTouched = true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Marks touched the clients watching a key of database <paramref name="index"/> that <paramref name="matters"/> says
+    /// the change touched (SWAPDB: a key that exists on either side). Under the lock.
+    /// </summary>
+    public static void TouchWatchedIn(int index, Func<string, bool> matters)
+    {
+        foreach (var (qualified, clients) in Watchers)
+        {
+            var (watchedIndex, key) = Databases.Unqualified(qualified);
+            if (watchedIndex == index && matters(key))
+            {
+                foreach (var client in clients)
+                {
+                    client.WatchedKeyTouched = true;
+                }
             }
         }
     }
@@ -209,14 +232,22 @@ internal static class Transactions
         {
             return false;
         }
-        foreach (var watched in c.Watched ?? [])
+        try
         {
-            if (watched.Existed && Store.Find(watched.Key, now) is null)
+            foreach (var watched in c.Watched ?? [])
             {
-                return false;
+                Databases.Select(watched.Db);
+                if (watched.Existed && Store.Find(watched.Key, now) is null)
+                {
+                    return false;
+                }
             }
+            return true;
         }
-        return true;
+        finally
+        {
+            Databases.Select(c.Db);
+        }
     }
 
     /// <summary>Forgets every key <paramref name="c"/> watches, and that one was touched (EXEC, DISCARD, UNWATCH, the client gone). Under the lock.</summary>
@@ -224,9 +255,10 @@ internal static class Transactions
     {
         foreach (var watched in c.Watched ?? [])
         {
-            if (Watchers.TryGetValue(watched.Key, out var clients) && clients.Remove(c) && clients.Count == 0)
+            var qualified = Databases.Qualified(watched.Db, watched.Key);
+            if (Watchers.TryGetValue(qualified, out var clients) && clients.Remove(c) && clients.Count == 0)
             {
-                Watchers.Remove(watched.Key);
+                Watchers.Remove(qualified);
             }
         }
         c.Watched = null;

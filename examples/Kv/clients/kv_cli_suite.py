@@ -5,8 +5,8 @@
 
 One-shot commands (default output, --raw, --no-raw, --csv, -e), a script of commands piped on stdin (with quoted
 arguments), -x (last argument from stdin, binary), --pipe mass insertion of 10,000 SETs in RESP, -r/-i repeats,
---scan --pattern, -n (SELECT). Outputs are compared byte for byte with what redis-cli prints for Redis. Each check
-starts with FLUSHDB. Prints `PASS name` / `FAIL name: why` per check, then `N passed, M failed`; exit 1 if any
+--scan --pattern, -n (SELECT; databases 0-15 from v7). Outputs are compared byte for byte with what redis-cli prints
+for Redis. Each check starts with FLUSHALL (every database; FLUSHDB's database 0 before v7). Prints `PASS name` / `FAIL name: why` per check, then `N passed, M failed`; exit 1 if any
 check failed.
 """
 
@@ -33,7 +33,7 @@ class Context:
         self.level = args.level
         self.r = redis.Redis(host=args.host, port=args.port, socket_timeout=SOCKET_TIMEOUT,
                              socket_connect_timeout=SOCKET_TIMEOUT)
-        self.r.flushdb()
+        self.r.flushall()
 
     def run(self, *cli_args, stdin=b"", expect_exit=0):
         """Runs redis-cli against the server; returns (stdout, stderr) as bytes; checks the exit code."""
@@ -183,7 +183,7 @@ def check_info_server(c):
 @suite.check()
 def check_select_with_n(c):
     eq(c.out("-n", "0", "SET", "k", "db0"), b"OK\n", "-n 0")
-    bad = "1" if c.level != REDIS else "16"
+    bad = "1" if c.level < 7 else "16"
     out, err = c.run("-n", bad, "PING")
     ok(f"SELECT {bad} failed: ERR DB index is out of range".encode() in err,
        f"-n {bad}: redis-cli reports the refused SELECT: {short(err)}")
@@ -403,6 +403,31 @@ def check_key_commands_v6(c):
     eq(c.out("--no-raw", "EXPIRETIME", "missing"), b"(integer) -2\n", "EXPIRETIME of a missing key")
     seconds, micros = c.out("TIME").split()
     ok(seconds.isdigit() and micros.isdigit(), "TIME: seconds and microseconds")
+
+
+
+# ---------------------------------------------------------------- sixteen databases (v7)
+
+
+@suite.check(since=7)
+def check_databases_with_n(c):
+    eq(c.out("-n", "3", "SET", "k", "db3"), b"OK\n", "-n 3 SET")
+    eq(c.out("-n", "0", "GET", "k"), b"\n", "db 0 has no k")
+    eq(c.out("-n", "3", "GET", "k"), b"db3\n", "db 3 has it")
+    eq(c.out("-n", "3", "DBSIZE"), b"1\n", "DBSIZE of db 3")
+    eq(c.out("-n", "3", "MOVE", "k", "5"), b"1\n", "MOVE k 5")
+    eq(c.out("-n", "5", "GET", "k"), b"db3\n", "k moved to db 5")
+    eq(c.out("--no-raw", "-n", "5", "MOVE", "k", "5"), b"(error) ERR source and destination objects are the same\n",
+       "MOVE to its own db")
+    eq(c.out("SWAPDB", "0", "5"), b"OK\n", "SWAPDB 0 5")
+    eq(c.out("GET", "k"), b"db3\n", "db 0 has db 5's keys")
+    eq(c.out("INFO", "keyspace"), b"# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n", "INFO keyspace")
+    eq(c.out(stdin=b"SELECT 7\nSET x 1\nDBSIZE\nSELECT 0\nDBSIZE\n"), lines("OK", "OK", "1", "OK", "1"),
+       "SELECT in a script")
+    eq(c.out("-n", "7", "FLUSHDB"), b"OK\n", "FLUSHDB of db 7")
+    eq(c.out("DBSIZE"), b"1\n", "db 0 kept")
+    eq(c.out("FLUSHALL"), b"OK\n", "FLUSHALL")
+    eq(c.out("DBSIZE"), b"0\n", "db 0 empty")
 
 
 def main():

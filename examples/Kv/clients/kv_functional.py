@@ -4,9 +4,10 @@
     /usr/bin/python3 kv_functional.py --port P --version N|redis [--only SUBSTRING]
 
 Checks Redis's semantics for the commands version N has (v1 strings, keys, expiry and connection commands; v2 +
-lists, hashes and TYPE; v3 + OBJECT FREQ/IDLETIME; v5 + sets; v6 + the rest of each type's commands); `--version redis`
-checks everything against a real redis-server, which proves the checks test Redis's behaviour and not kv's. Each
-check starts with FLUSHDB: the suite owns the server. Prints `PASS name` / `FAIL name: why` per check, then
+lists, hashes and TYPE; v3 + OBJECT FREQ/IDLETIME; v5 + sets; v6 + the rest of each type's commands; v7 + sixteen
+databases: SELECT, MOVE, SWAPDB); `--version redis` checks everything against a real redis-server, which proves the
+checks test Redis's behaviour and not kv's. Each check starts with FLUSHALL (every database; FLUSHDB's database 0
+before v7): the suite owns the server. Prints `PASS name` / `FAIL name: why` per check, then
 `N passed, M failed`; exit 1 if any check failed.
 """
 
@@ -36,7 +37,7 @@ class Context:
         self.r = redis.Redis(host=args.host, port=args.port, socket_timeout=SOCKET_TIMEOUT,
                              socket_connect_timeout=SOCKET_TIMEOUT)
         self._raws = []
-        self.r.flushdb()
+        self.r.flushall()
         self.raw = self.connect()
 
     def connect(self):
@@ -114,10 +115,265 @@ def check_select(c):
     c.error(NOT_INTEGER, "SELECT", "abc")
 
 
-@suite.check(only_kv=True)
+@suite.check(only_kv=True, until=6)
 def check_select_other_db_refused(c):
     c.error("ERR DB index is out of range", "SELECT", "1")
     eq(c.raw.call("SET", "k", "v"), ("+", "OK"), "the connection still works on db 0")
+
+
+# ---------------------------------------------------------------- databases (v7)
+
+
+def in_db(c, db):
+    """A raw connection of its own that SELECTed database `db`."""
+    raw = c.connect()
+    eq(raw.call("SELECT", str(db)), ("+", "OK"), f"SELECT {db}")
+    return raw
+
+
+@suite.check(since=7)
+def check_select_sixteen_databases(c):
+    for db in (1, 9, 15, 0):
+        eq(c.raw.call("SELECT", str(db)), ("+", "OK"), f"SELECT {db}")
+    c.error("ERR DB index is out of range", "SELECT", "-1")
+    c.error("ERR DB index is out of range", "SELECT", "16")
+    eq(values(c.raw.call("CONFIG", "GET", "databases")), [b"databases", b"16"], "CONFIG GET databases")
+
+
+@suite.check(since=7)
+def check_databases_are_separate(c):
+    three = in_db(c, 3)
+    eq(three.call("SET", "k", "in3"), ("+", "OK"), "SET in db 3")
+    eq(three.call("RPUSH", "l", "a"), (":", 1), "RPUSH in db 3")
+    eq(c.raw.call("GET", "k"), ("$", None), "db 0 has no k")
+    eq(c.raw.call("SET", "k", "in0"), ("+", "OK"), "SET k in db 0")
+    eq(three.call("GET", "k"), ("$", b"in3"), "db 3 keeps its own k")
+    eq(three.call("DBSIZE"), (":", 2), "DBSIZE of db 3")
+    eq(c.raw.call("DBSIZE"), (":", 1), "DBSIZE of db 0")
+    eq(sorted(values(three.call("KEYS", "*"))), [b"k", b"l"], "KEYS in db 3")
+    eq(values(c.raw.call("KEYS", "*")), [b"k"], "KEYS in db 0")
+    eq(sorted(values(three.call("SCAN", "0", "COUNT", "100"))[1]), [b"k", b"l"], "SCAN in db 3")
+    eq(values(in_db(c, 4).call("RANDOMKEY")), None, "RANDOMKEY of an empty db")
+    eq(c.raw.call("RANDOMKEY"), ("$", b"k"), "RANDOMKEY of db 0")
+    eq(three.call("EXPIRE", "k", "100"), (":", 1), "EXPIRE in db 3")
+    eq(c.raw.call("TTL", "k"), (":", -1), "db 0's k has no TTL")
+    eq(c.raw.call("SELECT", "3"), ("+", "OK"), "SELECT 3 on the first connection")
+    eq(c.raw.call("GET", "k"), ("$", b"in3"), "it reads db 3 now")
+    eq(c.r.get("k"), b"in0", "another connection (redis-py's) still reads db 0")
+
+
+@suite.check(since=7)
+def check_flushdb_flushes_the_selected_database_flushall_every_one(c):
+    one, two = in_db(c, 1), in_db(c, 2)
+    for raw in (c.raw, one, two):
+        eq(raw.call("SET", "k", "v"), ("+", "OK"), "SET")
+    eq(one.call("FLUSHDB"), ("+", "OK"), "FLUSHDB in db 1")
+    eq(one.call("DBSIZE"), (":", 0), "db 1 empty")
+    eq(two.call("DBSIZE"), (":", 1), "db 2 kept")
+    eq(c.raw.call("DBSIZE"), (":", 1), "db 0 kept")
+    eq(two.call("FLUSHALL"), ("+", "OK"), "FLUSHALL in db 2")
+    eq(two.call("DBSIZE"), (":", 0), "db 2 empty")
+    eq(c.raw.call("DBSIZE"), (":", 0), "db 0 empty")
+
+
+@suite.check(since=7)
+def check_info_keyspace_of_every_database(c):
+    c.r.set("a", "1")
+    five = in_db(c, 5)
+    five.call("SET", "x", "1", "EX", "1000")
+    five.call("SET", "y", "2")
+    text = c.raw.call("INFO", "keyspace")[1].decode()
+    ok("db0:keys=1,expires=0,avg_ttl=0\r\n" in text, f"db0's line: {short(text, 200)}")
+    ok("db5:keys=2,expires=1," in text, f"db5's line: {short(text, 200)}")
+    ok("db1:" not in text, f"no line for an empty database: {short(text, 200)}")
+    eq(c.r.info("keyspace").get("db5", {}).get("keys"), 2, "redis-py keyspace db5 keys")
+
+
+@suite.check(since=7)
+def check_move(c):
+    two = in_db(c, 2)
+    c.r.set("s", "v", ex=100)
+    c.r.rpush("l", "a", "b")
+    eq(c.raw.call("MOVE", "s", "2"), (":", 1), "MOVE s 2")
+    eq(c.r.exists("s"), 0, "s left db 0")
+    eq(two.call("GET", "s"), ("$", b"v"), "s is in db 2")
+    kind, ttl = two.call("TTL", "s")
+    ok(kind == ":" and 90 <= ttl <= 100, f"s kept its TTL in db 2: {ttl}")
+    eq(c.raw.call("MOVE", "missing", "2"), (":", 0), "MOVE of a missing key")
+    two.call("SET", "l", "taken")
+    eq(c.raw.call("MOVE", "l", "2"), (":", 0), "MOVE onto a key the target db has")
+    eq(c.r.lrange("l", 0, -1), [b"a", b"b"], "the list stays in db 0")
+    c.error("ERR source and destination objects are the same", "MOVE", "l", "0")
+    c.error("ERR DB index is out of range", "MOVE", "l", "16")
+    c.error(NOT_INTEGER, "MOVE", "l", "x")
+
+
+@suite.check(since=7)
+def check_swapdb(c):
+    one = in_db(c, 1)
+    c.r.set("k", "zero")
+    one.call("SET", "k", "one")
+    one.call("SET", "only1", "x", "EX", "100")
+    eq(c.raw.call("SWAPDB", "0", "1"), ("+", "OK"), "SWAPDB 0 1")
+    eq(c.raw.call("GET", "k"), ("$", b"one"), "db 0's client sees db 1's keys")
+    eq(one.call("GET", "k"), ("$", b"zero"), "db 1's client sees db 0's keys")
+    kind, ttl = c.raw.call("TTL", "only1")
+    ok(kind == ":" and 90 <= ttl <= 100, f"a key's TTL swapped with it: {ttl}")
+    eq(c.raw.call("SWAPDB", "3", "3"), ("+", "OK"), "SWAPDB of a db with itself")
+    c.error("ERR invalid first DB index", "SWAPDB", "x", "1")
+    c.error("ERR invalid second DB index", "SWAPDB", "1", "x")
+    c.error("ERR DB index is out of range", "SWAPDB", "0", "16")
+
+
+@suite.check(since=7)
+def check_active_expiry_in_every_database(c):
+    raws = {db: in_db(c, db) for db in (0, 6, 15)}
+    for db, raw in raws.items():
+        for i in range(10):
+            eq(raw.call("SET", f"gone{i}", "v", "PX", "100"), ("+", "OK"), f"SET gone{i} PX 100 in db {db}")
+        raw.call("SET", "stays", "v")
+    for db, raw in raws.items():
+        left = wait_until(lambda: raw.call("DBSIZE") == (":", 1), timeout=5.0)
+        ok(left, f"keys set with PX 100 and never read leave db {db}'s DBSIZE within 5 s ({raw.call('DBSIZE')})")
+
+
+@suite.check(since=7)
+def check_copy_to_another_database(c):
+    c.r.set("src", "v", ex=100)
+    eq(c.raw.call("COPY", "src", "src", "DB", "4"), (":", 1), "COPY to the same name in db 4")
+    four = in_db(c, 4)
+    eq(four.call("GET", "src"), ("$", b"v"), "the copy is in db 4")
+    eq(c.raw.call("COPY", "src", "src", "DB", "4"), (":", 0), "COPY onto an existing key without REPLACE")
+    eq(c.raw.call("COPY", "src", "src", "DB", "4", "REPLACE"), (":", 1), "COPY ... REPLACE")
+    c.error("ERR DB index is out of range", "COPY", "src", "dst", "DB", "16")
+    c.error("ERR source and destination objects are the same", "COPY", "src", "src", "DB", "0")
+
+
+@suite.check(since=7)
+def check_blocked_clients_wait_on_their_database(c):
+    blocked = in_db(c, 2)
+    blocked.send(encode_command("BLPOP", "q", "0"))
+    wait_blocked(c, 1)
+    eq(c.raw.call("RPUSH", "q", "zero"), (":", 1), "a push to q of db 0")
+    eq(c.r.llen("q"), 1, "does not serve a client blocked on q of db 2")
+    two = in_db(c, 2)
+    eq(two.call("RPUSH", "q", "two"), (":", 1), "a push to q of db 2")
+    eq(values(blocked.read()), [b"q", b"two"], "serves it")
+    blocked.send(encode_command("BLPOP", "q", "0"))
+    wait_blocked(c, 1)
+    eq(c.raw.call("MOVE", "q", "2"), (":", 1), "MOVE of a list to the db a client waits in")
+    eq(values(blocked.read()), [b"q", b"zero"], "serves it")
+    blocked.send(encode_command("BLPOP", "w", "0"))
+    wait_blocked(c, 1)
+    c.r.rpush("w", "swapped")
+    eq(c.raw.call("SWAPDB", "0", "2"), ("+", "OK"), "SWAPDB brings a list to the db a client waits in")
+    eq(values(blocked.read()), [b"w", b"swapped"], "serves it")
+    eq(blocked_clients(c), 0, "no client blocked")
+
+
+@suite.check(since=7)
+def check_watch_keys_of_its_database(c):
+    watcher = in_db(c, 1)
+    eq(watcher.call("WATCH", "k"), ("+", "OK"), "WATCH k in db 1")
+    c.r.set("k", "db0")
+    watcher.call("MULTI")
+    watcher.call("SET", "k", "mine")
+    eq(values(watcher.call("EXEC")), ["OK"], "a write to k of db 0 does not abort it")
+    watcher.call("WATCH", "k")
+    watcher.call("SELECT", "0")
+    in_db(c, 1).call("SET", "k", "theirs")
+    watcher.call("MULTI")
+    watcher.call("GET", "k")
+    eq(watcher.call("EXEC"), ("*", None), "a write to k of db 1 aborts it, though the client SELECTed db 0 since")
+    watcher.call("WATCH", "k")
+    eq(c.raw.call("SWAPDB", "0", "1"), ("+", "OK"), "SWAPDB of the watched key's db")
+    watcher.call("MULTI")
+    watcher.call("GET", "k")
+    eq(watcher.call("EXEC"), ("*", None), "a SWAPDB of the watched key's db aborts it")
+
+
+# ---------------------------------------------------------------- CONFIG SET and OBJECT ENCODING (v7)
+
+
+# Redis 7.0's built-in defaults (its sample redis.conf sets hash-max-listpack-entries to 128).
+ENCODING_SETTINGS = {"hash-max-listpack-entries": b"512", "hash-max-listpack-value": b"64", "set-max-intset-entries": b"512"}
+
+
+def config_failed(name, why):
+    return f"ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+
+
+@suite.check(since=7)
+def check_config_set_get(c):
+    try:
+        for name, value in ENCODING_SETTINGS.items():
+            eq(values(c.raw.call("CONFIG", "GET", name)), [name.encode(), value], f"CONFIG GET {name}: the default")
+        eq(c.raw.call("CONFIG", "SET", "hash-max-listpack-entries", "3", "set-max-intset-entries", "2"), ("+", "OK"),
+           "CONFIG SET of two parameters")
+        eq(dict(c.r.config_get("hash-max-*")), {"hash-max-listpack-entries": "3", "hash-max-ziplist-entries": "3",
+                                                 "hash-max-listpack-value": "64", "hash-max-ziplist-value": "64"},
+           "CONFIG GET hash-max-*: the old names too")
+        eq(c.raw.call("CONFIG", "SET", "hash-max-ziplist-value", "5"), ("+", "OK"), "CONFIG SET by the old name")
+        eq(values(c.raw.call("CONFIG", "GET", "hash-max-listpack-value")), [b"hash-max-listpack-value", b"5"], "set by it")
+        c.error("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'", "CONFIG", "SET", "nosuch", "1")
+        c.error(config_failed("databases", "can't set immutable config"), "CONFIG", "SET", "databases", "3")
+        c.error(config_failed("set-max-intset-entries", "argument couldn't be parsed into an integer"),
+                "CONFIG", "SET", "set-max-intset-entries", "x")
+        c.error(config_failed("set-max-intset-entries", "argument must be between 0 and 9223372036854775807 inclusive"),
+                "CONFIG", "SET", "set-max-intset-entries", "-1")
+        c.error(config_failed("set-max-intset-entries", "duplicate parameter"),
+                "CONFIG", "SET", "set-max-intset-entries", "1", "set-max-intset-entries", "2")
+        c.error(config_failed("appendonly", "argument must be 'yes' or 'no'"), "CONFIG", "SET", "appendonly", "maybe")
+        c.error("ERR wrong number of arguments for 'config|set' command", "CONFIG", "SET", "appendonly")
+        c.error(SYNTAX, "CONFIG", "SET", "appendonly", "no", "save")
+        eq(c.raw.call("CONFIG", "SET", "set-max-intset-entries", "7", "nosuch", "1")[0], "-", "a bad pair refuses all")
+        eq(values(c.raw.call("CONFIG", "GET", "set-max-intset-entries")), [b"set-max-intset-entries", b"2"], "none applied")
+        eq(c.raw.call("CONFIG", "SET", "appendonly", "no", "save", ""), ("+", "OK"), "CONFIG SET appendonly no, save ''")
+    finally:
+        c.r.config_set("hash-max-listpack-entries", 512)
+        c.r.config_set("hash-max-listpack-value", 64)
+        c.r.config_set("set-max-intset-entries", 512)
+
+
+@suite.check(since=7)
+def check_object_encoding(c):
+    for value, encoding in (("123", b"int"), ("-5", b"int"), ("0123", b"embstr"), ("+1", b"embstr"), (" 1", b"embstr"),
+                            ("9223372036854775807", b"int"), ("9223372036854775808", b"embstr"), ("x" * 44, b"embstr"),
+                            ("x" * 45, b"raw")):
+        c.r.set("s", value)
+        eq(c.raw.call("OBJECT", "ENCODING", "s"), ("$", encoding), f"OBJECT ENCODING of the string {value!r}")
+    c.r.rpush("l", "a")
+    eq(c.raw.call("OBJECT", "ENCODING", "l"), ("$", b"quicklist"), "a list")
+    c.r.hset("h", mapping={f"f{i}": "v" for i in range(512)})
+    eq(c.raw.call("OBJECT", "ENCODING", "h"), ("$", b"listpack"), "a hash of 512 short fields")
+    c.r.hset("h", "f512", "v")
+    eq(c.raw.call("OBJECT", "ENCODING", "h"), ("$", b"hashtable"), "of 513")
+    c.r.hset("h2", "f", "v" * 64)
+    eq(c.raw.call("OBJECT", "ENCODING", "h2"), ("$", b"listpack"), "a hash with a value of 64 bytes")
+    c.r.hset("h3", "f", "v" * 65)
+    eq(c.raw.call("OBJECT", "ENCODING", "h3"), ("$", b"hashtable"), "of 65 bytes")
+    c.r.hset("h4", "f" * 65, "v")
+    eq(c.raw.call("OBJECT", "ENCODING", "h4"), ("$", b"hashtable"), "a field of 65 bytes")
+    c.r.sadd("s1", *range(512))
+    eq(c.raw.call("OBJECT", "ENCODING", "s1"), ("$", b"intset"), "a set of 512 integers")
+    c.r.sadd("s1", 512)
+    eq(c.raw.call("OBJECT", "ENCODING", "s1"), ("$", b"hashtable"), "of 513")
+    c.r.sadd("s2", 1, "a")
+    eq(c.raw.call("OBJECT", "ENCODING", "s2"), ("$", b"hashtable"), "a set with a member that is no integer")
+    try:
+        c.r.config_set("hash-max-listpack-entries", 1)
+        c.r.config_set("set-max-intset-entries", 1)
+        c.r.hset("h5", "a", "1")
+        eq(c.raw.call("OBJECT", "ENCODING", "h5"), ("$", b"listpack"), "one field, hash-max-listpack-entries 1")
+        c.r.hset("h5", "b", "1")
+        eq(c.raw.call("OBJECT", "ENCODING", "h5"), ("$", b"hashtable"), "two")
+        c.r.sadd("s3", 1)
+        eq(c.raw.call("OBJECT", "ENCODING", "s3"), ("$", b"intset"), "one member, set-max-intset-entries 1")
+        c.r.sadd("s3", 2)
+        eq(c.raw.call("OBJECT", "ENCODING", "s3"), ("$", b"hashtable"), "two")
+    finally:
+        c.r.config_set("hash-max-listpack-entries", 512)
+        c.r.config_set("set-max-intset-entries", 512)
 
 
 @suite.check()
@@ -2054,7 +2310,7 @@ def check_copy(c):
     c.error(arity("copy"), "COPY", "k")
 
 
-@suite.check(only_kv=True, since=6)
+@suite.check(only_kv=True, since=6, until=6)
 def check_copy_to_another_db_refused(c):
     c.error("ERR DB index is out of range", "COPY", "k", "k4", "DB", "1")
 

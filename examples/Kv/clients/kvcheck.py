@@ -25,15 +25,15 @@ def parse_args(description):
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--version", required=True,
-                        help="1..6: the kv version (only its commands are checked); redis: a real redis-server")
+                        help="1..7: the kv version (only its commands are checked); redis: a real redis-server")
     parser.add_argument("--only", default=None, help="run only the checks whose name contains this")
     args = parser.parse_args()
     if args.version == "redis":
         args.level = REDIS
-    elif args.version in ("1", "2", "3", "4", "5", "6"):
+    elif args.version in ("1", "2", "3", "4", "5", "6", "7"):
         args.level = int(args.version)
     else:
-        parser.error("--version must be 1..6 or redis")
+        parser.error("--version must be 1..7 or redis")
     return args
 
 

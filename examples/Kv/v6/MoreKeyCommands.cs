@@ -59,11 +59,12 @@ internal static partial class Commands
 
     /// <summary>
     /// COPY source destination [DB db] [REPLACE]: 1 when copied (value and deadline), 0 when the source is missing or the
-    /// destination exists without REPLACE. kv has database 0 only: any other is out of range, as SELECT says.
+    /// destination exists without REPLACE. A database past the release's (<see cref="Databases.Count"/>) is out of range, as SELECT says.
     /// </summary>
     private static void Copy(Connection c, long now)
     {
         var replace = false;
+        var target = c.Db;
         for (var i = 3; i < c.ArgCount; i++)
         {
             if (c.Is(i, "REPLACE"))
@@ -77,11 +78,12 @@ internal static partial class Commands
                     c.Output.Error(NotInteger);
                     return;
                 }
-                if (db != 0)
+                if (db < 0 || db >= Databases.Count)
                 {
                     c.Output.Error("ERR DB index is out of range");
                     return;
                 }
+                target = (int)db;
             }
             else
             {
@@ -90,20 +92,32 @@ internal static partial class Commands
             }
         }
         string source = c.Key(1), destination = c.Key(2);
-        if (source == destination)
+        if (source == destination && target == c.Db)
         {
             c.Output.Error("ERR source and destination objects are the same");
             return;
         }
         var entry = Store.Find(source, now);
-        if (entry is null || (!replace && Store.Peek(destination, now) is not null))
+        Databases.Select(target);
+        try
         {
-            c.Output.Integer(0);
-            return;
+            if (entry is null || (!replace && Store.Peek(destination, now) is not null))
+            {
+                c.Output.Integer(0);
+                return;
+            }
+            Store.Put(destination, new Entry(CopyOf(entry.Value)) { Deadline = entry.Deadline });
+            c.Output.Integer(1);
+            if (target != c.Db)
+            {
+                Transactions.Touch(destination); // The command loop touches the keys it names in the client's database only.
+            }
+            ServeBlocked(destination, now);
         }
-        Store.Put(destination, new Entry(CopyOf(entry.Value)) { Deadline = entry.Deadline });
-        c.Output.Integer(1);
-        ServeBlocked(destination, now);
+        finally
+        {
+            Databases.Select(c.Db);
+        }
     }
 
     /// <summary>A value of its own: no later write to one shows in the other. Elements are never changed in place, so they are shared; a string's bytes are (SETRANGE, SETBIT), so they are copied.</summary>
