@@ -278,13 +278,14 @@ internal sealed class TransferPlan
         var newType = Map.Map(oldType);
         if (newType is null)
         {
-            DroppedStatics.AddRange(TypeFacts.StaticFields(oldType));
+            // A [NotMigrated] static is not state in the version that declares it: nothing of it is left behind.
+            DroppedStatics.AddRange(TypeFacts.StaticFields(oldType).Where(f => !TypeFacts.IsNotMigrated(f)));
             DroppedFields.AddRange(TypeFacts.StaticFields(oldType).Select(f => $"static {TypeFacts.Describe(oldType)}.{TypeFacts.LogicalName(f)}"));
             return;
         }
         var plan = FieldPlan.Create(oldType, newType, Map, statics: true, filledByTransformer: false);
         _problems.AddRange(plan.Problems);
-        DroppedStatics.AddRange(plan.DroppedFields);
+        DroppedStatics.AddRange(plan.DroppedFields.Where(f => !TypeFacts.IsNotMigrated(f)));
         DroppedFields.AddRange(plan.Dropped.Select(f => $"static {TypeFacts.Describe(oldType)}.{f}"));
         if (plan.Copies.Count > 0 && plan.Problems.Count == 0)
         {

@@ -90,6 +90,39 @@ public class StateLeftBehindTests
         Assert.Equal("static Program.Keys (a System.Collections.Generic.Dictionary<System.String, System.Int32> of 2) was dropped and no transformer read it: that state is not in the new version.", warning);
     }
 
+    [Fact]
+    public async Task Update_ThatDropsANotMigratedStatic_LeavesNothingBehind_GoingForwardOrBack()
+    {
+        // A [NotMigrated] static is code's data, not state (a table each version builds for itself): the version without it
+        // loses nothing, a warning going forward and a refusal going back would both be wrong.
+        var withTable = Program("""
+            public static partial class Program
+            {
+                public static Dictionary<string, int> Keys = new();
+                [NotMigrated] public static Dictionary<string, int> Table = new() { ["get"] = 1, ["set"] = 2 };
+                static void Init() { Keys["a"] = 1; }
+                public static string Report() => $"{Keys.Count} {Table.Count}";
+            }
+            """, ticker: true);
+        var withoutTable = Program("""
+            public static partial class Program
+            {
+                public static Dictionary<string, int> Keys = new();
+                static void Init() { }
+                public static string Report() => $"{Keys.Count}";
+            }
+            """, ticker: true);
+        var (host, forward) = await StartAndUpdate("SLB_NotMigrated", withTable, withoutTable);
+        await using var _ = host;
+        AssertCommitted(forward);
+        Assert.Empty(forward.Warnings);
+
+        var back = await host.RollbackAsync();
+
+        AssertCommitted(back);
+        Assert.Equal("1 2", Report(host));
+    }
+
     private static UpdateFailedException AssertRolledBackFrom(MoltHost host, UpdateResult result, ProgramVersionInfo running)
     {
         Assert.True(result.Outcome == UpdateOutcome.RolledBack, result.ToString());
