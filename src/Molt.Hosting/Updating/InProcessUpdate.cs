@@ -137,7 +137,10 @@ internal sealed class InProcessUpdate(
     {
         try
         {
-            _migrating = TransferState(plan, transfer, units, result);
+            using (StateTransfer.HoldCollections())
+            {
+                _migrating = TransferState(plan, transfer, units, result);
+            }
             CheckStateLeftBehind(plan, transfer, goingBack: update.IsRollback || IsOlder(Incoming.Info, Current.Info));
         }
         finally

@@ -32,6 +32,9 @@ internal sealed class HashCollectionCopier : ReferenceCopier
     private readonly Action<object>? _initializeOwnFields;
     private readonly FieldPlan? _ownFields;
 
+    /// <summary>Whether the keys' equality is the framework's own (strings, numbers, enums): the insertion then runs no code of the program.</summary>
+    private readonly bool _frameworkKeys;
+
     private HashCollectionCopier(Type oldType, Type newType, Type oldKey, Type newKey, bool isDictionary, MethodInfo add, ConstructorInfo constructor, FieldPlan? ownFields, Type? newFrameworkBase)
         : base(allocatesAlone: false) // A custom comparer is transferred first.
     {
@@ -51,6 +54,8 @@ internal sealed class HashCollectionCopier : ReferenceCopier
         _fillOwnFields = ownFields is { Copies.Count: > 0 } ? CopierEmitter.ClassFill(ownFields) : null;
         _initializeOwnFields = ownFields is null ? null : FieldInitializers.Compile(ownFields.AddedValues);
         _ownFields = ownFields;
+        _frameworkKeys = newKey == typeof(string) || newKey.IsPrimitive || newKey.IsEnum;
+        Concurrent = ownFields is null || !ownFields.AddedValues.Any(a => a.CallsCode);
         _isDictionary = isDictionary;
         _add = CopierEmitter.CallInstance(add);
         _count = oldType.GetProperty("Count", BindingFlags.Instance | BindingFlags.Public, null, typeof(int), Type.EmptyTypes, null);
@@ -151,7 +156,13 @@ internal sealed class HashCollectionCopier : ReferenceCopier
         var length = 0;
         var keyCopier = default(CopierCache);
         var valueCopier = default(CopierCache);
-        if (_isDictionary)
+        if (transfer.Splits(count))
+        {
+            // Many elements in a parallel transfer: read first, then transferred in place, chunk by chunk, on the transfer's threads.
+            length = ReadElements(old, ref keys, ref values);
+            transfer.ForEachChunk(length, (transfer, from, to) => TransferElements(keys, values, from, to, transfer));
+        }
+        else if (_isDictionary)
         {
             var entries = ((IDictionary)old).GetEnumerator();
             while (entries.MoveNext())
@@ -186,6 +197,63 @@ internal sealed class HashCollectionCopier : ReferenceCopier
                     throw new StateTransferException("two of its elements are equal in the new version (their Equals or GetHashCode changed)", old);
                 }
             }
-        });
+        }, concurrent: transfer.Parallel && RunsOnlyFrameworkCode(old));
+    }
+
+    /// <summary>Whether inserting into the new collection runs no code of the program: framework keys, and the default or a framework comparer.</summary>
+    private bool RunsOnlyFrameworkCode(object old)
+    {
+        if (!_frameworkKeys)
+        {
+            return false;
+        }
+        var comparer = _comparerProperty?.GetValue(old);
+        return comparer is null || ReferenceEquals(comparer, _defaultComparer) || comparer.GetType().Assembly == typeof(object).Assembly;
+    }
+
+    /// <summary>The old collection's keys (or elements) and values, in its order.</summary>
+    private int ReadElements(object old, ref object?[] keys, ref object?[]? values)
+    {
+        var length = 0;
+        if (_isDictionary)
+        {
+            var entries = ((IDictionary)old).GetEnumerator();
+            while (entries.MoveNext())
+            {
+                if (length == keys.Length)
+                {
+                    Array.Resize(ref keys, (length * 2) + 4);
+                    Array.Resize(ref values, keys.Length);
+                }
+                keys[length] = entries.Key;
+                values![length] = entries.Value;
+                length++;
+            }
+            return length;
+        }
+        foreach (var item in (IEnumerable)old)
+        {
+            if (length == keys.Length)
+            {
+                Array.Resize(ref keys, (length * 2) + 4);
+            }
+            keys[length++] = item;
+        }
+        return length;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransferElements(object?[] keys, object?[]? values, int from, int to, StateTransfer transfer)
+    {
+        var keyCopier = default(CopierCache);
+        var valueCopier = default(CopierCache);
+        for (var i = from; i < to; i++)
+        {
+            keys[i] = transfer.TransferObject(keys[i], ref keyCopier);
+            if (values is not null)
+            {
+                values[i] = transfer.TransferObject(values[i], ref valueCopier);
+            }
+        }
     }
 }
