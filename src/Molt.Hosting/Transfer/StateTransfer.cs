@@ -24,9 +24,10 @@ internal sealed class StateTransfer : IOldState
     /// <summary>Fewer elements than this are transferred by the thread that meets them: splitting costs more than it saves.</summary>
     internal const int ParallelMinimum = 4096;
 
-    /// <summary>The fewest elements of a chunk, and how many chunks each thread gets (for balance: chunks differ in what they reach).</summary>
-    private const int ChunkMinimum = 1024;
+    /// <summary>How many chunks each thread gets (for balance: chunks differ in what they reach), each of a quarter of <see cref="ParallelMinimum"/> at least.</summary>
     private const int ChunksPerThread = 8;
+
+    private readonly int _splitMinimum;
 
     private readonly TransferPlan _plan;
     private readonly StateTransfer _root;
@@ -45,9 +46,11 @@ internal sealed class StateTransfer : IOldState
     /// <param name="plan">The plan: type pairs, copiers, transformers.</param>
     /// <param name="watchSharedState">Whether to record the framework objects passed by reference, for a rollback.</param>
     /// <param name="parallelism">How many threads may transfer at once: 1 for a sequential transfer.</param>
-    public StateTransfer(TransferPlan plan, bool watchSharedState = true, int parallelism = 1)
+    /// <param name="splitMinimum">The fewest elements split across threads (<see cref="ParallelMinimum"/>; tests lower it).</param>
+    public StateTransfer(TransferPlan plan, bool watchSharedState = true, int parallelism = 1, int splitMinimum = ParallelMinimum)
     {
         _plan = plan;
+        _splitMinimum = Math.Max(2, splitMinimum);
         _root = this;
         _parallelism = Math.Max(1, parallelism);
         // One table for a sequential transfer; for a parallel one, enough that workers rarely meet on one.
@@ -122,7 +125,7 @@ internal sealed class StateTransfer : IOldState
     internal bool Parallel => _root._parallelism > 1;
 
     /// <summary>Whether <see cref="ForEachChunk"/> would split <paramref name="count"/> elements across threads.</summary>
-    internal bool Splits(int count) => !IsWorker && _parallelism > 1 && count >= ParallelMinimum;
+    internal bool Splits(int count) => !IsWorker && _parallelism > 1 && count >= _splitMinimum;
 
     /// <summary>The old static fields that transformers read: their state was taken over by the new version's code.</summary>
     public HashSet<FieldInfo> StaticsRead { get; }
@@ -327,7 +330,7 @@ internal sealed class StateTransfer : IOldState
             body(this, 0, count);
             return;
         }
-        var chunks = Math.Min(_parallelism * ChunksPerThread, count / ChunkMinimum);
+        var chunks = Math.Clamp(count / Math.Max(1, _splitMinimum / 4), 1, _parallelism * ChunksPerThread);
         var workers = new StateTransfer?[chunks];
         var failures = new Exception?[chunks];
         var next = -1;
@@ -644,10 +647,37 @@ internal sealed class StateTransfer : IOldState
         }
     }
 
-    /// <summary>Records a new object, already in its slot, that still has to be filled.</summary>
+    /// <summary>
+    /// How deep fills may nest on the stack (<see cref="TypeCopier.FillsAtOnce"/>): an object is filled as soon as it is
+    /// allocated, while it and its old object are in the cache, rather than pushed on the work list and read again later;
+    /// past this depth it waits on the work list, so that deep structures never recurse further.
+    /// </summary>
+    private const int MaxFillDepth = 8;
+    private int _fillDepth;
+
+    /// <summary>Records a new object, already in its slot, that still has to be filled: filled now if its copier allows, else later.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal object Registered(object old, object created, ReferenceCopier copier)
     {
+        if (copier.FillsAtOnce && _fillDepth < MaxFillDepth)
+        {
+            ObjectsRebuilt++;
+            _fillDepth++;
+            try
+            {
+                copier.Fill(old, created, this);
+            }
+            catch (Exception e) when (e is not StateTransferException)
+            {
+                // What the work list says of a fill that failed (see DrainWork).
+                throw new StateTransferException($"copying it failed: {e.Message}", old, e);
+            }
+            finally
+            {
+                _fillDepth--;
+            }
+            return created;
+        }
         ObjectsRebuilt++;
         _work.Push((copier, old, created));
         return created;

@@ -127,19 +127,25 @@ internal sealed class InProcessUpdate(
         }
         var plan = Plan;
         var parked = session.ParkedUnits().Select(u => new MigratingUnit(u.Name, u.State, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread)).ToList();
-        var transfer = new StateTransfer(plan);
+        var transfer = NewTransfer(plan, watchSharedState: true);
         _shared = (transfer, plan, parked);
         RunTransfer(plan, transfer, parked, result);
     }
+
+    private StateTransfer NewTransfer(TransferPlan plan, bool watchSharedState, IOldStatics? oldStatics = null) =>
+        new(plan, watchSharedState, options.TransferParallelism, options.TransferSplitMinimum) { OldStatics = oldStatics };
 
     /// <summary>The transfer of the units and statics by <paramref name="plan"/>, whatever the old objects came from; its counts and warnings recorded, failed or not.</summary>
     private void RunTransfer(TransferPlan plan, StateTransfer transfer, IReadOnlyList<MigratingUnit> units, UpdateResult result)
     {
         try
         {
-            using (StateTransfer.HoldCollections())
+            var th = System.Diagnostics.Stopwatch.GetTimestamp();
+            using (options.TransferHoldsCollections ? StateTransfer.HoldCollections() : null)
             {
+                if (Environment.GetEnvironmentVariable("MOLT_TRACE") is not null) Console.Error.WriteLine($"TRACE hold {System.Diagnostics.Stopwatch.GetElapsedTime(th).TotalMilliseconds:0.0} gcs {GC.CollectionCount(0)} {System.Runtime.GCSettings.LatencyMode}");
                 _migrating = TransferState(plan, transfer, units, result);
+                if (Environment.GetEnvironmentVariable("MOLT_TRACE") is not null) Console.Error.WriteLine($"TRACE total {System.Diagnostics.Stopwatch.GetElapsedTime(th).TotalMilliseconds:0.0} gcs {GC.CollectionCount(0)} {System.Runtime.GCSettings.LatencyMode}");
             }
             CheckStateLeftBehind(plan, transfer, goingBack: update.IsRollback || IsOlder(Incoming.Info, Current.Info));
         }
@@ -193,7 +199,7 @@ internal sealed class InProcessUpdate(
             result.StreamReadTime = clock.Elapsed;
             var plan = TransferPlan.Plan(reloaded, Incoming);
             var units = parked.Zip(reader.Units, (u, r) => new MigratingUnit(u.Name, r.State, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread)).ToList();
-            RunTransfer(plan, new StateTransfer(plan, watchSharedState: false) { OldStatics = reader }, units, result);
+            RunTransfer(plan, NewTransfer(plan, watchSharedState: false, reader), units, result);
         }
         finally
         {
@@ -211,7 +217,7 @@ internal sealed class InProcessUpdate(
         var state = streamed();
         var plan = Plan;
         var units = state.Units.Zip(state.Reader.Units, (u, r) => new MigratingUnit(u.Name, r.State, u.ParkedAt, u.EntryTypeName, u.EntryMethodName, u.OnThread)).ToList();
-        RunTransfer(plan, new StateTransfer(plan, watchSharedState: false) { OldStatics = state.Reader }, units, result);
+        RunTransfer(plan, NewTransfer(plan, watchSharedState: false, state.Reader), units, result);
     }
 
     public void CheckState() => RunStateChecks(Plan.Map.Transformers);
@@ -339,10 +345,13 @@ internal sealed class InProcessUpdate(
                 }
                 result.StaticsMigrated += statics.Copies.Count;
             }
+            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             var migrating = parked
                 .Select(u => u with { State = transfer.TransferObject(u.State)! })
                 .ToList();
+            var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
             transfer.Drain();
+            if (Environment.GetEnvironmentVariable("MOLT_TRACE") is not null) Console.Error.WriteLine($"TRACE statics+units {System.Diagnostics.Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds:0.0} drain {System.Diagnostics.Stopwatch.GetElapsedTime(t1).TotalMilliseconds:0.0} gcs {GC.CollectionCount(0)}");
             transfer.CompleteReads = true;
             foreach (var step in plan.Map.Transformers.AfterTransfer)
             {

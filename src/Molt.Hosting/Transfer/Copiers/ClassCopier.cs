@@ -30,6 +30,7 @@ internal sealed class ClassCopier : ReferenceCopier
             _transformer = (CopierEmitter.CallFill(fillTransformer.Method, plan.NewType), fillTransformer.Method);
         }
         Concurrent = _computed.Length == 0 && _transformer is null && !plan.AddedValues.Any(a => a.CallsCode);
+        FillsAtOnce = Concurrent;
     }
 
     public FieldPlan Plan { get; }

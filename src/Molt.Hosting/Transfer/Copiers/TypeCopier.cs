@@ -15,6 +15,13 @@ internal abstract class TypeCopier
     /// </summary>
     public bool Concurrent { get; protected init; }
 
+    /// <summary>
+    /// Whether <see cref="Fill"/> may run as soon as the new object is allocated, from inside the transfer of the reference
+    /// that reached it, rather than later from the work list: it runs no code of the program (so the order of fills cannot
+    /// show), and defers nothing. Set by <see cref="ClassCopier"/> for the plain copy of fields.
+    /// </summary>
+    public bool FillsAtOnce { get; protected init; }
+
     /// <summary>Fills a new object allocated by <see cref="Transfer"/> (called later, from the transfer's work list).</summary>
     public virtual void Fill(object old, object created, StateTransfer transfer)
     {
