@@ -306,6 +306,57 @@ internal sealed class StateTransfer : IOldState
         }
     }
 
+    /// <summary>
+    /// Transfers <c>olds[i]</c> into <c>news[i]</c> for <c>i</c> in <c>[from, to)</c> (the same array, in place, or another of a
+    /// compatible element type), with a copier cache of the loop's own. A large collection's elements are scattered over the
+    /// heap and so are their identity-map slots, each a cache miss: the loop asks for the old object a few elements ahead, and
+    /// for its slot a few elements later, so that the loads overlap instead of waiting one after another.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void TransferElements(object?[] olds, object?[] news, int from, int to)
+    {
+        var cache = default(CopierCache);
+        for (var i = from; i < to; i++)
+        {
+            PrefetchAhead(olds, i, to, cache.Type, cache.Copier);
+            news[i] = TransferObject(olds[i], ref cache);
+        }
+    }
+
+    /// <summary>
+    /// In a loop over <paramref name="olds"/> at <paramref name="i"/>: asks for an old object ahead, and for the identity-map slot
+    /// of one less far ahead when it is of the type the loop's copier cache holds (a hint only: nothing is planned or thrown here).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void PrefetchAhead(object?[] olds, int i, int to, Type? cachedType, TypeCopier? cachedCopier)
+    {
+        const int ObjectsAhead = 16;
+        const int SlotsAhead = 8;
+        if (i + ObjectsAhead < to)
+        {
+            Prefetch(olds[i + ObjectsAhead]);
+        }
+        if (i + SlotsAhead < to && olds[i + SlotsAhead] is { } later && cachedCopier is ReferenceCopier && ReferenceEquals(later.GetType(), cachedType))
+        {
+            var hash = RuntimeHelpers.GetHashCode(later);
+            _newOf.TableOf(hash).Prefetch(hash);
+        }
+    }
+
+    /// <summary><see cref="PrefetchAhead(object?[], int, int, Type?, TypeCopier?)"/> for a loop that calls <see cref="TransferObject(object?)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void PrefetchAheadOfTransfer(object?[] olds, int i, int to) => PrefetchAhead(olds, i, to, _lastType, _lastCopier);
+
+    /// <summary>Asks the processor to load an object's header (a hint: never blocks, never faults, even if the object has moved).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(object? old)
+    {
+        if (old is not null && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(*(void**)Unsafe.AsPointer(ref old));
+        }
+    }
+
     /// <summary>Makes room for about <paramref name="count"/> more objects (a collection's elements) at once, instead of growing step by step.</summary>
     public void Expect(int count)
     {

@@ -132,6 +132,7 @@ internal sealed class InProcessUpdate(
         RunTransfer(plan, transfer, parked, result);
     }
 
+    /// <summary>A transfer by <paramref name="plan"/> on as many threads as the host's options allow.</summary>
     private StateTransfer NewTransfer(TransferPlan plan, bool watchSharedState, IOldStatics? oldStatics = null) =>
         new(plan, watchSharedState, options.TransferParallelism, options.TransferSplitMinimum) { OldStatics = oldStatics };
 
@@ -140,12 +141,9 @@ internal sealed class InProcessUpdate(
     {
         try
         {
-            var th = System.Diagnostics.Stopwatch.GetTimestamp();
             using (options.TransferHoldsCollections ? StateTransfer.HoldCollections() : null)
             {
-                if (Environment.GetEnvironmentVariable("MOLT_TRACE") is not null) Console.Error.WriteLine($"TRACE hold {System.Diagnostics.Stopwatch.GetElapsedTime(th).TotalMilliseconds:0.0} gcs {GC.CollectionCount(0)} {System.Runtime.GCSettings.LatencyMode}");
                 _migrating = TransferState(plan, transfer, units, result);
-                if (Environment.GetEnvironmentVariable("MOLT_TRACE") is not null) Console.Error.WriteLine($"TRACE total {System.Diagnostics.Stopwatch.GetElapsedTime(th).TotalMilliseconds:0.0} gcs {GC.CollectionCount(0)} {System.Runtime.GCSettings.LatencyMode}");
             }
             CheckStateLeftBehind(plan, transfer, goingBack: update.IsRollback || IsOlder(Incoming.Info, Current.Info));
         }
@@ -345,13 +343,10 @@ internal sealed class InProcessUpdate(
                 }
                 result.StaticsMigrated += statics.Copies.Count;
             }
-            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             var migrating = parked
                 .Select(u => u with { State = transfer.TransferObject(u.State)! })
                 .ToList();
-            var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
             transfer.Drain();
-            if (Environment.GetEnvironmentVariable("MOLT_TRACE") is not null) Console.Error.WriteLine($"TRACE statics+units {System.Diagnostics.Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds:0.0} drain {System.Diagnostics.Stopwatch.GetElapsedTime(t1).TotalMilliseconds:0.0} gcs {GC.CollectionCount(0)}");
             transfer.CompleteReads = true;
             foreach (var step in plan.Map.Transformers.AfterTransfer)
             {

@@ -33,6 +33,7 @@ internal sealed class ArrayCopier : ReferenceCopier
         {
             for (; i < to; i++)
             {
+                transfer.PrefetchAheadOfTransfer(source, i, to);
                 target[i] = transfer.TransferObject(source[i]);
             }
         }

@@ -151,43 +151,18 @@ internal sealed class HashCollectionCopier : ReferenceCopier
         // the keys and one for the values, since the transfer's own cache would miss on every element.
         var count = CountOf(old);
         transfer.Expect(count);
+        // Read first, then transferred in place: in order, on this thread or, for many elements in a parallel transfer, chunk by chunk on the transfer's threads.
         var keys = new object?[count];
         var values = _isDictionary ? new object?[count] : null;
-        var length = 0;
-        var keyCopier = default(CopierCache);
-        var valueCopier = default(CopierCache);
-        if (transfer.Splits(count))
+        var length = ReadElements(old, ref keys, ref values);
+        transfer.ForEachChunk(length, (transfer, from, to) =>
         {
-            // Many elements in a parallel transfer: read first, then transferred in place, chunk by chunk, on the transfer's threads.
-            length = ReadElements(old, ref keys, ref values);
-            transfer.ForEachChunk(length, (transfer, from, to) => TransferElements(keys, values, from, to, transfer));
-        }
-        else if (_isDictionary)
-        {
-            var entries = ((IDictionary)old).GetEnumerator();
-            while (entries.MoveNext())
+            transfer.TransferElements(keys, keys, from, to);
+            if (values is not null)
             {
-                if (length == keys.Length)
-                {
-                    Array.Resize(ref keys, (length * 2) + 4);
-                    Array.Resize(ref values, keys.Length);
-                }
-                keys[length] = transfer.TransferObject(entries.Key, ref keyCopier);
-                values![length] = transfer.TransferObject(entries.Value, ref valueCopier);
-                length++;
+                transfer.TransferElements(values, values, from, to);
             }
-        }
-        else
-        {
-            foreach (var item in (IEnumerable)old)
-            {
-                if (length == keys.Length)
-                {
-                    Array.Resize(ref keys, (length * 2) + 4);
-                }
-                keys[length++] = transfer.TransferObject(item, ref keyCopier);
-            }
-        }
+        });
         transfer.Defer(old, [MethodImpl(MethodImplOptions.AggressiveOptimization)] () =>
         {
             for (var i = 0; i < length; i++)
@@ -240,20 +215,5 @@ internal sealed class HashCollectionCopier : ReferenceCopier
             keys[length++] = item;
         }
         return length;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransferElements(object?[] keys, object?[]? values, int from, int to, StateTransfer transfer)
-    {
-        var keyCopier = default(CopierCache);
-        var valueCopier = default(CopierCache);
-        for (var i = from; i < to; i++)
-        {
-            keys[i] = transfer.TransferObject(keys[i], ref keyCopier);
-            if (values is not null)
-            {
-                values[i] = transfer.TransferObject(values[i], ref valueCopier);
-            }
-        }
     }
 }
