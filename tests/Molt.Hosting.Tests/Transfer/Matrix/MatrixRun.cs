@@ -78,6 +78,9 @@ internal static class MatrixRun
 
     private static readonly Lazy<Task<List<(MatrixAttempt Sequential, UpdateSummary Parallel)>>> OnceInParallel = new(ReplayInParallel);
 
+    /// <summary>How long the parallel replays took (beside the matrix's own run, which they reuse the builds of).</summary>
+    public static TimeSpan ParallelReplayTime { get; private set; }
+
     /// <summary>
     /// Each update of <see cref="Results"/> made again with a parallel transfer that splits every collection of two elements or
     /// more across two threads (<see cref="MoltHostOptions.TransferParallelism"/> 2): beside the sequential one's summary.
@@ -87,6 +90,7 @@ internal static class MatrixRun
     private static async Task<List<(MatrixAttempt, UpdateSummary)>> ReplayInParallel()
     {
         await Results;
+        var clock = Stopwatch.StartNew();
         var replayed = new List<(MatrixAttempt, UpdateSummary)>();
         foreach (var attempt in Attempts)
         {
@@ -95,6 +99,7 @@ internal static class MatrixRun
             var result = await host.UpdateAsync(attempt.V2);
             replayed.Add((attempt, UpdateSummary.Of(result, before, TransferTestKit.Report(host))));
         }
+        ParallelReplayTime = clock.Elapsed;
         return replayed;
     }
 

@@ -68,7 +68,7 @@ public class TransferMatrixTests(ITestOutputHelper output)
         var differences = replayed.Where(r => r.Sequential.Summary != r.Parallel)
             .Select(r => $"{r.Sequential.Name}:\n  sequential {r.Sequential.Summary}\n  parallel   {r.Parallel}").ToList();
         var path = MatrixRun.Write("parallel-differences.txt", string.Join("\n", differences));
-        output.WriteLine($"parallel: {replayed.Count} updates replayed, {differences.Count} ended otherwise (list in {path})");
+        output.WriteLine($"parallel: {replayed.Count} updates replayed in {MatrixRun.ParallelReplayTime.TotalSeconds:0.0} s, {differences.Count} ended otherwise (list in {path})");
         Assert.NotEmpty(replayed);
         Assert.Contains(replayed, r => r.Parallel.Outcome == UpdateOutcome.Committed);
         Assert.Contains(replayed, r => r.Parallel.Outcome == UpdateOutcome.RolledBack);
