@@ -21,7 +21,10 @@ namespace Molt.Hosting.Transfer;
 /// </remarks>
 internal sealed class StateTransfer : IOldState
 {
-    /// <summary>Fewer elements than this are transferred by the thread that meets them: splitting costs more than it saves.</summary>
+    /// <summary>
+    /// Fewer elements than this are transferred by the thread that meets them: splitting costs more than it saves. Likewise,
+    /// fewer collections waiting to be refilled than a 64th of it are refilled one after another.
+    /// </summary>
     internal const int ParallelMinimum = 4096;
 
     /// <summary>How many chunks each thread gets (for balance: chunks differ in what they reach), each of a quarter of <see cref="ParallelMinimum"/> at least.</summary>
@@ -491,7 +494,7 @@ internal sealed class StateTransfer : IOldState
             {
                 return;
             }
-            if (_parallelism > 1 && _deferred.Count > 1)
+            if (_parallelism > 1 && _deferred.Count >= Math.Max(2, _splitMinimum / 64))
             {
                 InsertInParallel();
                 continue;
