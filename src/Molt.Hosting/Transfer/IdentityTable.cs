@@ -210,7 +210,8 @@ internal sealed class IdentityMap
         var spin = default(SpinWait);
         while (Volatile.Read(ref table.Taken) != 0 || Interlocked.CompareExchange(ref table.Taken, 1, 0) != 0)
         {
-            spin.SpinOnce();
+            // Never Sleep(1): on a machine with fewer free cores than workers the holder may be waiting for this core.
+            spin.SpinOnce(sleep1Threshold: -1);
         }
     }
 
