@@ -147,11 +147,11 @@ internal sealed class HashCollectionCopier : ReferenceCopier
         {
             transfer.RunInitializers(_ownFields!, old, initialize, created);
         }
-        // Sized from the count (the old collection does not change during the transfer); a copier cache for
-        // the keys and one for the values, since the transfer's own cache would miss on every element.
+        // Sized from the count (the old collection does not change during the transfer). Read first, then transferred in
+        // place, the keys apart from the values (each loop with a copier cache of its own, which would miss on every element
+        // if they alternated): on this thread, or, for many elements in a parallel transfer, chunk by chunk on its threads.
         var count = CountOf(old);
         transfer.Expect(count);
-        // Read first, then transferred in place: in order, on this thread or, for many elements in a parallel transfer, chunk by chunk on the transfer's threads.
         var keys = new object?[count];
         var values = _isDictionary ? new object?[count] : null;
         var length = ReadElements(old, ref keys, ref values);
