@@ -21,12 +21,18 @@ if (repeats >= 0 && repeats + 1 < args.Length && int.TryParse(args[repeats + 1],
     TransferBenchmarks.Repeats = n;
     args = [.. args.Where((_, i) => i != repeats && i != repeats + 1)];
 }
+var entries = Array.IndexOf(args, "--entries");
+if (entries >= 0 && entries + 1 < args.Length)
+{
+    TransferBenchmarks.Entries = [.. args[entries + 1].Split(',').Select(e => int.Parse(e, System.Globalization.CultureInfo.InvariantCulture))];
+    args = [.. args.Where((_, i) => i != entries && i != entries + 1)];
+}
 TransferBenchmarks.Verbose = args.Contains("--verbose");
 args = [.. args.Where(a => a != "--verbose")];
 var unknown = args.Where(a => !all.Any(b => b.Name == a)).ToList();
 if (unknown.Count > 0)
 {
-    Console.Error.WriteLine($"Unknown benchmark(s): {string.Join(", ", unknown)}. Usage: [--repeats N] [--verbose] [name...]; names:");
+    Console.Error.WriteLine($"Unknown benchmark(s): {string.Join(", ", unknown)}. Usage: [--repeats N] [--entries N,M] [--verbose] [name...]; names:");
     foreach (var b in all)
     {
         Console.Error.WriteLine($"  {b.Name,-18} {b.What}");

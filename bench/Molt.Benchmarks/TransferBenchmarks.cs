@@ -15,6 +15,9 @@ internal static class TransferBenchmarks
     /// <summary>Updates measured per row (the median is printed); <c>--repeats N</c> changes it.</summary>
     public static int Repeats { get; set; } = 3;
 
+    /// <summary>The numbers of entries <c>transfer-objects</c> measures (<c>--entries N,M</c>); null for 100k and 1M.</summary>
+    public static int[]? Entries { get; set; }
+
     /// <summary>Whether to print every update's result, not only the medians (<c>--verbose</c>).</summary>
     public static bool Verbose { get; set; }
     private const string Run = "dotnet run --project bench/Molt.Benchmarks -c Release --";
@@ -27,31 +30,52 @@ internal static class TransferBenchmarks
         return (Build("v1"), Build("v2"));
     });
 
+    /// <summary>
+    /// The engines compared side by side: sequential with the collector running as usual (the engine before issue 13 held
+    /// it off), sequential, and parallel on the machine's cores (2 at least, so that one core shows what splitting costs).
+    /// </summary>
+    private static readonly (string Name, int Parallelism, bool HoldCollections)[] Engines =
+    [
+        ("sequential, GC as usual", 1, false),
+        ("sequential", 1, true),
+        ($"parallel ({Math.Max(2, Environment.ProcessorCount)})", Math.Max(2, Environment.ProcessorCount), true),
+    ];
+
     /// <summary>Program-typed objects: the transfer against building the same dictionary from scratch in the same process.</summary>
     public static async Task TransferObjectsAsync()
     {
         var table = new Table($"{Run} transfer-objects",
             $"Transfer of a Dictionary<string, Entry> (Entry: long, int, string, byte[16]) from v1 to v2, median of {Repeats}",
-            "entries", "build from scratch", "copy by hand", "transfer", "transfer/build", "transfer/copy", "pause", "objects rebuilt", "references passed");
-        foreach (var n in new[] { 100_000, 1_000_000 })
+            "entries", "engine", "build from scratch", "copy by hand", "transfer", "objects/s", "transfer/build", "transfer/copy", "pause", "unload (after)", "objects rebuilt", "references passed");
+        foreach (var n in Entries ?? [100_000, 1_000_000])
         {
-            var runs = new List<Measured>();
-            for (var i = 0; i < Repeats; i++)
+            foreach (var engine in Engines)
             {
-                runs.Add(await UpdateOnceAsync("objects", n, baseline: true));
+                var runs = new List<Measured>();
+                for (var i = 0; i < Repeats; i++)
+                {
+                    runs.Add(await UpdateOnceAsync("objects", n, baseline: true, engine.Parallelism, engine.HoldCollections));
+                }
+                var build = Median(runs.Select(r => r.Build));
+                var copy = Median(runs.Select(r => r.Copy));
+                var transfer = Median(runs.Select(r => r.Result.TransferTime));
+                table.Add(n, engine.Name, build, copy, transfer, PerSecond(runs[0].Result.ObjectsRebuilt, transfer), transfer / build, transfer / copy,
+                    Median(runs.Select(r => r.Result.PauseTime)), Median(runs.Select(r => r.Result.UnloadTime)), runs[0].Result.ObjectsRebuilt, runs[0].Result.ReferencesPassed);
             }
-            var build = Median(runs.Select(r => r.Build));
-            var copy = Median(runs.Select(r => r.Copy));
-            var transfer = Median(runs.Select(r => r.Result.TransferTime));
-            table.Add(n, build, copy, transfer, transfer / build, transfer / copy, Median(runs.Select(r => r.Result.PauseTime)),
-                runs[0].Result.ObjectsRebuilt, runs[0].Result.ReferencesPassed);
         }
         table.Print(
             "build from scratch: v1's Program.Build(n), in the running v1: new keys, entries, names and arrays, inserted into a new dictionary.",
             "copy by hand: v1's Program.Copy(): a new dictionary of new entries sharing the keys, names and arrays (what the transfer does).",
             "transfer: UpdateResult.TransferTime (statics and unit states rebuilt as v2's objects); pause: UpdateResult.PauseTime.",
+            "objects/s: objects rebuilt / transfer; engine: MoltHostOptions.TransferParallelism, and whether the transfer held the GC off.",
+            "unload (after): UpdateResult.UnloadTime, after the pause: the full collections that prove v1 collected; held off during the transfer, the",
+            "collector promotes the new state there instead (or, with VerifyUnload off, at its next collection).",
             "objects rebuilt: the entries, their dictionary and the unit's state; references passed: the keys and the (empty) dictionary of arrays.");
     }
+
+    /// <summary>Millions of objects a second, with two decimals.</summary>
+    private static string PerSecond(long objects, TimeSpan time) =>
+        (objects / time.TotalSeconds / 1e6).ToString("0.00", CultureInfo.InvariantCulture) + " M";
 
     /// <summary>Byte arrays pass by reference: the transfer does not grow with their size.</summary>
     public static async Task TransferBytesAsync()
@@ -94,10 +118,15 @@ internal static class TransferBenchmarks
     private sealed record Measured(UpdateResult Result, TimeSpan Build, TimeSpan Copy);
 
     /// <summary>Starts v1 holding the state, optionally measures the baselines in it, updates it to v2 and checks that the state arrived.</summary>
-    private static async Task<Measured> UpdateOnceAsync(string kind, int count, bool baseline)
+    private static async Task<Measured> UpdateOnceAsync(string kind, int count, bool baseline, int parallelism = 0, bool holdCollections = true)
     {
         var (v1, v2) = Versions.Value;
-        await using var host = await MoltHost.StartAsync(v1, [kind, count.ToString(CultureInfo.InvariantCulture)]);
+        var options = new MoltHostOptions { TransferHoldsCollections = holdCollections };
+        if (parallelism > 0)
+        {
+            options.TransferParallelism = parallelism;
+        }
+        await using var host = await MoltHost.StartAsync(v1, [kind, count.ToString(CultureInfo.InvariantCulture)], options);
         TimeSpan build = default, copy = default;
         if (baseline)
         {
@@ -111,7 +140,7 @@ internal static class TransferBenchmarks
         result.EnsureCommitted();
         if (Verbose)
         {
-            Console.WriteLine($"  {kind} {count}: {(baseline ? $"build {Table.Ms(build)}, copy {Table.Ms(copy)}; " : "")}{result}");
+            Console.WriteLine($"  {kind} {count} (parallelism {options.TransferParallelism}{(holdCollections ? "" : ", GC as usual")}): {(baseline ? $"build {Table.Ms(build)}, copy {Table.Ms(copy)}; " : "")}{result}");
         }
         var state = (string)ProgramState.Call(host, "Program", "Describe")!;
         var expected = kind == "objects" ? $"v2 {count} entries ({count} with Version 2), 0 blobs (0 bytes)" : $"v2 0 entries (0 with Version 2), {count} blobs ({count * (1L << 20)} bytes)";

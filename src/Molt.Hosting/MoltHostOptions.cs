@@ -61,6 +61,26 @@ public sealed class MoltHostOptions
     /// <summary>Where the host logs. Default: nowhere.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
+    /// <summary>
+    /// How many threads an update's transfer may use: the elements of a large collection (thousands of them) are split into
+    /// chunks that threads transfer side by side, and the rebuilt hash collections are refilled side by side. 1 transfers on
+    /// the updating thread alone, in the order the state is reached; the new version's state is the same either way.
+    /// Default: <see cref="Environment.ProcessorCount"/>.
+    /// </summary>
+    public int TransferParallelism { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// The fewest elements of a collection that a parallel transfer splits across threads (<see cref="TransferParallelism"/>).
+    /// Internal, for tests: 2 splits nearly everything, so that small states take the parallel path too.
+    /// </summary>
+    internal int TransferSplitMinimum { get; set; } = Transfer.StateTransfer.ParallelMinimum;
+
+    /// <summary>
+    /// Whether the transfer holds the garbage collector off while it runs (see <c>StateTransfer.HoldCollections</c>). Internal,
+    /// for the benchmarks that measure what holding it saves.
+    /// </summary>
+    internal bool TransferHoldsCollections { get; set; } = true;
+
     /// <summary>Every update of this host through the state stream (<see cref="UpdateOptions.ThroughStream"/>). Internal, for tests.</summary>
     internal bool TransferThroughStream { get; set; }
 
@@ -69,6 +89,7 @@ public sealed class MoltHostOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(QuiesceTimeout, TimeSpan.Zero, nameof(QuiesceTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RestartTimeout, TimeSpan.Zero, nameof(RestartTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(StopTimeout, TimeSpan.Zero, nameof(StopTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(TransferParallelism, 1, nameof(TransferParallelism));
         ArgumentNullException.ThrowIfNull(TimeProvider);
         ArgumentNullException.ThrowIfNull(LoggerFactory);
     }

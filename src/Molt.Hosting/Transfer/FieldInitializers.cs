@@ -27,6 +27,9 @@ internal sealed record AddedField(FieldInfo Field, AddedFieldSource Source, stri
     /// <summary>The initializers of the field's declaring type, which compile its value.</summary>
     internal FieldInitializers.TypeInitializers? Owner { get; init; }
 
+    /// <summary>Whether the field's initializer calls a method or constructor (which may be the program's code), not only loads constants.</summary>
+    public bool CallsCode => Source == AddedFieldSource.Initializer && Detail.StartsWith("calls ", StringComparison.Ordinal);
+
     /// <summary>The value the field gets, as the check and the docs say it: "its initializer (= 5)", "default (0)".</summary>
     public string Describe()
     {

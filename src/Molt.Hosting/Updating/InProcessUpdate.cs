@@ -134,17 +134,24 @@ internal sealed class InProcessUpdate(
         }
         var plan = Plan;
         var parked = session.ParkedUnits().Select(u => new MigratingUnit(u.Name, u.State, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread)).ToList();
-        var transfer = new StateTransfer(plan);
+        var transfer = NewTransfer(plan, watchSharedState: true);
         _shared = (transfer, plan, parked);
         RunTransfer(plan, transfer, parked, result);
     }
+
+    /// <summary>A transfer by <paramref name="plan"/> on as many threads as the host's options allow.</summary>
+    private StateTransfer NewTransfer(TransferPlan plan, bool watchSharedState, IOldStatics? oldStatics = null) =>
+        new(plan, watchSharedState, options.TransferParallelism, options.TransferSplitMinimum) { OldStatics = oldStatics };
 
     /// <summary>The transfer of the units and statics by <paramref name="plan"/>, whatever the old objects came from; its counts and warnings recorded, failed or not.</summary>
     private void RunTransfer(TransferPlan plan, StateTransfer transfer, IReadOnlyList<MigratingUnit> units, UpdateResult result)
     {
         try
         {
-            _migrating = TransferState(plan, transfer, units, result);
+            using (options.TransferHoldsCollections ? StateTransfer.HoldCollections() : null)
+            {
+                _migrating = TransferState(plan, transfer, units, result);
+            }
             CheckStateLeftBehind(plan, transfer, goingBack: update.IsRollback || IsOlder(Incoming.Info, Current.Info));
         }
         finally
@@ -197,7 +204,7 @@ internal sealed class InProcessUpdate(
             result.StreamReadTime = clock.Elapsed;
             var plan = TransferPlan.Plan(reloaded, Incoming);
             var units = parked.Zip(reader.Units, (u, r) => new MigratingUnit(u.Name, r.State, u.ParkedAt, u.Entry.DeclaringTypeName, u.Entry.Method.Name, u.Entry.OnThread)).ToList();
-            RunTransfer(plan, new StateTransfer(plan, watchSharedState: false) { OldStatics = reader }, units, result);
+            RunTransfer(plan, NewTransfer(plan, watchSharedState: false, reader), units, result);
         }
         finally
         {
@@ -215,7 +222,7 @@ internal sealed class InProcessUpdate(
         var state = streamed();
         var plan = Plan;
         var units = state.Units.Zip(state.Reader.Units, (u, r) => new MigratingUnit(u.Name, r.State, u.ParkedAt, u.EntryTypeName, u.EntryMethodName, u.OnThread)).ToList();
-        RunTransfer(plan, new StateTransfer(plan, watchSharedState: false) { OldStatics = state.Reader }, units, result);
+        RunTransfer(plan, NewTransfer(plan, watchSharedState: false, state.Reader), units, result);
     }
 
     public void CheckState() => RunStateChecks(Plan.Map.Transformers);

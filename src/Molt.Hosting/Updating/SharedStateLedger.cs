@@ -53,6 +53,12 @@ internal sealed class SharedStateLedger
     private Type? _otherType;
     private Shape? _otherShape;
 
+    /// <summary>
+    /// Whether <see cref="Record"/> may keep anything of an object: an array, or an object of a generic class (the collections
+    /// it watches). A parallel transfer's workers keep only those, for the root to record in order.
+    /// </summary>
+    public static bool MayRecord(object shared) => shared is Array || shared.GetType() is { IsGenericType: true, IsValueType: false };
+
     /// <summary>Records an object passed by reference, when it is a collection the new version could change.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Record(object shared)

@@ -12,6 +12,8 @@ namespace Molt.Hosting.Transfer.Copiers;
 internal sealed class ClassCopier : ReferenceCopier
 {
     private readonly Type _newType;
+    private readonly bool _newTypeIsAbstract;
+    private readonly bool _isException;
     private readonly Action<object, object, StateTransfer> _fill;
     private readonly Action<object>? _initialize;
     private readonly (Action<OldObject, object> Compute, MethodInfo Transformer)[] _computed;
@@ -22,6 +24,9 @@ internal sealed class ClassCopier : ReferenceCopier
     {
         Plan = plan;
         _newType = plan.NewType;
+        // Asked once here rather than for each object: a Type's properties are calls into the runtime.
+        _newTypeIsAbstract = plan.NewType.IsAbstract;
+        _isException = typeof(Exception).IsAssignableFrom(plan.NewType);
         _fill = CopierEmitter.ClassFill(plan);
         _initialize = FieldInitializers.Compile(plan.AddedValues);
         _computed = [.. plan.Computed.Select(c => (CopierEmitter.ComputeField(c.Field, c.Transformer), c.Transformer))];
@@ -29,6 +34,8 @@ internal sealed class ClassCopier : ReferenceCopier
         {
             _transformer = (CopierEmitter.CallFill(fillTransformer.Method, plan.NewType), fillTransformer.Method);
         }
+        Concurrent = _computed.Length == 0 && _transformer is null && !plan.AddedValues.Any(a => a.CallsCode);
+        FillsAtOnce = Concurrent;
     }
 
     public FieldPlan Plan { get; }
@@ -36,7 +43,7 @@ internal sealed class ClassCopier : ReferenceCopier
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override object Allocate(object old, StateTransfer transfer)
     {
-        if (_newType.IsAbstract)
+        if (_newTypeIsAbstract)
         {
             throw new StateTransferException($"the new version made {TypeFacts.Describe(_newType)} abstract; add a [TransformType] factory for {TypeFacts.Describe(Plan.OldType)}", old);
         }
@@ -58,7 +65,7 @@ internal sealed class ClassCopier : ReferenceCopier
         {
             transfer.RunInitializers(Plan, old, initialize, created);
         }
-        if (created is Exception exception)
+        if (_isException && created is Exception exception)
         {
             ExceptionStackTrace.Detach((Exception)old, exception);
         }

@@ -32,6 +32,9 @@ internal sealed class HashCollectionCopier : ReferenceCopier
     private readonly Action<object>? _initializeOwnFields;
     private readonly FieldPlan? _ownFields;
 
+    /// <summary>Whether the keys' equality is the framework's own (strings, numbers, enums): the insertion then runs no code of the program.</summary>
+    private readonly bool _frameworkKeys;
+
     private HashCollectionCopier(Type oldType, Type newType, Type oldKey, Type newKey, bool isDictionary, MethodInfo add, ConstructorInfo constructor, FieldPlan? ownFields, Type? newFrameworkBase)
         : base(allocatesAlone: false) // A custom comparer is transferred first.
     {
@@ -51,6 +54,8 @@ internal sealed class HashCollectionCopier : ReferenceCopier
         _fillOwnFields = ownFields is { Copies.Count: > 0 } ? CopierEmitter.ClassFill(ownFields) : null;
         _initializeOwnFields = ownFields is null ? null : FieldInitializers.Compile(ownFields.AddedValues);
         _ownFields = ownFields;
+        _frameworkKeys = newKey == typeof(string) || newKey.IsPrimitive || newKey.IsEnum;
+        Concurrent = ownFields is null || !ownFields.AddedValues.Any(a => a.CallsCode);
         _isDictionary = isDictionary;
         _add = CopierEmitter.CallInstance(add);
         _count = oldType.GetProperty("Count", BindingFlags.Instance | BindingFlags.Public, null, typeof(int), Type.EmptyTypes, null);
@@ -142,15 +147,49 @@ internal sealed class HashCollectionCopier : ReferenceCopier
         {
             transfer.RunInitializers(_ownFields!, old, initialize, created);
         }
-        // Sized from the count (the old collection does not change during the transfer); a copier cache for
-        // the keys and one for the values, since the transfer's own cache would miss on every element.
+        // Sized from the count (the old collection does not change during the transfer). Read first, then transferred in
+        // place, the keys apart from the values (each loop with a copier cache of its own, which would miss on every element
+        // if they alternated): on this thread, or, for many elements in a parallel transfer, chunk by chunk on its threads.
         var count = CountOf(old);
         transfer.Expect(count);
         var keys = new object?[count];
         var values = _isDictionary ? new object?[count] : null;
+        var length = ReadElements(old, ref keys, ref values);
+        transfer.ForEachChunk(length, (transfer, from, to) =>
+        {
+            transfer.TransferElements(keys, keys, from, to);
+            if (values is not null)
+            {
+                transfer.TransferElements(values, values, from, to);
+            }
+        });
+        transfer.Defer(old, [MethodImpl(MethodImplOptions.AggressiveOptimization)] () =>
+        {
+            for (var i = 0; i < length; i++)
+            {
+                if (_add(created, keys[i], values?[i]) is false)
+                {
+                    throw new StateTransferException("two of its elements are equal in the new version (their Equals or GetHashCode changed)", old);
+                }
+            }
+        }, concurrent: transfer.Parallel && RunsOnlyFrameworkCode(old));
+    }
+
+    /// <summary>Whether inserting into the new collection runs no code of the program: framework keys, and the default or a framework comparer.</summary>
+    private bool RunsOnlyFrameworkCode(object old)
+    {
+        if (!_frameworkKeys)
+        {
+            return false;
+        }
+        var comparer = _comparerProperty?.GetValue(old);
+        return comparer is null || ReferenceEquals(comparer, _defaultComparer) || comparer.GetType().Assembly == typeof(object).Assembly;
+    }
+
+    /// <summary>The old collection's keys (or elements) and values, in its order.</summary>
+    private int ReadElements(object old, ref object?[] keys, ref object?[]? values)
+    {
         var length = 0;
-        var keyCopier = default(CopierCache);
-        var valueCopier = default(CopierCache);
         if (_isDictionary)
         {
             var entries = ((IDictionary)old).GetEnumerator();
@@ -161,31 +200,20 @@ internal sealed class HashCollectionCopier : ReferenceCopier
                     Array.Resize(ref keys, (length * 2) + 4);
                     Array.Resize(ref values, keys.Length);
                 }
-                keys[length] = transfer.TransferObject(entries.Key, ref keyCopier);
-                values![length] = transfer.TransferObject(entries.Value, ref valueCopier);
+                keys[length] = entries.Key;
+                values![length] = entries.Value;
                 length++;
             }
+            return length;
         }
-        else
+        foreach (var item in (IEnumerable)old)
         {
-            foreach (var item in (IEnumerable)old)
+            if (length == keys.Length)
             {
-                if (length == keys.Length)
-                {
-                    Array.Resize(ref keys, (length * 2) + 4);
-                }
-                keys[length++] = transfer.TransferObject(item, ref keyCopier);
+                Array.Resize(ref keys, (length * 2) + 4);
             }
+            keys[length++] = item;
         }
-        transfer.Defer(old, [MethodImpl(MethodImplOptions.AggressiveOptimization)] () =>
-        {
-            for (var i = 0; i < length; i++)
-            {
-                if (_add(created, keys[i], values?[i]) is false)
-                {
-                    throw new StateTransferException("two of its elements are equal in the new version (their Equals or GetHashCode changed)", old);
-                }
-            }
-        });
+        return length;
     }
 }

@@ -42,7 +42,7 @@ internal sealed class OpenSlotsCopier(Type type, OpenSlots.Slot[] slots, Element
             {
                 return known;
             }
-            transfer.SlotFor(old, out _) = old;
+            transfer.MapToItself(old);
         }
         transfer.CheckDepth++;
         try

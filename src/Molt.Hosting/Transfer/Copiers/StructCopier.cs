@@ -8,14 +8,22 @@ namespace Molt.Hosting.Transfer.Copiers;
 /// value is a boxed struct, or an object of a class that became a struct: each reference to it then becomes a copy of its
 /// own (a struct has no identity), and a null reference the struct's default (see <see cref="CopierEmitter.EmitUnboxOrDefault"/>).
 /// </summary>
-internal sealed class StructCopier(FieldPlan plan) : TypeCopier
+internal sealed class StructCopier : TypeCopier
 {
-    private readonly Func<object, StateTransfer, object> _copy = CopierEmitter.StructCopy(plan);
-    private readonly Action<object>? _initialize = FieldInitializers.Compile(plan.AddedValues);
-    private readonly (Action<OldObject, object> Compute, MethodInfo Transformer)[] _computed =
-        [.. plan.Computed.Select(c => (CopierEmitter.ComputeField(c.Field, c.Transformer), c.Transformer))];
+    private readonly Func<object, StateTransfer, object> _copy;
+    private readonly Action<object>? _initialize;
+    private readonly (Action<OldObject, object> Compute, MethodInfo Transformer)[] _computed;
 
-    public FieldPlan Plan { get; } = plan;
+    public StructCopier(FieldPlan plan)
+    {
+        Plan = plan;
+        _copy = CopierEmitter.StructCopy(plan);
+        _initialize = FieldInitializers.Compile(plan.AddedValues);
+        _computed = [.. plan.Computed.Select(c => (CopierEmitter.ComputeField(c.Field, c.Transformer), c.Transformer))];
+        Concurrent = _computed.Length == 0 && !plan.AddedValues.Any(a => a.CallsCode);
+    }
+
+    public FieldPlan Plan { get; }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override object Transfer(object old, StateTransfer transfer)

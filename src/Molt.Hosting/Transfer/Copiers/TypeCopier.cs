@@ -8,6 +8,20 @@ internal abstract class TypeCopier
     /// <summary>The new object (or value) for an old one: the same object, a rebuilt one, or an error.</summary>
     public abstract object Transfer(object old, StateTransfer transfer);
 
+    /// <summary>
+    /// Whether <see cref="Transfer"/> and <see cref="Fill"/> may run on several threads at once (a parallel transfer's
+    /// workers): they run no code of the program (no transformer, no initializer that calls a method) and change nothing
+    /// but the objects they rebuild. Otherwise the workers run them one at a time.
+    /// </summary>
+    public bool Concurrent { get; protected init; }
+
+    /// <summary>
+    /// Whether <see cref="Fill"/> may run as soon as the new object is allocated, from inside the transfer of the reference
+    /// that reached it, rather than later from the work list: it runs no code of the program (so the order of fills cannot
+    /// show), and defers nothing. Set by <see cref="ClassCopier"/> for the plain copy of fields.
+    /// </summary>
+    public bool FillsAtOnce { get; protected init; }
+
     /// <summary>Fills a new object allocated by <see cref="Transfer"/> (called later, from the transfer's work list).</summary>
     public virtual void Fill(object old, object created, StateTransfer transfer)
     {
@@ -19,29 +33,11 @@ internal abstract class TypeCopier
 internal abstract class ReferenceCopier(bool allocatesAlone) : TypeCopier
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public sealed override object Transfer(object old, StateTransfer transfer)
-    {
-        if (!allocatesAlone)
-        {
-            return transfer.TryGetNew(old, out var known) ? known : transfer.Register(old, Allocate(old, transfer), this);
-        }
-        // One lookup in the identity map instead of two (it is the largest table of a big transfer, and each lookup a cache miss).
-        ref var slot = ref transfer.SlotFor(old, out var exists);
-        if (exists)
-        {
-            return slot!;
-        }
-        try
-        {
-            slot = Allocate(old, transfer);
-        }
-        catch
-        {
-            transfer.Forget(old);
-            throw;
-        }
-        return transfer.Registered(old, slot, this);
-    }
+    public sealed override object Transfer(object old, StateTransfer transfer) => transfer.Rebuild(old, this, allocatesAlone);
+
+    /// <summary>The new object, not yet filled (see <see cref="StateTransfer.Rebuild"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal object AllocateFor(object old, StateTransfer transfer) => Allocate(old, transfer);
 
     protected abstract object Allocate(object old, StateTransfer transfer);
 }
@@ -50,6 +46,8 @@ internal abstract class ReferenceCopier(bool allocatesAlone) : TypeCopier
 internal sealed class ByReferenceCopier : TypeCopier
 {
     public static readonly ByReferenceCopier Instance = new();
+
+    private ByReferenceCopier() => Concurrent = true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override object Transfer(object old, StateTransfer transfer)

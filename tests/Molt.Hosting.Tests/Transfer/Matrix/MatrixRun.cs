@@ -35,6 +35,20 @@ internal sealed class CaseResult(MatrixCase c)
     public string? CheckError { get; set; }
 }
 
+/// <summary>One update of the matrix: its group, its two assemblies, and what it did.</summary>
+internal sealed record MatrixAttempt(string Name, string V1, string V2, UpdateSummary Summary);
+
+/// <summary>
+/// What an update did, to compare two transfers of the same state: its outcome, its failure (message and state path), the
+/// counts of its transfer, and the program's report before and after it (the new version's, or the old one's after a failure).
+/// </summary>
+internal sealed record UpdateSummary(UpdateOutcome Outcome, string? Failure, long ObjectsRebuilt, long ReferencesPassed, string Before, string? After)
+{
+    public static UpdateSummary Of(UpdateResult result, Dictionary<string, string> before, string? after) =>
+        new(result.Outcome, result.Failure is { } f ? $"{f.Phase}: {f.Message}\n  at {f.StatePath}" : null, result.ObjectsRebuilt, result.ReferencesPassed,
+            string.Join(";", before.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")), after);
+}
+
 /// <summary>
 /// Runs the matrix in this process: per group, compiles v1 and v2, starts v1, checks v2, updates, and reads every case's
 /// value. When the update fails, the cases it names are decided, and the group is compiled again without them and updated
@@ -55,6 +69,41 @@ internal static class MatrixRun
     /// the same cases must end the same way. The check is not run again (it does not transfer through the stream).
     /// </summary>
     public static Task<(IReadOnlyList<CaseResult> Results, TimeSpan Elapsed)> ResultsThroughStream => OnceThroughStream.Value;
+
+    /// <summary>
+    /// Every update of the in-process run (not through the stream), with what it did: the parallel transfer's test replays
+    /// each one with the same two assemblies and compares.
+    /// </summary>
+    public static List<MatrixAttempt> Attempts { get; } = [];
+
+    private static readonly Lazy<Task<List<(MatrixAttempt Sequential, UpdateSummary Parallel)>>> OnceInParallel = new(ReplayInParallel);
+
+    /// <summary>How long the parallel replays took (beside the matrix's own run, which they reuse the builds of).</summary>
+    public static TimeSpan ParallelReplayTime { get; private set; }
+
+    /// <summary>
+    /// Each update of <see cref="Results"/> made again with a parallel transfer that splits every collection of two elements or
+    /// more across two threads (<see cref="MoltHostOptions.TransferParallelism"/> 2): beside the sequential one's summary.
+    /// </summary>
+    public static Task<List<(MatrixAttempt Sequential, UpdateSummary Parallel)>> ResultsInParallel => OnceInParallel.Value;
+
+    private static async Task<List<(MatrixAttempt, UpdateSummary)>> ReplayInParallel()
+    {
+        await Results;
+        var clock = Stopwatch.StartNew();
+        var replayed = new List<(MatrixAttempt, UpdateSummary)>();
+        foreach (var attempt in Attempts)
+        {
+            // Only the transfer is compared: the new version's code is not compiled ahead, nor the old one's unloading proven (the sequential run does).
+            var options = new MoltHostOptions { TransferParallelism = 2, TransferSplitMinimum = 2, PrepareCode = false, VerifyUnload = false };
+            await using var host = await MoltHost.StartAsync(attempt.V1, options: options);
+            var before = await FirstReport(host);
+            var result = await host.UpdateAsync(attempt.V2);
+            replayed.Add((attempt, UpdateSummary.Of(result, before, TransferTestKit.Report(host))));
+        }
+        ParallelReplayTime = clock.Elapsed;
+        return replayed;
+    }
 
     /// <summary>Where each group's time went (written beside the lists of mismatches).</summary>
     private static readonly List<string> Timings = [];
@@ -108,6 +157,10 @@ internal static class MatrixRun
             try
             {
                 result = await host.UpdateAsync(v2, new UpdateOptions { ThroughStream = throughStream });
+                if (!throughStream)
+                {
+                    Attempts.Add(new MatrixAttempt($"{group.Name} #{attempt}", v1, v2, UpdateSummary.Of(result, before, TransferTestKit.Report(host))));
+                }
             }
             catch (Exception e)
             {

@@ -56,6 +56,25 @@ public class TransferMatrixTests(ITestOutputHelper output)
     public Task Matrix_ThroughStream_CasesTheRulesRollBack_RolledBackWithTheHolderPath() =>
         AssertUpdates(ExpectedOutcome.RolledBackAtTransfer, "stream-rolled-back", throughStream: true);
 
+    /// <summary>
+    /// Issue 13: every update of the in-process matrix made again with a parallel transfer that splits every collection of two
+    /// elements or more across two threads: the same outcome, the same failure and state path, the same counts, and the same
+    /// state after it (the new version's, or the old one's after a rollback).
+    /// </summary>
+    [Fact]
+    public async Task Matrix_InParallel_EveryUpdateEndsAsTheSequentialOne()
+    {
+        var replayed = await MatrixRun.ResultsInParallel;
+        var differences = replayed.Where(r => r.Sequential.Summary != r.Parallel)
+            .Select(r => $"{r.Sequential.Name}:\n  sequential {r.Sequential.Summary}\n  parallel   {r.Parallel}").ToList();
+        var path = MatrixRun.Write("parallel-differences.txt", string.Join("\n", differences));
+        output.WriteLine($"parallel: {replayed.Count} updates replayed in {MatrixRun.ParallelReplayTime.TotalSeconds:0.0} s, {differences.Count} ended otherwise (list in {path})");
+        Assert.NotEmpty(replayed);
+        Assert.Contains(replayed, r => r.Parallel.Outcome == UpdateOutcome.Committed);
+        Assert.Contains(replayed, r => r.Parallel.Outcome == UpdateOutcome.RolledBack);
+        Assert.True(differences.Count == 0, $"{differences.Count} of {replayed.Count} updates ended otherwise in parallel:\n{string.Join("\n", differences)}");
+    }
+
     [Fact]
     public async Task Matrix_Check_VerdictIsWhatTheUpdateDoes()
     {
