@@ -102,6 +102,66 @@ public class DatabasesReleaseTests(ITestOutputHelper output)
         await VerifyAsync(script, dataset);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task V7ToV7_SixteenDatabasesCross_EachWithItsKeysAndDeadlines_AndEveryConnectionItsDatabase(bool shareLibraries)
+    {
+        // The same build of release 7, once with every library loaded per version (the keyspace rebuilt: each database is
+        // transferred with its shards and expiry index) and once shared (the keyspace passes by reference).
+        var release = Path.Combine(AppContext.BaseDirectory, "versions", "v7", "Kv.dll");
+        await using var host = await MoltHost.StartAsync(release, ["--port", "0"], new MoltHostOptions { ShareLibraries = shareLibraries });
+        var port = HostedKvServer.ReadPort(host);
+        var connections = new List<RespConnection>();
+        try
+        {
+            for (var db = 0; db < 16; db++)
+            {
+                var connection = await RespConnection.ConnectAsync(port);
+                connections.Add(connection);
+                Assert.Equal("+OK\r\n", await connection.CommandAsync("SELECT", db.ToString(CultureInfo.InvariantCulture)));
+                // Database n holds n + 1 strings, every other one with a deadline, and a list.
+                for (var i = 0; i <= db; i++)
+                {
+                    string[] set = i % 2 == 0 ? ["SET", $"k{i}", $"db{db}-{i}", "EX", "5000"] : ["SET", $"k{i}", $"db{db}-{i}"];
+                    Assert.Equal("+OK\r\n", await connection.CommandAsync(set));
+                }
+                Assert.Equal(":1\r\n", await connection.CommandAsync("RPUSH", "list", $"of-{db}"));
+            }
+            var before = await connections[0].CommandAsync("INFO", "keyspace");
+
+            var result = await host.UpdateAsync(release);
+
+            output.WriteLine(result.ToString());
+            Assert.True(result.Outcome == UpdateOutcome.Committed && result.OldVersionUnloaded == true, result.ToString());
+            Assert.Equal(shareLibraries ? ["Kv.State 7.0.0"] : [], result.SharedLibraries);
+            // Rebuilt: at least a value, an entry and a key's string per key of the 16 databases (152 strings, 16 lists).
+            Assert.True(shareLibraries ? result.ObjectsRebuilt < 200 : result.ObjectsRebuilt > 300, result.ToString());
+            Assert.Equal(before, await connections[0].CommandAsync("INFO", "keyspace"));
+            for (var db = 0; db < 16; db++)
+            {
+                // The same connection, still in its database: its keys, values and deadlines.
+                var connection = connections[db];
+                Assert.Equal($":{db + 2}\r\n", await connection.CommandAsync("DBSIZE"));
+                var value = $"db{db}-0";
+                Assert.Equal($"${value.Length}\r\n{value}\r\n", await connection.CommandAsync("GET", "k0"));
+                Assert.Matches("^:(5000|499[0-9])\r\n$", await connection.CommandAsync("TTL", "k0"));
+                if (db >= 1)
+                {
+                    Assert.Equal(":-1\r\n", await connection.CommandAsync("TTL", "k1"));
+                }
+                Assert.Equal($"*1\r\n${$"of-{db}".Length}\r\nof-{db}\r\n", await connection.CommandAsync("LRANGE", "list", "0", "-1"));
+            }
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
     private async Task VerifyAsync(string script, string[] dataset)
     {
         await using var verify = await ExternalTool.RunScriptAsync(script, ["verify", .. dataset], TimeSpan.FromSeconds(60), default);
