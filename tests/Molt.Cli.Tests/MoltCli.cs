@@ -50,8 +50,12 @@ internal sealed class MoltCli(string runtimeDirectory) : IAsyncDisposable
         if (ownSession)
         {
             // setsid execs dotnet in place (its process is not a group leader): the same process, now leading its own group.
+            // As a terminal's foreground job, with SIGINT at its default: a test run started in a shell's background inherits
+            // SIGINT ignored (bash does that to background jobs), and an ignored signal stays ignored across exec.
             start.ArgumentList.Insert(0, start.FileName);
-            start.FileName = "setsid";
+            start.ArgumentList.Insert(0, "setsid");
+            start.ArgumentList.Insert(0, "--default-signal=INT");
+            start.FileName = "env";
         }
         foreach (var (key, value) in environment)
         {
