@@ -57,6 +57,7 @@ public class SharedLibraryTests
                 $"{((Note)Registry.Items[0]).Text},{Registry.Items[1]} " +
                 $"{CUSTOMREPORT} RELEASE";
             public static int KeyspaceIdentity() => RuntimeHelpers.GetHashCode(Keyspace.Keys);
+            public static string Registered() => string.Join(",", Registry.Items.Select(i => i?.GetType().Name ?? "null"));
             public static string LibraryContext() => AssemblyLoadContext.GetLoadContext(typeof(Entry).Assembly)!.Name;
             public static bool SameContextAsProgram() => AssemblyLoadContext.GetLoadContext(typeof(Entry).Assembly) == AssemblyLoadContext.GetLoadContext(typeof(Program).Assembly);
         }
@@ -205,5 +206,27 @@ public class SharedLibraryTests
             .Select(f => f.Subject).Order(StringComparer.Ordinal).ToList();
         // Without a program type derived from Value, only the holder (an object field) is; with one, every type that can reach a Value is.
         Assert.Equal(custom ? ["Lib.Entry", "Lib.Holder"] : ["Lib.Holder"], rebuilt);
+    }
+
+    [Fact]
+    public async Task CheckAndUpdate_ASharedStaticHoldingTheOldVersionsCode_RefusedWithItsPath_AndTheOldVersionServesOn()
+    {
+        // The library's List<object> gets a lambda of v1's: the update cannot carry it, and the check's trial, which tries the
+        // shared statics the transfer would give new objects, says so first.
+        const string lambda = """if (!Live.IsUpdating) Registry.Items.Add(new Func<int>(() => 42));""";
+        var v1 = Build("v1-lambda", LibraryBuild(), lambda);
+        var v2 = Build("v2-lambda", LibraryBuild());
+        await using var host = await MoltHost.StartAsync(v1, ["20"]);
+
+        var check = await host.CheckAsync(v2);
+        var result = await host.UpdateAsync(v2);
+
+        Assert.False(check.Compatible, string.Join("\n", check.Lines));
+        Assert.Contains(check.Findings, f => f.Kind == Molt.Hosting.Control.CheckFindingKind.StateRefused && f.Subject.StartsWith("static Lib.Registry.Items", StringComparison.Ordinal));
+        Assert.Equal(UpdateOutcome.RolledBack, result.Outcome);
+        Assert.True(result.Failure!.StatePath?.StartsWith("static Lib.Registry.Items", StringComparison.Ordinal) == true, result.ToString());
+        Assert.True(result.FailedVersionUnloaded, result.ToString());
+        Assert.Equal("20 True v0 held plain registered,text - v1-lambda", ProgramState.Call(host, "Program", "Report"));
+        Assert.Equal("Note,String,Func`1", ProgramState.Call(host, "Program", "Registered"));
     }
 }

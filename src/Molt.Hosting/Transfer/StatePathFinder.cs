@@ -24,11 +24,23 @@ internal static class StatePathFinder
                 yield return ($"static {TypeFacts.Describe(type)}.{TypeFacts.LogicalName(field)}", readStatic is null ? field.GetValue(null) : readStatic(field));
             }
         }
+        if (readStatic is null)
+        {
+            // A shared library's statics that the transfer gives the new version's objects (a state stream shares nothing).
+            foreach (var field in map.SharedStatics())
+            {
+                yield return (SharedStaticLabel(field), field.GetValue(null));
+            }
+        }
         foreach (var (name, state) in units)
         {
             yield return ($"unit '{name}' state", state);
         }
     }
+
+    /// <summary>How a path names a shared library's static: as any static, by its type and name.</summary>
+    public static string SharedStaticLabel(System.Reflection.FieldInfo field) =>
+        $"static {TypeFacts.Describe(field.DeclaringType!)}.{TypeFacts.LogicalName(field)}";
 
     /// <remarks>
     /// A value (an enum, a struct) has no identity: the box that failed was made by the transfer. A value target is found by

@@ -220,7 +220,7 @@ internal sealed class CompatibilityReport
             var types = library.GetTypes().Where(t => !t.ContainsGenericParameters && !t.IsInterface && !t.IsAbstract
                 && !(t.IsAbstract && t.IsSealed) && !TypeFacts.IsCompilerGeneratedCode(t) && !typeof(Delegate).IsAssignableFrom(t)).ToList();
             var rebuilt = types.Where(Map.MayReachOld).OrderBy(t => t.FullName, StringComparer.Ordinal).ToList();
-            var statics = Plan.SharedStatics.Select(f => $"static {TypeFacts.Describe(f.DeclaringType!)}.{TypeFacts.LogicalName(f)}").ToList();
+            var statics = Plan.SharedStatics.Select(StatePathFinder.SharedStaticLabel).ToList();
             Add(CheckFindingKind.SharedLibrary, name, CheckCoverage.NotNeeded, CheckSeverity.Info,
                 $"= library {name} shared, not rebuilt: the same build in both versions, loaded once; the objects of " +
                 $"{types.Count - rebuilt.Count} of its {types.Count} types pass by reference whatever their number, and its statics are the same fields" +

@@ -352,11 +352,16 @@ internal sealed class InProcessUpdate(
                 }
                 result.StaticsMigrated += statics.Copies.Count;
             }
-            RewriteSharedStatics(plan, transfer);
+            var sharedStatics = TransferSharedStatics(plan, transfer);
             var migrating = parked
                 .Select(u => u with { State = transfer.TransferObject(u.State)! })
                 .ToList();
             transfer.Drain();
+            // Written once the new objects are whole: on a failure before, the fields still hold the old ones (and name the path).
+            foreach (var (field, old, transferred) in sharedStatics)
+            {
+                transfer.SharedObjects!.RewriteStatic(field, old, transferred);
+            }
             transfer.CompleteReads = true;
             foreach (var step in plan.Map.Transformers.AfterTransfer)
             {
@@ -391,25 +396,28 @@ internal sealed class InProcessUpdate(
 
     /// <summary>
     /// The statics of a library both versions share that may hold something of the old version: they are the same fields in
-    /// both, so those whose value changes in the transfer are written in place, and the ledger gives them back on a rollback.
+    /// both, so those whose value changes in the transfer are written in place once it is done, and the ledger gives them
+    /// back on a rollback.
     /// </summary>
-    private static void RewriteSharedStatics(TransferPlan plan, StateTransfer transfer)
+    private static List<(FieldInfo Field, object? Old, object? New)> TransferSharedStatics(TransferPlan plan, StateTransfer transfer)
     {
+        var changed = new List<(FieldInfo, object?, object?)>();
         foreach (var field in plan.SharedStatics)
         {
-            if (transfer.SharedObjects is not { } ledger)
+            if (transfer.SharedObjects is null)
             {
                 throw new UpdateFailedException(UpdatePhase.Transfer,
-                    $"static {TypeFacts.Describe(field.DeclaringType!)}.{field.Name} of a shared library may hold the old version's objects, " +
+                    $"{StatePathFinder.SharedStaticLabel(field)} of a shared library may hold the old version's objects, " +
                     "and this transfer cannot give them back on a rollback.");
             }
             var value = field.GetValue(null);
             var transferred = transfer.TransferObject(value);
             if (!ReferenceEquals(value, transferred) && !(value is ValueType && Equals(value, transferred)))
             {
-                ledger.RewriteStatic(field, value, transferred);
+                changed.Add((field, value, transferred));
             }
         }
+        return changed;
     }
 
     /// <summary>

@@ -61,6 +61,11 @@ internal static class TrialTransfer
                 at = Label(copy);
                 TransferStatic(transfer, copy);
             }
+            foreach (var field in plan.SharedStatics)
+            {
+                at = StatePathFinder.SharedStaticLabel(field);
+                transfer.TransferObject(field.GetValue(null));
+            }
             foreach (var (name, state) in units)
             {
                 at = $"unit '{name}' state";
@@ -92,6 +97,7 @@ internal static class TrialTransfer
     private static IEnumerable<TrialRefusal> EachRoot(TransferPlan plan, IReadOnlyList<FieldCopy> statics, IReadOnlyList<(string Name, object State)> units)
     {
         var roots = statics.Select(c => (Label(c), c.Old.GetValue(null), (FieldCopy?)c))
+            .Concat(plan.SharedStatics.Select(f => (StatePathFinder.SharedStaticLabel(f), f.GetValue(null), (FieldCopy?)null)))
             .Concat(units.Select(u => ($"unit '{u.Name}' state", (object?)u.State, (FieldCopy?)null)));
         foreach (var (label, value, copy) in roots)
         {
